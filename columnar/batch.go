@@ -1,0 +1,124 @@
+package columnar
+
+import (
+	"fmt"
+
+	"github.com/apache/arrow/go/v17/arrow"
+)
+
+// Batch is the unit operators pass between each other: an Arrow record plus
+// an optional selection vector.
+//
+// Sel lists the physical row indices of Rec that are part of the batch, in
+// order. A nil Sel means every row is selected; a non-nil empty Sel means no
+// row is. Filters narrow a batch by producing a new Sel rather than copying
+// the record. Indices must be in [0, Rec.NumRows()); Validate checks that.
+//
+// A Batch holds one reference to Rec. Copying the struct does not add a
+// reference: call Retain for each additional owner and Release when done.
+type Batch struct {
+	// Rec is the underlying record. Its columns are never modified.
+	Rec arrow.Record
+	// Sel is the selection vector (physical row indices), or nil for all rows.
+	Sel []int32
+}
+
+// NewBatch returns a batch over rec with selection sel (nil for all rows).
+// It retains rec, so the caller keeps (and must release) its own reference.
+func NewBatch(rec arrow.Record, sel []int32) Batch {
+	rec.Retain()
+	return Batch{Rec: rec, Sel: sel}
+}
+
+// Len returns the number of selected rows.
+func (b Batch) Len() int {
+	if b.Sel != nil {
+		return len(b.Sel)
+	}
+	if b.Rec == nil {
+		return 0
+	}
+	return int(b.Rec.NumRows())
+}
+
+// NumRows returns the number of physical rows in the record, selected or not.
+func (b Batch) NumRows() int {
+	if b.Rec == nil {
+		return 0
+	}
+	return int(b.Rec.NumRows())
+}
+
+// Schema returns the record's schema.
+func (b Batch) Schema() *arrow.Schema { return b.Rec.Schema() }
+
+// Column returns column i of the underlying record (all physical rows).
+func (b Batch) Column(i int) arrow.Array { return b.Rec.Column(i) }
+
+// Row returns the physical row index of the i-th selected row.
+func (b Batch) Row(i int) int {
+	if b.Sel != nil {
+		return int(b.Sel[i])
+	}
+	return i
+}
+
+// Retain adds a reference to the underlying record.
+func (b Batch) Retain() {
+	if b.Rec != nil {
+		b.Rec.Retain()
+	}
+}
+
+// Release drops a reference to the underlying record.
+func (b Batch) Release() {
+	if b.Rec != nil {
+		b.Rec.Release()
+	}
+}
+
+// Slice returns the batch of selected rows [i, j) of b (logical positions,
+// counted over the selection when there is one). Without a selection it
+// slices the record zero-copy; with one it shares the record and sub-slices
+// the selection vector. The result holds its own reference: Release it.
+// Slice panics when the bounds are out of range, like a Go slice expression.
+func (b Batch) Slice(i, j int) Batch {
+	if i < 0 || j < i || j > b.Len() {
+		panic(fmt.Sprintf("columnar: batch slice [%d:%d] out of range for %d rows", i, j, b.Len()))
+	}
+	if b.Sel != nil {
+		b.Rec.Retain()
+		return Batch{Rec: b.Rec, Sel: b.Sel[i:j:j]}
+	}
+	return Batch{Rec: b.Rec.NewSlice(int64(i), int64(j))}
+}
+
+// Validate checks that every selection index is inside the record and that
+// the indices are strictly increasing (operators rely on row order).
+func (b Batch) Validate() error {
+	if b.Rec == nil {
+		return fmt.Errorf("columnar: batch has no record")
+	}
+	n := b.Rec.NumRows()
+	prev := int32(-1)
+	for k, r := range b.Sel {
+		if r < 0 || int64(r) >= n {
+			return fmt.Errorf("columnar: selection[%d] = %d out of range for %d rows", k, r, n)
+		}
+		if r <= prev {
+			return fmt.Errorf("columnar: selection[%d] = %d is not after selection[%d] = %d", k, r, k-1, prev)
+		}
+		prev = r
+	}
+	return nil
+}
+
+// SelectAll returns a selection vector 0, 1, ..., n-1, the explicit form of
+// a nil selection, for code that wants to narrow it in place.
+func SelectAll(n int) []int32 {
+	sel := make([]int32, n)
+	for i := range sel {
+		sel[i] = int32(i)
+	}
+	return sel
+}
