@@ -2,7 +2,6 @@ package columnar
 
 import (
 	"fmt"
-	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -195,6 +194,3 @@ func numErr(s string, t arrow.DataType, err error) error {
 func appendFloat(buf []byte, v float64, bits int) []byte {
 	return strconv.AppendFloat(buf, v, 'g', -1, bits)
 }
-
-// isSpecialFloat reports NaN and ±Inf, which JSON cannot carry as numbers.
-func isSpecialFloat(v float64) bool { return math.IsNaN(v) || math.IsInf(v, 0) }

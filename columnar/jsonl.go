@@ -232,6 +232,7 @@ func (s *lineSource) next(fields []jsonField) ([]jsonField, int, error) {
 		if err != nil {
 			return fields, s.line, err
 		}
+		b = bytes.TrimSuffix(bytes.TrimSuffix(b, []byte{'\n'}), []byte{'\r'})
 		if len(bytes.TrimSpace(b)) == 0 {
 			continue
 		}
@@ -565,7 +566,7 @@ func appendJSONFloat(buf []byte, v float64, bits int) []byte {
 	}
 	start := len(buf)
 	buf = appendFloat(buf, v, bits)
-	if bytes.IndexAny(buf[start:], ".eE") < 0 {
+	if !bytes.ContainsAny(buf[start:], ".eE") {
 		buf = append(buf, '.', '0')
 	}
 	return buf

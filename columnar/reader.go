@@ -69,9 +69,16 @@ func newReader(r io.Reader, f Format, mem memory.Allocator, opts []ReadOption) (
 		mem = memory.DefaultAllocator
 	}
 	var (
-		rd  *recordReader
-		err error
+		rd    *recordReader
+		err   error
+		guard *guardAllocator
 	)
+	switch f {
+	case FormatParquet, FormatIPCFile, FormatIPCStream:
+		guard = newGuardAllocator(mem)
+		mem = guard
+		guard.begin()
+	}
 	// Decoders of corrupt binary input may panic deep inside Arrow; turn that
 	// into an error that names the input.
 	func() {
@@ -99,7 +106,15 @@ func newReader(r io.Reader, f Format, mem memory.Allocator, opts []ReadOption) (
 		if rd != nil {
 			_ = rd.Close()
 		}
+		if guard != nil {
+			guard.fail()
+			guard.sweep()
+		}
 		return nil, err
+	}
+	if guard != nil {
+		guard.commit()
+		rd.guard = guard
 	}
 	return rd, nil
 }
@@ -117,6 +132,7 @@ type recordReader struct {
 	done    bool
 	closed  bool
 	closers []func() error
+	guard   *guardAllocator // binary formats: frees what a failed decode leaked
 }
 
 func newRecordReader(name string, f Format, schema *arrow.Schema) *recordReader {
@@ -153,7 +169,17 @@ func (r *recordReader) Next() bool {
 	if r.done || r.closed || r.err != nil {
 		return false
 	}
+	if r.guard != nil {
+		r.guard.begin()
+	}
 	rec, err := r.safeNext()
+	if r.guard != nil {
+		if err != nil {
+			r.guard.fail()
+		} else {
+			r.guard.commit()
+		}
+	}
 	if err != nil {
 		r.err = err
 		r.done = true
@@ -196,6 +222,9 @@ func (r *recordReader) Close() error {
 		}
 	}
 	r.closers = nil
+	if r.guard != nil {
+		r.guard.sweep()
+	}
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("columnar: close %s: %w", r.name, err)
 	}
@@ -303,6 +332,13 @@ func newIPCFileReader(r io.Reader, mem memory.Allocator, cfg readConfig) (*recor
 	if err != nil {
 		return nil, fmt.Errorf("columnar: read %s: %w", cfg.name, err)
 	}
+	size, err := ras.Seek(0, io.SeekEnd)
+	if err != nil {
+		return nil, fmt.Errorf("columnar: %s: %w", cfg.name, err)
+	}
+	if err := checkIPCFooter(ras, size); err != nil {
+		return nil, fmt.Errorf("columnar: %s: not a readable arrow IPC file: %w", cfg.name, err)
+	}
 	fr, err := ipc.NewFileReader(ras, ipc.WithAllocator(mem))
 	if err != nil {
 		return nil, fmt.Errorf("columnar: %s: not a readable arrow IPC file: %w", cfg.name, err)
@@ -332,6 +368,10 @@ func newIPCFileReader(r io.Reader, mem memory.Allocator, cfg readConfig) (*recor
 }
 
 func newIPCStreamReader(r io.Reader, mem memory.Allocator, cfg readConfig) (*recordReader, error) {
+	r, err := checkIPCStreamSchema(r)
+	if err != nil {
+		return nil, fmt.Errorf("columnar: %s: not a readable arrow IPC stream: %w", cfg.name, err)
+	}
 	sr, err := ipc.NewReader(r, ipc.WithAllocator(mem))
 	if err != nil {
 		return nil, fmt.Errorf("columnar: %s: not a readable arrow IPC stream: %w", cfg.name, err)
