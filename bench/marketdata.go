@@ -3,6 +3,7 @@ package bench
 import (
 	"fmt"
 	"math/bits"
+	"runtime"
 	"sync"
 	"sync/atomic"
 
@@ -71,6 +72,12 @@ type MarketDataConfig struct {
 	// BatchSize is the number of rows per record (the last may be shorter);
 	// 0 or less means DefaultBatchSize. It does not influence the rows.
 	BatchSize int
+	// Workers is the number of goroutines GenerateAll uses; 0 or less means
+	// runtime.GOMAXPROCS(0), 1 generates on the calling goroutine. Next
+	// always generates on the calling goroutine. It does not influence the
+	// rows. With more than one worker the allocator must be safe for
+	// concurrent use (Arrow's allocators are).
+	Workers int
 }
 
 // DefaultMarketDataConfig returns the BENCH.md defaults: 10,000,000 rows,
@@ -97,15 +104,17 @@ func MarketDataSchema() *arrow.Schema { return marketDataSchema }
 
 // Random numbers: wyrand (Wang Yi's 64-bit generator), a counter
 // state += wyInc mixed by one 64×64→128-bit multiplication (math/bits, exact on
-// every ISA). Each row consumes exactly three outputs, so row i's values
-// depend only on (seed, i) and the per-symbol price walk state, never on the
-// batch size; the walk makes rows sequential within one generator.
+// every ISA). Each row consumes exactly three outputs, so the state before
+// row i is start + 3·i·wyInc: any batch can be generated on its own.
 const (
 	wyInc = 0xa0761d6478bd642f
 	wyMix = 0xe7037ed1a0b428db
 	// lateThreshold is round(LateFraction · 2^32): a row is late when the
 	// high 32 bits of its first random value are below it.
 	lateThreshold = 42_949_673
+	// stepBias is added to a price step (|step| <= 51 cents) to pack it into
+	// the high half of a row's int32 rank word.
+	stepBias = 1 << 7
 )
 
 // splitmix64 advances *s and returns the next splitmix64 output; it turns
@@ -125,29 +134,32 @@ func wyrand(s *uint64) uint64 {
 	return hi ^ lo
 }
 
-// symbolState is one symbol's price walk. Prices are kept in integer cents:
+// symbolState holds one symbol's price parameters. Prices are integer cents:
 // a free random walk W of uniform steps in [−step, step] cents per trade,
 // folded into [−band, band] by reflection at both ends (a triangle wave of
 // period 4·band), added to base and converted to float64 by one correctly
-// rounded division (deterministic everywhere). The fold is a function of W
-// alone, so the walk over a range of rows is a per-symbol prefix sum: it
-// could be split across goroutines without changing a single value.
+// rounded division (deterministic everywhere). The walk's state is
+// pos = (W + band) mod period, kept apart (walkPos) because the fold depends
+// on W alone: the walk over a range of rows is a per-symbol prefix sum of
+// steps, which is what lets GenerateAll split batches across goroutines.
 type symbolState struct {
-	pos    int64  // (W + band) mod period, in [0, period)
 	base   int64  // base price, cents, in [1000, 50000]
 	band   int64  // base / 10: the price stays within base ± band
 	period int64  // 4·band
-	step   int64  // largest step, base/1000 + 1 cents (< period)
+	step   int64  // largest step, base/1000 + 1 cents (< band)
 	span   uint64 // 2·step + 1 possible steps
 }
 
-// offset returns the symbol's current price offset from base in cents: the
-// fold of pos into [−band, band].
-func (s *symbolState) offset() int64 {
-	if s.pos <= 2*s.band {
-		return s.pos - s.band
+// walkPos is every symbol's walk position, in [0, period).
+type walkPos [NumSymbols]int64
+
+// offset returns a symbol's price offset from base in cents at walk
+// position pos: the fold of pos into [−band, band].
+func (s *symbolState) offset(pos int64) int64 {
+	if pos <= 2*s.band {
+		return pos - s.band
 	}
-	return 3*s.band - s.pos
+	return 3*s.band - pos
 }
 
 // symbolNames holds "SYM0000" … "SYM0999" as 7-byte arrays.
@@ -160,8 +172,8 @@ var symbolNames = func() *[NumSymbols][7]byte {
 }()
 
 // symbolAlias is the Zipf alias table, built once on first use.
-var symbolAlias = sync.OnceValue(func() []aliasEntry {
-	return newAliasTable(zipfWeights(NumSymbols))
+var symbolAlias = sync.OnceValue(func() *[NumSymbols]aliasEntry {
+	return (*[NumSymbols]aliasEntry)(newAliasTable(zipfWeights(NumSymbols)))
 })
 
 // SymbolName returns the symbol of Zipf rank k+1 (k in [0, NumSymbols)):
@@ -180,8 +192,10 @@ type MarketData struct {
 	rec    arrow.Record
 	row    int64  // next row to generate
 	state  uint64 // wyrand state before row `row`
-	syms   []symbolState
-	alias  []aliasEntry
+	syms   *[NumSymbols]symbolState
+	pos    walkPos           // walk positions before row `row`
+	delta  [NumSymbols]int64 // scratch for Next (its walk advances in place)
+	alias  *[NumSymbols]aliasEntry
 	schema *arrow.Schema
 }
 
@@ -194,6 +208,9 @@ var _ array.RecordReader = (*MarketData)(nil)
 func NewMarketData(mem memory.Allocator, cfg MarketDataConfig) *MarketData {
 	if cfg.BatchSize <= 0 {
 		cfg.BatchSize = DefaultBatchSize
+	}
+	if cfg.Workers <= 0 {
+		cfg.Workers = runtime.GOMAXPROCS(0)
 	}
 	g := &MarketData{mem: mem, cfg: cfg, schema: marketDataSchema}
 	g.refs.Store(1)
@@ -208,17 +225,18 @@ func NewMarketData(mem memory.Allocator, cfg MarketDataConfig) *MarketData {
 	seed := cfg.Seed
 	g.state = splitmix64(&seed)
 	prices := splitmix64(&seed)
-	g.syms = make([]symbolState, NumSymbols)
+	g.syms = new([NumSymbols]symbolState)
 	for k := range g.syms {
 		base := 1000 + int64(((wyrand(&prices)>>32)*49_001)>>32) // [1000, 50000] cents
 		band, step := base/10, base/1000+1
-		g.syms[k] = symbolState{pos: band, base: base, band: band, period: 4 * band, step: step, span: uint64(2*step + 1)}
+		g.syms[k] = symbolState{base: base, band: band, period: 4 * band, step: step, span: uint64(2*step + 1)}
+		g.pos[k] = band // W = 0: every walk starts at its base price
 	}
 	g.alias = symbolAlias()
 	return g
 }
 
-// Config returns the configuration in use (BatchSize with its default applied).
+// Config returns the configuration in use (defaults applied).
 func (g *MarketData) Config() MarketDataConfig { return g.cfg }
 
 // Retain increases the reference count by 1.
@@ -243,8 +261,8 @@ func (g *MarketData) Record() arrow.Record { return g.rec }
 // Err returns the configuration error, if any.
 func (g *MarketData) Err() error { return g.err }
 
-// Next generates the next batch; it returns false when all rows were
-// produced or the configuration is invalid.
+// Next generates the next batch on the calling goroutine; it returns false
+// when all rows were produced or the configuration is invalid.
 func (g *MarketData) Next() bool {
 	if g.rec != nil {
 		g.rec.Release()
@@ -254,97 +272,129 @@ func (g *MarketData) Next() bool {
 		return false
 	}
 	n := int(min(int64(g.cfg.BatchSize), g.cfg.Rows-g.row))
-	g.rec = g.generate(n)
+	b := g.newBatch(g.row, n)
+	b.fillRandom(g, &g.delta)
+	b.fillWalk(g, &g.pos)
+	g.rec = b.record(g.schema)
+	g.row += int64(n)
+	g.state += uint64(3*n) * wyInc
 	return true
 }
 
 // GenerateAll generates every remaining row and returns the records; the
-// caller owns them and must Release each.
+// caller owns them and must Release each. It uses cfg.Workers goroutines,
+// all finished when it returns; the records are the same as Next's.
 func (g *MarketData) GenerateAll() ([]arrow.Record, error) {
-	var recs []arrow.Record
-	for g.Next() {
-		r := g.Record()
-		r.Retain()
-		recs = append(recs, r)
+	if g.rec != nil {
+		g.rec.Release()
+		g.rec = nil
 	}
 	if g.err != nil {
-		for _, r := range recs {
-			r.Release()
-		}
 		return nil, g.err
 	}
+	if g.cfg.Workers == 1 {
+		var recs []arrow.Record
+		for g.Next() {
+			r := g.Record()
+			r.Retain()
+			recs = append(recs, r)
+		}
+		return recs, nil
+	}
+	bs := int64(g.cfg.BatchSize)
+	nb := int((g.cfg.Rows - g.row + bs - 1) / bs)
+	if nb == 0 {
+		return nil, nil
+	}
+	batches := make([]*batch, nb)
+	deltas := make([][NumSymbols]int64, nb)
+	starts := make([]walkPos, nb)
+
+	// Phase 1, parallel: everything but the prices, plus each batch's
+	// per-symbol sum of price steps.
+	parallel(g.cfg.Workers, nb, func(i int) {
+		row := g.row + int64(i)*bs
+		batches[i] = g.newBatch(row, int(min(bs, g.cfg.Rows-row)))
+		batches[i].fillRandom(g, &deltas[i])
+	})
+	// Phase 2, sequential and cheap (NumSymbols additions per batch): each
+	// batch's starting walk positions are the prefix sums of the steps.
+	for i := range batches {
+		starts[i] = g.pos
+		for k, d := range deltas[i] {
+			p := (g.pos[k] + d) % g.syms[k].period
+			if p < 0 {
+				p += g.syms[k].period
+			}
+			g.pos[k] = p
+		}
+	}
+	// Phase 3, parallel: prices, symbol bytes and offsets.
+	recs := make([]arrow.Record, nb)
+	parallel(g.cfg.Workers, nb, func(i int) {
+		batches[i].fillWalk(g, &starts[i])
+		recs[i] = batches[i].record(g.schema)
+	})
+	g.state += uint64(3*(g.cfg.Rows-g.row)) * wyInc
+	g.row = g.cfg.Rows
 	return recs, nil
 }
 
-// newBuffer allocates a buffer of n bytes from mem.
-func newBuffer(mem memory.Allocator, n int) *memory.Buffer {
-	b := memory.NewResizableBuffer(mem)
-	b.Resize(n)
+// parallel runs fn(0) … fn(n−1) on up to workers goroutines and waits.
+func parallel(workers, n int, fn func(i int)) {
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for w := 0; w < min(workers, n); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := int(next.Add(1) - 1); i < n; i = int(next.Add(1) - 1) {
+				fn(i)
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+// batch is one record under construction: its buffers and typed views.
+type batch struct {
+	row     int64  // first row
+	state   uint64 // wyrand state before it
+	n       int
+	bufs    [6]*memory.Buffer // trade_time, symbol offsets, symbol bytes, trader_id, price, quantity
+	times   []int64
+	ranks   []int32 // the symbol offsets buffer, holding rank | (step+stepBias)<<16 until fillWalk
+	syms    []byte
+	traders []int64
+	prices  []float64
+	qtys    []int64
+}
+
+// newBatch allocates the buffers for rows [row, row+n).
+func (g *MarketData) newBatch(row int64, n int) *batch {
+	b := &batch{row: row, n: n, state: g.state + uint64(3*(row-g.row))*wyInc}
+	for i, size := range [...]int{8 * n, 4 * (n + 1), 7 * n, 8 * n, 8 * n, 8 * n} {
+		b.bufs[i] = memory.NewResizableBuffer(g.mem)
+		b.bufs[i].Resize(size)
+	}
+	b.times = arrow.Int64Traits.CastFromBytes(b.bufs[0].Bytes())[:n]
+	b.ranks = arrow.Int32Traits.CastFromBytes(b.bufs[1].Bytes())[:n+1]
+	b.syms = b.bufs[2].Bytes()[:7*n]
+	b.traders = arrow.Int64Traits.CastFromBytes(b.bufs[3].Bytes())[:n]
+	b.prices = arrow.Float64Traits.CastFromBytes(b.bufs[4].Bytes())[:n]
+	b.qtys = arrow.Int64Traits.CastFromBytes(b.bufs[5].Bytes())[:n]
 	return b
 }
 
-// generate builds the next n rows as one record, writing values straight
-// into pre-sized buffers.
-func (g *MarketData) generate(n int) arrow.Record {
-	timeBuf := newBuffer(g.mem, 8*n)
-	offBuf := newBuffer(g.mem, 4*(n+1))
-	symBuf := newBuffer(g.mem, 7*n)
-	traderBuf := newBuffer(g.mem, 8*n)
-	priceBuf := newBuffer(g.mem, 8*n)
-	qtyBuf := newBuffer(g.mem, 8*n)
-
-	times := arrow.Int64Traits.CastFromBytes(timeBuf.Bytes())[:n]
-	offs := arrow.Int32Traits.CastFromBytes(offBuf.Bytes())[:n+1]
-	syms := symBuf.Bytes()[:7*n]
-	traders := arrow.Int64Traits.CastFromBytes(traderBuf.Bytes())[:n]
-	prices := arrow.Float64Traits.CastFromBytes(priceBuf.Bytes())[:n]
-	qtys := arrow.Int64Traits.CastFromBytes(qtyBuf.Bytes())[:n]
-
-	// The offsets buffer first receives each row's symbol index, then the
-	// symbol bytes are copied from the name table and the offsets written.
-	g.state = fillRows(g.state, BaseTradeTime+g.row, times, offs[:n], traders, prices, qtys,
-		(*[NumSymbols]symbolState)(g.syms), (*[NumSymbols]aliasEntry)(g.alias))
-	for j, k := range offs[:n] {
-		*(*[7]byte)(syms[7*j:]) = symbolNames[k]
-		offs[j] = int32(7 * j)
-	}
-	offs[n] = int32(7 * n)
-	g.row += int64(n)
-
-	cols := [...]arrow.ArrayData{
-		array.NewData(arrow.PrimitiveTypes.Int64, n, []*memory.Buffer{nil, timeBuf}, nil, 0, 0),
-		array.NewData(arrow.BinaryTypes.String, n, []*memory.Buffer{nil, offBuf, symBuf}, nil, 0, 0),
-		array.NewData(arrow.PrimitiveTypes.Int64, n, []*memory.Buffer{nil, traderBuf}, nil, 0, 0),
-		array.NewData(arrow.PrimitiveTypes.Float64, n, []*memory.Buffer{nil, priceBuf}, nil, 0, 0),
-		array.NewData(arrow.PrimitiveTypes.Int64, n, []*memory.Buffer{nil, qtyBuf}, nil, 0, 0),
-	}
-	for _, b := range [...]*memory.Buffer{timeBuf, offBuf, symBuf, traderBuf, priceBuf, qtyBuf} {
-		b.Release() // the Data values hold their own references
-	}
-	arrs := make([]arrow.Array, len(cols))
-	for i, d := range cols {
-		arrs[i] = array.MakeFromData(d)
-		d.Release()
-	}
-	rec := array.NewRecord(g.schema, arrs, int64(n))
-	for _, a := range arrs {
-		a.Release()
-	}
-	return rec
-}
-
-// fillRows generates len(times) rows starting at trade time t0 from wyrand
-// state state into the column slices (ranks receives each row's symbol
-// index) and returns the state after the last row. It is the generator's hot loop, kept
-// small so its values stay in registers.
-func fillRows(state uint64, t0 int64, times []int64, ranks []int32, traders []int64, prices []float64, qtys []int64,
-	st *[NumSymbols]symbolState, alias *[NumSymbols]aliasEntry) uint64 {
-	n := len(times)
-	ranks = ranks[:n]
-	traders = traders[:n]
-	prices = prices[:n]
-	qtys = qtys[:n]
-	for j := 0; j < n; j++ {
+// fillRandom is the first pass over a batch: it draws every row's random
+// values, writes trade_time, trader_id and quantity, packs the symbol rank
+// and price step into ranks, and adds each step to delta[rank].
+func (b *batch) fillRandom(g *MarketData, delta *[NumSymbols]int64) {
+	state := b.state
+	t0 := BaseTradeTime + b.row
+	times, ranks, traders, qtys := b.times, b.ranks[:len(b.times)], b.traders[:len(b.times)], b.qtys[:len(b.times)]
+	alias, st := g.alias, g.syms
+	for j := range times {
 		state += wyInc
 		hi, lo := bits.Mul64(state, state^wyMix)
 		u1 := hi ^ lo
@@ -368,29 +418,72 @@ func fillRows(state uint64, t0 int64, times []int64, ranks []int32, traders []in
 		traders[j] = int64(((u3 >> 32) * uint64(NumTraders)) >> 32)
 		qtys[j] = 1 + int64((uint64(uint32(u3))*uint64(MaxQuantity))>>32)
 
-		// symbol: alias-table draw from u2.
-		// Branch-free: keep = all ones when the coin is below the bucket's
-		// threshold (the coin is unpredictable, a branch would mispredict).
+		// symbol: alias-table draw from u2, branch-free (keep = all ones
+		// when the coin is below the bucket's threshold; a branch on the
+		// unpredictable coin would mispredict).
 		k := ((u2 >> 32) * NumSymbols) >> 32
 		e := alias[k]
 		keep := uint64(int64(uint64(uint32(u2))-uint64(e.thr)) >> 63)
 		k = k&keep | uint64(e.alias)&^keep
-		ranks[j] = int32(k)
 
-		// price: the symbol's walk moves by the low half of u1 in [-step, step].
+		// price step: the low half of u1, uniform in [-step, step].
 		s := &st[k]
-		p := s.pos + int64((uint64(uint32(u1))*s.span)>>32) - s.step
+		step := int64((uint64(uint32(u1))*s.span)>>32) - s.step
+		delta[k] += step
+		ranks[j] = int32(k) | int32(step+stepBias)<<16
+	}
+}
+
+// fillWalk is the second pass: starting from walk positions pos it advances
+// each row's symbol walk, writes the prices, copies the symbol bytes and
+// replaces the packed ranks by the utf8 offsets. pos ends after the batch.
+func (b *batch) fillWalk(g *MarketData, pos *walkPos) {
+	n := len(b.times)
+	ranks, prices, syms := b.ranks[:n+1], b.prices[:n], b.syms[:7*n]
+	st := g.syms
+	for j, v := range ranks[:n] {
+		k := v & 0xffff
+		s := &st[k]
+		p := pos[k] + int64(v>>16) - stepBias
 		if p < 0 {
 			p += s.period
 		} else if p >= s.period {
 			p -= s.period
 		}
-		s.pos = p
-		w := p - s.band // the fold of symbolState.offset, written out so it stays branch-free
+		pos[k] = p
+		w := p - s.band // symbolState.offset, written out so it stays branch-free
 		if p > 2*s.band {
 			w = 3*s.band - p
 		}
 		prices[j] = float64(s.base+w) / 100
+		*(*[7]byte)(syms[7*j:]) = symbolNames[k]
+		ranks[j] = int32(7 * j)
 	}
-	return state
+	ranks[n] = int32(7 * n)
+}
+
+// record wraps the filled buffers into a record (the batch's references
+// move to the record).
+func (b *batch) record(schema *arrow.Schema) arrow.Record {
+	n := b.n
+	cols := [...]arrow.ArrayData{
+		array.NewData(arrow.PrimitiveTypes.Int64, n, []*memory.Buffer{nil, b.bufs[0]}, nil, 0, 0),
+		array.NewData(arrow.BinaryTypes.String, n, []*memory.Buffer{nil, b.bufs[1], b.bufs[2]}, nil, 0, 0),
+		array.NewData(arrow.PrimitiveTypes.Int64, n, []*memory.Buffer{nil, b.bufs[3]}, nil, 0, 0),
+		array.NewData(arrow.PrimitiveTypes.Float64, n, []*memory.Buffer{nil, b.bufs[4]}, nil, 0, 0),
+		array.NewData(arrow.PrimitiveTypes.Int64, n, []*memory.Buffer{nil, b.bufs[5]}, nil, 0, 0),
+	}
+	for _, buf := range b.bufs {
+		buf.Release() // the Data values hold their own references
+	}
+	arrs := make([]arrow.Array, len(cols))
+	for i, d := range cols {
+		arrs[i] = array.MakeFromData(d)
+		d.Release()
+	}
+	rec := array.NewRecord(schema, arrs, int64(n))
+	for _, a := range arrs {
+		a.Release()
+	}
+	return rec
 }

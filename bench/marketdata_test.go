@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
+	"runtime"
 	"testing"
 
 	"github.com/apache/arrow/go/v17/arrow"
@@ -140,6 +141,61 @@ func TestMarketDataDeterminism(t *testing.T) {
 				require.NotEqual(t, h, got)
 			}
 		})
+	}
+}
+
+// streamAll collects every record through Next (retained; caller releases).
+func streamAll(t *testing.T, g *MarketData) []arrow.Record {
+	t.Helper()
+	var recs []arrow.Record
+	for g.Next() {
+		r := g.Record()
+		r.Retain()
+		recs = append(recs, r)
+	}
+	require.NoError(t, g.Err())
+	return recs
+}
+
+// TestMarketDataWorkers: GenerateAll on several goroutines gives exactly the
+// rows Next gives on one, also when it resumes after some Next calls.
+func TestMarketDataWorkers(t *testing.T) {
+	const rows = 30_001
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	g := NewMarketData(mem, MarketDataConfig{Rows: rows, Seed: 5, BatchSize: 1000})
+	ref := streamAll(t, g)
+	g.Release()
+	want, n := rowHash(t, ref)
+	release(ref)
+	require.Equal(t, int64(rows), n)
+
+	for _, workers := range []int{1, 2, 3, 8, 64} {
+		for _, bs := range []int{1000, 4096, rows} {
+			for _, skip := range []int{0, 2} {
+				t.Run(fmt.Sprintf("workers=%d,batch=%d,skip=%d", workers, bs, skip), func(t *testing.T) {
+					g := NewMarketData(mem, MarketDataConfig{Rows: rows, Seed: 5, BatchSize: bs, Workers: workers})
+					defer g.Release()
+					require.Equal(t, workers, g.Config().Workers)
+					var recs []arrow.Record
+					for i := 0; i < skip && g.Next(); i++ {
+						g.Record().Retain()
+						recs = append(recs, g.Record())
+					}
+					rest, err := g.GenerateAll()
+					require.NoError(t, err)
+					recs = append(recs, rest...)
+					defer release(recs)
+					got, n := rowHash(t, recs)
+					require.Equal(t, int64(rows), n)
+					require.Equal(t, want, got)
+					require.False(t, g.Next(), "everything was generated")
+					again, err := g.GenerateAll()
+					require.NoError(t, err)
+					require.Empty(t, again)
+				})
+			}
+		}
 	}
 }
 
@@ -401,7 +457,7 @@ func TestSymbolBasePrices(t *testing.T) {
 		for k, s := range g.syms {
 			require.GreaterOrEqual(t, float64(s.base)/100, MinBasePrice, "seed %d symbol %d", seed, k)
 			require.LessOrEqual(t, float64(s.base)/100, MaxBasePrice, "seed %d symbol %d", seed, k)
-			require.Equal(t, int64(0), s.offset(), "walks start at the base price")
+			require.Equal(t, int64(0), s.offset(g.pos[k]), "walks start at the base price")
 			require.Less(t, s.step, s.band)
 			require.GreaterOrEqual(t, float64(s.base-s.band)/100, MinPrice)
 			require.LessOrEqual(t, float64(s.base+s.band)/100, MaxPrice)
@@ -419,8 +475,7 @@ func TestPriceFold(t *testing.T) {
 		{10, 0}, {0, -10}, {20, 10}, {25, 5}, {30, 0}, {39, -9}, {15, 5},
 	}
 	for _, c := range cases {
-		s.pos = c.pos
-		require.Equal(t, c.want, s.offset(), "pos %d", c.pos)
+		require.Equal(t, c.want, s.offset(c.pos), "pos %d", c.pos)
 	}
 }
 
@@ -463,7 +518,8 @@ const bytesPerRow = 8 + 8 + 8 + 8 + 7 + 4
 
 // BenchmarkMarketData measures generation into memory. stream: one op is one
 // 8,192-row batch, released before the next (the RecordReader path).
-// materialise: one op is GenerateAll of rows rows, all kept in memory.
+// materialise: one op is GenerateAll of rows rows on workers goroutines, all
+// kept in memory (what the benchmark harness does before timing).
 func BenchmarkMarketData(b *testing.B) {
 	b.Run(fmt.Sprintf("stream/batch=%d", DefaultBatchSize), func(b *testing.B) {
 		g := NewMarketData(memory.NewGoAllocator(), MarketDataConfig{Rows: math.MaxInt64, Seed: 42})
@@ -477,11 +533,15 @@ func BenchmarkMarketData(b *testing.B) {
 		}
 		b.ReportMetric(float64(b.N)*float64(DefaultBatchSize)/b.Elapsed().Seconds(), "rows/s")
 	})
-	for _, rows := range []int64{1_000_000, DefaultRows} {
-		b.Run(fmt.Sprintf("materialise/rows=%d", rows), func(b *testing.B) {
+	for _, bc := range []struct {
+		rows    int64
+		workers int
+	}{{1_000_000, 1}, {DefaultRows, 1}, {1_000_000, runtime.GOMAXPROCS(0)}, {DefaultRows, runtime.GOMAXPROCS(0)}} {
+		rows := bc.rows
+		b.Run(fmt.Sprintf("materialise/rows=%d/workers=%d", rows, bc.workers), func(b *testing.B) {
 			b.SetBytes(rows * bytesPerRow)
 			for i := 0; i < b.N; i++ {
-				g := NewMarketData(memory.NewGoAllocator(), MarketDataConfig{Rows: rows, Seed: 42})
+				g := NewMarketData(memory.NewGoAllocator(), MarketDataConfig{Rows: rows, Seed: 42, Workers: bc.workers})
 				recs, err := g.GenerateAll()
 				if err != nil {
 					b.Fatal(err)
