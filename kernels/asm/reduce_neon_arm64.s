@@ -1,0 +1,994 @@
+//go:build !purego
+
+#include "textflag.h"
+
+// NEON block routines of the reductions (see kernels/reduce.go and
+// kernels/reduce_glue.go for the lane contracts). Every routine folds n
+// values at p into the lane accumulators in acc (read at entry, written at
+// exit): n is a multiple of 16 (eight 2-lane vectors) for the dense
+// routines and of 64 for the masked ones, which read the validity of row 0
+// at bit shift (0..7) of *bm and leave the lanes unchanged for null rows.
+// Leaf functions with $0 frames; they use R0-R7 and V0-V31 only.
+//
+// Masks: the 64 validity bits of a 64-row block are broadcast to both lanes
+// of V10 (the word is *(uint64*)bm >> shift | bm[8] << (64-shift), the
+// second load only when shift != 0, when bm[8] holds row 63's bit); for
+// each vector VCMTST against V9 = [1, 2] gives the lanes' masks and V10
+// shifts right by 2.
+//
+// Go's arm64 assembler has no mnemonics for the vector forms of FADD,
+// CMGT, SSHR and FCMEQ on 2D arrangements, so those four are emitted with
+// WORD and the macros below (encodings checked against llvm-mc):
+//
+//	FADD  Vd.2D, Vn.2D, Vm.2D   0x4E60D400 | m<<16 | n<<5 | d
+//	CMGT  Vd.2D, Vn.2D, Vm.2D   0x4EE03400 | m<<16 | n<<5 | d   (Vd = Vn > Vm, signed)
+//	SSHR  Vd.2D, Vn.2D, #63     0x4F410400 | n<<5 | d
+//	FCMEQ Vd.2D, Vn.2D, Vm.2D   0x4E60E400 | m<<16 | n<<5 | d
+#define FADD2D(d, n, m) WORD $(0x4E60D400 | (m)<<16 | (n)<<5 | (d))
+#define CMGT2D(d, n, m) WORD $(0x4EE03400 | (m)<<16 | (n)<<5 | (d))
+#define SSHR2D63(d, n) WORD $(0x4F410400 | (n)<<5 | (d))
+#define FCMEQ2D(d, n, m) WORD $(0x4E60E400 | (m)<<16 | (n)<<5 | (d))
+
+// func SumInt64NEON(p *int64, n int, acc *[16]uint64)
+// acc[0:4] += low 32 bits (V0, V1); acc[8:12] += v>>32, computed as
+// Σ(v>>>32) (V2, V3, by USRA #32) minus 2^32·(number of negatives) (V4, V5,
+// by USRA #63).
+TEXT ·SumInt64NEON(SB), NOSPLIT, $0-24
+	MOVD	p+0(FP), R0
+	MOVD	n+8(FP), R1
+	MOVD	acc+16(FP), R4
+	VLD1	(R4), [V0.D2, V1.D2]
+	VEOR	V2.B16, V2.B16, V2.B16
+	VEOR	V3.B16, V3.B16, V3.B16
+	VEOR	V4.B16, V4.B16, V4.B16
+	VEOR	V5.B16, V5.B16, V5.B16
+	MOVD	$0xffffffff, R5
+	VDUP	R5, V6.D2
+
+sumi_loop:
+	CMP	$16, R1
+	BLT	sumi_done
+	VLD1.P	64(R0), [V16.D2, V17.D2, V18.D2, V19.D2]
+	VLD1.P	64(R0), [V20.D2, V21.D2, V22.D2, V23.D2]
+	VAND	V6.B16, V16.B16, V24.B16
+	VADD	V24.D2, V0.D2, V0.D2
+	VUSRA	$32, V16.D2, V2.D2
+	VUSRA	$63, V16.D2, V4.D2
+	VAND	V6.B16, V17.B16, V25.B16
+	VADD	V25.D2, V1.D2, V1.D2
+	VUSRA	$32, V17.D2, V3.D2
+	VUSRA	$63, V17.D2, V5.D2
+	VAND	V6.B16, V18.B16, V26.B16
+	VADD	V26.D2, V0.D2, V0.D2
+	VUSRA	$32, V18.D2, V2.D2
+	VUSRA	$63, V18.D2, V4.D2
+	VAND	V6.B16, V19.B16, V27.B16
+	VADD	V27.D2, V1.D2, V1.D2
+	VUSRA	$32, V19.D2, V3.D2
+	VUSRA	$63, V19.D2, V5.D2
+	VAND	V6.B16, V20.B16, V28.B16
+	VADD	V28.D2, V0.D2, V0.D2
+	VUSRA	$32, V20.D2, V2.D2
+	VUSRA	$63, V20.D2, V4.D2
+	VAND	V6.B16, V21.B16, V29.B16
+	VADD	V29.D2, V1.D2, V1.D2
+	VUSRA	$32, V21.D2, V3.D2
+	VUSRA	$63, V21.D2, V5.D2
+	VAND	V6.B16, V22.B16, V30.B16
+	VADD	V30.D2, V0.D2, V0.D2
+	VUSRA	$32, V22.D2, V2.D2
+	VUSRA	$63, V22.D2, V4.D2
+	VAND	V6.B16, V23.B16, V31.B16
+	VADD	V31.D2, V1.D2, V1.D2
+	VUSRA	$32, V23.D2, V3.D2
+	VUSRA	$63, V23.D2, V5.D2
+	SUB	$16, R1
+	B	sumi_loop
+
+sumi_done:
+	VST1	[V0.D2, V1.D2], (R4)
+	ADD	$64, R4, R5
+	VLD1	(R5), [V6.D2, V7.D2]
+	VSHL	$32, V4.D2, V4.D2
+	VSHL	$32, V5.D2, V5.D2
+	VSUB	V4.D2, V2.D2, V2.D2
+	VSUB	V5.D2, V3.D2, V3.D2
+	VADD	V2.D2, V6.D2, V6.D2
+	VADD	V3.D2, V7.D2, V7.D2
+	VST1	[V6.D2, V7.D2], (R5)
+	RET
+
+// func SumFloat64NEON(p *float64, n int, acc *[16]float64)
+// The 16 lanes live in V0-V7 (lanes 2j, 2j+1 in Vj); row i of each block of
+// 16 goes to lane i.
+TEXT ·SumFloat64NEON(SB), NOSPLIT, $0-24
+	MOVD	p+0(FP), R0
+	MOVD	n+8(FP), R1
+	MOVD	acc+16(FP), R4
+	ADD	$64, R4, R5
+	VLD1	(R4), [V0.D2, V1.D2, V2.D2, V3.D2]
+	VLD1	(R5), [V4.D2, V5.D2, V6.D2, V7.D2]
+
+sumf_loop:
+	CMP	$16, R1
+	BLT	sumf_done
+	VLD1.P	64(R0), [V16.D2, V17.D2, V18.D2, V19.D2]
+	VLD1.P	64(R0), [V20.D2, V21.D2, V22.D2, V23.D2]
+	FADD2D(0, 0, 16)
+	FADD2D(1, 1, 17)
+	FADD2D(2, 2, 18)
+	FADD2D(3, 3, 19)
+	FADD2D(4, 4, 20)
+	FADD2D(5, 5, 21)
+	FADD2D(6, 6, 22)
+	FADD2D(7, 7, 23)
+	SUB	$16, R1
+	B	sumf_loop
+
+sumf_done:
+	ADD	$64, R4, R5
+	VST1	[V0.D2, V1.D2, V2.D2, V3.D2], (R4)
+	VST1	[V4.D2, V5.D2, V6.D2, V7.D2], (R5)
+	RET
+
+// func MinInt64NEON(p *int64, n int, acc *[16]int64)
+// Eight lanes in V0-V3 (acc[0:8]); vector v of a block folds into V(v%4).
+TEXT ·MinInt64NEON(SB), NOSPLIT, $0-24
+	MOVD	p+0(FP), R0
+	MOVD	n+8(FP), R1
+	MOVD	acc+16(FP), R4
+	VLD1	(R4), [V0.D2, V1.D2, V2.D2, V3.D2]
+
+minint64_loop:
+	CMP	$16, R1
+	BLT	minint64_done
+	VLD1.P	64(R0), [V16.D2, V17.D2, V18.D2, V19.D2]
+	VLD1.P	64(R0), [V20.D2, V21.D2, V22.D2, V23.D2]
+	CMGT2D(27, 0, 16)
+	VBIT	V27.B16, V16.B16, V0.B16
+	CMGT2D(31, 1, 17)
+	VBIT	V31.B16, V17.B16, V1.B16
+	CMGT2D(27, 2, 18)
+	VBIT	V27.B16, V18.B16, V2.B16
+	CMGT2D(31, 3, 19)
+	VBIT	V31.B16, V19.B16, V3.B16
+	CMGT2D(27, 0, 20)
+	VBIT	V27.B16, V20.B16, V0.B16
+	CMGT2D(31, 1, 21)
+	VBIT	V31.B16, V21.B16, V1.B16
+	CMGT2D(27, 2, 22)
+	VBIT	V27.B16, V22.B16, V2.B16
+	CMGT2D(31, 3, 23)
+	VBIT	V31.B16, V23.B16, V3.B16
+	SUB	$16, R1
+	B	minint64_loop
+
+minint64_done:
+	VST1	[V0.D2, V1.D2, V2.D2, V3.D2], (R4)
+	RET
+
+// func MaxInt64NEON(p *int64, n int, acc *[16]int64)
+// Eight lanes in V0-V3 (acc[0:8]); vector v of a block folds into V(v%4).
+TEXT ·MaxInt64NEON(SB), NOSPLIT, $0-24
+	MOVD	p+0(FP), R0
+	MOVD	n+8(FP), R1
+	MOVD	acc+16(FP), R4
+	VLD1	(R4), [V0.D2, V1.D2, V2.D2, V3.D2]
+
+maxint64_loop:
+	CMP	$16, R1
+	BLT	maxint64_done
+	VLD1.P	64(R0), [V16.D2, V17.D2, V18.D2, V19.D2]
+	VLD1.P	64(R0), [V20.D2, V21.D2, V22.D2, V23.D2]
+	CMGT2D(27, 16, 0)
+	VBIT	V27.B16, V16.B16, V0.B16
+	CMGT2D(31, 17, 1)
+	VBIT	V31.B16, V17.B16, V1.B16
+	CMGT2D(27, 18, 2)
+	VBIT	V27.B16, V18.B16, V2.B16
+	CMGT2D(31, 19, 3)
+	VBIT	V31.B16, V19.B16, V3.B16
+	CMGT2D(27, 20, 0)
+	VBIT	V27.B16, V20.B16, V0.B16
+	CMGT2D(31, 21, 1)
+	VBIT	V31.B16, V21.B16, V1.B16
+	CMGT2D(27, 22, 2)
+	VBIT	V27.B16, V22.B16, V2.B16
+	CMGT2D(31, 23, 3)
+	VBIT	V31.B16, V23.B16, V3.B16
+	SUB	$16, R1
+	B	maxint64_loop
+
+maxint64_done:
+	VST1	[V0.D2, V1.D2, V2.D2, V3.D2], (R4)
+	RET
+
+// func MinFloat64NEON(p *float64, n int, acc *[16]int64)
+// Eight lanes in V0-V3 (acc[0:8]); vector v of a block folds into V(v%4).
+// Values become keys bits ^ ((bits>>63)>>>1), NaN lanes (FCMEQ x, x
+// false) the key MaxInt64 (V8).
+TEXT ·MinFloat64NEON(SB), NOSPLIT, $0-24
+	MOVD	p+0(FP), R0
+	MOVD	n+8(FP), R1
+	MOVD	acc+16(FP), R4
+	VLD1	(R4), [V0.D2, V1.D2, V2.D2, V3.D2]
+	MOVD	$0x7fffffffffffffff, R5
+	VDUP	R5, V8.D2
+
+minfloat64_loop:
+	CMP	$16, R1
+	BLT	minfloat64_done
+	VLD1.P	64(R0), [V16.D2, V17.D2, V18.D2, V19.D2]
+	VLD1.P	64(R0), [V20.D2, V21.D2, V22.D2, V23.D2]
+	SSHR2D63(25, 16)
+	VUSHR	$1, V25.D2, V25.D2
+	VEOR	V16.B16, V25.B16, V25.B16
+	FCMEQ2D(26, 16, 16)
+	VBIF	V26.B16, V8.B16, V25.B16
+	CMGT2D(27, 0, 25)
+	VBIT	V27.B16, V25.B16, V0.B16
+	SSHR2D63(29, 17)
+	VUSHR	$1, V29.D2, V29.D2
+	VEOR	V17.B16, V29.B16, V29.B16
+	FCMEQ2D(30, 17, 17)
+	VBIF	V30.B16, V8.B16, V29.B16
+	CMGT2D(31, 1, 29)
+	VBIT	V31.B16, V29.B16, V1.B16
+	SSHR2D63(25, 18)
+	VUSHR	$1, V25.D2, V25.D2
+	VEOR	V18.B16, V25.B16, V25.B16
+	FCMEQ2D(26, 18, 18)
+	VBIF	V26.B16, V8.B16, V25.B16
+	CMGT2D(27, 2, 25)
+	VBIT	V27.B16, V25.B16, V2.B16
+	SSHR2D63(29, 19)
+	VUSHR	$1, V29.D2, V29.D2
+	VEOR	V19.B16, V29.B16, V29.B16
+	FCMEQ2D(30, 19, 19)
+	VBIF	V30.B16, V8.B16, V29.B16
+	CMGT2D(31, 3, 29)
+	VBIT	V31.B16, V29.B16, V3.B16
+	SSHR2D63(25, 20)
+	VUSHR	$1, V25.D2, V25.D2
+	VEOR	V20.B16, V25.B16, V25.B16
+	FCMEQ2D(26, 20, 20)
+	VBIF	V26.B16, V8.B16, V25.B16
+	CMGT2D(27, 0, 25)
+	VBIT	V27.B16, V25.B16, V0.B16
+	SSHR2D63(29, 21)
+	VUSHR	$1, V29.D2, V29.D2
+	VEOR	V21.B16, V29.B16, V29.B16
+	FCMEQ2D(30, 21, 21)
+	VBIF	V30.B16, V8.B16, V29.B16
+	CMGT2D(31, 1, 29)
+	VBIT	V31.B16, V29.B16, V1.B16
+	SSHR2D63(25, 22)
+	VUSHR	$1, V25.D2, V25.D2
+	VEOR	V22.B16, V25.B16, V25.B16
+	FCMEQ2D(26, 22, 22)
+	VBIF	V26.B16, V8.B16, V25.B16
+	CMGT2D(27, 2, 25)
+	VBIT	V27.B16, V25.B16, V2.B16
+	SSHR2D63(29, 23)
+	VUSHR	$1, V29.D2, V29.D2
+	VEOR	V23.B16, V29.B16, V29.B16
+	FCMEQ2D(30, 23, 23)
+	VBIF	V30.B16, V8.B16, V29.B16
+	CMGT2D(31, 3, 29)
+	VBIT	V31.B16, V29.B16, V3.B16
+	SUB	$16, R1
+	B	minfloat64_loop
+
+minfloat64_done:
+	VST1	[V0.D2, V1.D2, V2.D2, V3.D2], (R4)
+	RET
+
+// func MaxFloat64NEON(p *float64, n int, acc *[16]int64)
+// Eight lanes in V0-V3 (acc[0:8]); vector v of a block folds into V(v%4).
+// Values become keys bits ^ ((bits>>63)>>>1), NaN lanes (FCMEQ x, x
+// false) the key MaxInt64 (V8).
+TEXT ·MaxFloat64NEON(SB), NOSPLIT, $0-24
+	MOVD	p+0(FP), R0
+	MOVD	n+8(FP), R1
+	MOVD	acc+16(FP), R4
+	VLD1	(R4), [V0.D2, V1.D2, V2.D2, V3.D2]
+	MOVD	$0x7fffffffffffffff, R5
+	VDUP	R5, V8.D2
+
+maxfloat64_loop:
+	CMP	$16, R1
+	BLT	maxfloat64_done
+	VLD1.P	64(R0), [V16.D2, V17.D2, V18.D2, V19.D2]
+	VLD1.P	64(R0), [V20.D2, V21.D2, V22.D2, V23.D2]
+	SSHR2D63(25, 16)
+	VUSHR	$1, V25.D2, V25.D2
+	VEOR	V16.B16, V25.B16, V25.B16
+	FCMEQ2D(26, 16, 16)
+	VBIF	V26.B16, V8.B16, V25.B16
+	CMGT2D(27, 25, 0)
+	VBIT	V27.B16, V25.B16, V0.B16
+	SSHR2D63(29, 17)
+	VUSHR	$1, V29.D2, V29.D2
+	VEOR	V17.B16, V29.B16, V29.B16
+	FCMEQ2D(30, 17, 17)
+	VBIF	V30.B16, V8.B16, V29.B16
+	CMGT2D(31, 29, 1)
+	VBIT	V31.B16, V29.B16, V1.B16
+	SSHR2D63(25, 18)
+	VUSHR	$1, V25.D2, V25.D2
+	VEOR	V18.B16, V25.B16, V25.B16
+	FCMEQ2D(26, 18, 18)
+	VBIF	V26.B16, V8.B16, V25.B16
+	CMGT2D(27, 25, 2)
+	VBIT	V27.B16, V25.B16, V2.B16
+	SSHR2D63(29, 19)
+	VUSHR	$1, V29.D2, V29.D2
+	VEOR	V19.B16, V29.B16, V29.B16
+	FCMEQ2D(30, 19, 19)
+	VBIF	V30.B16, V8.B16, V29.B16
+	CMGT2D(31, 29, 3)
+	VBIT	V31.B16, V29.B16, V3.B16
+	SSHR2D63(25, 20)
+	VUSHR	$1, V25.D2, V25.D2
+	VEOR	V20.B16, V25.B16, V25.B16
+	FCMEQ2D(26, 20, 20)
+	VBIF	V26.B16, V8.B16, V25.B16
+	CMGT2D(27, 25, 0)
+	VBIT	V27.B16, V25.B16, V0.B16
+	SSHR2D63(29, 21)
+	VUSHR	$1, V29.D2, V29.D2
+	VEOR	V21.B16, V29.B16, V29.B16
+	FCMEQ2D(30, 21, 21)
+	VBIF	V30.B16, V8.B16, V29.B16
+	CMGT2D(31, 29, 1)
+	VBIT	V31.B16, V29.B16, V1.B16
+	SSHR2D63(25, 22)
+	VUSHR	$1, V25.D2, V25.D2
+	VEOR	V22.B16, V25.B16, V25.B16
+	FCMEQ2D(26, 22, 22)
+	VBIF	V26.B16, V8.B16, V25.B16
+	CMGT2D(27, 25, 2)
+	VBIT	V27.B16, V25.B16, V2.B16
+	SSHR2D63(29, 23)
+	VUSHR	$1, V29.D2, V29.D2
+	VEOR	V23.B16, V29.B16, V29.B16
+	FCMEQ2D(30, 23, 23)
+	VBIF	V30.B16, V8.B16, V29.B16
+	CMGT2D(31, 29, 3)
+	VBIT	V31.B16, V29.B16, V3.B16
+	SUB	$16, R1
+	B	maxfloat64_loop
+
+maxfloat64_done:
+	VST1	[V0.D2, V1.D2, V2.D2, V3.D2], (R4)
+	RET
+
+// func SumInt64MaskedNEON(p *int64, n int, bm *byte, shift uint, acc *[16]uint64)
+// acc[0:4] += low 32 bits (V0, V1); acc[8:12] += v>>32, computed as
+// Σ(v>>>32) (V2, V3, by USRA #32) minus 2^32·(number of negatives) (V4, V5,
+// by USRA #63).
+TEXT ·SumInt64MaskedNEON(SB), NOSPLIT, $0-40
+	MOVD	p+0(FP), R0
+	MOVD	n+8(FP), R1
+	MOVD	bm+16(FP), R2
+	MOVD	shift+24(FP), R3
+	MOVD	acc+32(FP), R4
+	VLD1	(R4), [V0.D2, V1.D2]
+	VEOR	V2.B16, V2.B16, V2.B16
+	VEOR	V3.B16, V3.B16, V3.B16
+	VEOR	V4.B16, V4.B16, V4.B16
+	VEOR	V5.B16, V5.B16, V5.B16
+	MOVD	$0xffffffff, R5
+	VDUP	R5, V6.D2
+	MOVD	$1, R5
+	VMOV	R5, V9.D[0]
+	MOVD	$2, R5
+	VMOV	R5, V9.D[1]
+	MOVD	$64, R6
+	SUB	R3, R6, R6
+
+sumim_loop:
+	CMP	$64, R1
+	BLT	sumim_done
+	MOVD	(R2), R5
+	CBZ	R3, sumim_aligned
+	LSR	R3, R5, R5
+	MOVBU	8(R2), R7
+	LSL	R6, R7, R7
+	ORR	R7, R5, R5
+
+sumim_aligned:
+	ADD	$8, R2
+	VDUP	R5, V10.D2
+	MOVD	$4, R7
+
+sumim_inner:
+	VLD1.P	64(R0), [V16.D2, V17.D2, V18.D2, V19.D2]
+	VLD1.P	64(R0), [V20.D2, V21.D2, V22.D2, V23.D2]
+	VCMTST	V9.D2, V10.D2, V24.D2
+	VUSHR	$2, V10.D2, V10.D2
+	VAND	V24.B16, V16.B16, V16.B16
+	VAND	V6.B16, V16.B16, V25.B16
+	VADD	V25.D2, V0.D2, V0.D2
+	VUSRA	$32, V16.D2, V2.D2
+	VUSRA	$63, V16.D2, V4.D2
+	VCMTST	V9.D2, V10.D2, V28.D2
+	VUSHR	$2, V10.D2, V10.D2
+	VAND	V28.B16, V17.B16, V17.B16
+	VAND	V6.B16, V17.B16, V29.B16
+	VADD	V29.D2, V1.D2, V1.D2
+	VUSRA	$32, V17.D2, V3.D2
+	VUSRA	$63, V17.D2, V5.D2
+	VCMTST	V9.D2, V10.D2, V24.D2
+	VUSHR	$2, V10.D2, V10.D2
+	VAND	V24.B16, V18.B16, V18.B16
+	VAND	V6.B16, V18.B16, V25.B16
+	VADD	V25.D2, V0.D2, V0.D2
+	VUSRA	$32, V18.D2, V2.D2
+	VUSRA	$63, V18.D2, V4.D2
+	VCMTST	V9.D2, V10.D2, V28.D2
+	VUSHR	$2, V10.D2, V10.D2
+	VAND	V28.B16, V19.B16, V19.B16
+	VAND	V6.B16, V19.B16, V29.B16
+	VADD	V29.D2, V1.D2, V1.D2
+	VUSRA	$32, V19.D2, V3.D2
+	VUSRA	$63, V19.D2, V5.D2
+	VCMTST	V9.D2, V10.D2, V24.D2
+	VUSHR	$2, V10.D2, V10.D2
+	VAND	V24.B16, V20.B16, V20.B16
+	VAND	V6.B16, V20.B16, V25.B16
+	VADD	V25.D2, V0.D2, V0.D2
+	VUSRA	$32, V20.D2, V2.D2
+	VUSRA	$63, V20.D2, V4.D2
+	VCMTST	V9.D2, V10.D2, V28.D2
+	VUSHR	$2, V10.D2, V10.D2
+	VAND	V28.B16, V21.B16, V21.B16
+	VAND	V6.B16, V21.B16, V29.B16
+	VADD	V29.D2, V1.D2, V1.D2
+	VUSRA	$32, V21.D2, V3.D2
+	VUSRA	$63, V21.D2, V5.D2
+	VCMTST	V9.D2, V10.D2, V24.D2
+	VUSHR	$2, V10.D2, V10.D2
+	VAND	V24.B16, V22.B16, V22.B16
+	VAND	V6.B16, V22.B16, V25.B16
+	VADD	V25.D2, V0.D2, V0.D2
+	VUSRA	$32, V22.D2, V2.D2
+	VUSRA	$63, V22.D2, V4.D2
+	VCMTST	V9.D2, V10.D2, V28.D2
+	VUSHR	$2, V10.D2, V10.D2
+	VAND	V28.B16, V23.B16, V23.B16
+	VAND	V6.B16, V23.B16, V29.B16
+	VADD	V29.D2, V1.D2, V1.D2
+	VUSRA	$32, V23.D2, V3.D2
+	VUSRA	$63, V23.D2, V5.D2
+	SUB	$1, R7
+	CBNZ	R7, sumim_inner
+	SUB	$64, R1
+	B	sumim_loop
+
+sumim_done:
+	VST1	[V0.D2, V1.D2], (R4)
+	ADD	$64, R4, R5
+	VLD1	(R5), [V6.D2, V7.D2]
+	VSHL	$32, V4.D2, V4.D2
+	VSHL	$32, V5.D2, V5.D2
+	VSUB	V4.D2, V2.D2, V2.D2
+	VSUB	V5.D2, V3.D2, V3.D2
+	VADD	V2.D2, V6.D2, V6.D2
+	VADD	V3.D2, V7.D2, V7.D2
+	VST1	[V6.D2, V7.D2], (R5)
+	RET
+
+// func SumFloat64MaskedNEON(p *float64, n int, bm *byte, shift uint, acc *[16]float64)
+// The 16 lanes live in V0-V7 (lanes 2j, 2j+1 in Vj); row i of each block of
+// 16 goes to lane i; null rows become -0.0 (V11), the exact identity.
+TEXT ·SumFloat64MaskedNEON(SB), NOSPLIT, $0-40
+	MOVD	p+0(FP), R0
+	MOVD	n+8(FP), R1
+	MOVD	bm+16(FP), R2
+	MOVD	shift+24(FP), R3
+	MOVD	acc+32(FP), R4
+	ADD	$64, R4, R5
+	VLD1	(R4), [V0.D2, V1.D2, V2.D2, V3.D2]
+	VLD1	(R5), [V4.D2, V5.D2, V6.D2, V7.D2]
+	MOVD	$0x8000000000000000, R5
+	VDUP	R5, V11.D2
+	MOVD	$1, R5
+	VMOV	R5, V9.D[0]
+	MOVD	$2, R5
+	VMOV	R5, V9.D[1]
+	MOVD	$64, R6
+	SUB	R3, R6, R6
+
+sumfm_loop:
+	CMP	$64, R1
+	BLT	sumfm_done
+	MOVD	(R2), R5
+	CBZ	R3, sumfm_aligned
+	LSR	R3, R5, R5
+	MOVBU	8(R2), R7
+	LSL	R6, R7, R7
+	ORR	R7, R5, R5
+
+sumfm_aligned:
+	ADD	$8, R2
+	VDUP	R5, V10.D2
+	MOVD	$4, R7
+
+sumfm_inner:
+	VLD1.P	64(R0), [V16.D2, V17.D2, V18.D2, V19.D2]
+	VLD1.P	64(R0), [V20.D2, V21.D2, V22.D2, V23.D2]
+	VCMTST	V9.D2, V10.D2, V24.D2
+	VUSHR	$2, V10.D2, V10.D2
+	VBIF	V24.B16, V11.B16, V16.B16
+	FADD2D(0, 0, 16)
+	VCMTST	V9.D2, V10.D2, V28.D2
+	VUSHR	$2, V10.D2, V10.D2
+	VBIF	V28.B16, V11.B16, V17.B16
+	FADD2D(1, 1, 17)
+	VCMTST	V9.D2, V10.D2, V24.D2
+	VUSHR	$2, V10.D2, V10.D2
+	VBIF	V24.B16, V11.B16, V18.B16
+	FADD2D(2, 2, 18)
+	VCMTST	V9.D2, V10.D2, V28.D2
+	VUSHR	$2, V10.D2, V10.D2
+	VBIF	V28.B16, V11.B16, V19.B16
+	FADD2D(3, 3, 19)
+	VCMTST	V9.D2, V10.D2, V24.D2
+	VUSHR	$2, V10.D2, V10.D2
+	VBIF	V24.B16, V11.B16, V20.B16
+	FADD2D(4, 4, 20)
+	VCMTST	V9.D2, V10.D2, V28.D2
+	VUSHR	$2, V10.D2, V10.D2
+	VBIF	V28.B16, V11.B16, V21.B16
+	FADD2D(5, 5, 21)
+	VCMTST	V9.D2, V10.D2, V24.D2
+	VUSHR	$2, V10.D2, V10.D2
+	VBIF	V24.B16, V11.B16, V22.B16
+	FADD2D(6, 6, 22)
+	VCMTST	V9.D2, V10.D2, V28.D2
+	VUSHR	$2, V10.D2, V10.D2
+	VBIF	V28.B16, V11.B16, V23.B16
+	FADD2D(7, 7, 23)
+	SUB	$1, R7
+	CBNZ	R7, sumfm_inner
+	SUB	$64, R1
+	B	sumfm_loop
+
+sumfm_done:
+	ADD	$64, R4, R5
+	VST1	[V0.D2, V1.D2, V2.D2, V3.D2], (R4)
+	VST1	[V4.D2, V5.D2, V6.D2, V7.D2], (R5)
+	RET
+
+// func MinInt64MaskedNEON(p *int64, n int, bm *byte, shift uint, acc *[16]int64)
+// Eight lanes in V0-V3 (acc[0:8]); vector v of a block folds into V(v%4).
+// Null rows become the identity (V11).
+TEXT ·MinInt64MaskedNEON(SB), NOSPLIT, $0-40
+	MOVD	p+0(FP), R0
+	MOVD	n+8(FP), R1
+	MOVD	bm+16(FP), R2
+	MOVD	shift+24(FP), R3
+	MOVD	acc+32(FP), R4
+	VLD1	(R4), [V0.D2, V1.D2, V2.D2, V3.D2]
+	MOVD	$0x7fffffffffffffff, R5
+	VDUP	R5, V11.D2
+	MOVD	$1, R5
+	VMOV	R5, V9.D[0]
+	MOVD	$2, R5
+	VMOV	R5, V9.D[1]
+	MOVD	$64, R6
+	SUB	R3, R6, R6
+
+minint64masked_loop:
+	CMP	$64, R1
+	BLT	minint64masked_done
+	MOVD	(R2), R5
+	CBZ	R3, minint64masked_aligned
+	LSR	R3, R5, R5
+	MOVBU	8(R2), R7
+	LSL	R6, R7, R7
+	ORR	R7, R5, R5
+
+minint64masked_aligned:
+	ADD	$8, R2
+	VDUP	R5, V10.D2
+	MOVD	$4, R7
+
+minint64masked_inner:
+	VLD1.P	64(R0), [V16.D2, V17.D2, V18.D2, V19.D2]
+	VLD1.P	64(R0), [V20.D2, V21.D2, V22.D2, V23.D2]
+	VCMTST	V9.D2, V10.D2, V24.D2
+	VUSHR	$2, V10.D2, V10.D2
+	VBIF	V24.B16, V11.B16, V16.B16
+	CMGT2D(27, 0, 16)
+	VBIT	V27.B16, V16.B16, V0.B16
+	VCMTST	V9.D2, V10.D2, V28.D2
+	VUSHR	$2, V10.D2, V10.D2
+	VBIF	V28.B16, V11.B16, V17.B16
+	CMGT2D(31, 1, 17)
+	VBIT	V31.B16, V17.B16, V1.B16
+	VCMTST	V9.D2, V10.D2, V24.D2
+	VUSHR	$2, V10.D2, V10.D2
+	VBIF	V24.B16, V11.B16, V18.B16
+	CMGT2D(27, 2, 18)
+	VBIT	V27.B16, V18.B16, V2.B16
+	VCMTST	V9.D2, V10.D2, V28.D2
+	VUSHR	$2, V10.D2, V10.D2
+	VBIF	V28.B16, V11.B16, V19.B16
+	CMGT2D(31, 3, 19)
+	VBIT	V31.B16, V19.B16, V3.B16
+	VCMTST	V9.D2, V10.D2, V24.D2
+	VUSHR	$2, V10.D2, V10.D2
+	VBIF	V24.B16, V11.B16, V20.B16
+	CMGT2D(27, 0, 20)
+	VBIT	V27.B16, V20.B16, V0.B16
+	VCMTST	V9.D2, V10.D2, V28.D2
+	VUSHR	$2, V10.D2, V10.D2
+	VBIF	V28.B16, V11.B16, V21.B16
+	CMGT2D(31, 1, 21)
+	VBIT	V31.B16, V21.B16, V1.B16
+	VCMTST	V9.D2, V10.D2, V24.D2
+	VUSHR	$2, V10.D2, V10.D2
+	VBIF	V24.B16, V11.B16, V22.B16
+	CMGT2D(27, 2, 22)
+	VBIT	V27.B16, V22.B16, V2.B16
+	VCMTST	V9.D2, V10.D2, V28.D2
+	VUSHR	$2, V10.D2, V10.D2
+	VBIF	V28.B16, V11.B16, V23.B16
+	CMGT2D(31, 3, 23)
+	VBIT	V31.B16, V23.B16, V3.B16
+	SUB	$1, R7
+	CBNZ	R7, minint64masked_inner
+	SUB	$64, R1
+	B	minint64masked_loop
+
+minint64masked_done:
+	VST1	[V0.D2, V1.D2, V2.D2, V3.D2], (R4)
+	RET
+
+// func MaxInt64MaskedNEON(p *int64, n int, bm *byte, shift uint, acc *[16]int64)
+// Eight lanes in V0-V3 (acc[0:8]); vector v of a block folds into V(v%4).
+// Null rows become the identity (V11).
+TEXT ·MaxInt64MaskedNEON(SB), NOSPLIT, $0-40
+	MOVD	p+0(FP), R0
+	MOVD	n+8(FP), R1
+	MOVD	bm+16(FP), R2
+	MOVD	shift+24(FP), R3
+	MOVD	acc+32(FP), R4
+	VLD1	(R4), [V0.D2, V1.D2, V2.D2, V3.D2]
+	MOVD	$0x8000000000000000, R5
+	VDUP	R5, V11.D2
+	MOVD	$1, R5
+	VMOV	R5, V9.D[0]
+	MOVD	$2, R5
+	VMOV	R5, V9.D[1]
+	MOVD	$64, R6
+	SUB	R3, R6, R6
+
+maxint64masked_loop:
+	CMP	$64, R1
+	BLT	maxint64masked_done
+	MOVD	(R2), R5
+	CBZ	R3, maxint64masked_aligned
+	LSR	R3, R5, R5
+	MOVBU	8(R2), R7
+	LSL	R6, R7, R7
+	ORR	R7, R5, R5
+
+maxint64masked_aligned:
+	ADD	$8, R2
+	VDUP	R5, V10.D2
+	MOVD	$4, R7
+
+maxint64masked_inner:
+	VLD1.P	64(R0), [V16.D2, V17.D2, V18.D2, V19.D2]
+	VLD1.P	64(R0), [V20.D2, V21.D2, V22.D2, V23.D2]
+	VCMTST	V9.D2, V10.D2, V24.D2
+	VUSHR	$2, V10.D2, V10.D2
+	VBIF	V24.B16, V11.B16, V16.B16
+	CMGT2D(27, 16, 0)
+	VBIT	V27.B16, V16.B16, V0.B16
+	VCMTST	V9.D2, V10.D2, V28.D2
+	VUSHR	$2, V10.D2, V10.D2
+	VBIF	V28.B16, V11.B16, V17.B16
+	CMGT2D(31, 17, 1)
+	VBIT	V31.B16, V17.B16, V1.B16
+	VCMTST	V9.D2, V10.D2, V24.D2
+	VUSHR	$2, V10.D2, V10.D2
+	VBIF	V24.B16, V11.B16, V18.B16
+	CMGT2D(27, 18, 2)
+	VBIT	V27.B16, V18.B16, V2.B16
+	VCMTST	V9.D2, V10.D2, V28.D2
+	VUSHR	$2, V10.D2, V10.D2
+	VBIF	V28.B16, V11.B16, V19.B16
+	CMGT2D(31, 19, 3)
+	VBIT	V31.B16, V19.B16, V3.B16
+	VCMTST	V9.D2, V10.D2, V24.D2
+	VUSHR	$2, V10.D2, V10.D2
+	VBIF	V24.B16, V11.B16, V20.B16
+	CMGT2D(27, 20, 0)
+	VBIT	V27.B16, V20.B16, V0.B16
+	VCMTST	V9.D2, V10.D2, V28.D2
+	VUSHR	$2, V10.D2, V10.D2
+	VBIF	V28.B16, V11.B16, V21.B16
+	CMGT2D(31, 21, 1)
+	VBIT	V31.B16, V21.B16, V1.B16
+	VCMTST	V9.D2, V10.D2, V24.D2
+	VUSHR	$2, V10.D2, V10.D2
+	VBIF	V24.B16, V11.B16, V22.B16
+	CMGT2D(27, 22, 2)
+	VBIT	V27.B16, V22.B16, V2.B16
+	VCMTST	V9.D2, V10.D2, V28.D2
+	VUSHR	$2, V10.D2, V10.D2
+	VBIF	V28.B16, V11.B16, V23.B16
+	CMGT2D(31, 23, 3)
+	VBIT	V31.B16, V23.B16, V3.B16
+	SUB	$1, R7
+	CBNZ	R7, maxint64masked_inner
+	SUB	$64, R1
+	B	maxint64masked_loop
+
+maxint64masked_done:
+	VST1	[V0.D2, V1.D2, V2.D2, V3.D2], (R4)
+	RET
+
+// func MinFloat64MaskedNEON(p *float64, n int, bm *byte, shift uint, acc *[16]int64)
+// Eight lanes in V0-V3 (acc[0:8]); vector v of a block folds into V(v%4).
+// Values become keys bits ^ ((bits>>63)>>>1), NaN lanes (FCMEQ x, x
+// false) the key MaxInt64 (V8).
+// Null rows become the identity (V11).
+TEXT ·MinFloat64MaskedNEON(SB), NOSPLIT, $0-40
+	MOVD	p+0(FP), R0
+	MOVD	n+8(FP), R1
+	MOVD	bm+16(FP), R2
+	MOVD	shift+24(FP), R3
+	MOVD	acc+32(FP), R4
+	VLD1	(R4), [V0.D2, V1.D2, V2.D2, V3.D2]
+	MOVD	$0x7fffffffffffffff, R5
+	VDUP	R5, V8.D2
+	MOVD	$0x7fffffffffffffff, R5
+	VDUP	R5, V11.D2
+	MOVD	$1, R5
+	VMOV	R5, V9.D[0]
+	MOVD	$2, R5
+	VMOV	R5, V9.D[1]
+	MOVD	$64, R6
+	SUB	R3, R6, R6
+
+minfloat64masked_loop:
+	CMP	$64, R1
+	BLT	minfloat64masked_done
+	MOVD	(R2), R5
+	CBZ	R3, minfloat64masked_aligned
+	LSR	R3, R5, R5
+	MOVBU	8(R2), R7
+	LSL	R6, R7, R7
+	ORR	R7, R5, R5
+
+minfloat64masked_aligned:
+	ADD	$8, R2
+	VDUP	R5, V10.D2
+	MOVD	$4, R7
+
+minfloat64masked_inner:
+	VLD1.P	64(R0), [V16.D2, V17.D2, V18.D2, V19.D2]
+	VLD1.P	64(R0), [V20.D2, V21.D2, V22.D2, V23.D2]
+	VCMTST	V9.D2, V10.D2, V24.D2
+	VUSHR	$2, V10.D2, V10.D2
+	SSHR2D63(25, 16)
+	VUSHR	$1, V25.D2, V25.D2
+	VEOR	V16.B16, V25.B16, V25.B16
+	FCMEQ2D(26, 16, 16)
+	VBIF	V26.B16, V8.B16, V25.B16
+	VBIF	V24.B16, V11.B16, V25.B16
+	CMGT2D(27, 0, 25)
+	VBIT	V27.B16, V25.B16, V0.B16
+	VCMTST	V9.D2, V10.D2, V28.D2
+	VUSHR	$2, V10.D2, V10.D2
+	SSHR2D63(29, 17)
+	VUSHR	$1, V29.D2, V29.D2
+	VEOR	V17.B16, V29.B16, V29.B16
+	FCMEQ2D(30, 17, 17)
+	VBIF	V30.B16, V8.B16, V29.B16
+	VBIF	V28.B16, V11.B16, V29.B16
+	CMGT2D(31, 1, 29)
+	VBIT	V31.B16, V29.B16, V1.B16
+	VCMTST	V9.D2, V10.D2, V24.D2
+	VUSHR	$2, V10.D2, V10.D2
+	SSHR2D63(25, 18)
+	VUSHR	$1, V25.D2, V25.D2
+	VEOR	V18.B16, V25.B16, V25.B16
+	FCMEQ2D(26, 18, 18)
+	VBIF	V26.B16, V8.B16, V25.B16
+	VBIF	V24.B16, V11.B16, V25.B16
+	CMGT2D(27, 2, 25)
+	VBIT	V27.B16, V25.B16, V2.B16
+	VCMTST	V9.D2, V10.D2, V28.D2
+	VUSHR	$2, V10.D2, V10.D2
+	SSHR2D63(29, 19)
+	VUSHR	$1, V29.D2, V29.D2
+	VEOR	V19.B16, V29.B16, V29.B16
+	FCMEQ2D(30, 19, 19)
+	VBIF	V30.B16, V8.B16, V29.B16
+	VBIF	V28.B16, V11.B16, V29.B16
+	CMGT2D(31, 3, 29)
+	VBIT	V31.B16, V29.B16, V3.B16
+	VCMTST	V9.D2, V10.D2, V24.D2
+	VUSHR	$2, V10.D2, V10.D2
+	SSHR2D63(25, 20)
+	VUSHR	$1, V25.D2, V25.D2
+	VEOR	V20.B16, V25.B16, V25.B16
+	FCMEQ2D(26, 20, 20)
+	VBIF	V26.B16, V8.B16, V25.B16
+	VBIF	V24.B16, V11.B16, V25.B16
+	CMGT2D(27, 0, 25)
+	VBIT	V27.B16, V25.B16, V0.B16
+	VCMTST	V9.D2, V10.D2, V28.D2
+	VUSHR	$2, V10.D2, V10.D2
+	SSHR2D63(29, 21)
+	VUSHR	$1, V29.D2, V29.D2
+	VEOR	V21.B16, V29.B16, V29.B16
+	FCMEQ2D(30, 21, 21)
+	VBIF	V30.B16, V8.B16, V29.B16
+	VBIF	V28.B16, V11.B16, V29.B16
+	CMGT2D(31, 1, 29)
+	VBIT	V31.B16, V29.B16, V1.B16
+	VCMTST	V9.D2, V10.D2, V24.D2
+	VUSHR	$2, V10.D2, V10.D2
+	SSHR2D63(25, 22)
+	VUSHR	$1, V25.D2, V25.D2
+	VEOR	V22.B16, V25.B16, V25.B16
+	FCMEQ2D(26, 22, 22)
+	VBIF	V26.B16, V8.B16, V25.B16
+	VBIF	V24.B16, V11.B16, V25.B16
+	CMGT2D(27, 2, 25)
+	VBIT	V27.B16, V25.B16, V2.B16
+	VCMTST	V9.D2, V10.D2, V28.D2
+	VUSHR	$2, V10.D2, V10.D2
+	SSHR2D63(29, 23)
+	VUSHR	$1, V29.D2, V29.D2
+	VEOR	V23.B16, V29.B16, V29.B16
+	FCMEQ2D(30, 23, 23)
+	VBIF	V30.B16, V8.B16, V29.B16
+	VBIF	V28.B16, V11.B16, V29.B16
+	CMGT2D(31, 3, 29)
+	VBIT	V31.B16, V29.B16, V3.B16
+	SUB	$1, R7
+	CBNZ	R7, minfloat64masked_inner
+	SUB	$64, R1
+	B	minfloat64masked_loop
+
+minfloat64masked_done:
+	VST1	[V0.D2, V1.D2, V2.D2, V3.D2], (R4)
+	RET
+
+// func MaxFloat64MaskedNEON(p *float64, n int, bm *byte, shift uint, acc *[16]int64)
+// Eight lanes in V0-V3 (acc[0:8]); vector v of a block folds into V(v%4).
+// Values become keys bits ^ ((bits>>63)>>>1), NaN lanes (FCMEQ x, x
+// false) the key MaxInt64 (V8).
+// Null rows become the identity (V11).
+TEXT ·MaxFloat64MaskedNEON(SB), NOSPLIT, $0-40
+	MOVD	p+0(FP), R0
+	MOVD	n+8(FP), R1
+	MOVD	bm+16(FP), R2
+	MOVD	shift+24(FP), R3
+	MOVD	acc+32(FP), R4
+	VLD1	(R4), [V0.D2, V1.D2, V2.D2, V3.D2]
+	MOVD	$0x7fffffffffffffff, R5
+	VDUP	R5, V8.D2
+	MOVD	$0x8000000000000000, R5
+	VDUP	R5, V11.D2
+	MOVD	$1, R5
+	VMOV	R5, V9.D[0]
+	MOVD	$2, R5
+	VMOV	R5, V9.D[1]
+	MOVD	$64, R6
+	SUB	R3, R6, R6
+
+maxfloat64masked_loop:
+	CMP	$64, R1
+	BLT	maxfloat64masked_done
+	MOVD	(R2), R5
+	CBZ	R3, maxfloat64masked_aligned
+	LSR	R3, R5, R5
+	MOVBU	8(R2), R7
+	LSL	R6, R7, R7
+	ORR	R7, R5, R5
+
+maxfloat64masked_aligned:
+	ADD	$8, R2
+	VDUP	R5, V10.D2
+	MOVD	$4, R7
+
+maxfloat64masked_inner:
+	VLD1.P	64(R0), [V16.D2, V17.D2, V18.D2, V19.D2]
+	VLD1.P	64(R0), [V20.D2, V21.D2, V22.D2, V23.D2]
+	VCMTST	V9.D2, V10.D2, V24.D2
+	VUSHR	$2, V10.D2, V10.D2
+	SSHR2D63(25, 16)
+	VUSHR	$1, V25.D2, V25.D2
+	VEOR	V16.B16, V25.B16, V25.B16
+	FCMEQ2D(26, 16, 16)
+	VBIF	V26.B16, V8.B16, V25.B16
+	VBIF	V24.B16, V11.B16, V25.B16
+	CMGT2D(27, 25, 0)
+	VBIT	V27.B16, V25.B16, V0.B16
+	VCMTST	V9.D2, V10.D2, V28.D2
+	VUSHR	$2, V10.D2, V10.D2
+	SSHR2D63(29, 17)
+	VUSHR	$1, V29.D2, V29.D2
+	VEOR	V17.B16, V29.B16, V29.B16
+	FCMEQ2D(30, 17, 17)
+	VBIF	V30.B16, V8.B16, V29.B16
+	VBIF	V28.B16, V11.B16, V29.B16
+	CMGT2D(31, 29, 1)
+	VBIT	V31.B16, V29.B16, V1.B16
+	VCMTST	V9.D2, V10.D2, V24.D2
+	VUSHR	$2, V10.D2, V10.D2
+	SSHR2D63(25, 18)
+	VUSHR	$1, V25.D2, V25.D2
+	VEOR	V18.B16, V25.B16, V25.B16
+	FCMEQ2D(26, 18, 18)
+	VBIF	V26.B16, V8.B16, V25.B16
+	VBIF	V24.B16, V11.B16, V25.B16
+	CMGT2D(27, 25, 2)
+	VBIT	V27.B16, V25.B16, V2.B16
+	VCMTST	V9.D2, V10.D2, V28.D2
+	VUSHR	$2, V10.D2, V10.D2
+	SSHR2D63(29, 19)
+	VUSHR	$1, V29.D2, V29.D2
+	VEOR	V19.B16, V29.B16, V29.B16
+	FCMEQ2D(30, 19, 19)
+	VBIF	V30.B16, V8.B16, V29.B16
+	VBIF	V28.B16, V11.B16, V29.B16
+	CMGT2D(31, 29, 3)
+	VBIT	V31.B16, V29.B16, V3.B16
+	VCMTST	V9.D2, V10.D2, V24.D2
+	VUSHR	$2, V10.D2, V10.D2
+	SSHR2D63(25, 20)
+	VUSHR	$1, V25.D2, V25.D2
+	VEOR	V20.B16, V25.B16, V25.B16
+	FCMEQ2D(26, 20, 20)
+	VBIF	V26.B16, V8.B16, V25.B16
+	VBIF	V24.B16, V11.B16, V25.B16
+	CMGT2D(27, 25, 0)
+	VBIT	V27.B16, V25.B16, V0.B16
+	VCMTST	V9.D2, V10.D2, V28.D2
+	VUSHR	$2, V10.D2, V10.D2
+	SSHR2D63(29, 21)
+	VUSHR	$1, V29.D2, V29.D2
+	VEOR	V21.B16, V29.B16, V29.B16
+	FCMEQ2D(30, 21, 21)
+	VBIF	V30.B16, V8.B16, V29.B16
+	VBIF	V28.B16, V11.B16, V29.B16
+	CMGT2D(31, 29, 1)
+	VBIT	V31.B16, V29.B16, V1.B16
+	VCMTST	V9.D2, V10.D2, V24.D2
+	VUSHR	$2, V10.D2, V10.D2
+	SSHR2D63(25, 22)
+	VUSHR	$1, V25.D2, V25.D2
+	VEOR	V22.B16, V25.B16, V25.B16
+	FCMEQ2D(26, 22, 22)
+	VBIF	V26.B16, V8.B16, V25.B16
+	VBIF	V24.B16, V11.B16, V25.B16
+	CMGT2D(27, 25, 2)
+	VBIT	V27.B16, V25.B16, V2.B16
+	VCMTST	V9.D2, V10.D2, V28.D2
+	VUSHR	$2, V10.D2, V10.D2
+	SSHR2D63(29, 23)
+	VUSHR	$1, V29.D2, V29.D2
+	VEOR	V23.B16, V29.B16, V29.B16
+	FCMEQ2D(30, 23, 23)
+	VBIF	V30.B16, V8.B16, V29.B16
+	VBIF	V28.B16, V11.B16, V29.B16
+	CMGT2D(31, 29, 3)
+	VBIT	V31.B16, V29.B16, V3.B16
+	SUB	$1, R7
+	CBNZ	R7, maxfloat64masked_inner
+	SUB	$64, R1
+	B	maxfloat64masked_loop
+
+maxfloat64masked_done:
+	VST1	[V0.D2, V1.D2, V2.D2, V3.D2], (R4)
+	RET

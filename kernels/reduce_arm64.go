@@ -1,0 +1,62 @@
+//go:build !purego
+
+package kernels
+
+import "github.com/velo-engine/velo/kernels/asm"
+
+// Reductions on arm64: the NEON block routines (kernels/asm/
+// reduce_neon_arm64.s) fold blocks of 16 rows dense and 64 rows with a
+// validity bitmap; the glue in reduce_glue.go finishes the tail, and
+// selection-vector inputs, in Go.
+
+var reduceNEON = reduceBlocks{isa: NEON, blk: 16, mblk: 64}
+
+func init() {
+	onLevel(func(l Level) {
+		if l == NEON {
+			reduceNEON.install()
+		} else {
+			installReduceGeneric()
+		}
+	})
+}
+
+func (rb *reduceBlocks) sumI(p *int64, n int, acc *[16]uint64) { asm.SumInt64NEON(p, n, acc) }
+
+func (rb *reduceBlocks) sumIM(p *int64, n int, bm *byte, shift uint, acc *[16]uint64) {
+	asm.SumInt64MaskedNEON(p, n, bm, shift, acc)
+}
+
+func (rb *reduceBlocks) sumF(p *float64, n int, acc *[16]float64) { asm.SumFloat64NEON(p, n, acc) }
+
+func (rb *reduceBlocks) sumFM(p *float64, n int, bm *byte, shift uint, acc *[16]float64) {
+	asm.SumFloat64MaskedNEON(p, n, bm, shift, acc)
+}
+
+// minMaxI runs the min (isMax false) or max routine, masked when bm != nil.
+func (rb *reduceBlocks) minMaxI(p *int64, n int, bm *byte, shift uint, acc *[16]int64, isMax bool) {
+	switch {
+	case bm == nil && isMax:
+		asm.MaxInt64NEON(p, n, acc)
+	case bm == nil:
+		asm.MinInt64NEON(p, n, acc)
+	case isMax:
+		asm.MaxInt64MaskedNEON(p, n, bm, shift, acc)
+	default:
+		asm.MinInt64MaskedNEON(p, n, bm, shift, acc)
+	}
+}
+
+// minMaxF is minMaxI over float keys.
+func (rb *reduceBlocks) minMaxF(p *float64, n int, bm *byte, shift uint, acc *[16]int64, isMax bool) {
+	switch {
+	case bm == nil && isMax:
+		asm.MaxFloat64NEON(p, n, acc)
+	case bm == nil:
+		asm.MinFloat64NEON(p, n, acc)
+	case isMax:
+		asm.MaxFloat64MaskedNEON(p, n, bm, shift, acc)
+	default:
+		asm.MinFloat64MaskedNEON(p, n, bm, shift, acc)
+	}
+}

@@ -1,0 +1,172 @@
+//go:build !purego && (amd64 || arm64)
+
+package kernels
+
+import "math"
+
+// ---------------------------------------------------------------------------
+// Glue shared by the assembly levels: the routines process whole blocks of a
+// prefix (blk rows dense, mblk rows with validity); the rows after it and
+// every selection-vector input run through the reference loops above.
+
+// reduceBlocks describes one level's block routines (the methods sumI,
+// sumIM, ... in reduce_<arch>.go call the level's assembly directly, so the
+// lane arrays stay on the stack). Each routine folds a whole number of blocks
+// starting at p into the lane accumulators acc (in and out): blk rows per
+// block dense, mblk with validity, read from bit shift (0..7) of *bm.
+// Selection-vector inputs and inputs shorter than one block run the
+// reference.
+type reduceBlocks struct {
+	isa       Level
+	blk, mblk int
+}
+
+// sumInt64Chunk bounds the rows per call of a sum routine so that no lane
+// accumulator can wrap (lanes see at most 2^30 values of < 2^32 each).
+const sumInt64Chunk = 1 << 30
+
+// blocksPrefix returns the number of leading rows of n the routines take.
+func blocksPrefix(n, blk int) int { return n - n%blk }
+
+// useRef reports whether an input goes to the reference as a whole.
+func (rb *reduceBlocks) useRef(n int, validity []byte, sel []int32) bool {
+	return sel != nil || n < rb.blk
+}
+
+func (rb *reduceBlocks) sumInt64(vals []int64, validity []byte, off int, sel []int32) (int64, int, bool) {
+	if rb.useRef(len(vals), validity, sel) {
+		return sumInt64Generic(vals, validity, off, sel)
+	}
+	var acc i128
+	var done, n int
+	if validity == nil {
+		done = blocksPrefix(len(vals), rb.blk)
+		for i := 0; i < done; i += sumInt64Chunk {
+			m := min(done-i, sumInt64Chunk)
+			var lanes [16]uint64
+			rb.sumI(&vals[i], m, &lanes)
+			acc.addLanes(&lanes)
+		}
+		n = done
+	} else {
+		done = blocksPrefix(len(vals), rb.mblk)
+		for i := 0; i < done; i += sumInt64Chunk {
+			m := min(done-i, sumInt64Chunk)
+			var lanes [16]uint64
+			b := off + i
+			rb.sumIM(&vals[i], m, &validity[b>>3], uint(b&7), &lanes)
+			acc.addLanes(&lanes)
+		}
+		if done > 0 {
+			n = countBits(validity, off, done)
+		}
+	}
+	n += sumInt64Rows(&acc, vals, validity, off, nil, done)
+	s, ok := acc.int64()
+	return s, n, !ok
+}
+
+func (rb *reduceBlocks) sumFloat64(vals []float64, validity []byte, off int, sel []int32) (float64, int) {
+	if rb.useRef(len(vals), validity, sel) {
+		return sumFloat64Generic(vals, validity, off, sel)
+	}
+	var lanes [sumLanes]float64
+	initSumLanes(&lanes)
+	var done, n int
+	if validity == nil {
+		done = blocksPrefix(len(vals), rb.blk)
+		rb.sumF(&vals[0], done, &lanes)
+		n = done
+	} else {
+		done = blocksPrefix(len(vals), rb.mblk)
+		if done > 0 {
+			rb.sumFM(&vals[0], done, &validity[off>>3], uint(off&7), &lanes)
+			n = countBits(validity, off, done)
+		}
+	}
+	n += sumFloat64Rows(&lanes, vals, validity, off, sel, done)
+	return sumLanesTree(&lanes), n
+}
+
+// minMaxLanes folds the routine's lanes (plain keys, identity-initialised)
+// into the max-domain accumulator used by maxInt64Rows.
+func minMaxLanes(lanes *[16]int64, flip int64) int64 {
+	m := int64(math.MinInt64)
+	for _, v := range lanes {
+		m = max(m, v^flip)
+	}
+	return m
+}
+
+// minMaxIdentity returns the lanes' start value: math.MinInt64 for max,
+// math.MaxInt64 for min.
+func minMaxIdentity(isMax bool) int64 { return math.MinInt64 ^ keyFlip(isMax) }
+
+func (rb *reduceBlocks) minMaxInt64(vals []int64, validity []byte, off int, sel []int32, isMax bool) (int64, int) {
+	if rb.useRef(len(vals), validity, sel) {
+		return minMaxInt64Generic(vals, validity, off, sel, isMax)
+	}
+	var lanes [16]int64
+	id := minMaxIdentity(isMax)
+	for k := range lanes {
+		lanes[k] = id
+	}
+	var done, n int
+	if validity == nil {
+		done = blocksPrefix(len(vals), rb.blk)
+		rb.minMaxI(&vals[0], done, nil, 0, &lanes, isMax)
+		n = done
+	} else if done = blocksPrefix(len(vals), rb.mblk); done > 0 {
+		rb.minMaxI(&vals[0], done, &validity[off>>3], uint(off&7), &lanes, isMax)
+		n = countBits(validity, off, done)
+	}
+	flip := keyFlip(isMax)
+	m := minMaxLanes(&lanes, flip)
+	n += maxInt64Rows(&m, vals, validity, off, nil, done, flip)
+	return m ^ flip, n
+}
+
+func (rb *reduceBlocks) minMaxFloat64(vals []float64, validity []byte, off int, sel []int32, isMax bool) (float64, int) {
+	if rb.useRef(len(vals), validity, sel) {
+		return minMaxFloat64Generic(vals, validity, off, sel, isMax)
+	}
+	var lanes [16]int64
+	id := minMaxIdentity(isMax)
+	for k := range lanes {
+		lanes[k] = id
+	}
+	var done, n int
+	if validity == nil {
+		done = blocksPrefix(len(vals), rb.blk)
+		rb.minMaxF(&vals[0], done, nil, 0, &lanes, isMax)
+		n = done
+	} else if done = blocksPrefix(len(vals), rb.mblk); done > 0 {
+		rb.minMaxF(&vals[0], done, &validity[off>>3], uint(off&7), &lanes, isMax)
+		n = countBits(validity, off, done)
+	}
+	flip := keyFlip(isMax)
+	m := minMaxLanes(&lanes, flip)
+	n += maxFloat64Rows(&m, vals, validity, off, nil, done, flip)
+	if n == 0 {
+		return math.NaN(), 0
+	}
+	return keyFloat(m ^ flip), n
+}
+
+// install points the package-level implementations at rb's glue.
+func (rb *reduceBlocks) install() {
+	sumInt64Impl = rb.sumInt64
+	sumFloat64Impl = rb.sumFloat64
+	minInt64Impl = func(v []int64, bm []byte, off int, sel []int32) (int64, int) {
+		return rb.minMaxInt64(v, bm, off, sel, false)
+	}
+	maxInt64Impl = func(v []int64, bm []byte, off int, sel []int32) (int64, int) {
+		return rb.minMaxInt64(v, bm, off, sel, true)
+	}
+	minFloat64Impl = func(v []float64, bm []byte, off int, sel []int32) (float64, int) {
+		return rb.minMaxFloat64(v, bm, off, sel, false)
+	}
+	maxFloat64Impl = func(v []float64, bm []byte, off int, sel []int32) (float64, int) {
+		return rb.minMaxFloat64(v, bm, off, sel, true)
+	}
+}
