@@ -1,0 +1,312 @@
+package agg
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"strings"
+	"testing"
+
+	"github.com/apache/arrow/go/v17/arrow"
+	"github.com/apache/arrow/go/v17/arrow/array"
+	"github.com/apache/arrow/go/v17/arrow/memory"
+	"github.com/stretchr/testify/require"
+
+	"github.com/velo-engine/velo/columnar"
+)
+
+// refKey renders row r of key columns as a map key with SQL grouping
+// equality (NULL = NULL, NaN = NaN, -0.0 = 0.0): the deliberately simple
+// oracle the table is checked against.
+func refKey(cols []arrow.Array, r int) string {
+	var sb strings.Builder
+	for _, c := range cols {
+		if c.IsNull(r) {
+			sb.WriteString("N|")
+			continue
+		}
+		switch a := c.(type) {
+		case *array.Float64:
+			v := a.Value(r)
+			switch {
+			case math.IsNaN(v):
+				sb.WriteString("NaN|")
+			case v == 0:
+				sb.WriteString("0|")
+			default:
+				fmt.Fprintf(&sb, "%v|", v)
+			}
+		case *array.Float32:
+			v := float64(a.Value(r))
+			switch {
+			case math.IsNaN(v):
+				sb.WriteString("NaN|")
+			case v == 0:
+				sb.WriteString("0|")
+			default:
+				fmt.Fprintf(&sb, "%v|", v)
+			}
+		case *array.Dictionary:
+			fmt.Fprintf(&sb, "%q|", a.Dictionary().(*array.String).Value(a.GetValueIndex(r)))
+		case *array.String:
+			fmt.Fprintf(&sb, "%q|", a.Value(r))
+		default:
+			fmt.Fprintf(&sb, "%s|", c.ValueStr(r))
+		}
+	}
+	return sb.String()
+}
+
+type keyGen func(mem memory.Allocator, rng *rand.Rand, n, card int) arrow.Array
+
+func validMask(rng *rand.Rand, n int, nullFrac float64) []bool {
+	if nullFrac == 0 {
+		return nil
+	}
+	v := make([]bool, n)
+	for i := range v {
+		v[i] = rng.Float64() >= nullFrac
+	}
+	return v
+}
+
+var keyGens = map[string]keyGen{
+	"int64": func(mem memory.Allocator, rng *rand.Rand, n, card int) arrow.Array {
+		v := make([]int64, n)
+		for i := range v {
+			v[i] = int64(rng.IntN(card)) - int64(card/2)
+		}
+		return columnar.BuildInt64(mem, v, validMask(rng, n, 0.05))
+	},
+	"int32": func(mem memory.Allocator, rng *rand.Rand, n, card int) arrow.Array {
+		v := make([]int32, n)
+		for i := range v {
+			v[i] = int32(rng.IntN(card))
+		}
+		return columnar.BuildInt32(mem, v, validMask(rng, n, 0.05))
+	},
+	"float64": func(mem memory.Allocator, rng *rand.Rand, n, card int) arrow.Array {
+		special := []float64{math.NaN(), math.Float64frombits(0x7FF0000000000123), 0, math.Copysign(0, -1), math.Inf(1), math.Inf(-1)}
+		v := make([]float64, n)
+		for i := range v {
+			if rng.IntN(10) == 0 {
+				v[i] = special[rng.IntN(len(special))]
+			} else {
+				v[i] = float64(rng.IntN(card)) / 4
+			}
+		}
+		return columnar.BuildFloat64(mem, v, validMask(rng, n, 0.05))
+	},
+	"timestamp": func(mem memory.Allocator, rng *rand.Rand, n, card int) arrow.Array {
+		v := make([]int64, n)
+		for i := range v {
+			v[i] = 1_700_000_000_000 + int64(rng.IntN(card))*60_000
+		}
+		return columnar.BuildTimestamp(mem, arrow.Millisecond, v, validMask(rng, n, 0.05))
+	},
+	"bool": func(mem memory.Allocator, rng *rand.Rand, n, _ int) arrow.Array {
+		v := make([]bool, n)
+		for i := range v {
+			v[i] = rng.IntN(2) == 0
+		}
+		return columnar.BuildBool(mem, v, validMask(rng, n, 0.1))
+	},
+	"utf8": func(mem memory.Allocator, rng *rand.Rand, n, card int) arrow.Array {
+		v := make([]string, n)
+		for i := range v {
+			k := rng.IntN(card)
+			switch k % 4 {
+			case 0:
+				v[i] = fmt.Sprintf("SYM%04d", k)
+			case 1:
+				v[i] = fmt.Sprintf("a-much-longer-key-%d-日本", k)
+			case 2:
+				v[i] = strings.Repeat("x", k%17) // "", "x", … incl. exactly 8 and 16 bytes
+			default:
+				v[i] = fmt.Sprintf("%d\x00", k%9) // embedded NUL: must differ from the shorter string
+			}
+		}
+		return columnar.BuildString(mem, v, validMask(rng, n, 0.05))
+	},
+	"dict": func(mem memory.Allocator, rng *rand.Rand, n, card int) arrow.Array {
+		dt := &arrow.DictionaryType{IndexType: arrow.PrimitiveTypes.Int32, ValueType: arrow.BinaryTypes.String}
+		b := array.NewDictionaryBuilder(mem, dt).(*array.BinaryDictionaryBuilder)
+		defer b.Release()
+		for i := 0; i < n; i++ {
+			if rng.IntN(20) == 0 {
+				b.AppendNull()
+			} else {
+				_ = b.AppendString(fmt.Sprintf("d%d", rng.IntN(card)))
+			}
+		}
+		return b.NewArray()
+	},
+}
+
+// checkTable inserts batches into a table and checks, against a map oracle,
+// that equal keys get equal ids, different keys different ids, and ids are
+// dense (0..Len()-1). Ids of keys first seen in the same batch may be
+// assigned in any order (rows that collide are inserted in a later probe
+// round).
+func checkTable(t *testing.T, kinds []string, batches, rows, card int, degrade func(uint64) uint64, seed uint64) {
+	t.Helper()
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	rng := rand.New(rand.NewPCG(seed, 7))
+	var types []arrow.DataType
+	var tbl *KeyTable
+	ref := map[string]uint32{}
+	byID := map[uint32]string{}
+	for b := 0; b < batches; b++ {
+		n := rng.IntN(rows + 1)
+		cols := make([]arrow.Array, len(kinds))
+		for i, k := range kinds {
+			cols[i] = keyGens[k](mem, rng, n, card)
+		}
+		if tbl == nil {
+			for _, c := range cols {
+				types = append(types, c.DataType())
+			}
+			var err error
+			tbl, err = NewKeyTable(types)
+			require.NoError(t, err)
+			tbl.degradeHash = degrade
+		}
+		var sel []int32
+		if b%3 == 1 {
+			for r := 0; r < n; r++ {
+				if rng.IntN(3) > 0 {
+					sel = append(sel, int32(r))
+				}
+			}
+			if sel == nil {
+				sel = []int32{}
+			}
+		}
+		groups := make([]uint32, n)
+		before := tbl.Len()
+		created, err := tbl.Insert(cols, sel, groups)
+		if err != nil {
+			for _, c := range cols {
+				c.Release()
+			}
+			require.NoError(t, err)
+		}
+		require.Equal(t, tbl.Len()-before, created)
+		visit := func(r int) {
+			k := refKey(cols, r)
+			g, ok := ref[k]
+			if !ok {
+				g = groups[r]
+				require.Less(t, int(g), tbl.Len(), "ids must be dense")
+				prev, taken := byID[g]
+				require.False(t, taken, "key %s got id %d of key %s", k, g, prev)
+				ref[k], byID[g] = g, k
+			}
+			require.Equal(t, g, groups[r], "batch %d row %d key %s", b, r, k)
+		}
+		if sel == nil {
+			for r := 0; r < n; r++ {
+				visit(r)
+			}
+		} else {
+			for _, r := range sel {
+				visit(int(r))
+			}
+		}
+		require.Equal(t, len(ref), tbl.Len())
+		for _, c := range cols {
+			c.Release()
+		}
+	}
+	if tbl == nil {
+		return
+	}
+	// Emitted keys round-trip: group g's emitted key renders as g's ref key.
+	keys := tbl.EmitKeys(mem, nil)
+	for g := 0; g < tbl.Len(); g++ {
+		id, ok := ref[refKey(keys, g)]
+		require.True(t, ok)
+		require.Equal(t, uint32(g), id)
+	}
+	for _, k := range keys {
+		k.Release()
+	}
+}
+
+func TestKeyTableSingleColumnKinds(t *testing.T) {
+	for kind := range keyGens {
+		for _, card := range []int{1, 7, 300, 5000} {
+			t.Run(fmt.Sprintf("%s/card=%d", kind, card), func(t *testing.T) {
+				checkTable(t, []string{kind}, 12, 3000, card, nil, uint64(card))
+			})
+		}
+	}
+}
+
+func TestKeyTableMultiColumn(t *testing.T) {
+	for _, kinds := range [][]string{
+		{"int64", "utf8"}, {"utf8", "int64"}, {"float64", "bool", "int32"},
+		{"timestamp", "utf8", "int64", "dict"}, {"bool", "bool"},
+	} {
+		t.Run(strings.Join(kinds, ","), func(t *testing.T) {
+			checkTable(t, kinds, 10, 2000, 40, nil, 3)
+		})
+	}
+}
+
+func TestKeyTableForcedCollisions(t *testing.T) {
+	degrades := map[string]func(uint64) uint64{
+		"constant":  func(uint64) uint64 { return 0xdeadbeef00000000 },
+		"two-bits":  func(h uint64) uint64 { return h & 0x3 },
+		"same-tags": func(h uint64) uint64 { return h & 0xffff },
+	}
+	for name, d := range degrades {
+		for _, kinds := range [][]string{{"int64"}, {"utf8"}, {"float64", "utf8"}, {"dict"}} {
+			t.Run(name+"/"+strings.Join(kinds, ","), func(t *testing.T) {
+				checkTable(t, kinds, 6, 400, 150, d, 11)
+			})
+		}
+	}
+}
+
+func TestKeyTableCompactAndReset(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	tbl, err := NewKeyTable([]arrow.DataType{arrow.BinaryTypes.String})
+	require.NoError(t, err)
+	vals := []string{"a", "b", "c", "d", "e", "a", "c"}
+	col := columnar.BuildString(mem, vals, nil)
+	defer col.Release()
+	groups := make([]uint32, len(vals))
+	_, err = tbl.Insert([]arrow.Array{col}, nil, groups)
+	require.NoError(t, err)
+	require.Equal(t, []uint32{0, 1, 2, 3, 4, 0, 2}, groups)
+
+	tbl.Compact([]uint32{4, 2}) // keep e (new 0) and c (new 1)
+	require.Equal(t, 2, tbl.Len())
+	_, err = tbl.Insert([]arrow.Array{col}, nil, groups)
+	require.NoError(t, err)
+	require.Equal(t, []uint32{2, 3, 1, 4, 0, 2, 1}, groups)
+
+	tbl.Reset()
+	require.Equal(t, 0, tbl.Len())
+	_, err = tbl.Insert([]arrow.Array{col}, nil, groups)
+	require.NoError(t, err)
+	require.Equal(t, []uint32{0, 1, 2, 3, 4, 0, 2}, groups)
+}
+
+func TestKeyTableErrors(t *testing.T) {
+	_, err := NewKeyTable(nil)
+	require.ErrorContains(t, err, "1 to 4 key columns")
+	_, err = NewKeyTable([]arrow.DataType{arrow.BinaryTypes.Binary})
+	require.ErrorContains(t, err, "cannot be a group key")
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	tbl, err := NewKeyTable([]arrow.DataType{arrow.PrimitiveTypes.Int64})
+	require.NoError(t, err)
+	col := columnar.BuildString(mem, []string{"x"}, nil)
+	defer col.Release()
+	_, err = tbl.Insert([]arrow.Array{col}, nil, make([]uint32, 1))
+	require.ErrorContains(t, err, "want int64")
+}
