@@ -64,15 +64,18 @@ func TestCompressDifferential(t *testing.T) {
 func TestBitmapOpsDifferential(t *testing.T) {
 	forEachLevel(t, func(t *testing.T, l Level) {
 		r := rand.New(rand.NewSource(int64(l) + 21))
-		for _, n := range cmpLengths() {
+		// the vector routines work on 32- and 64-byte blocks: add lengths
+		// with several blocks and every tail.
+		lengths := append(cmpLengths(), 512, 513, 1023, 1031, 1536+17, 2047)
+		for li, n := range lengths {
 			nb := BitmapBytes(n)
 			off := r.Intn(8)
 			aBuf, fa := guardmem.Bytes(nb + off)
 			bBuf, fb := guardmem.Bytes(nb + off)
 			dBuf, fd := guardmem.Bytes(nb)
 			a, b, d := aBuf[off:], bBuf[off:], dBuf
-			selRandomBitmap(r, a, n, selDensities[r.Intn(len(selDensities))])
-			selRandomBitmap(r, b, n, -1)
+			selRandomBitmap(r, a, n, selDensities[li%len(selDensities)])
+			selRandomBitmap(r, b, n, selDensities[(li/len(selDensities))%len(selDensities)])
 			ops := []struct {
 				name string
 				f    func(dst, a, b []byte, n int)
