@@ -28,18 +28,18 @@ func FieldIndex(schema *arrow.Schema, name string) (int, error) {
 	if len(idx) > 1 {
 		return -1, fmt.Errorf("columnar: column name %q is ambiguous: it appears %d times in (%s)", name, len(idx), strings.Join(names, ", "))
 	}
-	msg := fmt.Sprintf("columnar: no column %q; available columns: %s", name, strings.Join(names, ", "))
-	if len(names) == 0 {
-		msg = fmt.Sprintf("columnar: no column %q; the schema has no columns", name)
+	avail := "the schema has no columns"
+	if len(names) > 0 {
+		avail = "available: " + strings.Join(names, ", ")
 	}
 	if s, ok := nearestName(name, names); ok {
-		msg += fmt.Sprintf(" (did you mean %q?)", s)
+		avail += fmt.Sprintf("; did you mean %q?", s)
 	}
-	return -1, fmt.Errorf("%s: %w", msg, ErrNoColumn)
+	return -1, fmt.Errorf("columnar: %w %q (%s)", ErrNoColumn, name, avail)
 }
 
 // ErrNoColumn is wrapped by errors for a column name that is not in a schema.
-var ErrNoColumn = errors.New("columnar: column not found")
+var ErrNoColumn = errors.New("no such column")
 
 // Column returns the column called name in rec, with FieldIndex's error.
 func Column(rec arrow.Record, name string) (arrow.Array, error) {
@@ -146,7 +146,7 @@ func fieldNames(schema *arrow.Schema) []string {
 
 // nearestName returns the candidate closest to name by case-insensitive edit
 // distance, if it is close enough to be a plausible typo: at most a third of
-// the longer name's length (and at least 1), or equal ignoring case.
+// the longer name's length, and always when within 2 edits.
 func nearestName(name string, candidates []string) (string, bool) {
 	best, bestD := "", -1
 	for _, c := range candidates {
@@ -159,27 +159,33 @@ func nearestName(name string, candidates []string) (string, bool) {
 		return "", false
 	}
 	limit := max(len([]rune(name)), len([]rune(best))) / 3
-	return best, bestD <= max(limit, 1)
+	return best, bestD <= max(limit, 2)
 }
 
-// editDistance is the Levenshtein distance between a and b, in runes.
+// editDistance is the optimal string alignment distance between a and b in
+// runes: insertions, deletions, substitutions and swaps of adjacent runes
+// (the commonest typo) each cost 1.
 func editDistance(a, b string) int {
 	ra, rb := []rune(a), []rune(b)
-	prev := make([]int, len(rb)+1)
-	cur := make([]int, len(rb)+1)
-	for j := range prev {
-		prev[j] = j
+	d := make([][]int, len(ra)+1)
+	for i := range d {
+		d[i] = make([]int, len(rb)+1)
+		d[i][0] = i
+	}
+	for j := range d[0] {
+		d[0][j] = j
 	}
 	for i := 1; i <= len(ra); i++ {
-		cur[0] = i
 		for j := 1; j <= len(rb); j++ {
 			cost := 1
 			if ra[i-1] == rb[j-1] {
 				cost = 0
 			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+			d[i][j] = min(d[i-1][j]+1, d[i][j-1]+1, d[i-1][j-1]+cost)
+			if i > 1 && j > 1 && ra[i-1] == rb[j-2] && ra[i-2] == rb[j-1] {
+				d[i][j] = min(d[i][j], d[i-2][j-2]+1)
+			}
 		}
-		prev, cur = cur, prev
 	}
-	return prev[len(rb)]
+	return d[len(ra)][len(rb)]
 }
