@@ -124,11 +124,20 @@ func TestHistogram(t *testing.T) {
 			require.Equal(t, want, counts, "parts=%d n=%d", parts, n)
 		}
 	}
-	// Out-of-range ids panic on both paths.
-	require.Panics(t, func() { Histogram(make([]int32, 8), []uint32{1, 2, 8}) })
-	require.Panics(t, func() { Histogram(make([]int32, 8), []uint32{1, 2, 3, 200, 4}) })
-	require.Panics(t, func() { Histogram(make([]int32, 8), []uint32{1, 2, 3, 256, 4}) })
-	require.Panics(t, func() { Histogram(make([]int32, 300), []uint32{1, 300}) })
+	// Out-of-range ids panic on every path (plain loop, 16- and 256-entry
+	// split), whether or not they fit the sub-histograms.
+	for _, parts := range []int{3, 8, 16, 20, 256, 300} {
+		for _, n := range []int{5, 64, 301} {
+			for _, bad := range []uint32{uint32(parts), uint32(parts) + 1, 255, 256, 1 << 20} {
+				if bad < uint32(parts) {
+					continue
+				}
+				ids := partitionTestIDs(r, n, parts, false)
+				ids[n/2] = bad
+				require.Panics(t, func() { Histogram(make([]int32, parts), ids) }, "parts=%d n=%d bad=%d", parts, n, bad)
+			}
+		}
+	}
 }
 
 func TestPartitionStarts(t *testing.T) {
