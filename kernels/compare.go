@@ -26,7 +26,10 @@ package kernels
 // the next selection vector: a filter after a filter is CompareXxxSel with
 // the first filter's selection, then Compress.
 
-import "strconv"
+import (
+	"encoding/binary"
+	"strconv"
+)
 
 // Op is a comparison operator.
 type Op uint8
@@ -413,127 +416,169 @@ func compareFloat64Generic(dst []byte, a, b []float64, op Op) { cmpColFloatRef(d
 // compareFloat32Generic is the reference of CompareFloat32.
 func compareFloat32Generic(dst []byte, a, b []float32, op Op) { cmpColFloatRef(dst, a, b, op) }
 
-// Selection forms: one pass over sel, OR-ing each selected row's result bit
-// into the cleared row-space bitmap. The store of each bit is branch-free.
+// Selection forms: one pass over sel. Result bits are collected in a 64-bit
+// word while consecutive indices fall into the same word (the usual ascending
+// selection) and OR-ed into dst when the word changes, so the loop carries no
+// store-to-load dependency through dst.
+
+// selBits accumulates result bits of a row-space bitmap dst.
+type selBits struct {
+	dst []byte
+	cur int    // word index of w, -1 before the first row
+	w   uint64 // pending bits of word cur
+}
+
+func (s *selBits) add(i int32, bit byte) {
+	if wi := int(i >> 6); wi != s.cur {
+		s.flush()
+		s.cur = wi
+	}
+	s.w |= uint64(bit) << (uint32(i) & 63)
+}
+
+// flush ORs the pending word into dst (dst may end inside the word).
+func (s *selBits) flush() {
+	if s.w != 0 {
+		d := s.dst[s.cur<<3:]
+		if len(d) >= 8 {
+			binary.LittleEndian.PutUint64(d, binary.LittleEndian.Uint64(d)|s.w)
+		} else {
+			for k := range d {
+				d[k] |= byte(s.w >> (8 * k))
+			}
+		}
+	}
+	s.w = 0
+}
+
+func newSelBits(dst []byte, n int) selBits {
+	d := dst[:BitmapBytes(n)]
+	clear(d)
+	return selBits{dst: d, cur: -1}
+}
 
 func cmpScalarSelInt[T cmpInteger](dst []byte, a []T, op Op, s T, sel []int32) {
-	clear(dst[:BitmapBytes(len(a))])
+	acc := newSelBits(dst, len(a))
 	switch op {
 	case Eq:
 		for _, i := range sel {
-			dst[i>>3] |= cmpBit(a[i] == s) << (i & 7)
+			acc.add(i, cmpBit(a[i] == s))
 		}
 	case Ne:
 		for _, i := range sel {
-			dst[i>>3] |= cmpBit(a[i] != s) << (i & 7)
+			acc.add(i, cmpBit(a[i] != s))
 		}
 	case Lt:
 		for _, i := range sel {
-			dst[i>>3] |= cmpBit(a[i] < s) << (i & 7)
+			acc.add(i, cmpBit(a[i] < s))
 		}
 	case Le:
 		for _, i := range sel {
-			dst[i>>3] |= cmpBit(a[i] <= s) << (i & 7)
+			acc.add(i, cmpBit(a[i] <= s))
 		}
 	case Gt:
 		for _, i := range sel {
-			dst[i>>3] |= cmpBit(a[i] > s) << (i & 7)
+			acc.add(i, cmpBit(a[i] > s))
 		}
 	case Ge:
 		for _, i := range sel {
-			dst[i>>3] |= cmpBit(a[i] >= s) << (i & 7)
+			acc.add(i, cmpBit(a[i] >= s))
 		}
 	}
+	acc.flush()
 }
 
 func cmpScalarSelFloat[T cmpFloating](dst []byte, a []T, op Op, s T, sel []int32) {
-	clear(dst[:BitmapBytes(len(a))])
+	acc := newSelBits(dst, len(a))
 	switch op {
 	case Eq:
 		for _, i := range sel {
-			dst[i>>3] |= cmpBit(cmpFeq(a[i], s)) << (i & 7)
+			acc.add(i, cmpBit(cmpFeq(a[i], s)))
 		}
 	case Ne:
 		for _, i := range sel {
-			dst[i>>3] |= cmpBit(!cmpFeq(a[i], s)) << (i & 7)
+			acc.add(i, cmpBit(!cmpFeq(a[i], s)))
 		}
 	case Lt:
 		for _, i := range sel {
-			dst[i>>3] |= cmpBit(cmpFlt(a[i], s)) << (i & 7)
+			acc.add(i, cmpBit(cmpFlt(a[i], s)))
 		}
 	case Le:
 		for _, i := range sel {
-			dst[i>>3] |= cmpBit(cmpFle(a[i], s)) << (i & 7)
+			acc.add(i, cmpBit(cmpFle(a[i], s)))
 		}
 	case Gt:
 		for _, i := range sel {
-			dst[i>>3] |= cmpBit(cmpFlt(s, a[i])) << (i & 7)
+			acc.add(i, cmpBit(cmpFlt(s, a[i])))
 		}
 	case Ge:
 		for _, i := range sel {
-			dst[i>>3] |= cmpBit(cmpFle(s, a[i])) << (i & 7)
+			acc.add(i, cmpBit(cmpFle(s, a[i])))
 		}
 	}
+	acc.flush()
 }
 
 func cmpColSelInt[T cmpInteger](dst []byte, a, b []T, op Op, sel []int32) {
-	clear(dst[:BitmapBytes(len(a))])
+	acc := newSelBits(dst, len(a))
 	b = b[:len(a)]
 	switch op {
 	case Eq:
 		for _, i := range sel {
-			dst[i>>3] |= cmpBit(a[i] == b[i]) << (i & 7)
+			acc.add(i, cmpBit(a[i] == b[i]))
 		}
 	case Ne:
 		for _, i := range sel {
-			dst[i>>3] |= cmpBit(a[i] != b[i]) << (i & 7)
+			acc.add(i, cmpBit(a[i] != b[i]))
 		}
 	case Lt:
 		for _, i := range sel {
-			dst[i>>3] |= cmpBit(a[i] < b[i]) << (i & 7)
+			acc.add(i, cmpBit(a[i] < b[i]))
 		}
 	case Le:
 		for _, i := range sel {
-			dst[i>>3] |= cmpBit(a[i] <= b[i]) << (i & 7)
+			acc.add(i, cmpBit(a[i] <= b[i]))
 		}
 	case Gt:
 		for _, i := range sel {
-			dst[i>>3] |= cmpBit(a[i] > b[i]) << (i & 7)
+			acc.add(i, cmpBit(a[i] > b[i]))
 		}
 	case Ge:
 		for _, i := range sel {
-			dst[i>>3] |= cmpBit(a[i] >= b[i]) << (i & 7)
+			acc.add(i, cmpBit(a[i] >= b[i]))
 		}
 	}
+	acc.flush()
 }
 
 func cmpColSelFloat[T cmpFloating](dst []byte, a, b []T, op Op, sel []int32) {
-	clear(dst[:BitmapBytes(len(a))])
+	acc := newSelBits(dst, len(a))
 	b = b[:len(a)]
 	switch op {
 	case Eq:
 		for _, i := range sel {
-			dst[i>>3] |= cmpBit(cmpFeq(a[i], b[i])) << (i & 7)
+			acc.add(i, cmpBit(cmpFeq(a[i], b[i])))
 		}
 	case Ne:
 		for _, i := range sel {
-			dst[i>>3] |= cmpBit(!cmpFeq(a[i], b[i])) << (i & 7)
+			acc.add(i, cmpBit(!cmpFeq(a[i], b[i])))
 		}
 	case Lt:
 		for _, i := range sel {
-			dst[i>>3] |= cmpBit(cmpFlt(a[i], b[i])) << (i & 7)
+			acc.add(i, cmpBit(cmpFlt(a[i], b[i])))
 		}
 	case Le:
 		for _, i := range sel {
-			dst[i>>3] |= cmpBit(cmpFle(a[i], b[i])) << (i & 7)
+			acc.add(i, cmpBit(cmpFle(a[i], b[i])))
 		}
 	case Gt:
 		for _, i := range sel {
-			dst[i>>3] |= cmpBit(cmpFlt(b[i], a[i])) << (i & 7)
+			acc.add(i, cmpBit(cmpFlt(b[i], a[i])))
 		}
 	case Ge:
 		for _, i := range sel {
-			dst[i>>3] |= cmpBit(cmpFle(b[i], a[i])) << (i & 7)
+			acc.add(i, cmpBit(cmpFle(b[i], a[i])))
 		}
 	}
+	acc.flush()
 }
