@@ -18,7 +18,8 @@ import (
 // CSV conventions (reader and writer agree, so files round-trip):
 //   - the first line is a header with the column names;
 //   - an empty field is NULL, for every type, so an empty string reads back
-//     as NULL (the writer writes it as "" to keep the row);
+//     as NULL (the writer writes it as "", and so a NULL in a one-column
+//     file, since blank lines are skipped);
 //   - floats are written in Go's shortest round-trip form (strconv 'g', -1),
 //     NaN and ±Inf as NaN, +Inf, -Inf; bools as true/false; timestamps as
 //     RFC 3339 in UTC with the unit's fractional digits;
@@ -308,6 +309,11 @@ func (w *csvWriter) Write(rec arrow.Record) error {
 				buf = append(buf, w.comma)
 			}
 			if col.IsNull(row) {
+				if len(cols) == 1 {
+					// A blank line would be skipped by readers: write "",
+					// which reads back as NULL too.
+					buf = append(buf, '"', '"')
+				}
 				continue
 			}
 			buf = w.appendValue(buf, col, row)

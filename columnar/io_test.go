@@ -11,6 +11,7 @@ import (
 
 	"github.com/apache/arrow/go/v17/arrow"
 	"github.com/apache/arrow/go/v17/arrow/memory"
+	"github.com/apache/arrow/go/v17/parquet/compress"
 	"github.com/stretchr/testify/require"
 )
 
@@ -293,4 +294,83 @@ func TestEmptyInputs(t *testing.T) {
 	_, err = NewReader(strings.NewReader(""), FormatCSV, mem, WithName("empty.csv"))
 	require.ErrorContains(t, err, "empty.csv")
 	require.ErrorContains(t, err, "no header")
+}
+
+// TestCSVOneColumnNulls: a NULL in a one-column CSV must not become a blank
+// line, which readers skip.
+func TestCSVOneColumnNulls(t *testing.T) {
+	mem := newMem(t)
+	schema := NewSchema([]string{"x"}, []arrow.DataType{arrow.PrimitiveTypes.Int64})
+	rec := NewRecord(schema, []arrow.Array{BuildInt64(mem, []int64{1, 0, 3}, []bool{true, false, true})})
+	defer rec.Release()
+	data := writeBytes(t, FormatCSV, schema, mem, []arrow.Record{rec})
+	require.Equal(t, "x\n1\n\"\"\n3\n", string(data))
+	r, err := NewReader(bytes.NewReader(data), FormatCSV, mem)
+	require.NoError(t, err)
+	got, err := readAll(t, r)
+	defer releaseAll(got)
+	require.NoError(t, err)
+	require.Equal(t, [][]any{{int64(1), nil, int64(3)}}, tableValues(t, got))
+}
+
+// TestTextLineEndings reads CRLF files, a UTF-8 byte order mark and a
+// last line without a newline.
+func TestTextLineEndings(t *testing.T) {
+	mem := newMem(t)
+	r, err := NewReader(strings.NewReader("\ufeffa,b\r\n1,x\r\n2,\"y\r\nz\"\r\n3,w"), FormatCSV, mem)
+	require.NoError(t, err)
+	require.Equal(t, "a", r.Schema().Field(0).Name)
+	got, err := readAll(t, r)
+	require.NoError(t, err)
+	require.Equal(t, [][]any{{int64(1), int64(2), int64(3)}, {"x", "y\nz", "w"}}, tableValues(t, got))
+	releaseAll(got)
+
+	r, err = NewReader(strings.NewReader("{\"a\":1}\r\n\r\n{\"a\":2}"), FormatJSONL, mem)
+	require.NoError(t, err)
+	got, err = readAll(t, r)
+	require.NoError(t, err)
+	require.Equal(t, [][]any{{int64(1), int64(2)}}, tableValues(t, got))
+	releaseAll(got)
+}
+
+// TestCSVDelimiter writes and reads tab-separated values.
+func TestCSVDelimiter(t *testing.T) {
+	mem := newMem(t)
+	schema := NewSchema([]string{"a", "b"}, []arrow.DataType{arrow.BinaryTypes.String, arrow.PrimitiveTypes.Float64})
+	rec := NewRecord(schema, []arrow.Array{BuildString(mem, []string{"x,y", "tab\there"}, nil), BuildFloat64(mem, []float64{0.25, 1e300}, nil)})
+	defer rec.Release()
+	var buf bytes.Buffer
+	w, err := NewWriter(&buf, FormatCSV, schema, mem, WithWriteDelimiter('\t'))
+	require.NoError(t, err)
+	require.NoError(t, w.Write(rec))
+	require.NoError(t, w.Close())
+	require.Equal(t, "a\tb\nx,y\t0.25\n\"tab\there\"\t1e+300\n", buf.String())
+	r, err := NewReader(&buf, FormatCSV, mem, WithDelimiter('\t'))
+	require.NoError(t, err)
+	got, err := readAll(t, r)
+	defer releaseAll(got)
+	require.NoError(t, err)
+	require.Equal(t, tableValues(t, []arrow.Record{rec}), tableValues(t, got))
+	_, err = NewWriter(&buf, FormatCSV, schema, mem, WithWriteDelimiter('"'))
+	require.ErrorContains(t, err, "invalid CSV delimiter")
+}
+
+// TestParquetOptions writes with dictionary encoding and small row groups.
+func TestParquetOptions(t *testing.T) {
+	mem := newMem(t)
+	recs := allTypesRecords(mem, 700)
+	defer releaseAll(recs)
+	var buf bytes.Buffer
+	w, err := NewWriter(&buf, FormatParquet, allTypesSchema(), mem, WithDictionary(true), WithRowGroupRows(100), WithCompression(compress.Codecs.Zstd))
+	require.NoError(t, err)
+	for _, r := range recs {
+		require.NoError(t, w.Write(r))
+	}
+	require.NoError(t, w.Close())
+	r, err := NewReader(bytes.NewReader(buf.Bytes()), FormatParquet, mem)
+	require.NoError(t, err)
+	got, err := readAll(t, r)
+	defer releaseAll(got)
+	require.NoError(t, err)
+	require.Equal(t, tableValues(t, recs), tableValues(t, got))
 }

@@ -181,6 +181,7 @@ func newParquetWriter(aw *arrowWriter, out io.Writer, mem memory.Allocator, cfg 
 		parquet.WithAllocator(mem),
 		parquet.WithCompression(cfg.compression),
 		parquet.WithMaxRowGroupLength(cfg.rowGroupRows),
+		parquet.WithDictionaryDefault(cfg.dictionary),
 	)
 	aprops := pqarrow.NewArrowWriterProperties(pqarrow.WithAllocator(mem), pqarrow.WithStoreSchema())
 	fw, err := pqarrow.NewFileWriter(aw.schema, out, props, aprops)
