@@ -108,9 +108,9 @@ func TestMarketDataSchema(t *testing.T) {
 const goldenHash = uint64(0x79a25a5dc3d5ddfa)
 
 func TestMarketDataGoldenHash(t *testing.T) {
-	for _, bs := range []int{8192, 100_000, 777} {
-		cfg := MarketDataConfig{Rows: 100_000, Seed: 42, BatchSize: bs}
-		require.Equal(t, goldenHash, hashOf(t, cfg), "batch size %d", bs)
+	for _, c := range []struct{ batchSize, workers int }{{8192, 0}, {100_000, 1}, {777, 3}} {
+		cfg := MarketDataConfig{Rows: 100_000, Seed: 42, BatchSize: c.batchSize, Workers: c.workers}
+		require.Equal(t, goldenHash, hashOf(t, cfg), "batch size %d, workers %d", c.batchSize, c.workers)
 	}
 }
 
