@@ -10,6 +10,7 @@ import (
 	"math"
 	"strconv"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/apache/arrow/go/v17/arrow"
 	"github.com/apache/arrow/go/v17/arrow/array"
@@ -182,7 +183,7 @@ func (p *jsonParser) num() string {
 		}
 		break
 	}
-	return string(p.s[start:p.i])
+	return bytesView(p.s[start:p.i])
 }
 
 // str scans a string token and returns it decoded.
@@ -195,7 +196,7 @@ func (p *jsonParser) str() (string, error) {
 		case c == '"':
 			p.i++
 			if !escaped {
-				return string(p.s[start+1 : p.i-1]), nil
+				return bytesView(p.s[start+1 : p.i-1]), nil
 			}
 			var s string
 			if err := json.Unmarshal(p.s[start:p.i], &s); err != nil {
@@ -216,6 +217,17 @@ func (p *jsonParser) str() (string, error) {
 	return "", p.errf("unterminated string")
 }
 
+// bytesView returns b as a string without copying. Parsed fields alias the
+// line buffer this way and are only valid until the next line is read: the
+// reader consumes them (builders copy strings) before that, and the
+// inference sample parses private copies of its lines.
+func bytesView(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	return unsafe.String(&b[0], len(b))
+}
+
 // lineSource reads lines and parses the non-blank ones as objects.
 type lineSource struct {
 	name string
@@ -225,12 +237,15 @@ type lineSource struct {
 }
 
 // next returns the fields of the next non-blank line and its number, or
-// io.EOF.
-func (s *lineSource) next(fields []jsonField) ([]jsonField, int, error) {
+// io.EOF. The fields alias the line buffer unless keep is set.
+func (s *lineSource) next(fields []jsonField, keep bool) ([]jsonField, int, error) {
 	for {
 		b, err := s.readLine()
 		if err != nil {
 			return fields, s.line, err
+		}
+		if keep {
+			b = bytes.Clone(b)
 		}
 		b = bytes.TrimSuffix(bytes.TrimSuffix(b, []byte{'\n'}), []byte{'\r'})
 		if len(bytes.TrimSpace(b)) == 0 {
@@ -312,7 +327,7 @@ func newJSONLReader(r io.Reader, mem memory.Allocator, cfg readConfig) (*recordR
 				fields, line = pending[0].fields, pending[0].line
 				pending = pending[1:]
 			} else {
-				scratch, line, err = src.next(scratch)
+				scratch, line, err = src.next(scratch, false)
 				fields = scratch
 				if errors.Is(err, io.EOF) {
 					break
@@ -426,7 +441,7 @@ func inferJSONSchema(src *lineSource, n int) (*arrow.Schema, []jsonRow, error) {
 		rows  []jsonRow
 	)
 	for len(rows) < n {
-		fields, line, err := src.next(nil)
+		fields, line, err := src.next(nil, true)
 		if errors.Is(err, io.EOF) {
 			break
 		}

@@ -47,7 +47,8 @@ func OpenFile(path string, mem memory.Allocator, opts ...ReadOption) (Reader, er
 		_ = fh.Close()
 		return nil, err
 	}
-	r.closers = append(r.closers, fh.Close)
+	// Closers run last to first: the file closes after the decoders.
+	r.closers = append([]func() error{fh.Close}, r.closers...)
 	return r, nil
 }
 
