@@ -1,0 +1,430 @@
+package kernels
+
+import (
+	"fmt"
+	"math"
+	"math/big"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/velo-engine/velo/internal/guardmem"
+)
+
+// ---------------------------------------------------------------------------
+// Naive oracles: one plain statement per row, written independently of the
+// kernels' run-carrying loops.
+
+func grpRows(n int, validity []byte, off int, sel []int32) []int {
+	var cand, rows []int
+	if sel == nil {
+		for i := 0; i < n; i++ {
+			cand = append(cand, i)
+		}
+	} else {
+		for _, r := range sel {
+			cand = append(cand, int(r))
+		}
+	}
+	for _, r := range cand {
+		if validity == nil || validity[(off+r)/8]&(1<<((off+r)%8)) != 0 {
+			rows = append(rows, r)
+		}
+	}
+	return rows
+}
+
+func grpNaiveSumInt64(sums []int64, groups []uint32, vals []int64, validity []byte, off int, sel []int32) bool {
+	ovf := false
+	for _, r := range grpRows(len(groups), validity, off, sel) {
+		g := groups[r]
+		exact := new(big.Int).Add(big.NewInt(sums[g]), big.NewInt(vals[r]))
+		if !exact.IsInt64() {
+			ovf = true
+		}
+		sums[g] += vals[r]
+	}
+	return ovf
+}
+
+func grpNaiveSumFloat64(sums []float64, groups []uint32, vals []float64, validity []byte, off int, sel []int32) {
+	for _, r := range grpRows(len(groups), validity, off, sel) {
+		sums[groups[r]] += vals[r]
+	}
+}
+
+func grpNaiveCount(counts []int64, groups []uint32, validity []byte, off int, sel []int32) {
+	for _, r := range grpRows(len(groups), validity, off, sel) {
+		counts[groups[r]]++
+	}
+}
+
+func grpNaiveMinMaxInt64(dst []int64, groups []uint32, vals []int64, validity []byte, off int, sel []int32, isMax bool) {
+	for _, r := range grpRows(len(groups), validity, off, sel) {
+		g := groups[r]
+		if isMax && vals[r] > dst[g] || !isMax && vals[r] < dst[g] {
+			dst[g] = vals[r]
+		}
+	}
+}
+
+func grpNaiveMinMaxFloat64(dst []float64, groups []uint32, vals []float64, validity []byte, off int, sel []int32, isMax bool) {
+	for _, r := range grpRows(len(groups), validity, off, sel) {
+		g := groups[r]
+		if isMax && redFloatLess(dst[g], vals[r]) || !isMax && redFloatLess(vals[r], dst[g]) {
+			dst[g] = vals[r]
+		}
+	}
+	for g, v := range dst {
+		if v != v {
+			dst[g] = math.NaN()
+		}
+	}
+}
+
+// ---------------------------------------------------------------------------
+// Inputs.
+
+// grpIDs returns n group ids < ngroups: random, or in runs of equal ids.
+func grpIDs(rng *rand.Rand, n, ngroups int, runs bool) []uint32 {
+	g := make([]uint32, n)
+	for i := 0; i < n; {
+		id := uint32(rng.IntN(ngroups))
+		k := 1
+		if runs {
+			k = 1 + rng.IntN(32)
+		}
+		for ; k > 0 && i < n; k-- {
+			g[i] = id
+			i++
+		}
+	}
+	return g
+}
+
+func grpCanonNaN(v []float64) []float64 {
+	out := append([]float64(nil), v...)
+	for i, f := range out {
+		if f != f {
+			out[i] = math.NaN()
+		}
+	}
+	return out
+}
+
+func grpSameFloats(t *testing.T, what string, want, got []float64) {
+	t.Helper()
+	for i := range want {
+		if math.Float64bits(want[i]) != math.Float64bits(got[i]) {
+			t.Fatalf("%s: group %d: want %v (%#x), got %v (%#x)", what, i, want[i], math.Float64bits(want[i]), got[i], math.Float64bits(got[i]))
+		}
+	}
+}
+
+// grpCheckAll runs every grouped kernel on one input against the oracles.
+func grpCheckAll(t *testing.T, ngroups int, groups []uint32, iv []int64, fv []float64, validity []byte, off int, sel []int32, what string) {
+	t.Helper()
+	rng := rand.New(rand.NewPCG(uint64(len(groups)), uint64(ngroups)))
+	initI := redInts(rng, ngroups, 0)
+	initF := redFloats(rng, ngroups, 1)
+
+	// Sums start from values near the limits so overflow happens.
+	want, got := append([]int64{}, initI...), append([]int64{}, initI...)
+	if len(want) > 0 {
+		want[0], got[0] = math.MaxInt64-1000, math.MaxInt64-1000
+	}
+	wovf := grpNaiveSumInt64(want, groups, iv, validity, off, sel)
+	ovf := GroupedSumInt64(got, groups, iv, validity, off, sel)
+	require.Equal(t, wovf, ovf, "%s GroupedSumInt64 overflow", what)
+	require.Equal(t, want, got, "%s GroupedSumInt64", what)
+
+	wf, gf := append([]float64{}, initF...), append([]float64{}, initF...)
+	grpNaiveSumFloat64(wf, groups, fv, validity, off, sel)
+	GroupedSumFloat64(gf, groups, fv, validity, off, sel)
+	grpSameFloats(t, what+" GroupedSumFloat64", grpCanonNaN(wf), grpCanonNaN(gf))
+
+	wc, gc := make([]int64, ngroups), make([]int64, ngroups)
+	grpNaiveCount(wc, groups, validity, off, sel)
+	GroupedCountValid(gc, groups, validity, off, sel)
+	require.Equal(t, wc, gc, "%s GroupedCountValid", what)
+	wc, gc = make([]int64, ngroups), make([]int64, ngroups)
+	grpNaiveCount(wc, groups, nil, 0, sel)
+	GroupedCountRows(gc, groups, sel)
+	require.Equal(t, wc, gc, "%s GroupedCountRows", what)
+
+	for _, isMax := range []bool{false, true} {
+		want, got := append([]int64{}, initI...), append([]int64{}, initI...)
+		grpNaiveMinMaxInt64(want, groups, iv, validity, off, sel, isMax)
+		if isMax {
+			GroupedMaxInt64(got, groups, iv, validity, off, sel)
+		} else {
+			GroupedMinInt64(got, groups, iv, validity, off, sel)
+		}
+		require.Equal(t, want, got, "%s GroupedMinMaxInt64 max=%v", what, isMax)
+
+		wf, gf := append([]float64{}, initF...), append([]float64{}, initF...)
+		grpNaiveMinMaxFloat64(wf, groups, fv, validity, off, sel, isMax)
+		if isMax {
+			GroupedMaxFloat64(gf, groups, fv, validity, off, sel)
+		} else {
+			GroupedMinFloat64(gf, groups, fv, validity, off, sel)
+		}
+		// Untouched groups are canonicalised by the kernel only when they
+		// are the run state at a switch, so compare NaNs as NaNs.
+		grpSameFloats(t, fmt.Sprintf("%s GroupedMinMaxFloat64 max=%v", what, isMax), grpCanonNaN(wf), grpCanonNaN(gf))
+	}
+}
+
+func TestGroupedDifferential(t *testing.T) {
+	forEachLevel(t, func(t *testing.T, l Level) {
+		rng := rand.New(rand.NewPCG(17, uint64(l)))
+		sizes := []int{}
+		for n := 0; n <= 300; n++ {
+			sizes = append(sizes, n)
+		}
+		sizes = append(sizes, 1<<16+3)
+		for _, n := range sizes {
+			for _, ng := range []int{1, 7, 1000} {
+				if n > 300 && ng != 1000 {
+					continue
+				}
+				start := n % 8
+				groups := grpIDs(rng, n+start, ng, n%2 == 0)[start:]
+				iv := redInts(rng, n+start, n)[start:]
+				fv := redFloats(rng, n+start, n)[start:]
+				for vm := 0; vm < 5; vm += 2 {
+					off := 0
+					if vm > 0 {
+						off = rng.IntN(13)
+					}
+					bm := redBitmap(rng, n, off, vm)
+					for sm := 0; sm < 3; sm++ {
+						if n > 300 && redShort() && sm+vm > 0 {
+							continue
+						}
+						sel := redSel(rng, n, sm)
+						grpCheckAll(t, ng, groups, iv, fv, bm, off, sel, fmt.Sprintf("n=%d groups=%d vm=%d off=%d sm=%d", n, ng, vm, off, sm))
+					}
+				}
+			}
+		}
+	})
+}
+
+// TestGroupedGuardPages puts the group ids, values, bitmap and the state
+// arrays at the end of a page followed by a PROT_NONE page.
+func TestGroupedGuardPages(t *testing.T) {
+	rng := rand.New(rand.NewPCG(19, 19))
+	for n := 0; n <= 300; n += 1 + n/32 {
+		const ng = 37
+		groups, f1 := guardmem.Uint32s(n)
+		iv, f2 := guardmem.Int64s(n)
+		fv, f3 := guardmem.Float64s(n)
+		copy(groups, grpIDs(rng, n, ng, n%2 == 1))
+		copy(iv, redInts(rng, n, n))
+		copy(fv, redFloats(rng, n, n))
+		src := redBitmap(rng, n, 5, 3)
+		bm, f4 := guardmem.Bytes(len(src))
+		copy(bm, src)
+		grpCheckAll(t, ng, groups, iv, fv, nil, 0, nil, fmt.Sprintf("guard n=%d", n))
+		grpCheckAll(t, ng, groups, iv, fv, bm, 5, nil, fmt.Sprintf("guard n=%d validity", n))
+		dst, f5 := guardmem.Int64s(ng)
+		GroupedSumInt64(dst, groups, iv, bm, 5, nil)
+		GroupedCountRows(dst, groups, nil)
+		f1()
+		f2()
+		f3()
+		f4()
+		f5()
+	}
+}
+
+func TestGroupedHandComputed(t *testing.T) {
+	nz, nan, inf := math.Copysign(0, -1), math.NaN(), math.Inf(1)
+	groups := []uint32{0, 1, 0, 2, 2, 1, 0}
+	iv := []int64{5, -3, 7, math.MaxInt64, 1, 10, -2}
+	sums := make([]int64, 3)
+	require.True(t, GroupedSumInt64(sums, groups, iv, nil, 0, nil))
+	require.Equal(t, []int64{10, 7, math.MinInt64}, sums) // group 2 wrapped
+	sums = make([]int64, 3)
+	// Row 3 (MaxInt64) null: no overflow.
+	require.False(t, GroupedSumInt64(sums, groups, iv, []byte{0b1110111}, 0, nil))
+	require.Equal(t, []int64{10, 7, 1}, sums)
+	// MaxInt64 + 1 - 1 overflows in the running sum, even though the total
+	// fits (the documented difference from SumInt64).
+	require.True(t, GroupedSumInt64(make([]int64, 1), []uint32{0, 0, 0}, []int64{math.MaxInt64, 1, -1}, nil, 0, nil))
+
+	counts := make([]int64, 3)
+	GroupedCountRows(counts, groups, []int32{6, 6, 1})
+	require.Equal(t, []int64{2, 1, 0}, counts)
+	GroupedCountValid(counts, groups, []byte{0b1000001}, 0, nil)
+	require.Equal(t, []int64{4, 1, 0}, counts)
+
+	fv := []float64{nz, 0, 1, nan, -inf, nz, 2}
+	mx := []float64{math.Inf(-1), math.Inf(-1), math.Inf(-1)}
+	mn := []float64{nan, nan, nan}
+	GroupedMaxFloat64(mx, []uint32{0, 0, 1, 1, 2, 2, 2}, fv, nil, 0, nil)
+	GroupedMinFloat64(mn, []uint32{0, 0, 1, 1, 2, 2, 2}, fv, nil, 0, nil)
+	grpSameFloats(t, "max", []float64{0, nan, 2}, mx)
+	grpSameFloats(t, "min", []float64{nz, 1, -inf}, mn)
+	sf := []float64{nz, nz}
+	GroupedSumFloat64(sf, []uint32{0, 1}, []float64{nz, inf}, []byte{0b01}, 0, nil)
+	grpSameFloats(t, "sum -0 stays", []float64{nz, nz}, sf)
+
+	require.Panics(t, func() { GroupedSumInt64(make([]int64, 2), []uint32{0, 2}, []int64{1, 1}, nil, 0, nil) })
+	require.Panics(t, func() { GroupedCountRows(make([]int64, 2), []uint32{5}, nil) })
+	require.PanicsWithValue(t, "kernels.GroupedMaxInt64: 2 group ids for 1 values", func() {
+		GroupedMaxInt64(make([]int64, 2), []uint32{0, 1}, []int64{1}, nil, 0, nil)
+	})
+}
+
+func TestGroupedAllocs(t *testing.T) {
+	rng := rand.New(rand.NewPCG(23, 23))
+	const n, ng = 8192, 1000
+	groups, iv, fv := grpIDs(rng, n, ng, false), redInts(rng, n, 0), redFloats(rng, n, 0)
+	bm, sel := redBitmap(rng, n, 3, 3), redSel(rng, n, 1)
+	si, sf := make([]int64, ng), make([]float64, ng)
+	a := testing.AllocsPerRun(10, func() {
+		for _, c := range []struct {
+			bm  []byte
+			sel []int32
+		}{{nil, nil}, {bm, sel}} {
+			GroupedSumInt64(si, groups, iv, c.bm, 3, c.sel)
+			GroupedSumFloat64(sf, groups, fv, c.bm, 3, c.sel)
+			GroupedCountRows(si, groups, c.sel)
+			GroupedCountValid(si, groups, c.bm, 3, c.sel)
+			GroupedMinInt64(si, groups, iv, c.bm, 3, c.sel)
+			GroupedMaxInt64(si, groups, iv, c.bm, 3, c.sel)
+			GroupedMinFloat64(sf, groups, fv, c.bm, 3, c.sel)
+			GroupedMaxFloat64(sf, groups, fv, c.bm, 3, c.sel)
+		}
+	})
+	require.Zero(t, a)
+}
+
+func FuzzGrouped(f *testing.F) {
+	f.Add([]byte{1, 2, 3, 4, 5, 6, 7, 8, 9}, []byte{0xff}, uint8(2), uint8(0), false)
+	f.Add([]byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1}, []byte{}, uint8(0), uint8(3), true)
+	f.Add(make([]byte, 90), []byte{0xa5, 0x5a}, uint8(7), uint8(9), false)
+	f.Fuzz(func(t *testing.T, data, bits []byte, ngroups, off uint8, useSel bool) {
+		ng := 1 + int(ngroups%16)
+		n := len(data) / 9
+		groups := make([]uint32, n)
+		iv := make([]int64, n)
+		fv := make([]float64, n)
+		for i := 0; i < n; i++ {
+			groups[i] = uint32(data[9*i]) % uint32(ng)
+			u := uint64(0)
+			for b := 0; b < 8; b++ {
+				u |= uint64(data[9*i+1+b]) << (8 * b)
+			}
+			iv[i], fv[i] = int64(u), math.Float64frombits(u)
+		}
+		o := int(off % 16)
+		var bm []byte
+		if len(bits) > 0 {
+			bm = make([]byte, (o+n+7)/8)
+			for i := range bm {
+				bm[i] = bits[i%len(bits)]
+			}
+		}
+		var sel []int32
+		if useSel {
+			for i := n - 1; i >= 0; i -= 1 + i%2 {
+				sel = append(sel, int32(i))
+			}
+		}
+		grpCheckAll(t, ng, groups, iv, fv, bm, o, sel, "fuzz")
+	})
+}
+
+// ---------------------------------------------------------------------------
+// Benchmarks: 8192-row batches with 1k and 100k groups (random ids) and 1k
+// groups in runs of 1..32 equal ids, plus 1<<20 rows into 100k groups. The
+// "naive" cases (level-free) are the one-statement-per-row loops, for the
+// comparison in grouped.go's doc comment.
+
+type grpBenchShape struct {
+	name    string
+	n, ng   int
+	runs    bool
+	big     bool
+	withVal bool
+}
+
+func init() {
+	shapes := []grpBenchShape{
+		{"N=8192/groups=1k", 8192, 1000, false, false, false},
+		{"N=8192/groups=100k", 8192, 100000, false, false, false},
+		{"N=8192/groups=1k-runs", 8192, 1000, true, false, false},
+		{"N=1048576/groups=100k", 1 << 20, 100000, false, true, false},
+		{"N=8192/groups=1k/validity", 8192, 1000, false, false, true},
+	}
+	for _, s := range shapes {
+		type kernel struct {
+			name  string
+			naive bool
+			op    func(si []int64, sf []float64, g []uint32, iv []int64, fv []float64, bm []byte)
+		}
+		for _, k := range []kernel{
+			{"SumInt64", false, func(si []int64, _ []float64, g []uint32, iv []int64, _ []float64, bm []byte) {
+				GroupedSumInt64(si, g, iv, bm, 0, nil)
+			}},
+			{"SumFloat64", false, func(_ []int64, sf []float64, g []uint32, _ []int64, fv []float64, bm []byte) {
+				GroupedSumFloat64(sf, g, fv, bm, 0, nil)
+			}},
+			{"CountRows", false, func(si []int64, _ []float64, g []uint32, _ []int64, _ []float64, _ []byte) {
+				GroupedCountRows(si, g, nil)
+			}},
+			{"CountValid", false, func(si []int64, _ []float64, g []uint32, _ []int64, _ []float64, bm []byte) {
+				GroupedCountValid(si, g, bm, 0, nil)
+			}},
+			{"MinInt64", false, func(si []int64, _ []float64, g []uint32, iv []int64, _ []float64, bm []byte) {
+				GroupedMinInt64(si, g, iv, bm, 0, nil)
+			}},
+			{"MaxFloat64", false, func(_ []int64, sf []float64, g []uint32, _ []int64, fv []float64, bm []byte) {
+				GroupedMaxFloat64(sf, g, fv, bm, 0, nil)
+			}},
+			{"naive/SumInt64", true, func(si []int64, _ []float64, g []uint32, iv []int64, _ []float64, _ []byte) {
+				iv = iv[:len(g)]
+				for i, x := range g {
+					si[x] += iv[i]
+				}
+			}},
+			{"naive/SumFloat64", true, func(_ []int64, sf []float64, g []uint32, _ []int64, fv []float64, _ []byte) {
+				fv = fv[:len(g)]
+				for i, x := range g {
+					sf[x] += fv[i]
+				}
+			}},
+			{"naive/CountRows", true, func(si []int64, _ []float64, g []uint32, _ []int64, _ []float64, _ []byte) {
+				for _, x := range g {
+					si[x]++
+				}
+			}},
+		} {
+			if k.naive && s.withVal {
+				continue
+			}
+			registerBench(benchCase{
+				name:      "grouped/" + k.name + "/" + s.name,
+				n:         s.n,
+				bytes:     int64(s.n) * 12, // group id + value
+				big:       s.big,
+				levelFree: k.naive,
+				setup: func() (func(), func()) {
+					rng := rand.New(rand.NewPCG(29, uint64(s.n)))
+					g := grpIDs(rng, s.n, s.ng, s.runs)
+					iv, fv := redInts(rng, s.n, 0), redFloats(rng, s.n, 0)
+					var bm []byte
+					if s.withVal {
+						bm = redBitmap(rng, s.n, 0, 4)
+					}
+					si, sf := make([]int64, s.ng), make([]float64, s.ng)
+					return func() { k.op(si, sf, g, iv, fv, bm) }, nil
+				},
+			})
+		}
+	}
+}
