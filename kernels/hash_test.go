@@ -61,6 +61,8 @@ func TestHashKnownValues(t *testing.T) {
 	require.Equal(t, uint64(0x34c96acdcadb1bbb), hashOracle(0))
 	require.Equal(t, xxhash.Sum64String("\x01\x00\x00\x00\x00\x00\x00\x00"), hashOracle(1))
 	require.Equal(t, uint64(NullHash), binary.LittleEndian.Uint64([]byte("veloNULL")))
+	require.Equal(t, uint64(0xef46db3751d8e999), xxhash.Sum64(nil))
+	require.NotEqual(t, uint64(0xef46db3751d8e999), NullHash)
 	forEachLevel(t, func(t *testing.T, l Level) {
 		keys := []int64{0, 1, -1, math.MinInt64, math.MaxInt64, 0, 1, -1, 7}
 		dst := make([]uint64, len(keys))
