@@ -25,7 +25,7 @@ test-unit:
 	$(GO) test -count=1 ./...
 
 test-race:
-	$(GO) test -count=1 -race $(RACE_PKGS)
+	$(GO) test -count=1 -short -race $(RACE_PKGS)
 
 test-purego:
 	$(GO) vet -tags purego ./...
@@ -34,8 +34,8 @@ test-purego:
 ## test-arm64: cross-compile the tests for arm64 and run them under qemu.
 test-arm64:
 	@command -v $(QEMU) >/dev/null || { echo "$(QEMU) not found: apt-get install -y qemu-user-static" >&2; exit 1; }
-	GOARCH=arm64 $(GO) test -count=1 -exec $(QEMU) ./...
-	GOARCH=arm64 $(GO) test -count=1 -tags purego -exec $(QEMU) ./...
+	GOARCH=arm64 $(GO) test -count=1 -short -exec $(QEMU) ./...
+	GOARCH=arm64 $(GO) test -count=1 -short -tags purego -exec $(QEMU) ./...
 
 $(CURDIR)/.bin/staticcheck:
 	GOBIN=$(CURDIR)/.bin GOARCH= $(GO) install honnef.co/go/tools/cmd/staticcheck@v0.8.2
