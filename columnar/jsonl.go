@@ -186,17 +186,19 @@ func (p *jsonParser) num() string {
 	return bytesView(p.s[start:p.i])
 }
 
-// str scans a string token and returns it decoded.
+// str scans a string token and returns it decoded. Like encoding/json,
+// which decodes escaped strings here, invalid UTF-8 becomes U+FFFD.
 func (p *jsonParser) str() (string, error) {
 	start := p.i
 	p.i++ // opening quote
-	escaped := false
+	slow, nonASCII := false, false
 	for p.i < len(p.s) {
 		switch c := p.s[p.i]; {
 		case c == '"':
 			p.i++
-			if !escaped {
-				return bytesView(p.s[start+1 : p.i-1]), nil
+			raw := p.s[start+1 : p.i-1]
+			if !slow && (!nonASCII || utf8.Valid(raw)) {
+				return bytesView(raw), nil
 			}
 			var s string
 			if err := json.Unmarshal(p.s[start:p.i], &s); err != nil {
@@ -205,11 +207,12 @@ func (p *jsonParser) str() (string, error) {
 			}
 			return s, nil
 		case c == '\\':
-			escaped = true
+			slow = true
 			p.i += 2
 		case c < 0x20:
 			return "", p.errf("control character in string")
 		default:
+			nonASCII = nonASCII || c >= utf8.RuneSelf
 			p.i++
 		}
 	}
