@@ -20,17 +20,22 @@ import (
 // first slot and ends one past its last), so a caller that scatters several
 // columns copies the starts into the cursors before each one.
 //
-// Levels: PartitionIDs has AVX-512 and AVX2 assembly (partition_amd64.s,
-// about 5x the Go loop at 8192 rows on Zen 4). Histogram and the scatters are
-// scalar Go at every level: each row is one dependent load-increment-store
-// (about 0.5 ns/row for Histogram and 1 ns/row for ScatterInt64 at 8192 rows
-// here, see make bench-kernels). A SIMD version would need conflict detection
-// (VPCONFLICTD) between rows of the same partition inside a vector plus a
-// scatter store; it has not been attempted. Histogram splits its counts over
-// four stack sub-histograms when there are at most 256 partitions (and 64 rows or more), which
-// measured up to 2-4x faster than one table when consecutive rows share a
-// partition (skewed keys) and no slower otherwise. arm64 keeps the Go bodies:
-// Go's arm64 assembler has no vector integer multiply for PartitionIDs.
+// Levels: PartitionIDs has AVX-512 and AVX2 assembly (partition_amd64.s).
+// Histogram and the scatters are scalar Go at every level: each row is one
+// dependent load-increment-store. Measured on the Zen 4 development machine,
+// 8192 rows, fastest of repeated runs: PartitionIDs Go 0.60 ns/row, AVX2 and
+// AVX-512 0.11; Histogram 0.36 ns/row (8 partitions) and 0.56 (1024);
+// ScatterInt64 0.93 / 0.79, ScatterUint32 0.85 / 0.75, ScatterIndices
+// 0.88 / 0.70 ns/row (8 / 1024 partitions). A SIMD scatter would need conflict
+// detection (VPCONFLICTD + VPOPCNTD for each row's rank among same-partition
+// rows in the vector), a gather of the cursors and two scatter stores per 16
+// rows; Zen 4's scatters move about one element per cycle, which is already
+// the scalar loop's cost, so it has not been attempted. Histogram splits its
+// counts over four stack sub-histograms when there are at most 256
+// partitions (and 64 rows or more): up to 2-4x faster than one table when
+// consecutive rows share a partition (skewed keys) and no slower otherwise.
+// arm64 keeps the Go bodies: Go's arm64 assembler has no vector integer
+// multiply for PartitionIDs.
 
 // Function variables swapped by the per-architecture dispatch.
 var partitionIDsImpl = partitionIDsGeneric
