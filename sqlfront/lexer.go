@@ -172,8 +172,10 @@ func (lx *lexer) skipSpace() error {
 }
 
 func isIdentStart(r rune) bool { return r == '_' || unicode.IsLetter(r) }
-func isIdentPart(r rune) bool  { return r == '_' || r == '$' || unicode.IsLetter(r) || unicode.IsDigit(r) }
-func isDigit(c byte) bool      { return c >= '0' && c <= '9' }
+func isIdentPart(r rune) bool {
+	return r == '_' || r == '$' || unicode.IsLetter(r) || unicode.IsDigit(r)
+}
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }
 
 func (lx *lexer) emit(kind TokenKind, start Pos, value string) {
 	lx.toks = append(lx.toks, Token{Kind: kind, Text: lx.src[start.Offset:lx.off], Value: value, Pos: start})

@@ -1,0 +1,234 @@
+package sqlfront
+
+import (
+	"strconv"
+	"strings"
+
+	"github.com/apache/arrow/go/v17/arrow"
+)
+
+// BoundExpr is a bound, typed expression of the logical plan. Column
+// references index the columns of the input of the plan node that holds the
+// expression. Operands of a node always share one type: the binder inserts
+// explicit Cast nodes (folded for constants) wherever SQL converts
+// implicitly.
+type BoundExpr interface {
+	// DataType is the Arrow type of the expression's result.
+	DataType() arrow.DataType
+	// Nullable reports whether the result may be NULL.
+	Nullable() bool
+	// String prints the expression for EXPLAIN: columns as name#index.
+	String() string
+}
+
+// Typed carries the result type and nullability of a bound expression.
+type Typed struct {
+	Type arrow.DataType
+	Null bool
+}
+
+// DataType implements BoundExpr.
+func (t Typed) DataType() arrow.DataType { return t.Type }
+
+// Nullable implements BoundExpr.
+func (t Typed) Nullable() bool { return t.Null }
+
+// ColRef reads column Index of the node's input.
+type ColRef struct {
+	Typed
+	Index int
+	Name  string
+}
+
+// Const is a constant. Value holds, by type: int64 (int64; timestamp in its
+// unit; duration in ms), int32 (int32; date32 days), float64, float32, bool,
+// string, or nil for NULL.
+type Const struct {
+	Typed
+	Value any
+}
+
+// UnaryOp is a unary operator.
+type UnaryOp int
+
+// Unary operators.
+const (
+	OpNeg UnaryOp = iota + 1 // arithmetic negation (integer overflow is an error)
+	OpNot                    // three-valued logical NOT
+)
+
+// Unary is -X or NOT X.
+type Unary struct {
+	Typed
+	Op UnaryOp
+	X  BoundExpr
+}
+
+// BinaryOp is a binary operator.
+type BinaryOp int
+
+// Binary operators. Arithmetic operands share the result type (int64 or
+// float64); OpDiv and OpMod yield NULL for a zero divisor (DuckDB); OpDiv on
+// int64 operands does not exist: the binder casts them to float64. Comparison
+// operands share one type and yield bool; OpAnd/OpOr are three-valued.
+const (
+	OpAdd BinaryOp = iota + 1
+	OpSub
+	OpMul
+	OpDiv
+	OpMod
+	OpEq
+	OpNe
+	OpLt
+	OpLe
+	OpGt
+	OpGe
+	OpAnd
+	OpOr
+	OpConcat
+)
+
+var binaryOpText = map[BinaryOp]string{OpAdd: "+", OpSub: "-", OpMul: "*", OpDiv: "/", OpMod: "%",
+	OpEq: "=", OpNe: "<>", OpLt: "<", OpLe: "<=", OpGt: ">", OpGe: ">=", OpAnd: "AND", OpOr: "OR", OpConcat: "||"}
+
+var binaryOpByText = map[string]BinaryOp{"+": OpAdd, "-": OpSub, "*": OpMul, "/": OpDiv, "%": OpMod,
+	"=": OpEq, "<>": OpNe, "<": OpLt, "<=": OpLe, ">": OpGt, ">=": OpGe, "AND": OpAnd, "OR": OpOr, "||": OpConcat}
+
+// String returns the operator's SQL text.
+func (op BinaryOp) String() string { return binaryOpText[op] }
+
+// IsComparison reports whether op is = <> < <= > >=.
+func (op BinaryOp) IsComparison() bool { return op >= OpEq && op <= OpGe }
+
+// Binary is L op R.
+type Binary struct {
+	Typed
+	Op   BinaryOp
+	L, R BoundExpr
+}
+
+// IsNull is X IS [NOT] NULL (never NULL itself).
+type IsNull struct {
+	Typed
+	X   BoundExpr
+	Not bool
+}
+
+// In is X [NOT] IN (List); X and the list share one type.
+type In struct {
+	Typed
+	X    BoundExpr
+	List []BoundExpr
+	Not  bool
+}
+
+// Between is X [NOT] BETWEEN Lo AND Hi (inclusive); all three share a type.
+type Between struct {
+	Typed
+	X, Lo, Hi BoundExpr
+	Not       bool
+}
+
+// Like is X [NOT] LIKE Pattern on utf8 (% any run, _ one character).
+type Like struct {
+	Typed
+	X, Pattern BoundExpr
+	Not        bool
+}
+
+// CaseArm is one WHEN Cond THEN Result of a Case.
+type CaseArm struct {
+	Cond, Result BoundExpr
+}
+
+// Case is a searched CASE (the simple form CASE x WHEN v is bound to
+// conditions x = v). Else is nil when absent (NULL). Results share Type.
+type Case struct {
+	Typed
+	Whens []CaseArm
+	Else  BoundExpr
+}
+
+// Cast converts X to Type (errors at run time for unparsable strings and
+// out-of-range numbers, as DuckDB).
+type Cast struct {
+	Typed
+	X BoundExpr
+}
+
+// Call is a scalar function. Func is one of: coalesce, nullif, abs, round
+// (Args[1], if present, an int64 constant), floor, ceil, lower, upper, length,
+// substr (1-based start, optional length, int64), concat (NULL arguments
+// count as empty strings), time_bucket (Args[0] the int64-ms or timestamp
+// time, Args[1] an int64 constant width in milliseconds; DATE_TRUNC binds to
+// it too).
+type Call struct {
+	Typed
+	Func string
+	Args []BoundExpr
+}
+
+func (e *ColRef) String() string { return e.Name + "#" + strconv.Itoa(e.Index) }
+func (e *Const) String() string  { return formatConst(e) }
+func (e *Unary) String() string {
+	if e.Op == OpNot {
+		return "NOT " + wrapBound(e.X)
+	}
+	return "-" + wrapBound(e.X)
+}
+func (e *Binary) String() string {
+	return wrapBound(e.L) + " " + e.Op.String() + " " + wrapBound(e.R)
+}
+func (e *IsNull) String() string {
+	if e.Not {
+		return wrapBound(e.X) + " IS NOT NULL"
+	}
+	return wrapBound(e.X) + " IS NULL"
+}
+func (e *In) String() string {
+	return wrapBound(e.X) + notText(e.Not) + " IN (" + joinBound(e.List) + ")"
+}
+func (e *Between) String() string {
+	return wrapBound(e.X) + notText(e.Not) + " BETWEEN " + wrapBound(e.Lo) + " AND " + wrapBound(e.Hi)
+}
+func (e *Like) String() string {
+	return wrapBound(e.X) + notText(e.Not) + " LIKE " + wrapBound(e.Pattern)
+}
+func (e *Case) String() string {
+	var b strings.Builder
+	b.WriteString("CASE")
+	for _, w := range e.Whens {
+		b.WriteString(" WHEN " + w.Cond.String() + " THEN " + w.Result.String())
+	}
+	if e.Else != nil {
+		b.WriteString(" ELSE " + e.Else.String())
+	}
+	b.WriteString(" END")
+	return b.String()
+}
+func (e *Cast) String() string { return "CAST(" + e.X.String() + " AS " + typeString(e.Type) + ")" }
+func (e *Call) String() string { return e.Func + "(" + joinBound(e.Args) + ")" }
+
+func notText(not bool) string {
+	if not {
+		return " NOT"
+	}
+	return ""
+}
+
+// wrapBound parenthesises compound operands so EXPLAIN output is unambiguous.
+func wrapBound(e BoundExpr) string {
+	switch e.(type) {
+	case *Binary, *Unary, *IsNull, *In, *Between, *Like:
+		return "(" + e.String() + ")"
+	}
+	return e.String()
+}
+
+func joinBound(list []BoundExpr) string {
+	parts := make([]string, len(list))
+	for i, x := range list {
+		parts[i] = x.String()
+	}
+	return strings.Join(parts, ", ")
+}
