@@ -287,3 +287,45 @@ func TestSummarizeMarketData(t *testing.T) {
 	require.NoError(t, s.Format(&out))
 	require.Equal(t, 1+5+2, strings.Count(out.String(), "\n"))
 }
+
+// TestSummarizeOtherTypes: timestamp event time, float32, large_utf8 and
+// uint8 go through the same statistics (hand-computed).
+func TestSummarizeOtherTypes(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	schema := arrow.NewSchema([]arrow.Field{
+		{Name: "ts", Type: arrow.FixedWidthTypes.Timestamp_ms,
+			Metadata: arrow.NewMetadata([]string{EventTimeMetadataKey}, []string{"true"})},
+		{Name: "f", Type: arrow.PrimitiveTypes.Float32},
+		{Name: "ls", Type: arrow.BinaryTypes.LargeString},
+		{Name: "u", Type: arrow.PrimitiveTypes.Uint8},
+	}, nil)
+	b := array.NewRecordBuilder(mem, schema)
+	defer b.Release()
+	b.Field(0).(*array.TimestampBuilder).AppendValues([]arrow.Timestamp{100, 90, 120, 119}, nil)
+	b.Field(1).(*array.Float32Builder).AppendValues([]float32{0.5, -1.5, 2, 3}, nil)
+	b.Field(2).(*array.LargeStringBuilder).AppendValues([]string{"zz", "é", "zz", ""}, nil)
+	b.Field(3).(*array.Uint8Builder).AppendValues([]uint8{255, 0, 1, 2}, nil)
+	rec := b.NewRecord()
+	defer rec.Release()
+	rdr, err := array.NewRecordReader(schema, []arrow.Record{rec})
+	require.NoError(t, err)
+	defer rdr.Release()
+	s, err := Summarize(rdr)
+	require.NoError(t, err)
+
+	// ts: 100, 90 (10 behind), 120, 119 (1 behind).
+	require.Equal(t, &EventTimeSummary{Column: "ts", LateRows: 2, LateFraction: 0.5, MaxLateness: 10}, s.EventTime)
+	require.Equal(t, [2]int64{90, 120}, [2]int64{s.Columns[0].MinInt, s.Columns[0].MaxInt})
+	require.Equal(t, 107.25, s.Columns[0].Mean)
+	// f: mean (0.5 - 1.5 + 2 + 3) / 4 = 1.
+	require.Equal(t, [3]float64{-1.5, 3, 1}, [3]float64{s.Columns[1].Min, s.Columns[1].Max, s.Columns[1].Mean})
+	// ls: byte order "" < "zz" < "é"; "zz" twice.
+	c := s.Columns[2]
+	require.Equal(t, [3]string{"", "é", "zz"}, [3]string{c.MinString, c.MaxString, c.Top})
+	require.Equal(t, int64(3), c.Distinct)
+	// u: 255 0 1 2 → mean 64.5.
+	require.Equal(t, KindInteger, s.Columns[3].Kind)
+	require.Equal(t, [2]int64{0, 255}, [2]int64{s.Columns[3].MinInt, s.Columns[3].MaxInt})
+	require.Equal(t, 64.5, s.Columns[3].Mean)
+}
