@@ -790,30 +790,40 @@ func castTo(e BoundExpr, t arrow.DataType) BoundExpr {
 	return &Cast{Typed: Typed{Type: t, Null: e.Nullable()}, X: e}
 }
 
-// unify brings operands to their common type; a string literal next to a
-// temporal operand is read as a timestamp/date literal.
+// unify brings operands to their common type. Constants adapt to the
+// other operands when they convert exactly (1 next to an int32 column stays
+// int32, a string literal next to a timestamp becomes a timestamp, DATE
+// '2024-01-01' next to timestamp[ms] becomes timestamp[ms]), so columns are
+// cast only when they must be.
 func unify(list []BoundExpr, src Expr, what string) ([]BoundExpr, arrow.DataType, error) {
 	var t arrow.DataType = typeNull
 	for _, e := range list {
-		if !isString(e.DataType()) || !isConstExpr(e) {
-			if ct, ok := commonType(t, e.DataType()); ok {
-				t = ct
-				continue
+		if !isConstExpr(e) {
+			ct, ok := commonType(t, e.DataType())
+			if !ok {
+				return nil, nil, typeMismatch(list, src, what)
 			}
-			return nil, nil, typeMismatch(list, src, what)
+			t = ct
 		}
 	}
 	for _, e := range list {
-		if isString(e.DataType()) && isConstExpr(e) {
-			if isTemporal(t) {
+		c, ok := e.(*Const)
+		if !ok {
+			continue
+		}
+		if isString(c.Type) && isTemporal(t) {
+			continue
+		}
+		if !isNull(t) && !isString(c.Type) {
+			if _, exact, _ := foldCast(c, t); exact {
 				continue
 			}
-			if ct, ok := commonType(t, e.DataType()); ok {
-				t = ct
-				continue
-			}
+		}
+		ct, ok := commonType(t, c.Type)
+		if !ok {
 			return nil, nil, typeMismatch(list, src, what)
 		}
+		t = ct
 	}
 	out := make([]BoundExpr, len(list))
 	for i, e := range list {
@@ -1107,20 +1117,21 @@ func (b *binder) bindBinary(c ctx, e *BinaryExpr) (BoundExpr, error) {
 	return &Binary{Typed: Typed{Type: t, Null: nullable}, Op: op, L: castTo(l, t), R: castTo(r, t)}, nil
 }
 
-// timeShift binds timestamp ± duration: the duration becomes an int64
-// constant... or cast in the timestamp's unit, and the result keeps the
-// timestamp type.
+// timeShift binds timestamp ± duration: the duration is expressed in the
+// timestamp's unit (a duration constant, truncated toward zero for coarser
+// units) and the result keeps the timestamp type. This is the one Binary
+// whose operands differ in type.
 func timeShift(op BinaryOp, ts, d BoundExpr) (BoundExpr, error) {
 	unit := ts.DataType().(*arrow.TimestampType).Unit
 	k, ok := d.(*Const)
 	if !ok || k.Value == nil {
-		return &Binary{Typed: Typed{Type: ts.DataType(), Null: true}, Op: op, L: ts, R: &Cast{Typed: Typed{Type: ts.DataType(), Null: d.Nullable()}, X: d}}, nil
+		return &Binary{Typed: Typed{Type: ts.DataType(), Null: true}, Op: op, L: ts, R: &Cast{Typed: Typed{Type: &arrow.DurationType{Unit: unit}, Null: d.Nullable()}, X: d}}, nil
 	}
 	v, ok := rescaleTime(k.Value.(int64), arrow.Millisecond, unit)
 	if !ok {
 		v = k.Value.(int64) / (1000 / unitsPerSecond(unit))
 	}
-	return &Binary{Typed: Typed{Type: ts.DataType(), Null: ts.Nullable()}, Op: op, L: ts, R: &Const{Typed: Typed{Type: ts.DataType()}, Value: v}}, nil
+	return &Binary{Typed: Typed{Type: ts.DataType(), Null: ts.Nullable()}, Op: op, L: ts, R: &Const{Typed: Typed{Type: &arrow.DurationType{Unit: unit}}, Value: v}}, nil
 }
 
 func (b *binder) bindCase(c ctx, e *CaseExpr) (BoundExpr, error) {
@@ -1278,7 +1289,10 @@ func (b *binder) bindAggCall(c ctx, e *FuncCall) (BoundExpr, error) {
 		return nil, errAt(e.P, "DISTINCT is supported only in COUNT, not in %s", upper)
 	}
 	call := AggCall{Func: fn, Distinct: e.Distinct}
-	global := len(b.stmt.GroupBy) == 0
+	// A global aggregate (no keys, no window) yields a row even for empty
+	// input, so its aggregates may be NULL; a group or window exists only
+	// with rows in it.
+	global := len(b.groups) == 0 && b.window == nil
 	var err error
 	call.Typed, arg, err = aggType(fn, arg, e, global)
 	if err != nil {

@@ -3,9 +3,11 @@ package sqlfront
 import (
 	"errors"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/apache/arrow/go/v17/arrow"
@@ -203,4 +205,95 @@ func TestBindErrors(t *testing.T) {
 	}
 	_, err := Plan("SELECT a FROM market_dta", cat)
 	require.ErrorIs(t, err, ErrUnknownTable)
+}
+
+// TestExplainQueries checks testdata/explain/queries.txt: blocks of
+// "-- SQL" followed by the expected Query.Explain output (hand-checked; -update
+// rewrites the outputs, keeping the SQL lines).
+func TestExplainQueries(t *testing.T) {
+	path := filepath.Join("testdata", "explain", "queries.txt")
+	data, err := os.ReadFile(path)
+	require.NoError(t, err)
+	var out strings.Builder
+	blocks := strings.Split(strings.TrimSpace(string(data)), "\n\n")
+	require.NotEmpty(t, blocks)
+	for _, blk := range blocks {
+		sql, want, ok := strings.Cut(blk, "\n")
+		require.True(t, ok && strings.HasPrefix(sql, "-- "), "malformed block %q", blk)
+		sql = strings.TrimPrefix(sql, "-- ")
+		q, err := Plan(sql, testCatalog())
+		require.NoError(t, err, sql)
+		got := q.Explain()
+		fmt.Fprintf(&out, "-- %s\n%s\n", sql, got)
+		if !*update {
+			require.Equal(t, want+"\n", got, sql)
+		}
+	}
+	if *update {
+		require.NoError(t, os.WriteFile(path, []byte(out.String()), 0o644))
+	}
+}
+
+func TestSettingsTyped(t *testing.T) {
+	q, err := Plan("SELECT symbol, COUNT(*) FROM market_data GROUP BY symbol WITH ('Watermark.Max_Out_Of_Orderness' = '5s', "+
+		"'late.data.strategy' = 'PROCESS', 'partitions' = 8, 'partitioning.strategy' = 'fan_in', 'allowed.lateness' = 1500, 'channel.capacity' = '16')", testCatalog())
+	require.NoError(t, err)
+	s := q.Settings
+	require.True(t, s.HasMaxOutOfOrderness)
+	require.Equal(t, int64(5000), s.MaxOutOfOrdernessMs)
+	require.True(t, s.HasAllowedLateness)
+	require.Equal(t, int64(1500), s.AllowedLatenessMs)
+	require.Equal(t, "process", s.LateDataStrategy)
+	require.Equal(t, 8, s.Partitions)
+	require.Equal(t, "fan_in", s.PartitioningStrategy)
+	require.Equal(t, 16, s.ChannelCapacity)
+	require.Equal(t, map[string]string{SettingMaxOutOfOrderness: "5s", SettingLateDataStrategy: "process", SettingPartitions: "8",
+		SettingPartitioningStrategy: "fan_in", SettingAllowedLateness: "1500", SettingChannelCapacity: "16"}, s.Values)
+
+	q, err = Plan("SELECT symbol FROM market_data", testCatalog())
+	require.NoError(t, err)
+	require.Equal(t, Settings{}, q.Settings)
+	require.Equal(t, EmitFinal, q.Emit)
+	require.False(t, q.ExplainOnly)
+
+	q, err = Plan("EXPLAIN SELECT symbol FROM market_data", testCatalog())
+	require.NoError(t, err)
+	require.True(t, q.ExplainOnly)
+}
+
+func TestParseDuration(t *testing.T) {
+	cases := []struct {
+		in   string
+		want int64
+	}{{"5s", 5000}, {"500ms", 500}, {"1m", 60_000}, {"2h", 7_200_000}, {"1d", 86_400_000}, {"250", 250}, {"10 seconds", 10_000}, {" 1 MINUTE ", 60_000}}
+	for _, c := range cases {
+		got, err := ParseDuration(c.in)
+		require.NoError(t, err, c.in)
+		require.Equal(t, c.want, got, c.in)
+	}
+	for _, bad := range []string{"", "-5", "5 fortnights", "5x", "1.5s", "99999999999999999d"} {
+		_, err := ParseDuration(bad)
+		require.Error(t, err, bad)
+	}
+}
+
+func TestScanAndIndices(t *testing.T) {
+	q, err := Plan("SELECT quantity, symbol FROM market_data WHERE price > 1", testCatalog())
+	require.NoError(t, err)
+	scan := findNode[*Scan](q.Root)
+	require.Equal(t, []int{1, 3, 4}, scan.Columns, "symbol, price, quantity in table order")
+	require.Equal(t, -1, scan.EventTime)
+	p := q.Root.(*Project)
+	require.Equal(t, 2, p.Exprs[0].(*ColRef).Index)
+	require.Equal(t, 0, p.Exprs[1].(*ColRef).Index)
+	cond := findNode[*Filter](q.Root).Cond.(*Binary)
+	require.Equal(t, OpGt, cond.Op)
+	require.Equal(t, 1, cond.L.(*ColRef).Index)
+	require.Equal(t, 1.0, cond.R.(*Const).Value)
+
+	// Case-insensitive names, quoted names keep their case for output.
+	q, err = Plan(`SELECT PRICE AS "Px", "Symbol" FROM Market_Data`, testCatalog())
+	require.NoError(t, err)
+	require.Equal(t, "Px", q.Root.Schema().Field(0).Name)
+	require.Equal(t, "Symbol", q.Root.Schema().Field(1).Name)
 }

@@ -215,6 +215,13 @@ func FuzzParse(f *testing.F) {
 		f.Add(q.sql)
 	}
 	f.Add("SELECT a FROM t WHERE a BETWEEN 1 AND 2 AND b NOT LIKE 'x' -- c\n/* d */")
+	for _, blk := range []string{
+		"SELECT id, ts + 1s, CASE WHEN ok THEN score END FROM events WHERE name LIKE 'a%' ORDER BY 2 DESC",
+		"SELECT symbol AS s, SUM(quantity) q, RANK() OVER (ORDER BY SUM(quantity)) FROM market_data GROUP BY s HAVING COUNT(*) > 1",
+		"SELECT COUNT(*) FROM market_data GROUP BY HOP(trade_time, 1s, 1m) WITH ('partitions' = '2')",
+	} {
+		f.Add(blk)
+	}
 	f.Fuzz(func(t *testing.T, src string) {
 		stmt, err := Parse(src)
 		if err != nil {
@@ -224,5 +231,16 @@ func FuzzParse(f *testing.F) {
 			return
 		}
 		requireRoundTrip(t, stmt)
+		// Binding must not panic either, and its errors carry positions.
+		stmt, err = Parse(src)
+		require.NoError(t, err)
+		q, err := Bind(stmt, testCatalog())
+		if err != nil {
+			var e *Error
+			require.True(t, errors.As(err, &e), "bind error %v is not an *Error", err)
+			requireValidPos(t, src, e)
+			return
+		}
+		require.NotEmpty(t, Explain(q.Root))
 	})
 }

@@ -247,6 +247,11 @@ func foldCast(c *Const, to arrow.DataType) (*Const, bool, error) {
 		switch {
 		case to.ID() == arrow.INT64:
 			out.Value = v
+		case to.ID() == arrow.INT32 && isInteger(c.Type):
+			if v < math.MinInt32 || v > math.MaxInt32 {
+				return nil, false, nil
+			}
+			out.Value = int32(v)
 		case to.ID() == arrow.FLOAT64:
 			out.Value = float64(v)
 		case isTimestamp(c.Type) && isTimestamp(to):
@@ -259,14 +264,25 @@ func foldCast(c *Const, to arrow.DataType) (*Const, bool, error) {
 			return nil, false, nil
 		}
 	case int32:
-		switch to.ID() {
-		case arrow.INT64:
+		switch {
+		case c.Type.ID() == arrow.DATE32 && isTimestamp(to):
+			r, ok := rescaleTime(int64(v)*86400, arrow.Second, to.(*arrow.TimestampType).Unit)
+			if !ok {
+				return nil, false, nil
+			}
+			out.Value = r
+		case to.ID() == arrow.INT64:
 			out.Value = int64(v)
-		case arrow.FLOAT64:
+		case to.ID() == arrow.FLOAT64:
 			out.Value = float64(v)
 		default:
 			return nil, false, nil
 		}
+	case float64:
+		if to.ID() != arrow.FLOAT32 || float64(float32(v)) != v {
+			return nil, false, nil
+		}
+		out.Value = float32(v)
 	case float32:
 		if to.ID() != arrow.FLOAT64 {
 			return nil, false, nil
@@ -322,7 +338,7 @@ func formatConst(c *Const) string {
 		case *arrow.TimestampType:
 			return "TIMESTAMP " + quoteString(arrow.Timestamp(v).ToTime(t.Unit).UTC().Format("2006-01-02 15:04:05.999999999"))
 		case *arrow.DurationType:
-			return strconv.FormatInt(v, 10) + "ms"
+			return strconv.FormatInt(v, 10) + t.Unit.String()
 		}
 		return strconv.FormatInt(v, 10)
 	case int32:
