@@ -187,7 +187,10 @@ func HashFloat64(dst []uint64, keys []float64, validity []byte, validityOffset i
 // HashStrings hashes variable-length (utf8 or binary) keys in Arrow layout:
 // value i is data[offsets[i]:offsets[i+1]] and dst[i] is its xxhash.Sum64, so
 // a string key hashes like the same bytes anywhere else. len(offsets) must be
-// len(dst)+1 or more; dst receives len(offsets)-1 hashes. validity and
+// len(dst)+1 or more; dst receives len(offsets)-1 hashes. For an Arrow
+// *array.String a, pass a.ValueOffsets() with the whole data buffer
+// a.Data().Buffers()[2].Bytes(): a.ValueBytes() is rebased to the slice's
+// first value, so it matches the offsets only when a.ValueOffsets()[0] == 0. validity and
 // validityOffset work as in HashUint64. It runs in Go at every level: the
 // per-value cost is xxhash's own (which has its own amd64 and arm64
 // assembly for long values).
