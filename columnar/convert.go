@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/apache/arrow/go/v17/arrow"
 	"github.com/apache/arrow/go/v17/arrow/array"
@@ -154,9 +155,9 @@ func newTextAppender(b array.Builder) valueAppender {
 			return nil
 		}
 	case *array.StringBuilder:
-		return func(s string) error { bb.Append(s); return nil }
+		return func(s string) error { bb.Append(validUTF8(s)); return nil }
 	case *array.LargeStringBuilder:
-		return func(s string) error { bb.Append(s); return nil }
+		return func(s string) error { bb.Append(validUTF8(s)); return nil }
 	case *array.TimestampBuilder:
 		unit := bb.Type().(*arrow.TimestampType).Unit
 		return func(s string) error {
@@ -169,6 +170,15 @@ func newTextAppender(b array.Builder) valueAppender {
 		}
 	}
 	panic(fmt.Sprintf("columnar: no text parser for %s", b.Type()))
+}
+
+// validUTF8 replaces invalid UTF-8 sequences with U+FFFD: Arrow utf8
+// columns must hold valid UTF-8, and encoding/json decodes the same way.
+func validUTF8(s string) string {
+	if utf8.ValidString(s) {
+		return s
+	}
+	return strings.ToValidUTF8(s, "\uFFFD")
 }
 
 // parseFloat is strconv.ParseFloat that also accepts JSON-style Infinity.

@@ -374,3 +374,19 @@ func TestParquetOptions(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, tableValues(t, recs), tableValues(t, got))
 }
+
+// TestInvalidUTF8 becomes U+FFFD in utf8 columns, in CSV as in JSON lines.
+func TestInvalidUTF8(t *testing.T) {
+	mem := newMem(t)
+	for f, in := range map[Format]string{
+		FormatCSV:   "s\nok\xffend\n",
+		FormatJSONL: "{\"s\": \"ok\xffend\"}\n",
+	} {
+		r, err := NewReader(strings.NewReader(in), f, mem)
+		require.NoError(t, err)
+		got, err := readAll(t, r)
+		require.NoError(t, err)
+		require.Equal(t, [][]any{{"ok\uFFFDend"}}, tableValues(t, got), f.String())
+		releaseAll(got)
+	}
+}
