@@ -44,6 +44,9 @@ type Aggregator struct {
 	schema  *arrow.Schema
 	ngroups int
 
+	rows   *groupRows // rows per group, shared with the states
+	inputs map[int]*argInput
+
 	groups  []uint32 // group id per row of the last batch
 	keyCols []arrow.Array
 }
@@ -55,7 +58,7 @@ func New(mem memory.Allocator, input *arrow.Schema, keys []KeySpec, aggs []AggSp
 	if len(keys) > MaxKeyColumns {
 		return nil, fmt.Errorf("agg: at most %d group keys, got %d", MaxKeyColumns, len(keys))
 	}
-	a := &Aggregator{mem: mem, input: input, keys: keys, aggs: aggs}
+	a := &Aggregator{mem: mem, input: input, keys: keys, aggs: aggs, rows: &groupRows{}, inputs: map[int]*argInput{}}
 	var fields []arrow.Field
 	var keyTypes []arrow.DataType
 	for _, k := range keys {
@@ -99,7 +102,7 @@ func New(mem memory.Allocator, input *arrow.Schema, keys []KeySpec, aggs []AggSp
 		if err != nil {
 			return nil, fmt.Errorf("agg: %s: column %q: %w", label, col, err)
 		}
-		st, err := newState(mem, s.Func, s.Distinct, in, label)
+		st, err := newState(mem, a.rows, s.Func, s.Distinct, in, label)
 		if err != nil {
 			return nil, fmt.Errorf("agg: %s: %w", label, err)
 		}
@@ -139,6 +142,7 @@ func (a *Aggregator) setGroups(n int) {
 	if n == a.ngroups {
 		return
 	}
+	a.rows.n = growZero(a.rows.n, n)
 	for _, s := range a.states {
 		s.resize(n)
 	}
@@ -178,21 +182,37 @@ func (a *Aggregator) Update(b columnar.Batch) error {
 		}
 		a.setGroups(a.table.Len())
 	}
-	for i, s := range a.states {
-		col := a.aggs[i].Column
-		var arr arrow.Array
-		if a.aggs[i].Func == CountStar {
-			arr = rec.Column(0)
-			if rec.NumCols() == 0 {
-				arr = array.NewNull(n)
-				defer arr.Release()
-			}
-		} else {
-			arr = rec.Column(col)
+	// Rows per group.
+	rows := a.rows.n
+	if b.Sel == nil {
+		for _, g := range a.groups[:n] {
+			rows[g]++
 		}
-		if err := s.update(a.groups, arr, b.Sel); err != nil {
+	} else {
+		for _, r := range b.Sel {
+			rows[a.groups[r]]++
+		}
+	}
+	// Each argument column is prepared once, however many aggregates use it.
+	for i, s := range a.states {
+		if a.aggs[i].Func == CountStar {
+			continue
+		}
+		col := a.aggs[i].Column
+		in := a.inputs[col]
+		if in == nil {
+			in = &argInput{}
+			a.inputs[col] = in
+		}
+		if in.arr == nil {
+			in.prepare(rec.Column(col), b.Sel)
+		}
+		if err := s.update(a.groups, in); err != nil {
 			return err
 		}
+	}
+	for _, in := range a.inputs {
+		in.arr = nil // do not keep the batch alive
 	}
 	return nil
 }
@@ -217,6 +237,9 @@ func (a *Aggregator) Merge(o *Aggregator) error {
 			return fmt.Errorf("agg: merge: %w", err)
 		}
 		a.setGroups(a.table.Len())
+	}
+	for i, r := range o.rows.n {
+		a.rows.n[mapping[i]] += r
 	}
 	for i, s := range a.states {
 		if err := s.merge(o.states[i], mapping); err != nil {
@@ -264,6 +287,7 @@ func (a *Aggregator) Compact(keep []uint32) error {
 		return errors.New("agg: a global aggregate has exactly one group; use Reset")
 	}
 	a.table.Compact(keep)
+	a.rows.n = compactSlice(a.rows.n, keep)
 	for _, s := range a.states {
 		s.compact(keep)
 	}
@@ -297,6 +321,7 @@ func (a *Aggregator) Reset() {
 		s.reset()
 	}
 	a.ngroups = 0
+	a.rows.n = a.rows.n[:0]
 	if a.table != nil {
 		a.table.Reset()
 	} else {

@@ -81,7 +81,8 @@ func (s *countDistinctState) insertPairs(gcol []int64, xs arrow.Array, sel []int
 	return nil
 }
 
-func (s *countDistinctState) update(groups []uint32, arr arrow.Array, sel []int32) error {
+func (s *countDistinctState) update(groups []uint32, in *argInput) error {
+	arr, sel := in.arr, in.sel
 	n := arr.Len()
 	s.gbuf = resize(s.gbuf, n)
 	for _, r := range rowsOf(n, sel, &s.iota) {

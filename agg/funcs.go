@@ -101,7 +101,7 @@ type state interface {
 	resize(n int)
 	// update folds the selected rows (sel nil: all) of arr into the groups
 	// groups[row].
-	update(groups []uint32, arr arrow.Array, sel []int32) error
+	update(groups []uint32, in *argInput) error
 	// merge folds src's group i into this state's group mapping[i].
 	merge(src state, mapping []uint32) error
 	// emit returns the results of groups ids (nil: all groups).
@@ -112,23 +112,29 @@ type state interface {
 	bytes() int
 }
 
-func newState(mem memory.Allocator, f Func, distinct bool, in arrow.DataType, label string) (state, error) {
+func newState(mem memory.Allocator, rows *groupRows, f Func, distinct bool, in arrow.DataType, label string) (state, error) {
 	switch f {
 	case CountStar:
-		return &countState{star: true}, nil
+		return &countState{star: true, rows: rows}, nil
 	case Count:
 		if distinct {
 			return newCountDistinct(mem, in)
 		}
-		return &countState{}, nil
+		return &countState{rows: rows}, nil
 	case Sum:
 		if isFloat(in) {
-			return &sumFloatState{}, nil
+			return &sumFloatState{rows: rows}, nil
 		}
-		return &sumIntState{label: label}, nil
+		return &sumIntState{label: label, rows: rows}, nil
 	case Avg:
-		return &sumFloatState{avg: true}, nil
+		return &sumFloatState{avg: true, rows: rows}, nil
 	case Min, Max:
+		switch {
+		case isFloat(in):
+			return &minMaxFloatState{max: f == Max, dt: in, rows: rows}, nil
+		case isIntLike(in) || in.ID() == arrow.BOOL:
+			return &minMaxIntState{max: f == Max, dt: in, rows: rows}, nil
+		}
 		return &minMaxState{max: f == Max, vs: newValueStore(in)}, nil
 	case First, Last:
 		return &firstLastState{last: f == Last, vs: newValueStore(in)}, nil

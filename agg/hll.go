@@ -111,7 +111,8 @@ func (s *hllState) hashValues(arr arrow.Array) []uint64 {
 	return s.hashes
 }
 
-func (s *hllState) update(groups []uint32, arr arrow.Array, sel []int32) error {
+func (s *hllState) update(groups []uint32, in *argInput) error {
+	arr, sel := in.arr, in.sel
 	hs := s.hashValues(arr)
 	valid, off := validityOf(arr)
 	for _, r := range rowsOf(arr.Len(), sel, &s.iota) {

@@ -7,6 +7,8 @@ import (
 	"math"
 	"unsafe"
 
+	"github.com/cespare/xxhash/v2"
+
 	"github.com/apache/arrow/go/v17/arrow"
 	"github.com/apache/arrow/go/v17/arrow/array"
 	"github.com/apache/arrow/go/v17/arrow/bitutil"
@@ -375,7 +377,12 @@ func (k *stringKey) loadDictionary(dv *array.String) error {
 		k.dictPrefix[e] = prefixWord(k.dictData, k.dictOffsets[e], k.dictOffsets[e+1])
 	}
 	k.dictHash = make([]uint64, m)
-	kernels.HashStrings(k.dictHash, k.dictOffsets[:m+1], k.dictData, nil, 0)
+	kernels.HashInt64(k.dictHash, k.dictPrefix, nil, 0)
+	for e := 0; e < m; e++ {
+		if s, t := k.dictOffsets[e], k.dictOffsets[e+1]; t-s > 8 {
+			k.dictHash[e] = xxhash.Sum64(k.dictData[s:t])
+		}
+	}
 	k.lastDict = dv
 	return nil
 }
@@ -388,6 +395,11 @@ func (k *stringKey) rowRange(r int) (int32, int32) {
 	return k.offsets[e], k.offsets[e+1]
 }
 
+// hash: a string of at most 8 bytes hashes as its prefix word (an 8-byte
+// key, vectorized by kernels.HashInt64); a longer one as xxhash of its
+// bytes. Each value always hashes the same way, which is all the table
+// needs; short strings that differ only by trailing NUL bytes share a hash
+// and are told apart by the length comparison.
 func (k *stringKey) hash(h, scratch []uint64, first bool) {
 	n := len(h)
 	dst := h
@@ -395,16 +407,22 @@ func (k *stringKey) hash(h, scratch []uint64, first bool) {
 		dst = scratch[:n]
 	}
 	if k.idx == nil {
-		kernels.HashStrings(dst, k.offsets[:n+1], k.data, k.valid, k.off)
+		kernels.HashInt64(dst, k.row[:n], nil, 0)
+		offs := k.offsets
+		for i := range dst {
+			if offs[i+1]-offs[i] > 8 {
+				dst[i] = xxhash.Sum64(k.data[offs[i]:offs[i+1]])
+			}
+		}
 	} else {
 		for i, e := range k.idx[:n] {
 			dst[i] = k.dictHash[e]
 		}
-		if k.valid != nil {
-			for i := range dst {
-				if isNull(k.valid, k.off, i) {
-					dst[i] = kernels.NullHash
-				}
+	}
+	if k.valid != nil {
+		for i := range dst {
+			if isNull(k.valid, k.off, i) {
+				dst[i] = kernels.NullHash
 			}
 		}
 	}

@@ -136,6 +136,20 @@ func (t *KeyTable) Insert(cols []arrow.Array, sel []int32, groups []uint32) (cre
 	}
 
 	before := len(t.hashes)
+	if len(t.cols) == 1 {
+		switch k := t.cols[0].(type) {
+		case *wordKey:
+			if k.valid == nil && k.nullCount == 0 {
+				t.insertWords(k, groups)
+				return len(t.hashes) - before, nil
+			}
+		case *stringKey:
+			if k.valid == nil && k.nullCount == 0 && k.idx == nil {
+				t.insertStrings(k, groups)
+				return len(t.hashes) - before, nil
+			}
+		}
+	}
 	slots, mask := t.slots, t.mask
 	for len(t.pending) > 0 {
 		// Walk each pending row to its first empty slot (a new group) or to
@@ -188,6 +202,81 @@ func (t *KeyTable) Insert(cols []arrow.Array, sel []int32, groups []uint32) (cre
 		}
 	}
 	return len(t.hashes) - before, nil
+}
+
+// insertWords is Insert's fast path for one fixed-width key column with no
+// NULLs in the batch or the table: the candidate's key word is compared in
+// the probe loop itself, so a row costs one pass and, for a hit, two loads
+// (its slot and the group's key word).
+func (t *KeyTable) insertWords(k *wordKey, groups []uint32) {
+	slots, mask := t.slots, t.mask
+	for _, r := range t.pending {
+		h := t.h[r]
+		tag := h >> 32
+		key := k.row[r]
+		s := h & mask
+		for {
+			e := slots[s]
+			if e == 0 {
+				g := uint32(len(t.hashes))
+				k.words = append(k.words, key)
+				k.nulls = append(k.nulls, false)
+				t.hashes = append(t.hashes, h)
+				slots[s] = tag<<32 | uint64(g+1)
+				groups[r] = g
+				break
+			}
+			if e>>32 == tag {
+				if g := uint32(e) - 1; k.words[g] == key {
+					groups[r] = g
+					break
+				}
+			}
+			s = (s + 1) & mask
+		}
+	}
+}
+
+// insertStrings is Insert's fast path for one plain utf8 key column with no
+// NULLs in the batch or the table: prefix word and length are compared in
+// the probe loop, the remaining bytes only for strings longer than 8 bytes.
+func (t *KeyTable) insertStrings(k *stringKey, groups []uint32) {
+	slots, mask := t.slots, t.mask
+	offs, data := k.offsets, k.data
+	if len(k.offs) == 0 {
+		k.offs = append(k.offs, 0)
+	}
+	for _, r := range t.pending {
+		h := t.h[r]
+		tag := h >> 32
+		w := k.row[r]
+		s0, e0 := offs[r], offs[r+1]
+		l := e0 - s0
+		s := h & mask
+		for {
+			e := slots[s]
+			if e == 0 {
+				g := uint32(len(t.hashes))
+				k.arena = append(k.arena, data[s0:e0]...)
+				k.prefix = append(k.prefix, w)
+				k.nulls = append(k.nulls, false)
+				k.offs = append(k.offs, int32(len(k.arena)))
+				t.hashes = append(t.hashes, h)
+				slots[s] = tag<<32 | uint64(g+1)
+				groups[r] = g
+				break
+			}
+			if e>>32 == tag {
+				g := uint32(e) - 1
+				if gs, ge := k.offs[g], k.offs[g+1]; k.prefix[g] == w && ge-gs == l &&
+					(l <= 8 || string(data[s0+8:e0]) == string(k.arena[gs+8:ge])) {
+					groups[r] = g
+					break
+				}
+			}
+			s = (s + 1) & mask
+		}
+	}
 }
 
 // reserve grows the slot array so that n groups stay within the load factor.

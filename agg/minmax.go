@@ -203,7 +203,8 @@ func (s *minMaxState) resize(n int) {
 	s.has = growZero(s.has, n)
 }
 
-func (s *minMaxState) update(groups []uint32, arr arrow.Array, sel []int32) error {
+func (s *minMaxState) update(groups []uint32, in *argInput) error {
+	arr, sel := in.arr, in.sel
 	s.vs.load(arr)
 	rows := rowsOf(arr.Len(), sel, &s.iota)
 	for _, r := range rows {
@@ -265,7 +266,8 @@ func (s *firstLastState) resize(n int) {
 	s.nulls = growZero(s.nulls, n)
 }
 
-func (s *firstLastState) update(groups []uint32, arr arrow.Array, sel []int32) error {
+func (s *firstLastState) update(groups []uint32, in *argInput) error {
+	arr, sel := in.arr, in.sel
 	s.vs.load(arr)
 	rows := rowsOf(arr.Len(), sel, &s.iota)
 	for _, r := range rows {

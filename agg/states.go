@@ -5,51 +5,119 @@ import (
 	"math"
 
 	"github.com/apache/arrow/go/v17/arrow"
+	"github.com/apache/arrow/go/v17/arrow/array"
 	"github.com/apache/arrow/go/v17/arrow/bitutil"
 	"github.com/apache/arrow/go/v17/arrow/memory"
 )
 
-// countState is COUNT(*) (star) or COUNT(x).
-type countState struct {
-	star   bool
-	counts []int64
-	iota   []int32
+// input is one aggregate argument column of a batch, prepared once per
+// batch and shared by every aggregate over that column.
+type argInput struct {
+	arr   arrow.Array
+	sel   []int32 // selected rows (nil: all)
+	valid []byte  // validity bitmap, nil when the column has no NULLs
+	off   int
+	// nullRows lists the selected rows whose value is NULL.
+	nullRows []int32
 }
 
-func (s *countState) resize(n int) { s.counts = growZero(s.counts, n) }
-
-func (s *countState) update(groups []uint32, arr arrow.Array, sel []int32) error {
-	rows := rowsOf(arr.Len(), sel, &s.iota)
-	counts := s.counts
-	valid, off := validityOf(arr)
-	if s.star || valid == nil {
-		for _, r := range rows {
-			counts[groups[r]]++
-		}
-		return nil
+// prepare fills in for column arr and selection sel, reusing in's buffers.
+func (in *argInput) prepare(arr arrow.Array, sel []int32) {
+	in.arr, in.sel = arr, sel
+	in.valid, in.off = validityOf(arr)
+	in.nullRows = in.nullRows[:0]
+	if in.valid == nil {
+		return
 	}
-	for _, r := range rows {
-		if bitutil.BitIsSet(valid, off+int(r)) {
-			counts[groups[r]]++
+	if sel != nil {
+		for _, r := range sel {
+			if !bitutil.BitIsSet(in.valid, in.off+int(r)) {
+				in.nullRows = append(in.nullRows, r)
+			}
 		}
+		return
+	}
+	for r := 0; r < arr.Len(); r++ {
+		if !bitutil.BitIsSet(in.valid, in.off+r) {
+			in.nullRows = append(in.nullRows, int32(r))
+		}
+	}
+}
+
+// groupRows is the number of rows (selected rows, NULLs included) each
+// group has received. The Aggregator keeps it for every group; states that
+// need "how many non-NULL values" keep only a NULL count per group, updated
+// for NULL rows alone, so the common NULL-free batch touches one array less
+// per aggregate.
+type groupRows struct {
+	n []int64
+}
+
+// countNulls adds the batch's NULL rows to nulls.
+func countNulls(nulls []int64, groups []uint32, in *argInput) {
+	for _, r := range in.nullRows {
+		nulls[groups[r]]++
+	}
+}
+
+// countState is COUNT(*) (star: the shared row counts themselves) or
+// COUNT(x) (rows minus NULLs).
+type countState struct {
+	star  bool
+	rows  *groupRows
+	nulls []int64
+}
+
+func (s *countState) resize(n int) {
+	if !s.star {
+		s.nulls = growZero(s.nulls, n)
+	}
+}
+
+func (s *countState) update(groups []uint32, in *argInput) error {
+	if !s.star {
+		countNulls(s.nulls, groups, in)
 	}
 	return nil
 }
 
 func (s *countState) merge(src state, mapping []uint32) error {
-	for i, c := range src.(*countState).counts {
-		s.counts[mapping[i]] += c
+	if !s.star {
+		for i, c := range src.(*countState).nulls {
+			s.nulls[mapping[i]] += c
+		}
 	}
 	return nil
 }
 
 func (s *countState) emit(mem memory.Allocator, ids []uint32) arrow.Array {
-	return buildInt64(mem, s.counts, ids, nil)
+	if s.star {
+		return buildInt64(mem, s.rows.n, ids, nil)
+	}
+	b := array.NewInt64Builder(mem)
+	defer b.Release()
+	n := len(s.nulls)
+	if ids != nil {
+		n = len(ids)
+	}
+	b.Reserve(n)
+	for j := 0; j < n; j++ {
+		g := j
+		if ids != nil {
+			g = int(ids[j])
+		}
+		b.UnsafeAppend(s.rows.n[g] - s.nulls[g])
+	}
+	return b.NewArray()
 }
 
-func (s *countState) compact(keep []uint32) { s.counts = compactSlice(s.counts, keep) }
-func (s *countState) reset()                { s.counts = s.counts[:0] }
-func (s *countState) bytes() int            { return cap(s.counts) * 8 }
+func (s *countState) compact(keep []uint32) {
+	if !s.star {
+		s.nulls = compactSlice(s.nulls, keep)
+	}
+}
+func (s *countState) reset()     { s.nulls = s.nulls[:0] }
+func (s *countState) bytes() int { return cap(s.nulls) * 8 }
 
 // growZero extends s to n elements, new ones zero.
 func growZero[T any](s []T, n int) []T {
@@ -67,47 +135,82 @@ func growZero[T any](s []T, n int) []T {
 	return out
 }
 
+// growFill extends s to n elements, new ones v.
+func growFill[T any](s []T, n int, v T) []T {
+	old := len(s)
+	s = growZero(s, n)
+	for i := old; i < len(s); i++ {
+		s[i] = v
+	}
+	return s
+}
+
 // addInt64 adds with overflow detection.
 func addInt64(a, b int64) (int64, bool) {
 	s := a + b
 	return s, (a^s)&(b^s) < 0
 }
 
+// nonNull reports whether group g has at least one non-NULL value.
+func nonNull(rows *groupRows, nulls []int64, g int) bool { return rows.n[g] > nulls[g] }
+
 // sumIntState is SUM of an integer column: an exact int64, overflow an
 // error naming the aggregate.
 type sumIntState struct {
 	label   string
+	rows    *groupRows
 	sums    []int64
-	cnt     []int64 // contributing rows; 0 means NULL
+	nulls   []int64
 	scratch []int64
 	iota    []int32
 }
 
 func (s *sumIntState) resize(n int) {
 	s.sums = growZero(s.sums, n)
-	s.cnt = growZero(s.cnt, n)
+	s.nulls = growZero(s.nulls, n)
 }
 
 func (s *sumIntState) overflow() error {
 	return fmt.Errorf("agg: %s: integer overflow (the sum does not fit in int64)", s.label)
 }
 
-func (s *sumIntState) update(groups []uint32, arr arrow.Array, sel []int32) error {
-	vals := intValues(arr, &s.scratch)
-	rows := rowsOf(arr.Len(), sel, &s.iota)
-	valid, off := validityOf(arr)
-	sums, cnt := s.sums, s.cnt
-	for _, r := range rows {
-		if valid != nil && !bitutil.BitIsSet(valid, off+int(r)) {
-			continue
+func (s *sumIntState) update(groups []uint32, in *argInput) error {
+	vals := intValues(in.arr, &s.scratch)
+	sums := s.sums
+	countNulls(s.nulls, groups, in)
+	var ov int64
+	switch {
+	case in.valid == nil && in.sel == nil:
+		groups = groups[:len(vals)]
+		for i, v := range vals {
+			g := groups[i]
+			a := sums[g]
+			r := a + v
+			ov |= (a ^ r) & (v ^ r)
+			sums[g] = r
 		}
-		g := groups[r]
-		v, o := addInt64(sums[g], vals[r])
-		if o {
-			return s.overflow()
+	case in.valid == nil:
+		for _, i := range in.sel {
+			g, v := groups[i], vals[i]
+			a := sums[g]
+			r := a + v
+			ov |= (a ^ r) & (v ^ r)
+			sums[g] = r
 		}
-		sums[g] = v
-		cnt[g]++
+	default:
+		for _, i := range rowsOf(len(vals), in.sel, &s.iota) {
+			if !bitutil.BitIsSet(in.valid, in.off+int(i)) {
+				continue
+			}
+			g, v := groups[i], vals[i]
+			a := sums[g]
+			r := a + v
+			ov |= (a ^ r) & (v ^ r)
+			sums[g] = r
+		}
+	}
+	if ov < 0 {
+		return s.overflow()
 	}
 	return nil
 }
@@ -121,54 +224,56 @@ func (s *sumIntState) merge(src state, mapping []uint32) error {
 			return s.overflow()
 		}
 		s.sums[g] = sum
-		s.cnt[g] += o.cnt[i]
+		s.nulls[g] += o.nulls[i]
 	}
 	return nil
 }
 
 func (s *sumIntState) emit(mem memory.Allocator, ids []uint32) arrow.Array {
-	return buildInt64(mem, s.sums, ids, func(g int) bool { return s.cnt[g] == 0 })
+	return buildInt64(mem, s.sums, ids, func(g int) bool { return !nonNull(s.rows, s.nulls, g) })
 }
 
 func (s *sumIntState) compact(keep []uint32) {
-	s.sums, s.cnt = compactSlice(s.sums, keep), compactSlice(s.cnt, keep)
+	s.sums, s.nulls = compactSlice(s.sums, keep), compactSlice(s.nulls, keep)
 }
-func (s *sumIntState) reset()     { s.sums, s.cnt = s.sums[:0], s.cnt[:0] }
-func (s *sumIntState) bytes() int { return cap(s.sums)*8 + cap(s.cnt)*8 }
+func (s *sumIntState) reset()     { s.sums, s.nulls = s.sums[:0], s.nulls[:0] }
+func (s *sumIntState) bytes() int { return cap(s.sums)*8 + cap(s.nulls)*8 }
 
 // sumFloatState is SUM of a float column (float64 result), adding in row
-// order per group; AVG shares it and divides at emit.
+// order per group; AVG shares it and divides by the non-NULL count at emit.
 type sumFloatState struct {
 	avg     bool
+	rows    *groupRows
 	sums    []float64
-	cnt     []int64
+	nulls   []int64
 	scratch []float64
 	iota    []int32
 }
 
 func (s *sumFloatState) resize(n int) {
 	s.sums = growZero(s.sums, n)
-	s.cnt = growZero(s.cnt, n)
+	s.nulls = growZero(s.nulls, n)
 }
 
-func (s *sumFloatState) update(groups []uint32, arr arrow.Array, sel []int32) error {
-	vals := floatValues(arr, &s.scratch)
-	rows := rowsOf(arr.Len(), sel, &s.iota)
-	valid, off := validityOf(arr)
-	sums, cnt := s.sums, s.cnt
-	if valid == nil {
-		for _, r := range rows {
-			g := groups[r]
-			sums[g] += vals[r]
-			cnt[g]++
+func (s *sumFloatState) update(groups []uint32, in *argInput) error {
+	vals := floatValues(in.arr, &s.scratch)
+	sums := s.sums
+	countNulls(s.nulls, groups, in)
+	switch {
+	case in.valid == nil && in.sel == nil:
+		groups = groups[:len(vals)]
+		for i, v := range vals {
+			sums[groups[i]] += v
 		}
-		return nil
-	}
-	for _, r := range rows {
-		if bitutil.BitIsSet(valid, off+int(r)) {
-			g := groups[r]
-			sums[g] += vals[r]
-			cnt[g]++
+	case in.valid == nil:
+		for _, i := range in.sel {
+			sums[groups[i]] += vals[i]
+		}
+	default:
+		for _, i := range rowsOf(len(vals), in.sel, &s.iota) {
+			if bitutil.BitIsSet(in.valid, in.off+int(i)) {
+				sums[groups[i]] += vals[i]
+			}
 		}
 	}
 	return nil
@@ -179,7 +284,7 @@ func (s *sumFloatState) merge(src state, mapping []uint32) error {
 	for i, v := range o.sums {
 		g := mapping[i]
 		s.sums[g] += v
-		s.cnt[g] += o.cnt[i]
+		s.nulls[g] += o.nulls[i]
 	}
 	return nil
 }
@@ -187,16 +292,193 @@ func (s *sumFloatState) merge(src state, mapping []uint32) error {
 func (s *sumFloatState) emit(mem memory.Allocator, ids []uint32) arrow.Array {
 	val := func(g int) float64 { return s.sums[g] }
 	if s.avg {
-		val = func(g int) float64 { return s.sums[g] / float64(s.cnt[g]) }
+		val = func(g int) float64 { return s.sums[g] / float64(s.rows.n[g]-s.nulls[g]) }
 	}
-	return buildFloat64(mem, len(s.sums), ids, val, func(g int) bool { return s.cnt[g] == 0 })
+	return buildFloat64(mem, len(s.sums), ids, val, func(g int) bool { return !nonNull(s.rows, s.nulls, g) })
 }
 
 func (s *sumFloatState) compact(keep []uint32) {
-	s.sums, s.cnt = compactSlice(s.sums, keep), compactSlice(s.cnt, keep)
+	s.sums, s.nulls = compactSlice(s.sums, keep), compactSlice(s.nulls, keep)
 }
-func (s *sumFloatState) reset()     { s.sums, s.cnt = s.sums[:0], s.cnt[:0] }
-func (s *sumFloatState) bytes() int { return cap(s.sums)*8 + cap(s.cnt)*8 }
+func (s *sumFloatState) reset()     { s.sums, s.nulls = s.sums[:0], s.nulls[:0] }
+func (s *sumFloatState) bytes() int { return cap(s.sums)*8 + cap(s.nulls)*8 }
+
+// minMaxFloatState is MIN or MAX of a float64/float32 column under the
+// order -Inf < … < -0.0 < +0.0 < … < +Inf < NaN. The running value starts
+// at the identity (NaN for MIN, -Inf for MAX), so no per-group "seen" flag
+// is needed; NULL-ness comes from the NULL count.
+type minMaxFloatState struct {
+	max     bool
+	dt      arrow.DataType
+	rows    *groupRows
+	vals    []float64
+	nulls   []int64
+	scratch []float64
+	iota    []int32
+}
+
+func (s *minMaxFloatState) identity() float64 {
+	if s.max {
+		return math.Inf(-1)
+	}
+	return math.NaN()
+}
+
+func (s *minMaxFloatState) resize(n int) {
+	s.vals = growFill(s.vals, n, s.identity())
+	s.nulls = growZero(s.nulls, n)
+}
+
+func (s *minMaxFloatState) update(groups []uint32, in *argInput) error {
+	vals := floatValues(in.arr, &s.scratch)
+	countNulls(s.nulls, groups, in)
+	cur := s.vals
+	rows := rowsOf(len(vals), in.sel, &s.iota)
+	valid, off := in.valid, in.off
+	if s.max {
+		for _, i := range rows {
+			v := vals[i]
+			g := groups[i]
+			if c := cur[g]; v > c || (v != v && c == c) || (v == 0 && c == 0 && math.Signbit(c)) {
+				if valid == nil || bitutil.BitIsSet(valid, off+int(i)) {
+					cur[g] = v
+				}
+			}
+		}
+		return nil
+	}
+	for _, i := range rows {
+		v := vals[i]
+		g := groups[i]
+		if c := cur[g]; v < c || (c != c && v == v) || (v == 0 && c == 0 && math.Signbit(v)) {
+			if valid == nil || bitutil.BitIsSet(valid, off+int(i)) {
+				cur[g] = v
+			}
+		}
+	}
+	return nil
+}
+
+func (s *minMaxFloatState) merge(src state, mapping []uint32) error {
+	o := src.(*minMaxFloatState)
+	for i, v := range o.vals {
+		g := mapping[i]
+		s.nulls[g] += o.nulls[i]
+		if c := s.vals[g]; (s.max && floatLess(c, v)) || (!s.max && floatLess(v, c)) {
+			s.vals[g] = v
+		}
+	}
+	return nil
+}
+
+func (s *minMaxFloatState) emit(mem memory.Allocator, ids []uint32) arrow.Array {
+	null := func(g int) bool { return !nonNull(s.rows, s.nulls, g) }
+	if s.dt.ID() == arrow.FLOAT32 {
+		b := array.NewFloat32Builder(mem)
+		defer b.Release()
+		n := len(s.vals)
+		if ids != nil {
+			n = len(ids)
+		}
+		for j := 0; j < n; j++ {
+			g := j
+			if ids != nil {
+				g = int(ids[j])
+			}
+			if null(g) {
+				b.AppendNull()
+			} else {
+				b.Append(float32(s.vals[g]))
+			}
+		}
+		return b.NewArray()
+	}
+	return buildFloat64(mem, len(s.vals), ids, func(g int) float64 { return s.vals[g] }, null)
+}
+
+func (s *minMaxFloatState) compact(keep []uint32) {
+	s.vals, s.nulls = compactSlice(s.vals, keep), compactSlice(s.nulls, keep)
+}
+func (s *minMaxFloatState) reset()     { s.vals, s.nulls = s.vals[:0], s.nulls[:0] }
+func (s *minMaxFloatState) bytes() int { return cap(s.vals)*8 + cap(s.nulls)*8 }
+
+// minMaxIntState is MIN or MAX of an int-like or bool column (held as int64
+// words), starting from the identity (MaxInt64 for MIN, MinInt64 for MAX).
+type minMaxIntState struct {
+	max     bool
+	dt      arrow.DataType
+	rows    *groupRows
+	vals    []int64
+	nulls   []int64
+	scratch []int64
+	iota    []int32
+}
+
+func (s *minMaxIntState) resize(n int) {
+	id := int64(math.MaxInt64)
+	if s.max {
+		id = math.MinInt64
+	}
+	s.vals = growFill(s.vals, n, id)
+	s.nulls = growZero(s.nulls, n)
+}
+
+func (s *minMaxIntState) update(groups []uint32, in *argInput) error {
+	vals := intValues(in.arr, &s.scratch)
+	countNulls(s.nulls, groups, in)
+	cur := s.vals
+	rows := rowsOf(len(vals), in.sel, &s.iota)
+	valid, off := in.valid, in.off
+	for _, i := range rows {
+		v, g := vals[i], groups[i]
+		if (s.max && v > cur[g]) || (!s.max && v < cur[g]) {
+			if valid == nil || bitutil.BitIsSet(valid, off+int(i)) {
+				cur[g] = v
+			}
+		}
+	}
+	return nil
+}
+
+func (s *minMaxIntState) merge(src state, mapping []uint32) error {
+	o := src.(*minMaxIntState)
+	for i, v := range o.vals {
+		g := mapping[i]
+		s.nulls[g] += o.nulls[i]
+		if (s.max && v > s.vals[g]) || (!s.max && v < s.vals[g]) {
+			s.vals[g] = v
+		}
+	}
+	return nil
+}
+
+func (s *minMaxIntState) emit(mem memory.Allocator, ids []uint32) arrow.Array {
+	b := array.NewBuilder(mem, s.dt)
+	defer b.Release()
+	n := len(s.vals)
+	if ids != nil {
+		n = len(ids)
+	}
+	b.Reserve(n)
+	for j := 0; j < n; j++ {
+		g := j
+		if ids != nil {
+			g = int(ids[j])
+		}
+		if !nonNull(s.rows, s.nulls, g) {
+			b.AppendNull()
+		} else {
+			appendWord(b, s.vals[g])
+		}
+	}
+	return b.NewArray()
+}
+
+func (s *minMaxIntState) compact(keep []uint32) {
+	s.vals, s.nulls = compactSlice(s.vals, keep), compactSlice(s.nulls, keep)
+}
+func (s *minMaxIntState) reset()     { s.vals, s.nulls = s.vals[:0], s.nulls[:0] }
+func (s *minMaxIntState) bytes() int { return cap(s.vals)*8 + cap(s.nulls)*8 }
 
 // momentsState computes VAR_POP/VAR_SAMP/STDDEV_POP/STDDEV_SAMP with
 // Welford's online update per group (numerically stable: no sum of squares)
@@ -216,7 +498,8 @@ func (s *momentsState) resize(n int) {
 	s.m2 = growZero(s.m2, n)
 }
 
-func (s *momentsState) update(groups []uint32, arr arrow.Array, sel []int32) error {
+func (s *momentsState) update(groups []uint32, in *argInput) error {
+	arr, sel := in.arr, in.sel
 	vals := floatValues(arr, &s.scratch)
 	rows := rowsOf(arr.Len(), sel, &s.iota)
 	valid, off := validityOf(arr)
