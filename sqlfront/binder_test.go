@@ -297,3 +297,25 @@ func TestScanAndIndices(t *testing.T) {
 	require.Equal(t, "Px", q.Root.Schema().Field(0).Name)
 	require.Equal(t, "Symbol", q.Root.Schema().Field(1).Name)
 }
+
+func TestWalkBound(t *testing.T) {
+	q, err := Plan("SELECT CASE WHEN price > 1 THEN quantity ELSE trader_id END + LENGTH(symbol) FROM market_data", testCatalog())
+	require.NoError(t, err)
+	var cols []string
+	WalkBound(q.Root.(*Project).Exprs[0], func(e BoundExpr) bool {
+		if c, ok := e.(*ColRef); ok {
+			cols = append(cols, c.String())
+		}
+		return true
+	})
+	require.Equal(t, []string{"price#2", "quantity#3", "trader_id#1", "symbol#0"}, cols)
+}
+
+func BenchmarkPlanS3a(b *testing.B) {
+	cat := testCatalog()
+	for i := 0; i < b.N; i++ {
+		if _, err := Plan(benchQueries[4].sql, cat); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

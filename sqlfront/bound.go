@@ -232,3 +232,47 @@ func joinBound(list []BoundExpr) string {
 	}
 	return strings.Join(parts, ", ")
 }
+
+// Children returns the direct operands of a bound expression, in order
+// (CASE: each condition then its result, then ELSE).
+func Children(e BoundExpr) []BoundExpr {
+	switch e := e.(type) {
+	case *Unary:
+		return []BoundExpr{e.X}
+	case *Binary:
+		return []BoundExpr{e.L, e.R}
+	case *IsNull:
+		return []BoundExpr{e.X}
+	case *In:
+		return append([]BoundExpr{e.X}, e.List...)
+	case *Between:
+		return []BoundExpr{e.X, e.Lo, e.Hi}
+	case *Like:
+		return []BoundExpr{e.X, e.Pattern}
+	case *Case:
+		out := make([]BoundExpr, 0, 2*len(e.Whens)+1)
+		for _, w := range e.Whens {
+			out = append(out, w.Cond, w.Result)
+		}
+		if e.Else != nil {
+			out = append(out, e.Else)
+		}
+		return out
+	case *Cast:
+		return []BoundExpr{e.X}
+	case *Call:
+		return e.Args
+	}
+	return nil
+}
+
+// WalkBound calls fn on e and, while fn returns true, on its operands
+// depth-first: for example to collect the ColRefs an expression reads.
+func WalkBound(e BoundExpr, fn func(BoundExpr) bool) {
+	if e == nil || !fn(e) {
+		return
+	}
+	for _, c := range Children(e) {
+		WalkBound(c, fn)
+	}
+}

@@ -117,5 +117,64 @@
 // result types are DuckDB's: COUNT → int64, SUM(integer) → int64 (overflow
 // is a runtime error), SUM(float) → float64, AVG → float64, MIN/MAX/FIRST/
 // LAST → the input type, STDDEV_*/VAR_* → float64, APPROX_COUNT_DISTINCT →
-// int64.
+// int64. Integer arithmetic overflow is a run-time error (never a wrap).
+// Numeric literals with a decimal point or exponent are float64 (DuckDB
+// would make 100.0 a DECIMAL; Velo has no decimal type). Scalar functions
+// on integers return int64 and on floats float64 (ABS, ROUND, FLOOR, CEIL);
+// TIME_BUCKET(width, t) (DuckDB's argument order) and DATE_TRUNC('unit', t)
+// keep t's type (int64 milliseconds or timestamp) and accept fixed-width
+// units only (millisecond to day). CAST(x AS TIMESTAMP) is microseconds as in
+// DuckDB; TIMESTAMP_S/_MS/_NS pick another unit. Comparisons and IN/BETWEEN
+// lists bring operands to a common type; a constant adapts to the column
+// when it converts exactly (id = 1 keeps an int32 column uncast; a string
+// literal next to a timestamp is parsed as one). A string never converts to
+// a number implicitly: 'abc' + 1 and symbol = 1 are bind errors.
+//
+// # Binding rules
+//
+//   - Names: tables and columns are matched case-insensitively (an exact-case
+//     match wins when a schema has names differing only in case; otherwise
+//     the reference is ambiguous). Unknown names are errors that suggest the
+//     nearest name by edit distance.
+//   - GROUP BY accepts expressions, select-list ordinals (GROUP BY 1) and
+//     select aliases (a table column of the same name wins, as in DuckDB).
+//     In a grouped query every select, HAVING and ORDER BY expression must
+//     be a group key, built from group keys, or inside an aggregate.
+//     HAVING without GROUP BY makes a global aggregate.
+//   - ORDER BY accepts ordinals, select aliases (they win over columns) and
+//     expressions; an expression not in the select list is computed as a
+//     hidden column and dropped after the sort (not allowed with DISTINCT).
+//     NULLs sort last in both directions unless NULLS FIRST is given
+//     (DuckDB's default).
+//   - WHERE sees table columns only (no select aliases, no aggregates, no
+//     window functions).
+//   - Aggregates: DISTINCT only in COUNT. Window functions may take
+//     aggregates as arguments (RANK() OVER (ORDER BY SUM(x))).
+//   - OVER: ROWS frames only (RANGE/GROUPS are errors). Without a frame, an
+//     ordered window runs from the partition start to the current row (as
+//     ROWS, so peers with equal ORDER BY keys are not grouped as RANGE
+//     would), an unordered one spans the partition. COUNT, SUM, AVG, MIN, MAX
+//     are moving aggregates; LAG/LEAD take a constant offset (default 1) and
+//     a default value.
+//   - Time windows: the time column must be int64 milliseconds or a
+//     timestamp; durations are positive milliseconds. EMIT defaults to
+//     FINAL. window_start/window_end exist only in windowed queries.
+//   - WITH settings are validated: watermark.max_out_of_orderness and
+//     allowed.lateness (durations: 5s, 500ms, '10 seconds', or integer ms),
+//     late.data.strategy (drop|warn|process), partitions (1..4096),
+//     partitioning.strategy (hash|smart|sticky|round_robin|fan_in),
+//     channel.capacity (batches). Unknown keys are errors suggesting the
+//     nearest key. A strategy that cannot run the query is an error saying
+//     why: hash without a GROUP BY/PARTITION BY key, sticky with state,
+//     round_robin with OVER windows.
+//
+// # Plan shape
+//
+// Plan builds, bottom-up: Scan (only the mentioned columns, in table order)
+// → Filter (WHERE) → Aggregate (group keys, then window_start/window_end,
+// then aggregates) → Filter (HAVING) → Window (input columns, then one
+// column per analytic call) → Project (select list, plus hidden ORDER BY
+// columns) → Distinct → Sort → Project (dropping hidden columns) → Limit.
+// Each node is present only when needed. Every BoundExpr's column indices
+// refer to its node's input schema.
 package sqlfront

@@ -6,8 +6,14 @@ import (
 	"strings"
 )
 
-// maxDepth bounds expression nesting so hostile input cannot exhaust the stack.
-const maxDepth = 256
+// maxDepth bounds expression nesting, and maxChain the operators folded in a
+// row at one nesting level, so the height of an expression tree stays
+// bounded: hostile input can neither exhaust the stack nor make the binder's
+// per-node work quadratic in a huge tree.
+const (
+	maxDepth = 256
+	maxChain = 1000
+)
 
 type parser struct {
 	toks  []Token
@@ -685,10 +691,13 @@ func (p *parser) parseExpr(minPrec int) (Expr, *Error) {
 	if err != nil {
 		return nil, err
 	}
-	for {
+	for chain := 0; ; chain++ {
 		prec := p.infixPrec()
 		if prec == 0 || prec <= minPrec {
 			return left, nil
+		}
+		if chain == maxChain {
+			return nil, errAt(p.peek().Pos, "expression has too many operators in a row (more than %d)", maxChain)
 		}
 		if left, err = p.parseInfix(left, prec); err != nil {
 			return nil, err

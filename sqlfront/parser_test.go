@@ -149,6 +149,7 @@ func TestParseErrors(t *testing.T) {
 		{"SELECT a FROM t WITH ('partitions' 8)", "1:36: expected '=', found integer 8"},
 		{"SELECT a FROM t\nWHERE b = 'x\n", "2:11: unterminated string"},
 		{"SELECT a + t.* FROM t", "1:14: expected column name, found '*'"},
+		{"SELECT 1" + strings.Repeat("+1", 1001) + " FROM t", "1:2009: expression has too many operators in a row (more than 1000)"},
 		{"SELECT " + strings.Repeat("(", 300) + "1" + strings.Repeat(")", 300) + " FROM t", "1:264: expression nested too deeply (more than 256 levels)"},
 	}
 	for _, c := range cases {
