@@ -28,4 +28,26 @@
 //
 // Records returned by a Reader follow the Arrow convention: Record() is valid
 // until the next call to Next; Retain what you keep.
+//
+// # Text formats
+//
+// CSV has a header row; an empty field is NULL for every type (so an empty
+// string reads back as NULL); floats are written in Go's shortest round-trip
+// form (strconv 'g', -1) with NaN, +Inf and -Inf; timestamps as RFC 3339 in
+// UTC with the unit's fractional digits (read back from that form or from an
+// integer count of the unit). JSON lines holds one flat object per line; NULL
+// is null or a missing key; NaN and ±Inf are the strings "NaN", "Infinity"
+// and "-Infinity". Without WithSchema both infer a schema from the first
+// WithInferRows rows (int64, float64, bool, utf8; JSON columns appear in order
+// of first use); a later value that does not fit is an error naming the line
+// and column. Invalid UTF-8 in text becomes U+FFFD.
+//
+// # Binary formats
+//
+// Parquet (written plain, Snappy-compressed, with the Arrow schema stored so
+// types and field metadata survive) and Arrow IPC are decoded by Arrow Go.
+// Because Arrow v17 leaks buffers when a decode fails half-way, and trusts
+// flatbuffer vector counts in IPC schemas, the readers decode through an
+// allocator that frees a failed step's buffers and check IPC schema
+// flatbuffers before decoding them.
 package columnar
