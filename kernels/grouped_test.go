@@ -3,7 +3,6 @@ package kernels
 import (
 	"fmt"
 	"math"
-	"math/big"
 	"math/rand/v2"
 	"testing"
 
@@ -38,12 +37,12 @@ func grpRows(n int, validity []byte, off int, sel []int32) []int {
 func grpNaiveSumInt64(sums []int64, groups []uint32, vals []int64, validity []byte, off int, sel []int32) bool {
 	ovf := false
 	for _, r := range grpRows(len(groups), validity, off, sel) {
-		g := groups[r]
-		exact := new(big.Int).Add(big.NewInt(sums[g]), big.NewInt(vals[r]))
-		if !exact.IsInt64() {
+		g, v := groups[r], vals[r]
+		s := sums[g] + v
+		if v > 0 && s < sums[g] || v < 0 && s > sums[g] {
 			ovf = true
 		}
-		sums[g] += vals[r]
+		sums[g] = s
 	}
 	return ovf
 }

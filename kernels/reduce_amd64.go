@@ -10,12 +10,16 @@ import "github.com/velo-engine/velo/kernels/asm"
 // (lane masks by VPSLLVQ of the broadcast bitmap word) — and the glue in
 // reduce_glue.go finishes the tail in Go.
 //
-// Selection vectors run the Go reference at every level (see
-// reduce_glue.go).
-
+// Selection vectors without a validity bitmap use gathers (AVX-512: two
+// 8-lane VPGATHERDQ/VGATHERDPD per 16 indices; AVX2: four 4-lane ones):
+// measured at 8192 rows, SumFloat64 over a 2/3 selection took 0.38 ns per
+// selected row with AVX-512 gathers against 0.70 for the Go loop (best of
+// 15, same run). With a validity bitmap too, the rows' bits would need a
+// second gather that may read up to 3 bytes past the bitmap's end, so those
+// inputs run the Go reference.
 var (
-	reduceAVX512 = reduceBlocks{isa: AVX512, blk: 32, mblk: 64}
-	reduceAVX2   = reduceBlocks{isa: AVX2, blk: 16, mblk: 64}
+	reduceAVX512 = reduceBlocks{isa: AVX512, blk: 32, mblk: 64, gather: true}
+	reduceAVX2   = reduceBlocks{isa: AVX2, blk: 16, mblk: 64, gather: true}
 )
 
 func init() {
@@ -104,5 +108,45 @@ func (rb *reduceBlocks) minMaxF(p *float64, n int, bm *byte, shift uint, acc *[1
 		asm.MaxFloat64MaskedAVX2(p, n, bm, shift, acc)
 	default:
 		asm.MinFloat64MaskedAVX2(p, n, bm, shift, acc)
+	}
+}
+
+func (rb *reduceBlocks) sumISel(p *int64, nvals int, sel *int32, n int, acc *[16]uint64) int {
+	if rb.isa == AVX512 {
+		return asm.SumInt64SelAVX512(p, nvals, sel, n, acc)
+	}
+	return asm.SumInt64SelAVX2(p, nvals, sel, n, acc)
+}
+
+func (rb *reduceBlocks) sumFSel(p *float64, nvals int, sel *int32, n int, acc *[16]float64) int {
+	if rb.isa == AVX512 {
+		return asm.SumFloat64SelAVX512(p, nvals, sel, n, acc)
+	}
+	return asm.SumFloat64SelAVX2(p, nvals, sel, n, acc)
+}
+
+func (rb *reduceBlocks) minMaxISel(p *int64, nvals int, sel *int32, n int, acc *[16]int64, isMax bool) int {
+	switch {
+	case rb.isa == AVX512 && isMax:
+		return asm.MaxInt64SelAVX512(p, nvals, sel, n, acc)
+	case rb.isa == AVX512:
+		return asm.MinInt64SelAVX512(p, nvals, sel, n, acc)
+	case isMax:
+		return asm.MaxInt64SelAVX2(p, nvals, sel, n, acc)
+	default:
+		return asm.MinInt64SelAVX2(p, nvals, sel, n, acc)
+	}
+}
+
+func (rb *reduceBlocks) minMaxFSel(p *float64, nvals int, sel *int32, n int, acc *[16]int64, isMax bool) int {
+	switch {
+	case rb.isa == AVX512 && isMax:
+		return asm.MaxFloat64SelAVX512(p, nvals, sel, n, acc)
+	case rb.isa == AVX512:
+		return asm.MinFloat64SelAVX512(p, nvals, sel, n, acc)
+	case isMax:
+		return asm.MaxFloat64SelAVX2(p, nvals, sel, n, acc)
+	default:
+		return asm.MinFloat64SelAVX2(p, nvals, sel, n, acc)
 	}
 }

@@ -6,8 +6,10 @@ import "github.com/velo-engine/velo/kernels/asm"
 
 // Reductions on arm64: the NEON block routines (kernels/asm/
 // reduce_neon_arm64.s) fold blocks of 16 rows dense and 64 rows with a
-// validity bitmap; the glue in reduce_glue.go finishes the tail, and
-// selection-vector inputs, in Go.
+// validity bitmap; the glue in reduce_glue.go finishes the tail in Go.
+// Selection vectors run the Go reference: NEON has no gather, and loading
+// lanes one by one is what the Go loop already does (gather is false, so
+// the sel methods below report that they took no rows).
 
 var reduceNEON = reduceBlocks{isa: NEON, blk: 16, mblk: 64}
 
@@ -60,3 +62,13 @@ func (rb *reduceBlocks) minMaxF(p *float64, n int, bm *byte, shift uint, acc *[1
 		asm.MinFloat64MaskedNEON(p, n, bm, shift, acc)
 	}
 }
+
+// The sel methods take no rows on arm64 (see gather above).
+
+func (rb *reduceBlocks) sumISel(*int64, int, *int32, int, *[16]uint64) int { return 0 }
+
+func (rb *reduceBlocks) sumFSel(*float64, int, *int32, int, *[16]float64) int { return 0 }
+
+func (rb *reduceBlocks) minMaxISel(*int64, int, *int32, int, *[16]int64, bool) int { return 0 }
+
+func (rb *reduceBlocks) minMaxFSel(*float64, int, *int32, int, *[16]int64, bool) int { return 0 }

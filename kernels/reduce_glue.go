@@ -6,20 +6,40 @@ import "math"
 
 // ---------------------------------------------------------------------------
 // Glue shared by the assembly levels: the routines process whole blocks of a
-// prefix (blk rows dense, mblk rows with validity); the rows after it and
-// every selection-vector input run through the reference loops above.
+// prefix (blk rows dense, mblk rows with validity, 16 selected rows); the
+// rows after it run through the reference loops of reduce.go.
 
 // reduceBlocks describes one level's block routines (the methods sumI,
 // sumIM, ... in reduce_<arch>.go call the level's assembly directly, so the
 // lane arrays stay on the stack). Each routine folds a whole number of blocks
 // starting at p into the lane accumulators acc (in and out): blk rows per
 // block dense, mblk with validity, read from bit shift (0..7) of *bm.
-// Selection-vector inputs and inputs shorter than one block run the
-// reference.
+// With gather set, selection vectors without a validity bitmap go to the
+// sel routines in blocks of 16 candidates (each checks its 16 indices before
+// using them and stops at a block with one out of range, which the reference
+// then reports by panicking). Other selection-vector inputs, and inputs
+// shorter than one block, run the reference.
 type reduceBlocks struct {
 	isa       Level
 	blk, mblk int
+	gather    bool
 }
+
+// selBlock is the number of candidates per block of the sel routines.
+const selBlock = 16
+
+// selPrefix returns how many leading candidates of sel the sel routines
+// take (0: the reference does the whole input).
+func (rb *reduceBlocks) selPrefix(nvals int, validity []byte, sel []int32) int {
+	if !rb.gather || validity != nil || nvals == 0 {
+		return 0
+	}
+	return blocksPrefix(len(sel), selBlock)
+}
+
+// gatherLimit is the nvals passed to the sel routines: indices are int32,
+// so anything at or above MaxInt32 (or negative) is out of range anyway.
+func gatherLimit(n int) int { return min(n, math.MaxInt32) }
 
 // sumInt64Chunk bounds the rows per call of a sum routine so that no lane
 // accumulator can wrap (lanes see at most 2^30 values of < 2^32 each).
@@ -30,12 +50,32 @@ func blocksPrefix(n, blk int) int { return n - n%blk }
 
 // useRef reports whether an input goes to the reference as a whole.
 func (rb *reduceBlocks) useRef(n int, validity []byte, sel []int32) bool {
-	return sel != nil || n < rb.blk
+	if sel != nil {
+		return rb.selPrefix(n, validity, sel) == 0
+	}
+	return n < rb.blk
 }
 
 func (rb *reduceBlocks) sumInt64(vals []int64, validity []byte, off int, sel []int32) (int64, int, bool) {
 	if rb.useRef(len(vals), validity, sel) {
 		return sumInt64Generic(vals, validity, off, sel)
+	}
+	if sel != nil {
+		var acc i128
+		pre, k := rb.selPrefix(len(vals), validity, sel), 0
+		for k < pre {
+			m := min(pre-k, sumInt64Chunk)
+			var lanes [16]uint64
+			d := rb.sumISel(&vals[0], gatherLimit(len(vals)), &sel[k], m, &lanes)
+			acc.addLanes(&lanes)
+			k += d
+			if d < m {
+				break
+			}
+		}
+		n := k + sumInt64Rows(&acc, vals, nil, 0, sel, k)
+		s, ok := acc.int64()
+		return s, n, !ok
 	}
 	var acc i128
 	var done, n int
@@ -72,6 +112,11 @@ func (rb *reduceBlocks) sumFloat64(vals []float64, validity []byte, off int, sel
 	}
 	var lanes [sumLanes]float64
 	initSumLanes(&lanes)
+	if sel != nil {
+		k := rb.sumFSel(&vals[0], gatherLimit(len(vals)), &sel[0], rb.selPrefix(len(vals), validity, sel), &lanes)
+		n := k + sumFloat64Rows(&lanes, vals, nil, 0, sel, k)
+		return sumLanesTree(&lanes), n
+	}
 	var done, n int
 	if validity == nil {
 		done = blocksPrefix(len(vals), rb.blk)
@@ -111,6 +156,13 @@ func (rb *reduceBlocks) minMaxInt64(vals []int64, validity []byte, off int, sel 
 	for k := range lanes {
 		lanes[k] = id
 	}
+	flip := keyFlip(isMax)
+	if sel != nil {
+		k := rb.minMaxISel(&vals[0], gatherLimit(len(vals)), &sel[0], rb.selPrefix(len(vals), validity, sel), &lanes, isMax)
+		m := minMaxLanes(&lanes, flip)
+		n := k + maxInt64Rows(&m, vals, nil, 0, sel, k, flip)
+		return m ^ flip, n
+	}
 	var done, n int
 	if validity == nil {
 		done = blocksPrefix(len(vals), rb.blk)
@@ -120,7 +172,6 @@ func (rb *reduceBlocks) minMaxInt64(vals []int64, validity []byte, off int, sel 
 		rb.minMaxI(&vals[0], done, &validity[off>>3], uint(off&7), &lanes, isMax)
 		n = countBits(validity, off, done)
 	}
-	flip := keyFlip(isMax)
 	m := minMaxLanes(&lanes, flip)
 	n += maxInt64Rows(&m, vals, validity, off, nil, done, flip)
 	return m ^ flip, n
@@ -135,6 +186,16 @@ func (rb *reduceBlocks) minMaxFloat64(vals []float64, validity []byte, off int, 
 	for k := range lanes {
 		lanes[k] = id
 	}
+	flip := keyFlip(isMax)
+	if sel != nil {
+		k := rb.minMaxFSel(&vals[0], gatherLimit(len(vals)), &sel[0], rb.selPrefix(len(vals), validity, sel), &lanes, isMax)
+		m := minMaxLanes(&lanes, flip)
+		n := k + maxFloat64Rows(&m, vals, nil, 0, sel, k, flip)
+		if n == 0 {
+			return math.NaN(), 0
+		}
+		return keyFloat(m ^ flip), n
+	}
 	var done, n int
 	if validity == nil {
 		done = blocksPrefix(len(vals), rb.blk)
@@ -144,7 +205,6 @@ func (rb *reduceBlocks) minMaxFloat64(vals []float64, validity []byte, off int, 
 		rb.minMaxF(&vals[0], done, &validity[off>>3], uint(off&7), &lanes, isMax)
 		n = countBits(validity, off, done)
 	}
-	flip := keyFlip(isMax)
 	m := minMaxLanes(&lanes, flip)
 	n += maxFloat64Rows(&m, vals, validity, off, nil, done, flip)
 	if n == 0 {

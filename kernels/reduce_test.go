@@ -330,9 +330,19 @@ func TestReduceGuardPages(t *testing.T) {
 				copy(bm, src)
 				redCheckAll(t, iv, fv, nil, 0, nil, fmt.Sprintf("guard n=%d", n))
 				redCheckAll(t, iv, fv, bm, off, nil, fmt.Sprintf("guard n=%d off=%d", n, off))
+				// A selection vector at a guard page, whose indices reach
+				// the values' last element.
+				ss := redSel(rng, n, 2)
+				sel, freeS := guardmem.Int32s(len(ss))
+				copy(sel, ss)
+				if len(sel) > 0 {
+					sel[len(sel)-1] = int32(n - 1)
+				}
+				redCheckAll(t, iv, fv, nil, 0, sel, fmt.Sprintf("guard n=%d sel", n))
 				freeI()
 				freeF()
 				freeB()
+				freeS()
 			}
 		}
 	})
@@ -434,6 +444,31 @@ func TestReduceHandComputed(t *testing.T) {
 }
 
 func first[A, B any](a A, _ B) A { return a }
+
+// TestReduceSelOutOfRange: an index outside the values panics at every
+// level, also inside a block the gather routines would take (they check
+// before loading).
+func TestReduceSelOutOfRange(t *testing.T) {
+	forEachLevel(t, func(t *testing.T, l Level) {
+		iv, fv := make([]int64, 40), make([]float64, 40)
+		for _, bad := range []int32{40, -1, math.MaxInt32, math.MinInt32} {
+			for _, pos := range []int{0, 17, 47} {
+				sel := make([]int32, 48)
+				for i := range sel {
+					sel[i] = int32(i % 40)
+				}
+				sel[pos] = bad
+				msg := fmt.Sprintf("index %d at %d", bad, pos)
+				require.Panics(t, func() { SumInt64(iv, nil, 0, sel) }, msg)
+				require.Panics(t, func() { SumFloat64(fv, nil, 0, sel) }, msg)
+				require.Panics(t, func() { MinInt64(iv, nil, 0, sel) }, msg)
+				require.Panics(t, func() { MaxInt64(iv, nil, 0, sel) }, msg)
+				require.Panics(t, func() { MinFloat64(fv, nil, 0, sel) }, msg)
+				require.Panics(t, func() { MaxFloat64(fv, nil, 0, sel) }, msg)
+			}
+		}
+	})
+}
 
 func TestReduceArgumentChecks(t *testing.T) {
 	require.PanicsWithValue(t, "kernels.SumInt64: validity bitmap of 1 bytes at bit offset 3 is too short for 6 rows", func() {

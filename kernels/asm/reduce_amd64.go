@@ -14,6 +14,11 @@ func SumInt64AVX512(p *int64, n int, acc *[16]uint64)
 //go:noescape
 func SumInt64MaskedAVX512(p *int64, n int, bm *byte, shift uint, acc *[16]uint64)
 
+// SumInt64SelAVX512 folds p[sel[0]], …, p[sel[n-1]] into acc with AVX-512 gathers (n a multiple of 16); it stops before the first block of 16 with an index outside [0, nvals) and returns the number of indices done (nvals must be <= MaxInt32).
+//
+//go:noescape
+func SumInt64SelAVX512(p *int64, nvals int, sel *int32, n int, acc *[16]uint64) (done int)
+
 // SumFloat64AVX512 folds n values at p into acc with AVX-512 (n a multiple of 32).
 //
 //go:noescape
@@ -23,6 +28,11 @@ func SumFloat64AVX512(p *float64, n int, acc *[16]float64)
 //
 //go:noescape
 func SumFloat64MaskedAVX512(p *float64, n int, bm *byte, shift uint, acc *[16]float64)
+
+// SumFloat64SelAVX512 folds p[sel[0]], …, p[sel[n-1]] into acc with AVX-512 gathers (n a multiple of 16); it stops before the first block of 16 with an index outside [0, nvals) and returns the number of indices done (nvals must be <= MaxInt32).
+//
+//go:noescape
+func SumFloat64SelAVX512(p *float64, nvals int, sel *int32, n int, acc *[16]float64) (done int)
 
 // MinInt64AVX512 folds n values at p into acc with AVX-512 (n a multiple of 32).
 //
@@ -34,6 +44,11 @@ func MinInt64AVX512(p *int64, n int, acc *[16]int64)
 //go:noescape
 func MinInt64MaskedAVX512(p *int64, n int, bm *byte, shift uint, acc *[16]int64)
 
+// MinInt64SelAVX512 folds p[sel[0]], …, p[sel[n-1]] into acc with AVX-512 gathers (n a multiple of 16); it stops before the first block of 16 with an index outside [0, nvals) and returns the number of indices done (nvals must be <= MaxInt32).
+//
+//go:noescape
+func MinInt64SelAVX512(p *int64, nvals int, sel *int32, n int, acc *[16]int64) (done int)
+
 // MaxInt64AVX512 folds n values at p into acc with AVX-512 (n a multiple of 32).
 //
 //go:noescape
@@ -43,6 +58,11 @@ func MaxInt64AVX512(p *int64, n int, acc *[16]int64)
 //
 //go:noescape
 func MaxInt64MaskedAVX512(p *int64, n int, bm *byte, shift uint, acc *[16]int64)
+
+// MaxInt64SelAVX512 folds p[sel[0]], …, p[sel[n-1]] into acc with AVX-512 gathers (n a multiple of 16); it stops before the first block of 16 with an index outside [0, nvals) and returns the number of indices done (nvals must be <= MaxInt32).
+//
+//go:noescape
+func MaxInt64SelAVX512(p *int64, nvals int, sel *int32, n int, acc *[16]int64) (done int)
 
 // MinFloat64AVX512 folds n values at p into acc with AVX-512 (n a multiple of 32).
 //
@@ -54,6 +74,11 @@ func MinFloat64AVX512(p *float64, n int, acc *[16]int64)
 //go:noescape
 func MinFloat64MaskedAVX512(p *float64, n int, bm *byte, shift uint, acc *[16]int64)
 
+// MinFloat64SelAVX512 folds p[sel[0]], …, p[sel[n-1]] into acc with AVX-512 gathers (n a multiple of 16); it stops before the first block of 16 with an index outside [0, nvals) and returns the number of indices done (nvals must be <= MaxInt32).
+//
+//go:noescape
+func MinFloat64SelAVX512(p *float64, nvals int, sel *int32, n int, acc *[16]int64) (done int)
+
 // MaxFloat64AVX512 folds n values at p into acc with AVX-512 (n a multiple of 32).
 //
 //go:noescape
@@ -63,6 +88,11 @@ func MaxFloat64AVX512(p *float64, n int, acc *[16]int64)
 //
 //go:noescape
 func MaxFloat64MaskedAVX512(p *float64, n int, bm *byte, shift uint, acc *[16]int64)
+
+// MaxFloat64SelAVX512 folds p[sel[0]], …, p[sel[n-1]] into acc with AVX-512 gathers (n a multiple of 16); it stops before the first block of 16 with an index outside [0, nvals) and returns the number of indices done (nvals must be <= MaxInt32).
+//
+//go:noescape
+func MaxFloat64SelAVX512(p *float64, nvals int, sel *int32, n int, acc *[16]int64) (done int)
 
 // SumInt64AVX2 folds n values at p into acc with AVX2 (n a multiple of 16).
 //
@@ -74,6 +104,11 @@ func SumInt64AVX2(p *int64, n int, acc *[16]uint64)
 //go:noescape
 func SumInt64MaskedAVX2(p *int64, n int, bm *byte, shift uint, acc *[16]uint64)
 
+// SumInt64SelAVX2 folds p[sel[0]], …, p[sel[n-1]] into acc with AVX2 gathers (n a multiple of 16); it stops before the first block of 16 with an index outside [0, nvals) and returns the number of indices done (nvals must be <= MaxInt32).
+//
+//go:noescape
+func SumInt64SelAVX2(p *int64, nvals int, sel *int32, n int, acc *[16]uint64) (done int)
+
 // SumFloat64AVX2 folds n values at p into acc with AVX2 (n a multiple of 16).
 //
 //go:noescape
@@ -83,6 +118,11 @@ func SumFloat64AVX2(p *float64, n int, acc *[16]float64)
 //
 //go:noescape
 func SumFloat64MaskedAVX2(p *float64, n int, bm *byte, shift uint, acc *[16]float64)
+
+// SumFloat64SelAVX2 folds p[sel[0]], …, p[sel[n-1]] into acc with AVX2 gathers (n a multiple of 16); it stops before the first block of 16 with an index outside [0, nvals) and returns the number of indices done (nvals must be <= MaxInt32).
+//
+//go:noescape
+func SumFloat64SelAVX2(p *float64, nvals int, sel *int32, n int, acc *[16]float64) (done int)
 
 // MinInt64AVX2 folds n values at p into acc with AVX2 (n a multiple of 16).
 //
@@ -94,6 +134,11 @@ func MinInt64AVX2(p *int64, n int, acc *[16]int64)
 //go:noescape
 func MinInt64MaskedAVX2(p *int64, n int, bm *byte, shift uint, acc *[16]int64)
 
+// MinInt64SelAVX2 folds p[sel[0]], …, p[sel[n-1]] into acc with AVX2 gathers (n a multiple of 16); it stops before the first block of 16 with an index outside [0, nvals) and returns the number of indices done (nvals must be <= MaxInt32).
+//
+//go:noescape
+func MinInt64SelAVX2(p *int64, nvals int, sel *int32, n int, acc *[16]int64) (done int)
+
 // MaxInt64AVX2 folds n values at p into acc with AVX2 (n a multiple of 16).
 //
 //go:noescape
@@ -103,6 +148,11 @@ func MaxInt64AVX2(p *int64, n int, acc *[16]int64)
 //
 //go:noescape
 func MaxInt64MaskedAVX2(p *int64, n int, bm *byte, shift uint, acc *[16]int64)
+
+// MaxInt64SelAVX2 folds p[sel[0]], …, p[sel[n-1]] into acc with AVX2 gathers (n a multiple of 16); it stops before the first block of 16 with an index outside [0, nvals) and returns the number of indices done (nvals must be <= MaxInt32).
+//
+//go:noescape
+func MaxInt64SelAVX2(p *int64, nvals int, sel *int32, n int, acc *[16]int64) (done int)
 
 // MinFloat64AVX2 folds n values at p into acc with AVX2 (n a multiple of 16).
 //
@@ -114,6 +164,11 @@ func MinFloat64AVX2(p *float64, n int, acc *[16]int64)
 //go:noescape
 func MinFloat64MaskedAVX2(p *float64, n int, bm *byte, shift uint, acc *[16]int64)
 
+// MinFloat64SelAVX2 folds p[sel[0]], …, p[sel[n-1]] into acc with AVX2 gathers (n a multiple of 16); it stops before the first block of 16 with an index outside [0, nvals) and returns the number of indices done (nvals must be <= MaxInt32).
+//
+//go:noescape
+func MinFloat64SelAVX2(p *float64, nvals int, sel *int32, n int, acc *[16]int64) (done int)
+
 // MaxFloat64AVX2 folds n values at p into acc with AVX2 (n a multiple of 16).
 //
 //go:noescape
@@ -123,3 +178,8 @@ func MaxFloat64AVX2(p *float64, n int, acc *[16]int64)
 //
 //go:noescape
 func MaxFloat64MaskedAVX2(p *float64, n int, bm *byte, shift uint, acc *[16]int64)
+
+// MaxFloat64SelAVX2 folds p[sel[0]], …, p[sel[n-1]] into acc with AVX2 gathers (n a multiple of 16); it stops before the first block of 16 with an index outside [0, nvals) and returns the number of indices done (nvals must be <= MaxInt32).
+//
+//go:noescape
+func MaxFloat64SelAVX2(p *float64, nvals int, sel *int32, n int, acc *[16]int64) (done int)

@@ -136,6 +136,56 @@ done:
 	VZEROUPPER
 	RET
 
+// func SumInt64SelAVX512(p *int64, nvals int, sel *int32, n int, acc *[16]uint64) (done int)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·SumInt64SelAVX512(SB), NOSPLIT, $0-48
+	MOVQ         p+0(FP), AX
+	MOVQ         n+24(FP), CX
+	MOVQ         acc+32(FP), DX
+	MOVQ         sel+16(FP), BX
+	XORQ         SI, SI
+	MOVQ         nvals+8(FP), DI
+	VPBROADCASTD DI, Z0
+	VMOVDQU64    (DX), Z1
+	VMOVDQU64    64(DX), Z2
+	MOVL         $0xffffffff, DI
+	VPBROADCASTQ DI, Z3
+
+loop:
+	LEAQ          16(SI), DI
+	CMPQ          DI, CX
+	JA            done
+	VMOVDQU32     (BX)(SI*4), Z4
+	VPCMPUD       $0x05, Z0, Z4, K1
+	KORTESTW      K1, K1
+	JNZ           done
+	VEXTRACTI64X4 $0x01, Z4, Y5
+	KXNORB        K2, K2, K2
+	VPXORQ        Z6, Z6, Z6
+	VPGATHERDQ    (AX)(Y4*8), K2, Z6
+	VMOVDQU64     Z6, Z4
+	VPANDQ        Z3, Z4, Z8
+	VPSRAQ        $0x20, Z4, Z4
+	VPADDQ        Z8, Z1, Z1
+	VPADDQ        Z4, Z2, Z2
+	KXNORB        K3, K3, K3
+	VPXORQ        Z7, Z7, Z7
+	VPGATHERDQ    (AX)(Y5*8), K3, Z7
+	VMOVDQU64     Z7, Z4
+	VPANDQ        Z3, Z4, Z5
+	VPSRAQ        $0x20, Z4, Z4
+	VPADDQ        Z5, Z1, Z1
+	VPADDQ        Z4, Z2, Z2
+	ADDQ          $0x10, SI
+	JMP           loop
+
+done:
+	VMOVDQU64 Z1, (DX)
+	VMOVDQU64 Z2, 64(DX)
+	MOVQ      SI, done+40(FP)
+	VZEROUPPER
+	RET
+
 // func SumFloat64AVX512(p *float64, n int, acc *[16]float64)
 // Requires: AVX, AVX512F
 TEXT ·SumFloat64AVX512(SB), NOSPLIT, $0-24
@@ -207,6 +257,46 @@ aligned:
 done:
 	VMOVUPD Z0, (BX)
 	VMOVUPD Z1, 64(BX)
+	VZEROUPPER
+	RET
+
+// func SumFloat64SelAVX512(p *float64, nvals int, sel *int32, n int, acc *[16]float64) (done int)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·SumFloat64SelAVX512(SB), NOSPLIT, $0-48
+	MOVQ         p+0(FP), AX
+	MOVQ         n+24(FP), CX
+	MOVQ         acc+32(FP), DX
+	MOVQ         sel+16(FP), BX
+	XORQ         SI, SI
+	MOVQ         nvals+8(FP), DI
+	VPBROADCASTD DI, Z0
+	VMOVUPD      (DX), Z1
+	VMOVUPD      64(DX), Z2
+
+loop:
+	LEAQ          16(SI), DI
+	CMPQ          DI, CX
+	JA            done
+	VMOVDQU32     (BX)(SI*4), Z3
+	VPCMPUD       $0x05, Z0, Z3, K1
+	KORTESTW      K1, K1
+	JNZ           done
+	VEXTRACTI64X4 $0x01, Z3, Y4
+	KXNORB        K2, K2, K2
+	VPXORQ        Z5, Z5, Z5
+	VGATHERDPD    (AX)(Y3*8), K2, Z5
+	VADDPD        Z5, Z1, Z1
+	KXNORB        K3, K3, K3
+	VPXORQ        Z6, Z6, Z6
+	VGATHERDPD    (AX)(Y4*8), K3, Z6
+	VADDPD        Z6, Z2, Z2
+	ADDQ          $0x10, SI
+	JMP           loop
+
+done:
+	VMOVUPD Z1, (DX)
+	VMOVUPD Z2, 64(DX)
+	MOVQ    SI, done+40(FP)
 	VZEROUPPER
 	RET
 
@@ -284,6 +374,46 @@ done:
 	VZEROUPPER
 	RET
 
+// func MinInt64SelAVX512(p *int64, nvals int, sel *int32, n int, acc *[16]int64) (done int)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·MinInt64SelAVX512(SB), NOSPLIT, $0-48
+	MOVQ         p+0(FP), AX
+	MOVQ         n+24(FP), CX
+	MOVQ         acc+32(FP), DX
+	MOVQ         sel+16(FP), BX
+	XORQ         SI, SI
+	MOVQ         nvals+8(FP), DI
+	VPBROADCASTD DI, Z0
+	VMOVDQU64    (DX), Z1
+	VMOVDQA64    Z1, Z2
+
+loop:
+	LEAQ          16(SI), DI
+	CMPQ          DI, CX
+	JA            done
+	VMOVDQU32     (BX)(SI*4), Z3
+	VPCMPUD       $0x05, Z0, Z3, K1
+	KORTESTW      K1, K1
+	JNZ           done
+	VEXTRACTI64X4 $0x01, Z3, Y4
+	KXNORB        K2, K2, K2
+	VPXORQ        Z5, Z5, Z5
+	VPGATHERDQ    (AX)(Y3*8), K2, Z5
+	VPMINSQ       Z5, Z1, Z1
+	KXNORB        K3, K3, K3
+	VPXORQ        Z6, Z6, Z6
+	VPGATHERDQ    (AX)(Y4*8), K3, Z6
+	VPMINSQ       Z6, Z2, Z2
+	ADDQ          $0x10, SI
+	JMP           loop
+
+done:
+	VPMINSQ   Z2, Z1, Z1
+	VMOVDQU64 Z1, (DX)
+	MOVQ      SI, done+40(FP)
+	VZEROUPPER
+	RET
+
 // func MaxInt64AVX512(p *int64, n int, acc *[16]int64)
 // Requires: AVX, AVX512F
 TEXT ·MaxInt64AVX512(SB), NOSPLIT, $0-24
@@ -355,6 +485,46 @@ aligned:
 done:
 	VPMAXSQ   Z1, Z0, Z0
 	VMOVDQU64 Z0, (BX)
+	VZEROUPPER
+	RET
+
+// func MaxInt64SelAVX512(p *int64, nvals int, sel *int32, n int, acc *[16]int64) (done int)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·MaxInt64SelAVX512(SB), NOSPLIT, $0-48
+	MOVQ         p+0(FP), AX
+	MOVQ         n+24(FP), CX
+	MOVQ         acc+32(FP), DX
+	MOVQ         sel+16(FP), BX
+	XORQ         SI, SI
+	MOVQ         nvals+8(FP), DI
+	VPBROADCASTD DI, Z0
+	VMOVDQU64    (DX), Z1
+	VMOVDQA64    Z1, Z2
+
+loop:
+	LEAQ          16(SI), DI
+	CMPQ          DI, CX
+	JA            done
+	VMOVDQU32     (BX)(SI*4), Z3
+	VPCMPUD       $0x05, Z0, Z3, K1
+	KORTESTW      K1, K1
+	JNZ           done
+	VEXTRACTI64X4 $0x01, Z3, Y4
+	KXNORB        K2, K2, K2
+	VPXORQ        Z5, Z5, Z5
+	VPGATHERDQ    (AX)(Y3*8), K2, Z5
+	VPMAXSQ       Z5, Z1, Z1
+	KXNORB        K3, K3, K3
+	VPXORQ        Z6, Z6, Z6
+	VPGATHERDQ    (AX)(Y4*8), K3, Z6
+	VPMAXSQ       Z6, Z2, Z2
+	ADDQ          $0x10, SI
+	JMP           loop
+
+done:
+	VPMAXSQ   Z2, Z1, Z1
+	VMOVDQU64 Z1, (DX)
+	MOVQ      SI, done+40(FP)
 	VZEROUPPER
 	RET
 
@@ -508,6 +678,60 @@ done:
 	VZEROUPPER
 	RET
 
+// func MinFloat64SelAVX512(p *float64, nvals int, sel *int32, n int, acc *[16]int64) (done int)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·MinFloat64SelAVX512(SB), NOSPLIT, $0-48
+	MOVQ         p+0(FP), AX
+	MOVQ         n+24(FP), CX
+	MOVQ         acc+32(FP), DX
+	MOVQ         sel+16(FP), BX
+	XORQ         SI, SI
+	MOVQ         nvals+8(FP), DI
+	VPBROADCASTD DI, Z0
+	VMOVDQU64    (DX), Z1
+	VMOVDQA64    Z1, Z2
+	MOVQ         $0x7fffffffffffffff, DI
+	VPBROADCASTQ DI, Z3
+
+loop:
+	LEAQ          16(SI), DI
+	CMPQ          DI, CX
+	JA            done
+	VMOVDQU32     (BX)(SI*4), Z4
+	VPCMPUD       $0x05, Z0, Z4, K1
+	KORTESTW      K1, K1
+	JNZ           done
+	VEXTRACTI64X4 $0x01, Z4, Y5
+	KXNORB        K2, K2, K2
+	VPXORQ        Z6, Z6, Z6
+	VGATHERDPD    (AX)(Y4*8), K2, Z6
+	VMOVDQU64     Z6, Z4
+	VPSRAQ        $0x3f, Z4, Z8
+	VPSRLQ        $0x01, Z8, Z8
+	VPXORQ        Z4, Z8, Z8
+	VCMPPD        $0x03, Z4, Z4, K1
+	VMOVDQA64     Z3, K1, Z8
+	VPMINSQ       Z8, Z1, Z1
+	KXNORB        K3, K3, K3
+	VPXORQ        Z7, Z7, Z7
+	VGATHERDPD    (AX)(Y5*8), K3, Z7
+	VMOVDQU64     Z7, Z4
+	VPSRAQ        $0x3f, Z4, Z5
+	VPSRLQ        $0x01, Z5, Z5
+	VPXORQ        Z4, Z5, Z5
+	VCMPPD        $0x03, Z4, Z4, K1
+	VMOVDQA64     Z3, K1, Z5
+	VPMINSQ       Z5, Z2, Z2
+	ADDQ          $0x10, SI
+	JMP           loop
+
+done:
+	VPMINSQ   Z2, Z1, Z1
+	VMOVDQU64 Z1, (DX)
+	MOVQ      SI, done+40(FP)
+	VZEROUPPER
+	RET
+
 // func MaxFloat64AVX512(p *float64, n int, acc *[16]int64)
 // Requires: AVX, AVX512F
 TEXT ·MaxFloat64AVX512(SB), NOSPLIT, $0-24
@@ -655,6 +879,60 @@ aligned:
 done:
 	VPMAXSQ   Z1, Z0, Z0
 	VMOVDQU64 Z0, (BX)
+	VZEROUPPER
+	RET
+
+// func MaxFloat64SelAVX512(p *float64, nvals int, sel *int32, n int, acc *[16]int64) (done int)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·MaxFloat64SelAVX512(SB), NOSPLIT, $0-48
+	MOVQ         p+0(FP), AX
+	MOVQ         n+24(FP), CX
+	MOVQ         acc+32(FP), DX
+	MOVQ         sel+16(FP), BX
+	XORQ         SI, SI
+	MOVQ         nvals+8(FP), DI
+	VPBROADCASTD DI, Z0
+	VMOVDQU64    (DX), Z1
+	VMOVDQA64    Z1, Z2
+	MOVQ         $0x7fffffffffffffff, DI
+	VPBROADCASTQ DI, Z3
+
+loop:
+	LEAQ          16(SI), DI
+	CMPQ          DI, CX
+	JA            done
+	VMOVDQU32     (BX)(SI*4), Z4
+	VPCMPUD       $0x05, Z0, Z4, K1
+	KORTESTW      K1, K1
+	JNZ           done
+	VEXTRACTI64X4 $0x01, Z4, Y5
+	KXNORB        K2, K2, K2
+	VPXORQ        Z6, Z6, Z6
+	VGATHERDPD    (AX)(Y4*8), K2, Z6
+	VMOVDQU64     Z6, Z4
+	VPSRAQ        $0x3f, Z4, Z8
+	VPSRLQ        $0x01, Z8, Z8
+	VPXORQ        Z4, Z8, Z8
+	VCMPPD        $0x03, Z4, Z4, K1
+	VMOVDQA64     Z3, K1, Z8
+	VPMAXSQ       Z8, Z1, Z1
+	KXNORB        K3, K3, K3
+	VPXORQ        Z7, Z7, Z7
+	VGATHERDPD    (AX)(Y5*8), K3, Z7
+	VMOVDQU64     Z7, Z4
+	VPSRAQ        $0x3f, Z4, Z5
+	VPSRLQ        $0x01, Z5, Z5
+	VPXORQ        Z4, Z5, Z5
+	VCMPPD        $0x03, Z4, Z4, K1
+	VMOVDQA64     Z3, K1, Z5
+	VPMAXSQ       Z5, Z2, Z2
+	ADDQ          $0x10, SI
+	JMP           loop
+
+done:
+	VPMAXSQ   Z2, Z1, Z1
+	VMOVDQU64 Z1, (DX)
+	MOVQ      SI, done+40(FP)
 	VZEROUPPER
 	RET
 
@@ -900,6 +1178,94 @@ done:
 	VZEROUPPER
 	RET
 
+// func SumInt64SelAVX2(p *int64, nvals int, sel *int32, n int, acc *[16]uint64) (done int)
+// Requires: AVX, AVX2
+TEXT ·SumInt64SelAVX2(SB), NOSPLIT, $0-48
+	MOVQ         p+0(FP), AX
+	MOVQ         n+24(FP), CX
+	MOVQ         acc+32(FP), DX
+	MOVQ         sel+16(FP), BX
+	XORQ         SI, SI
+	MOVQ         nvals+8(FP), DI
+	DECQ         DI
+	VMOVD        DI, X0
+	VPBROADCASTD X0, Y0
+	VPXOR        Y1, Y1, Y1
+	VMOVDQU      (DX), Y2
+	VPXOR        Y3, Y3, Y3
+	VPXOR        Y4, Y4, Y4
+	VPCMPEQQ     Y5, Y5, Y5
+	VPSRLQ       $0x20, Y5, Y5
+
+loop:
+	LEAQ         16(SI), DI
+	CMPQ         DI, CX
+	JA           done
+	VMOVDQU      (BX)(SI*4), Y6
+	VMOVDQU      32(BX)(SI*4), Y7
+	VPMINUD      Y0, Y6, Y8
+	VPCMPEQD     Y6, Y8, Y8
+	VPMINUD      Y0, Y7, Y9
+	VPCMPEQD     Y7, Y9, Y9
+	VPAND        Y8, Y9, Y8
+	VPMOVMSKB    Y8, DI
+	CMPL         DI, $0xffffffff
+	JNE          done
+	VEXTRACTI128 $0x01, Y6, X8
+	VEXTRACTI128 $0x01, Y7, X9
+	VPCMPEQQ     Y11, Y11, Y11
+	VPXOR        Y10, Y10, Y10
+	VPGATHERDQ   Y11, (AX)(X6*8), Y10
+	VMOVDQU      Y10, Y6
+	VPAND        Y5, Y6, Y10
+	VPADDQ       Y10, Y2, Y2
+	VPSRLQ       $0x20, Y6, Y10
+	VPADDQ       Y10, Y3, Y3
+	VPCMPGTQ     Y6, Y1, Y10
+	VPADDQ       Y10, Y4, Y4
+	VPCMPEQQ     Y10, Y10, Y10
+	VPXOR        Y6, Y6, Y6
+	VPGATHERDQ   Y10, (AX)(X8*8), Y6
+	VMOVDQU      Y6, Y6
+	VPAND        Y5, Y6, Y8
+	VPADDQ       Y8, Y2, Y2
+	VPSRLQ       $0x20, Y6, Y8
+	VPADDQ       Y8, Y3, Y3
+	VPCMPGTQ     Y6, Y1, Y8
+	VPADDQ       Y8, Y4, Y4
+	VPCMPEQQ     Y8, Y8, Y8
+	VPXOR        Y6, Y6, Y6
+	VPGATHERDQ   Y8, (AX)(X7*8), Y6
+	VMOVDQU      Y6, Y6
+	VPAND        Y5, Y6, Y7
+	VPADDQ       Y7, Y2, Y2
+	VPSRLQ       $0x20, Y6, Y7
+	VPADDQ       Y7, Y3, Y3
+	VPCMPGTQ     Y6, Y1, Y7
+	VPADDQ       Y7, Y4, Y4
+	VPCMPEQQ     Y7, Y7, Y7
+	VPXOR        Y6, Y6, Y6
+	VPGATHERDQ   Y7, (AX)(X9*8), Y6
+	VMOVDQU      Y6, Y6
+	VPAND        Y5, Y6, Y7
+	VPADDQ       Y7, Y2, Y2
+	VPSRLQ       $0x20, Y6, Y7
+	VPADDQ       Y7, Y3, Y3
+	VPCMPGTQ     Y6, Y1, Y7
+	VPADDQ       Y7, Y4, Y4
+	ADDQ         $0x10, SI
+	JMP          loop
+
+done:
+	VMOVDQU Y2, (DX)
+	VPSLLQ  $0x20, Y4, Y4
+	VPADDQ  Y4, Y3, Y3
+	VPADDQ  64(DX), Y3, Y3
+	VMOVDQU Y3, 64(DX)
+	MOVQ    SI, done+40(FP)
+	VZEROUPPER
+	RET
+
 // func SumFloat64AVX2(p *float64, n int, acc *[16]float64)
 // Requires: AVX, AVX2
 TEXT ·SumFloat64AVX2(SB), NOSPLIT, $0-24
@@ -1034,6 +1400,68 @@ done:
 	VMOVUPD Y1, 32(BX)
 	VMOVUPD Y2, 64(BX)
 	VMOVUPD Y3, 96(BX)
+	VZEROUPPER
+	RET
+
+// func SumFloat64SelAVX2(p *float64, nvals int, sel *int32, n int, acc *[16]float64) (done int)
+// Requires: AVX, AVX2
+TEXT ·SumFloat64SelAVX2(SB), NOSPLIT, $0-48
+	MOVQ         p+0(FP), AX
+	MOVQ         n+24(FP), CX
+	MOVQ         acc+32(FP), DX
+	MOVQ         sel+16(FP), BX
+	XORQ         SI, SI
+	MOVQ         nvals+8(FP), DI
+	DECQ         DI
+	VMOVD        DI, X0
+	VPBROADCASTD X0, Y0
+	VPXOR        Y1, Y1, Y1
+	VMOVUPD      (DX), Y1
+	VMOVUPD      32(DX), Y2
+	VMOVUPD      64(DX), Y3
+	VMOVUPD      96(DX), Y4
+
+loop:
+	LEAQ         16(SI), DI
+	CMPQ         DI, CX
+	JA           done
+	VMOVDQU      (BX)(SI*4), Y5
+	VMOVDQU      32(BX)(SI*4), Y6
+	VPMINUD      Y0, Y5, Y7
+	VPCMPEQD     Y5, Y7, Y7
+	VPMINUD      Y0, Y6, Y8
+	VPCMPEQD     Y6, Y8, Y8
+	VPAND        Y7, Y8, Y7
+	VPMOVMSKB    Y7, DI
+	CMPL         DI, $0xffffffff
+	JNE          done
+	VEXTRACTI128 $0x01, Y5, X7
+	VEXTRACTI128 $0x01, Y6, X8
+	VPCMPEQQ     Y10, Y10, Y10
+	VPXOR        Y9, Y9, Y9
+	VGATHERDPD   Y10, (AX)(X5*8), Y9
+	VADDPD       Y9, Y1, Y1
+	VPCMPEQQ     Y9, Y9, Y9
+	VPXOR        Y5, Y5, Y5
+	VGATHERDPD   Y9, (AX)(X7*8), Y5
+	VADDPD       Y5, Y2, Y2
+	VPCMPEQQ     Y7, Y7, Y7
+	VPXOR        Y5, Y5, Y5
+	VGATHERDPD   Y7, (AX)(X6*8), Y5
+	VADDPD       Y5, Y3, Y3
+	VPCMPEQQ     Y6, Y6, Y6
+	VPXOR        Y5, Y5, Y5
+	VGATHERDPD   Y6, (AX)(X8*8), Y5
+	VADDPD       Y5, Y4, Y4
+	ADDQ         $0x10, SI
+	JMP          loop
+
+done:
+	VMOVUPD Y1, (DX)
+	VMOVUPD Y2, 32(DX)
+	VMOVUPD Y3, 64(DX)
+	VMOVUPD Y4, 96(DX)
+	MOVQ    SI, done+40(FP)
 	VZEROUPPER
 	RET
 
@@ -1208,6 +1636,73 @@ done:
 	VZEROUPPER
 	RET
 
+// func MinInt64SelAVX2(p *int64, nvals int, sel *int32, n int, acc *[16]int64) (done int)
+// Requires: AVX, AVX2
+TEXT ·MinInt64SelAVX2(SB), NOSPLIT, $0-48
+	MOVQ         p+0(FP), AX
+	MOVQ         n+24(FP), CX
+	MOVQ         acc+32(FP), DX
+	MOVQ         sel+16(FP), BX
+	XORQ         SI, SI
+	MOVQ         nvals+8(FP), DI
+	DECQ         DI
+	VMOVD        DI, X0
+	VPBROADCASTD X0, Y0
+	VPXOR        Y1, Y1, Y1
+	VMOVDQU      (DX), Y1
+	VMOVDQA      Y1, Y2
+
+loop:
+	LEAQ         16(SI), DI
+	CMPQ         DI, CX
+	JA           done
+	VMOVDQU      (BX)(SI*4), Y3
+	VMOVDQU      32(BX)(SI*4), Y4
+	VPMINUD      Y0, Y3, Y5
+	VPCMPEQD     Y3, Y5, Y5
+	VPMINUD      Y0, Y4, Y6
+	VPCMPEQD     Y4, Y6, Y6
+	VPAND        Y5, Y6, Y5
+	VPMOVMSKB    Y5, DI
+	CMPL         DI, $0xffffffff
+	JNE          done
+	VEXTRACTI128 $0x01, Y3, X5
+	VEXTRACTI128 $0x01, Y4, X6
+	VPCMPEQQ     Y8, Y8, Y8
+	VPXOR        Y7, Y7, Y7
+	VPGATHERDQ   Y8, (AX)(X3*8), Y7
+	VMOVDQU      Y7, Y3
+	VPCMPGTQ     Y3, Y1, Y7
+	VBLENDVPD    Y7, Y3, Y1, Y1
+	VPCMPEQQ     Y7, Y7, Y7
+	VPXOR        Y3, Y3, Y3
+	VPGATHERDQ   Y7, (AX)(X5*8), Y3
+	VMOVDQU      Y3, Y3
+	VPCMPGTQ     Y3, Y2, Y5
+	VBLENDVPD    Y5, Y3, Y2, Y2
+	VPCMPEQQ     Y5, Y5, Y5
+	VPXOR        Y3, Y3, Y3
+	VPGATHERDQ   Y5, (AX)(X4*8), Y3
+	VMOVDQU      Y3, Y3
+	VPCMPGTQ     Y3, Y1, Y4
+	VBLENDVPD    Y4, Y3, Y1, Y1
+	VPCMPEQQ     Y4, Y4, Y4
+	VPXOR        Y3, Y3, Y3
+	VPGATHERDQ   Y4, (AX)(X6*8), Y3
+	VMOVDQU      Y3, Y3
+	VPCMPGTQ     Y3, Y2, Y4
+	VBLENDVPD    Y4, Y3, Y2, Y2
+	ADDQ         $0x10, SI
+	JMP          loop
+
+done:
+	VPCMPGTQ  Y2, Y1, Y0
+	VBLENDVPD Y0, Y2, Y1, Y1
+	VMOVDQU   Y1, (DX)
+	MOVQ      SI, done+40(FP)
+	VZEROUPPER
+	RET
+
 // func MaxInt64AVX2(p *int64, n int, acc *[16]int64)
 // Requires: AVX, AVX2
 TEXT ·MaxInt64AVX2(SB), NOSPLIT, $0-24
@@ -1376,6 +1871,73 @@ done:
 	VPCMPGTQ  Y0, Y1, Y2
 	VBLENDVPD Y2, Y1, Y0, Y0
 	VMOVDQU   Y0, (BX)
+	VZEROUPPER
+	RET
+
+// func MaxInt64SelAVX2(p *int64, nvals int, sel *int32, n int, acc *[16]int64) (done int)
+// Requires: AVX, AVX2
+TEXT ·MaxInt64SelAVX2(SB), NOSPLIT, $0-48
+	MOVQ         p+0(FP), AX
+	MOVQ         n+24(FP), CX
+	MOVQ         acc+32(FP), DX
+	MOVQ         sel+16(FP), BX
+	XORQ         SI, SI
+	MOVQ         nvals+8(FP), DI
+	DECQ         DI
+	VMOVD        DI, X0
+	VPBROADCASTD X0, Y0
+	VPXOR        Y1, Y1, Y1
+	VMOVDQU      (DX), Y1
+	VMOVDQA      Y1, Y2
+
+loop:
+	LEAQ         16(SI), DI
+	CMPQ         DI, CX
+	JA           done
+	VMOVDQU      (BX)(SI*4), Y3
+	VMOVDQU      32(BX)(SI*4), Y4
+	VPMINUD      Y0, Y3, Y5
+	VPCMPEQD     Y3, Y5, Y5
+	VPMINUD      Y0, Y4, Y6
+	VPCMPEQD     Y4, Y6, Y6
+	VPAND        Y5, Y6, Y5
+	VPMOVMSKB    Y5, DI
+	CMPL         DI, $0xffffffff
+	JNE          done
+	VEXTRACTI128 $0x01, Y3, X5
+	VEXTRACTI128 $0x01, Y4, X6
+	VPCMPEQQ     Y8, Y8, Y8
+	VPXOR        Y7, Y7, Y7
+	VPGATHERDQ   Y8, (AX)(X3*8), Y7
+	VMOVDQU      Y7, Y3
+	VPCMPGTQ     Y1, Y3, Y7
+	VBLENDVPD    Y7, Y3, Y1, Y1
+	VPCMPEQQ     Y7, Y7, Y7
+	VPXOR        Y3, Y3, Y3
+	VPGATHERDQ   Y7, (AX)(X5*8), Y3
+	VMOVDQU      Y3, Y3
+	VPCMPGTQ     Y2, Y3, Y5
+	VBLENDVPD    Y5, Y3, Y2, Y2
+	VPCMPEQQ     Y5, Y5, Y5
+	VPXOR        Y3, Y3, Y3
+	VPGATHERDQ   Y5, (AX)(X4*8), Y3
+	VMOVDQU      Y3, Y3
+	VPCMPGTQ     Y1, Y3, Y4
+	VBLENDVPD    Y4, Y3, Y1, Y1
+	VPCMPEQQ     Y4, Y4, Y4
+	VPXOR        Y3, Y3, Y3
+	VPGATHERDQ   Y4, (AX)(X6*8), Y3
+	VMOVDQU      Y3, Y3
+	VPCMPGTQ     Y2, Y3, Y4
+	VBLENDVPD    Y4, Y3, Y2, Y2
+	ADDQ         $0x10, SI
+	JMP          loop
+
+done:
+	VPCMPGTQ  Y1, Y2, Y0
+	VBLENDVPD Y0, Y2, Y1, Y1
+	VMOVDQU   Y1, (DX)
+	MOVQ      SI, done+40(FP)
 	VZEROUPPER
 	RET
 
@@ -1656,6 +2218,96 @@ done:
 	VZEROUPPER
 	RET
 
+// func MinFloat64SelAVX2(p *float64, nvals int, sel *int32, n int, acc *[16]int64) (done int)
+// Requires: AVX, AVX2
+TEXT ·MinFloat64SelAVX2(SB), NOSPLIT, $0-48
+	MOVQ         p+0(FP), AX
+	MOVQ         n+24(FP), CX
+	MOVQ         acc+32(FP), DX
+	MOVQ         sel+16(FP), BX
+	XORQ         SI, SI
+	MOVQ         nvals+8(FP), DI
+	DECQ         DI
+	VMOVD        DI, X0
+	VPBROADCASTD X0, Y0
+	VPXOR        Y1, Y1, Y1
+	VMOVDQU      (DX), Y2
+	VMOVDQA      Y2, Y3
+	MOVQ         $0x7fffffffffffffff, DI
+	VMOVQ        DI, X4
+	VPBROADCASTQ X4, Y4
+
+loop:
+	LEAQ         16(SI), DI
+	CMPQ         DI, CX
+	JA           done
+	VMOVDQU      (BX)(SI*4), Y5
+	VMOVDQU      32(BX)(SI*4), Y6
+	VPMINUD      Y0, Y5, Y7
+	VPCMPEQD     Y5, Y7, Y7
+	VPMINUD      Y0, Y6, Y8
+	VPCMPEQD     Y6, Y8, Y8
+	VPAND        Y7, Y8, Y7
+	VPMOVMSKB    Y7, DI
+	CMPL         DI, $0xffffffff
+	JNE          done
+	VEXTRACTI128 $0x01, Y5, X7
+	VEXTRACTI128 $0x01, Y6, X8
+	VPCMPEQQ     Y10, Y10, Y10
+	VPXOR        Y9, Y9, Y9
+	VGATHERDPD   Y10, (AX)(X5*8), Y9
+	VMOVUPD      Y9, Y9
+	VPCMPGTQ     Y9, Y1, Y10
+	VPSRLQ       $0x01, Y10, Y10
+	VPXOR        Y9, Y10, Y5
+	VCMPPD       $0x03, Y9, Y9, Y10
+	VBLENDVPD    Y10, Y4, Y5, Y5
+	VPCMPGTQ     Y5, Y2, Y9
+	VBLENDVPD    Y9, Y5, Y2, Y2
+	VPCMPEQQ     Y9, Y9, Y9
+	VPXOR        Y5, Y5, Y5
+	VGATHERDPD   Y9, (AX)(X7*8), Y5
+	VMOVUPD      Y5, Y7
+	VPCMPGTQ     Y7, Y1, Y9
+	VPSRLQ       $0x01, Y9, Y9
+	VPXOR        Y7, Y9, Y5
+	VCMPPD       $0x03, Y7, Y7, Y9
+	VBLENDVPD    Y9, Y4, Y5, Y5
+	VPCMPGTQ     Y5, Y3, Y7
+	VBLENDVPD    Y7, Y5, Y3, Y3
+	VPCMPEQQ     Y7, Y7, Y7
+	VPXOR        Y5, Y5, Y5
+	VGATHERDPD   Y7, (AX)(X6*8), Y5
+	VMOVUPD      Y5, Y6
+	VPCMPGTQ     Y6, Y1, Y7
+	VPSRLQ       $0x01, Y7, Y7
+	VPXOR        Y6, Y7, Y5
+	VCMPPD       $0x03, Y6, Y6, Y7
+	VBLENDVPD    Y7, Y4, Y5, Y5
+	VPCMPGTQ     Y5, Y2, Y6
+	VBLENDVPD    Y6, Y5, Y2, Y2
+	VPCMPEQQ     Y6, Y6, Y6
+	VPXOR        Y5, Y5, Y5
+	VGATHERDPD   Y6, (AX)(X8*8), Y5
+	VMOVUPD      Y5, Y6
+	VPCMPGTQ     Y6, Y1, Y7
+	VPSRLQ       $0x01, Y7, Y7
+	VPXOR        Y6, Y7, Y5
+	VCMPPD       $0x03, Y6, Y6, Y7
+	VBLENDVPD    Y7, Y4, Y5, Y5
+	VPCMPGTQ     Y5, Y3, Y6
+	VBLENDVPD    Y6, Y5, Y3, Y3
+	ADDQ         $0x10, SI
+	JMP          loop
+
+done:
+	VPCMPGTQ  Y3, Y2, Y0
+	VBLENDVPD Y0, Y3, Y2, Y2
+	VMOVDQU   Y2, (DX)
+	MOVQ      SI, done+40(FP)
+	VZEROUPPER
+	RET
+
 // func MaxFloat64AVX2(p *float64, n int, acc *[16]int64)
 // Requires: AVX, AVX2
 TEXT ·MaxFloat64AVX2(SB), NOSPLIT, $0-24
@@ -1930,5 +2582,95 @@ done:
 	VPCMPGTQ  Y1, Y2, Y0
 	VBLENDVPD Y0, Y2, Y1, Y1
 	VMOVDQU   Y1, (BX)
+	VZEROUPPER
+	RET
+
+// func MaxFloat64SelAVX2(p *float64, nvals int, sel *int32, n int, acc *[16]int64) (done int)
+// Requires: AVX, AVX2
+TEXT ·MaxFloat64SelAVX2(SB), NOSPLIT, $0-48
+	MOVQ         p+0(FP), AX
+	MOVQ         n+24(FP), CX
+	MOVQ         acc+32(FP), DX
+	MOVQ         sel+16(FP), BX
+	XORQ         SI, SI
+	MOVQ         nvals+8(FP), DI
+	DECQ         DI
+	VMOVD        DI, X0
+	VPBROADCASTD X0, Y0
+	VPXOR        Y1, Y1, Y1
+	VMOVDQU      (DX), Y2
+	VMOVDQA      Y2, Y3
+	MOVQ         $0x7fffffffffffffff, DI
+	VMOVQ        DI, X4
+	VPBROADCASTQ X4, Y4
+
+loop:
+	LEAQ         16(SI), DI
+	CMPQ         DI, CX
+	JA           done
+	VMOVDQU      (BX)(SI*4), Y5
+	VMOVDQU      32(BX)(SI*4), Y6
+	VPMINUD      Y0, Y5, Y7
+	VPCMPEQD     Y5, Y7, Y7
+	VPMINUD      Y0, Y6, Y8
+	VPCMPEQD     Y6, Y8, Y8
+	VPAND        Y7, Y8, Y7
+	VPMOVMSKB    Y7, DI
+	CMPL         DI, $0xffffffff
+	JNE          done
+	VEXTRACTI128 $0x01, Y5, X7
+	VEXTRACTI128 $0x01, Y6, X8
+	VPCMPEQQ     Y10, Y10, Y10
+	VPXOR        Y9, Y9, Y9
+	VGATHERDPD   Y10, (AX)(X5*8), Y9
+	VMOVUPD      Y9, Y9
+	VPCMPGTQ     Y9, Y1, Y10
+	VPSRLQ       $0x01, Y10, Y10
+	VPXOR        Y9, Y10, Y5
+	VCMPPD       $0x03, Y9, Y9, Y10
+	VBLENDVPD    Y10, Y4, Y5, Y5
+	VPCMPGTQ     Y2, Y5, Y9
+	VBLENDVPD    Y9, Y5, Y2, Y2
+	VPCMPEQQ     Y9, Y9, Y9
+	VPXOR        Y5, Y5, Y5
+	VGATHERDPD   Y9, (AX)(X7*8), Y5
+	VMOVUPD      Y5, Y7
+	VPCMPGTQ     Y7, Y1, Y9
+	VPSRLQ       $0x01, Y9, Y9
+	VPXOR        Y7, Y9, Y5
+	VCMPPD       $0x03, Y7, Y7, Y9
+	VBLENDVPD    Y9, Y4, Y5, Y5
+	VPCMPGTQ     Y3, Y5, Y7
+	VBLENDVPD    Y7, Y5, Y3, Y3
+	VPCMPEQQ     Y7, Y7, Y7
+	VPXOR        Y5, Y5, Y5
+	VGATHERDPD   Y7, (AX)(X6*8), Y5
+	VMOVUPD      Y5, Y6
+	VPCMPGTQ     Y6, Y1, Y7
+	VPSRLQ       $0x01, Y7, Y7
+	VPXOR        Y6, Y7, Y5
+	VCMPPD       $0x03, Y6, Y6, Y7
+	VBLENDVPD    Y7, Y4, Y5, Y5
+	VPCMPGTQ     Y2, Y5, Y6
+	VBLENDVPD    Y6, Y5, Y2, Y2
+	VPCMPEQQ     Y6, Y6, Y6
+	VPXOR        Y5, Y5, Y5
+	VGATHERDPD   Y6, (AX)(X8*8), Y5
+	VMOVUPD      Y5, Y6
+	VPCMPGTQ     Y6, Y1, Y7
+	VPSRLQ       $0x01, Y7, Y7
+	VPXOR        Y6, Y7, Y5
+	VCMPPD       $0x03, Y6, Y6, Y7
+	VBLENDVPD    Y7, Y4, Y5, Y5
+	VPCMPGTQ     Y3, Y5, Y6
+	VBLENDVPD    Y6, Y5, Y3, Y3
+	ADDQ         $0x10, SI
+	JMP          loop
+
+done:
+	VPCMPGTQ  Y2, Y3, Y0
+	VBLENDVPD Y0, Y3, Y2, Y2
+	VMOVDQU   Y2, (DX)
+	MOVQ      SI, done+40(FP)
 	VZEROUPPER
 	RET

@@ -45,6 +45,17 @@ const (
 
 var kinds = []kind{sumI, sumF, minI, maxI, minF, maxF}
 
+// mode is how a routine reads its rows.
+type mode int
+
+const (
+	dense  mode = iota // n consecutive values
+	masked             // n consecutive values with a validity bitmap
+	gather             // the values at n selection-vector indices
+)
+
+var modes = []mode{dense, masked, gather}
+
 func (k kind) name() string {
 	return [...]string{"SumInt64", "SumFloat64", "MinInt64", "MaxInt64", "MinFloat64", "MaxFloat64"}[k]
 }
@@ -53,7 +64,7 @@ func (k kind) isFloatKey() bool { return k == minF || k == maxF }
 func (k kind) isMax() bool      { return k == maxI || k == maxF }
 func (k kind) isMinMax() bool   { return k >= minI }
 
-func (k kind) signature(masked bool) string {
+func (k kind) signature(m mode) string {
 	elem := "int64"
 	if k == sumF || k.isFloatKey() {
 		elem = "float64"
@@ -65,8 +76,11 @@ func (k kind) signature(masked bool) string {
 	case sumF:
 		acc = "*[16]float64"
 	}
-	if masked {
+	switch m {
+	case masked:
 		return fmt.Sprintf("func(p *%s, n int, bm *byte, shift uint, acc %s)", elem, acc)
+	case gather:
+		return fmt.Sprintf("func(p *%s, nvals int, sel *int32, n int, acc %s) (done int)", elem, acc)
 	}
 	return fmt.Sprintf("func(p *%s, n int, acc %s)", elem, acc)
 }
@@ -82,24 +96,31 @@ func main() {
 		DATA(8*l, U64(63-l))
 	}
 	for _, k := range kinds {
-		for _, masked := range []bool{false, true} {
-			gen512(k, masked)
+		for _, m := range modes {
+			gen512(k, m)
 		}
 	}
 	for _, k := range kinds {
-		for _, masked := range []bool{false, true} {
-			gen256(k, masked)
+		for _, m := range modes {
+			gen256(k, m)
 		}
 	}
 	Generate()
 }
 
-func fnName(k kind, masked bool, isa string) string {
-	n := k.name()
-	if masked {
-		n += "Masked"
+func fnName(k kind, m mode, isa string) string {
+	return k.name() + [...]string{"", "Masked", "Sel"}[m] + isa
+}
+
+// docFor returns the routine's doc comment.
+func docFor(name string, m mode, isa string, blk int) string {
+	switch m {
+	case masked:
+		return fmt.Sprintf("%s folds the valid ones of n values at p (validity from bit shift of *bm) into acc with %s (n a multiple of 64).", name, isa)
+	case gather:
+		return fmt.Sprintf("%s folds p[sel[0]], …, p[sel[n-1]] into acc with %s gathers (n a multiple of 16); it stops before the first block of 16 with an index outside [0, nvals) and returns the number of indices done (nvals must be <= MaxInt32).", name, isa)
 	}
-	return n + isa
+	return fmt.Sprintf("%s folds n values at p into acc with %s (n a multiple of %d).", name, isa, blk)
 }
 
 // validityWord loads the next 64 validity bits (rows i..i+63) into w:
@@ -117,24 +138,30 @@ func validityWord(bm, w, t Register, label string) {
 // ---------------------------------------------------------------------------
 // AVX-512
 
-func gen512(k kind, masked bool) {
-	name := fnName(k, masked, "AVX512")
-	TEXT(name, NOSPLIT, k.signature(masked))
+func gen512(k kind, m mode) {
+	name := fnName(k, m, "AVX512")
+	TEXT(name, NOSPLIT, k.signature(m))
 	Pragma("noescape")
-	doc := fmt.Sprintf("%s folds n values at p into acc with AVX-512 (n a multiple of %d).", name, 32)
-	if masked {
-		doc = fmt.Sprintf("%s folds the valid ones of n values at p (validity from bit shift of *bm) into acc with AVX-512 (n a multiple of 64).", name)
-	}
-	Doc(doc)
+	Doc(docFor(name, m, "AVX-512", 32))
 
 	p := Load(Param("p"), GP64())
 	n := Load(Param("n"), GP64())
 	acc := Load(Param("acc"), GP64())
-	var bm GPVirtual
-	if masked {
+	var bm, sel, i GPVirtual
+	var lim VecVirtual
+	switch m {
+	case masked:
 		bm = GP64()
 		Load(Param("bm"), bm)
 		Load(Param("shift"), RCX)
+	case gather:
+		sel, i = GP64(), GP64()
+		Load(Param("sel"), sel)
+		XORQ(i, i)
+		nv := GP64()
+		Load(Param("nvals"), nv)
+		lim = ZMM()
+		VPBROADCASTD(nv.As32(), lim)
 	}
 
 	// Accumulators and constants.
@@ -163,8 +190,7 @@ func gen512(k kind, masked bool) {
 		}
 	}
 
-	vec := func(off int, j int, mask Op) {
-		src := Mem{Base: p, Disp: off}
+	vec := func(src Op, j int, mask Op) {
 		withMask := func(ops ...Op) []Op {
 			if mask == nil {
 				return ops
@@ -202,17 +228,48 @@ func gen512(k kind, masked bool) {
 		}
 	}
 
-	if !masked {
+	switch m {
+	case dense:
 		Label("loop")
 		CMPQ(n, U8(32))
 		JB(LabelRef("done"))
 		for v := 0; v < 4; v++ {
-			vec(64*v, v%2, nil)
+			vec(Mem{Base: p, Disp: 64 * v}, v%2, nil)
 		}
 		ADDQ(U32(256), p)
 		SUBQ(U8(32), n)
 		JMP(LabelRef("loop"))
-	} else {
+	case gather:
+		// 16 indices per iteration, checked (unsigned, so negative ones
+		// fail too) before any is used; two 8-lane gathers.
+		Label("loop")
+		t := GP64()
+		LEAQ(Mem{Base: i, Disp: 16}, t)
+		CMPQ(t, n)
+		JA(LabelRef("done"))
+		idx, hi := ZMM(), ZMM()
+		VMOVDQU32(Mem{Base: sel, Index: i, Scale: 4}, idx)
+		kb := K()
+		VPCMPUD(U8(5), lim, idx, kb) // idx >= nvals
+		KORTESTW(kb, kb)
+		JNZ(LabelRef("done"))
+		VEXTRACTI64X4(U8(1), idx, hi.AsY())
+		for v, ix := range []VecVirtual{idx, hi} {
+			x := ZMM()
+			kg := K()
+			KXNORB(kg, kg, kg)
+			VPXORQ(x, x, x)
+			src := Mem{Base: p, Index: ix.AsY(), Scale: 8}
+			if k == sumF || k.isFloatKey() {
+				VGATHERDPD(src, kg, x)
+			} else {
+				VPGATHERDQ(src, kg, x)
+			}
+			vec(x, v, nil)
+		}
+		ADDQ(U8(16), i)
+		JMP(LabelRef("loop"))
+	default:
 		w, t := GP64(), GP64()
 		km := K()
 		Label("loop")
@@ -221,7 +278,7 @@ func gen512(k kind, masked bool) {
 		validityWord(bm, w, t, "aligned")
 		KMOVQ(w, km)
 		for v := 0; v < 8; v++ {
-			vec(64*v, v%2, km)
+			vec(Mem{Base: p, Disp: 64 * v}, v%2, km)
 			if v < 7 {
 				KSHIFTRQ(U8(8), km, km)
 			}
@@ -247,6 +304,9 @@ func gen512(k kind, masked bool) {
 		VPMINSQ(a[1], a[0], a[0])
 		VMOVDQU64(a[0], Mem{Base: acc})
 	}
+	if m == gather {
+		Store(i, ReturnIndex(0))
+	}
 	VZEROUPPER()
 	RET()
 }
@@ -254,24 +314,32 @@ func gen512(k kind, masked bool) {
 // ---------------------------------------------------------------------------
 // AVX2
 
-func gen256(k kind, masked bool) {
-	name := fnName(k, masked, "AVX2")
-	TEXT(name, NOSPLIT, k.signature(masked))
+func gen256(k kind, m mode) {
+	name := fnName(k, m, "AVX2")
+	TEXT(name, NOSPLIT, k.signature(m))
 	Pragma("noescape")
-	doc := fmt.Sprintf("%s folds n values at p into acc with AVX2 (n a multiple of 16).", name)
-	if masked {
-		doc = fmt.Sprintf("%s folds the valid ones of n values at p (validity from bit shift of *bm) into acc with AVX2 (n a multiple of 64).", name)
-	}
-	Doc(doc)
+	Doc(docFor(name, m, "AVX2", 16))
 
 	p := Load(Param("p"), GP64())
 	n := Load(Param("n"), GP64())
 	acc := Load(Param("acc"), GP64())
-	var bm GPVirtual
-	if masked {
+	var bm, sel, i GPVirtual
+	var lim1 VecVirtual
+	switch m {
+	case masked:
 		bm = GP64()
 		Load(Param("bm"), bm)
 		Load(Param("shift"), RCX)
+	case gather:
+		sel, i = GP64(), GP64()
+		Load(Param("sel"), sel)
+		XORQ(i, i)
+		nv := GP64()
+		Load(Param("nvals"), nv)
+		DECQ(nv) // an index is valid when min(idx, nvals-1) == idx (unsigned)
+		lim1 = YMM()
+		VMOVD(nv.As32(), lim1.AsX())
+		VPBROADCASTD(lim1.AsX(), lim1)
 	}
 
 	zero := YMM()
@@ -293,7 +361,7 @@ func gen256(k kind, masked bool) {
 		for j := range a {
 			VMOVUPD(Mem{Base: acc, Disp: 32 * j}, a[j])
 		}
-		if masked {
+		if m == masked {
 			negz = broadcast256(0x8000000000000000)
 		}
 	default:
@@ -303,7 +371,7 @@ func gen256(k kind, masked bool) {
 		if k.isFloatKey() {
 			maxv = broadcast256(0x7fffffffffffffff)
 		}
-		if masked {
+		if m == masked {
 			if k.isMax() {
 				ident = broadcast256(0x8000000000000000)
 			} else {
@@ -311,7 +379,7 @@ func gen256(k kind, masked bool) {
 			}
 		}
 	}
-	if masked {
+	if m == masked {
 		// cs = [63, 62, 61, 60]: VPSLLVQ by cs moves bits 0..3 of the
 		// validity word to the lanes' sign bits (what VBLENDVPD reads).
 		cs = YMM()
@@ -320,8 +388,7 @@ func gen256(k kind, masked bool) {
 
 	// vec folds the 4 values at off into accumulator j; m (non-nil) holds
 	// the validity in its lanes' sign bits.
-	vec := func(off int, j int, m VecVirtual) {
-		src := Mem{Base: p, Disp: off}
+	vec := func(src Op, j int, m VecVirtual) {
 		switch {
 		case k == sumI:
 			x, t := YMM(), YMM()
@@ -370,17 +437,54 @@ func gen256(k kind, masked bool) {
 		}
 	}
 
-	if !masked {
+	switch m {
+	case dense:
 		Label("loop")
 		CMPQ(n, U8(16))
 		JB(LabelRef("done"))
 		for v := 0; v < 4; v++ {
-			vec(32*v, v%len(a), nil)
+			vec(Mem{Base: p, Disp: 32 * v}, v%len(a), nil)
 		}
 		ADDQ(U8(128), p)
 		SUBQ(U8(16), n)
 		JMP(LabelRef("loop"))
-	} else {
+	case gather:
+		// 16 indices per iteration, all checked before any is used; four
+		// 4-lane gathers.
+		Label("loop")
+		t := GP64()
+		LEAQ(Mem{Base: i, Disp: 16}, t)
+		CMPQ(t, n)
+		JA(LabelRef("done"))
+		id0, id1, c0, c1 := YMM(), YMM(), YMM(), YMM()
+		VMOVDQU(Mem{Base: sel, Index: i, Scale: 4}, id0)
+		VMOVDQU(Mem{Base: sel, Index: i, Scale: 4, Disp: 32}, id1)
+		VPMINUD(lim1, id0, c0)
+		VPCMPEQD(id0, c0, c0)
+		VPMINUD(lim1, id1, c1)
+		VPCMPEQD(id1, c1, c1)
+		VPAND(c0, c1, c0)
+		VPMOVMSKB(c0, t.As32())
+		CMPL(t.As32(), U32(0xffffffff))
+		JNE(LabelRef("done"))
+		ixs := []VecVirtual{id0, YMM(), id1, YMM()}
+		VEXTRACTI128(U8(1), id0, ixs[1].AsX())
+		VEXTRACTI128(U8(1), id1, ixs[3].AsX())
+		for v, ix := range ixs {
+			x, gm := YMM(), YMM()
+			VPCMPEQQ(gm, gm, gm)
+			VPXOR(x, x, x)
+			src := Mem{Base: p, Index: ix.AsX(), Scale: 8}
+			if k == sumF || k.isFloatKey() {
+				VGATHERDPD(gm, src, x)
+			} else {
+				VPGATHERDQ(gm, src, x)
+			}
+			vec(x, v%len(a), nil)
+		}
+		ADDQ(U8(16), i)
+		JMP(LabelRef("loop"))
+	default:
 		w, t := GP64(), GP64()
 		wv := YMM()
 		Label("loop")
@@ -395,7 +499,7 @@ func gen256(k kind, masked bool) {
 			if v < 15 {
 				VPSRLQ(U8(4), wv, wv)
 			}
-			vec(32*v, v%len(a), m)
+			vec(Mem{Base: p, Disp: 32 * v}, v%len(a), m)
 		}
 		ADDQ(U32(512), p)
 		ADDQ(U8(8), bm)
@@ -424,6 +528,9 @@ func gen256(k kind, masked bool) {
 		}
 		VBLENDVPD(c, a[1], a[0], a[0])
 		VMOVDQU(a[0], Mem{Base: acc})
+	}
+	if m == gather {
+		Store(i, ReturnIndex(0))
 	}
 	VZEROUPPER()
 	RET()
