@@ -58,6 +58,7 @@ type binder struct {
 	groups     []BoundExpr
 	groupKeys  []string
 	groupNames []string
+	groupSizes map[int]bool // node counts of the GROUP BY expressions (a cheap pre-filter for matching)
 	window     *TimeWindowSpec
 	windowFunc string // flink family name (tumble/hop/session) or "" for Velostream
 	aggs       []AggCall
@@ -504,6 +505,13 @@ func containsAggOrWindow(e Expr) bool {
 	return found
 }
 
+// exprSize counts the nodes of a syntax tree.
+func exprSize(e Expr) int {
+	n := 0
+	walkExpr(e, func(Expr) { n++ })
+	return n
+}
+
 func isLiteral(e Expr) bool {
 	switch e.(type) {
 	case *NumberLit, *StringLit, *BoolLit, *NullLit, *TypedLit, *IntervalLit, *DurationLit:
@@ -565,6 +573,10 @@ func (b *binder) bindGroupBy() error {
 		}
 		b.groups = append(b.groups, e)
 		b.groupKeys = append(b.groupKeys, e.String())
+		if b.groupSizes == nil {
+			b.groupSizes = map[int]bool{}
+		}
+		b.groupSizes[exprSize(expr)] = true
 		b.groupNames = append(b.groupNames, name)
 	}
 	return nil
@@ -733,21 +745,20 @@ func (b *binder) resolveBase(ref *ColumnRef) (int, error) {
 		return -1, errAt(ref.P, "unknown table or alias %q in %s%s", ref.Table.Name, FormatExpr(ref), suggest(ref.Table.Name, []string{b.qualifier}))
 	}
 	name := ref.Name.Name
-	var matches []int
-	exact := -1
+	var matches, exact []int
 	for i, c := range b.base {
 		if strings.EqualFold(c.name, name) {
 			matches = append(matches, i)
 			if c.name == name {
-				exact = i
+				exact = append(exact, i)
 			}
 		}
 	}
 	switch {
 	case len(matches) == 1:
 		return matches[0], nil
-	case len(matches) > 1 && exact >= 0:
-		return exact, nil
+	case len(exact) == 1:
+		return exact[0], nil
 	case len(matches) > 1:
 		names := make([]string, len(matches))
 		for i, m := range matches {
@@ -861,7 +872,7 @@ func anyNullable(list ...BoundExpr) bool {
 
 // bind binds an expression in context c.
 func (b *binder) bind(c ctx, e Expr) (BoundExpr, error) {
-	if c.post && !isLiteral(e) && !containsAggOrWindow(e) {
+	if c.post && len(b.groupKeys) > 0 && b.groupSizes[exprSize(e)] && !isLiteral(e) && !containsAggOrWindow(e) {
 		if be, err := b.bind(ctx{clause: c.clause}, e); err == nil {
 			key := be.String()
 			for i, k := range b.groupKeys {

@@ -42,6 +42,9 @@ func testCatalog() MapCatalog {
 		"dup": arrow.NewSchema([]arrow.Field{
 			{Name: "Price", Type: arrow.PrimitiveTypes.Float64},
 			{Name: "PRICE", Type: arrow.PrimitiveTypes.Float64},
+			{Name: "price", Type: arrow.PrimitiveTypes.Int64},
+			{Name: "v", Type: arrow.PrimitiveTypes.Int64},
+			{Name: "v", Type: arrow.PrimitiveTypes.Int64},
 		}, nil),
 	}
 }
@@ -143,7 +146,8 @@ func TestBindErrors(t *testing.T) {
 		{"SELECT symbol FROM market_data WHERE\n  quantty > 1", `2:3: column "quantty" not found in market_data (did you mean "quantity"?)`},
 		{"SELECT m.price FROM market_data AS x", `1:8: unknown table or alias "m" in m.price`},
 		{"SELECT mx.price FROM market_data AS m", `1:8: unknown table or alias "mx" in mx.price (did you mean "m"?)`},
-		{"SELECT price FROM dup", `1:8: column "price" is ambiguous: it matches "Price" and "PRICE" in dup`},
+		{`SELECT "pRiCe" FROM dup`, `1:8: column "pRiCe" is ambiguous: it matches "Price" and "PRICE" and "price" in dup`},
+		{"SELECT v FROM dup", `1:8: column "v" is ambiguous: it matches "v" and "v" in dup`},
 		{"SELECT 'abc' + 1 FROM market_data", "1:8: cannot apply + to utf8 and int64 in 'abc' + 1"},
 		{"SELECT symbol FROM market_data WHERE symbol = 1", "1:38: cannot compare utf8 with int64 in symbol = 1"},
 		{"SELECT symbol FROM market_data WHERE price", "1:38: WHERE must be boolean, but price is float64"},
@@ -205,6 +209,11 @@ func TestBindErrors(t *testing.T) {
 	}
 	_, err := Plan("SELECT a FROM market_dta", cat)
 	require.ErrorIs(t, err, ErrUnknownTable)
+
+	// An exact-case match wins over case-insensitive ones.
+	q, err := Plan("SELECT price FROM dup", cat)
+	require.NoError(t, err)
+	require.Equal(t, "int64", q.Root.Schema().Field(0).Type.String())
 }
 
 // TestExplainQueries checks testdata/explain/queries.txt: blocks of
@@ -317,5 +326,25 @@ func BenchmarkPlanS3a(b *testing.B) {
 		if _, err := Plan(benchQueries[4].sql, cat); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// TestLongChains binds the longest operator chains the parser accepts in
+// every context (a pathological shape for per-node work in the binder).
+func TestLongChains(t *testing.T) {
+	chain := "quantity" + strings.Repeat(" + quantity", maxChain-1)
+	for _, sql := range []string{
+		"SELECT " + chain + " FROM market_data",
+		"SELECT symbol, " + chain + " FROM market_data GROUP BY symbol, " + chain,
+		"SELECT symbol, SUM(" + chain + ") FROM market_data GROUP BY symbol ORDER BY " + chain + " + 1 DESC",
+		"SELECT symbol FROM market_data GROUP BY symbol HAVING " + strings.Repeat("COUNT(*) > 1 AND ", maxChain-1) + "TRUE",
+	} {
+		q, err := Plan(sql, testCatalog())
+		if strings.Contains(sql, "ORDER BY") {
+			require.ErrorContains(t, err, "column quantity must appear in the GROUP BY clause", "ORDER BY key is not grouped")
+			continue
+		}
+		require.NoError(t, err)
+		require.NotEmpty(t, q.Explain())
 	}
 }

@@ -168,46 +168,89 @@ type Call struct {
 	Args []BoundExpr
 }
 
-func (e *ColRef) String() string { return e.Name + "#" + strconv.Itoa(e.Index) }
-func (e *Const) String() string  { return formatConst(e) }
-func (e *Unary) String() string {
-	if e.Op == OpNot {
-		return "NOT " + wrapBound(e.X)
-	}
-	return "-" + wrapBound(e.X)
-}
-func (e *Binary) String() string {
-	return wrapBound(e.L) + " " + e.Op.String() + " " + wrapBound(e.R)
-}
-func (e *IsNull) String() string {
-	if e.Not {
-		return wrapBound(e.X) + " IS NOT NULL"
-	}
-	return wrapBound(e.X) + " IS NULL"
-}
-func (e *In) String() string {
-	return wrapBound(e.X) + notText(e.Not) + " IN (" + joinBound(e.List) + ")"
-}
-func (e *Between) String() string {
-	return wrapBound(e.X) + notText(e.Not) + " BETWEEN " + wrapBound(e.Lo) + " AND " + wrapBound(e.Hi)
-}
-func (e *Like) String() string {
-	return wrapBound(e.X) + notText(e.Not) + " LIKE " + wrapBound(e.Pattern)
-}
-func (e *Case) String() string {
+func (e *ColRef) String() string  { return e.Name + "#" + strconv.Itoa(e.Index) }
+func (e *Const) String() string   { return formatConst(e) }
+func (e *Unary) String() string   { return boundString(e) }
+func (e *Binary) String() string  { return boundString(e) }
+func (e *IsNull) String() string  { return boundString(e) }
+func (e *In) String() string      { return boundString(e) }
+func (e *Between) String() string { return boundString(e) }
+func (e *Like) String() string    { return boundString(e) }
+func (e *Case) String() string    { return boundString(e) }
+func (e *Cast) String() string    { return boundString(e) }
+func (e *Call) String() string    { return boundString(e) }
+
+// boundString prints a bound expression in linear time (one builder for the
+// whole tree): compound operands are parenthesised so EXPLAIN output is
+// unambiguous.
+func boundString(e BoundExpr) string {
 	var b strings.Builder
-	b.WriteString("CASE")
-	for _, w := range e.Whens {
-		b.WriteString(" WHEN " + w.Cond.String() + " THEN " + w.Result.String())
-	}
-	if e.Else != nil {
-		b.WriteString(" ELSE " + e.Else.String())
-	}
-	b.WriteString(" END")
+	writeBoundExpr(&b, e)
 	return b.String()
 }
-func (e *Cast) String() string { return "CAST(" + e.X.String() + " AS " + typeString(e.Type) + ")" }
-func (e *Call) String() string { return e.Func + "(" + joinBound(e.Args) + ")" }
+
+func writeBoundExpr(b *strings.Builder, e BoundExpr) {
+	switch e := e.(type) {
+	case *ColRef, *Const:
+		b.WriteString(e.String())
+	case *Unary:
+		if e.Op == OpNot {
+			b.WriteString("NOT ")
+		} else {
+			b.WriteString("-")
+		}
+		writeOperand(b, e.X)
+	case *Binary:
+		writeOperand(b, e.L)
+		b.WriteString(" " + e.Op.String() + " ")
+		writeOperand(b, e.R)
+	case *IsNull:
+		writeOperand(b, e.X)
+		if e.Not {
+			b.WriteString(" IS NOT NULL")
+		} else {
+			b.WriteString(" IS NULL")
+		}
+	case *In:
+		writeOperand(b, e.X)
+		b.WriteString(notText(e.Not) + " IN (")
+		writeBoundList(b, e.List)
+		b.WriteString(")")
+	case *Between:
+		writeOperand(b, e.X)
+		b.WriteString(notText(e.Not) + " BETWEEN ")
+		writeOperand(b, e.Lo)
+		b.WriteString(" AND ")
+		writeOperand(b, e.Hi)
+	case *Like:
+		writeOperand(b, e.X)
+		b.WriteString(notText(e.Not) + " LIKE ")
+		writeOperand(b, e.Pattern)
+	case *Case:
+		b.WriteString("CASE")
+		for _, w := range e.Whens {
+			b.WriteString(" WHEN ")
+			writeBoundExpr(b, w.Cond)
+			b.WriteString(" THEN ")
+			writeBoundExpr(b, w.Result)
+		}
+		if e.Else != nil {
+			b.WriteString(" ELSE ")
+			writeBoundExpr(b, e.Else)
+		}
+		b.WriteString(" END")
+	case *Cast:
+		b.WriteString("CAST(")
+		writeBoundExpr(b, e.X)
+		b.WriteString(" AS " + typeString(e.Type) + ")")
+	case *Call:
+		b.WriteString(e.Func + "(")
+		writeBoundList(b, e.Args)
+		b.WriteString(")")
+	default:
+		b.WriteString(e.String())
+	}
+}
 
 func notText(not bool) string {
 	if not {
@@ -216,13 +259,25 @@ func notText(not bool) string {
 	return ""
 }
 
-// wrapBound parenthesises compound operands so EXPLAIN output is unambiguous.
-func wrapBound(e BoundExpr) string {
+// writeOperand parenthesises compound operands.
+func writeOperand(b *strings.Builder, e BoundExpr) {
 	switch e.(type) {
 	case *Binary, *Unary, *IsNull, *In, *Between, *Like:
-		return "(" + e.String() + ")"
+		b.WriteByte('(')
+		writeBoundExpr(b, e)
+		b.WriteByte(')')
+	default:
+		writeBoundExpr(b, e)
 	}
-	return e.String()
+}
+
+func writeBoundList(b *strings.Builder, list []BoundExpr) {
+	for i, x := range list {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		writeBoundExpr(b, x)
+	}
 }
 
 func joinBound(list []BoundExpr) string {

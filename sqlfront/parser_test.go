@@ -84,6 +84,15 @@ func TestParse(t *testing.T) {
 	}
 }
 
+func TestParseBenchQueriesCanonical(t *testing.T) {
+	for _, q := range benchQueries {
+		stmt, err := Parse(q.sql)
+		require.NoError(t, err, q.name)
+		require.Equal(t, q.sql, stmt.String(), "BENCH.md %s is already canonical SQL", q.name)
+		requireRoundTrip(t, stmt)
+	}
+}
+
 func TestParseStructure(t *testing.T) {
 	stmt, err := Parse("SELECT s FROM t GROUP BY s WINDOW SLIDING(ts, 10s, INTERVAL '2' SECOND) LIMIT 5")
 	require.NoError(t, err)

@@ -197,9 +197,10 @@ type WindowCall struct {
 
 func (w WindowCall) String() string {
 	var b strings.Builder
-	b.WriteString(string(w.Func) + "(")
 	if w.Func == WindowFunc(AggCountStar) {
-		b.WriteString("*")
+		b.WriteString("count(*")
+	} else {
+		b.WriteString(string(w.Func) + "(")
 	}
 	b.WriteString(joinBound(w.Args))
 	if w.Func == WinLag || w.Func == WinLead {

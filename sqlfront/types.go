@@ -63,9 +63,6 @@ func typeString(t arrow.DataType) string {
 	return t.String()
 }
 
-// unitRank orders time units from coarse to fine.
-func unitRank(u arrow.TimeUnit) int { return int(u) }
-
 // unitsPerSecond returns how many ticks of u make a second.
 func unitsPerSecond(u arrow.TimeUnit) int64 {
 	switch u {
@@ -103,7 +100,7 @@ func commonType(a, b arrow.DataType) (arrow.DataType, bool) {
 		if ta.TimeZone != tb.TimeZone {
 			return nil, false
 		}
-		if unitRank(tb.Unit) > unitRank(ta.Unit) {
+		if tb.Unit > ta.Unit { // arrow.TimeUnit counts from Second to Nanosecond
 			return b, true
 		}
 		return a, true
