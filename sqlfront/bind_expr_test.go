@@ -18,7 +18,9 @@ func TestBindExpr(t *testing.T) {
 	}{
 		{"id + 1", "CAST(id#0 AS int64) + 1", "int64", false},
 		{"id + score", "CAST(id#0 AS float64) + CAST(score#1 AS float64)", "float64", true},
-		{"id / 2", "CAST(id#0 AS float64) / 2.0", "float64", true},
+		{"id / 2", "CAST(id#0 AS float64) / 2.0", "float64", false},
+		{"score / 0", "CAST(score#0 AS float64) / 0.0", "float64", true},
+		{"id % 0.5", "CAST(id#0 AS float64) % 0.5", "float64", false},
 		{"7 % id", "7 % CAST(id#0 AS int64)", "int64", true},
 		{"-id", "-CAST(id#0 AS int64)", "int64", false},
 		{"score * 2", "CAST(score#0 AS float64) * 2.0", "float64", true},

@@ -1124,7 +1124,9 @@ func (b *binder) bindBinary(c ctx, e *BinaryExpr) (BoundExpr, error) {
 	if op == OpDiv {
 		t = typeFloat64
 	}
-	nullable := anyNullable(l, r) || op == OpDiv || op == OpMod
+	// DuckDB (1.1+, ieee_floating_point_ops): float division by zero is
+	// IEEE (±inf, NaN); integer % 0 is NULL.
+	nullable := anyNullable(l, r) || (op == OpMod && t.ID() == arrow.INT64)
 	return &Binary{Typed: Typed{Type: t, Null: nullable}, Op: op, L: castTo(l, t), R: castTo(r, t)}, nil
 }
 

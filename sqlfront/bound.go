@@ -68,9 +68,12 @@ type Unary struct {
 type BinaryOp int
 
 // Binary operators. Arithmetic operands share the result type (int64 or
-// float64); OpDiv and OpMod yield NULL for a zero divisor (DuckDB); OpDiv on
-// int64 operands does not exist: the binder casts them to float64. Comparison
-// operands share one type and yield bool; OpAnd/OpOr are three-valued.
+// float64), except timestamp ± duration. OpDiv is always float64 (integer
+// operands are cast) and follows IEEE 754 for a zero divisor (±inf, NaN);
+// OpMod on int64 yields NULL for a zero divisor, on float64 NaN — both as
+// DuckDB 1.1+ with its default ieee_floating_point_ops. Integer overflow in
+// OpAdd/OpSub/OpMul/OpNeg is a run-time error. Comparison operands share one
+// type and yield bool; OpAnd/OpOr are three-valued.
 const (
 	OpAdd BinaryOp = iota + 1
 	OpSub

@@ -109,8 +109,10 @@
 // all integer arithmetic in int64; DuckDB would keep INTEGER + INTEGER as
 // INTEGER), any float operand makes the result float64, and "/" is
 // floating-point division: int / int is float64, as in DuckDB since 0.8
-// (integer_division = false). Division or modulo by zero yields NULL, as
-// DuckDB does, so "/" and "%" are always nullable. Implicit conversions are
+// (integer_division = false). Division by zero follows DuckDB 1.1+ (its
+// default ieee_floating_point_ops): "/" gives ±inf or NaN as IEEE 754 says,
+// integer "%" by zero gives NULL (so integer "%" is nullable), float "%" NaN.
+// Implicit conversions are
 // made explicit as Cast nodes (int32 → int64, integers → float64, NULL →
 // the other operand's type, string literals → timestamp/date next to a
 // temporal operand), so an executor sees operands of one type. Aggregate
