@@ -48,26 +48,12 @@ func AndNotAVX2(dst *byte, a *byte, b *byte, nblk int)
 //go:noescape
 func PopCountAVX512(p *byte, nblk int) int
 
-// Take64AVX512 sets dst[k] = src[sel[k]] for whole groups of 8 indices (VPGATHERDQ gathers),
-// stopping before the first group with an index above lim (unsigned); it returns
-// the number of indices done.
-//
-//go:noescape
-func Take64AVX512(dst *uint64, src *uint64, lim uint32, sel *int32, n int) int
-
 // Take64AVX2 sets dst[k] = src[sel[k]] for whole groups of 8 indices (VPGATHERDQ gathers),
 // stopping before the first group with an index above lim (unsigned); it returns
 // the number of indices done.
 //
 //go:noescape
 func Take64AVX2(dst *uint64, src *uint64, lim uint32, sel *int32, n int) int
-
-// Take32AVX512 sets dst[k] = src[sel[k]] for whole groups of 16 indices (VPGATHERDD gathers),
-// stopping before the first group with an index above lim (unsigned); it returns
-// the number of indices done.
-//
-//go:noescape
-func Take32AVX512(dst *uint32, src *uint32, lim uint32, sel *int32, n int) int
 
 // Take32AVX2 sets dst[k] = src[sel[k]] for whole groups of 8 indices (VPGATHERDD gathers),
 // stopping before the first group with an index above lim (unsigned); it returns

@@ -499,36 +499,6 @@ sum:
 	VZEROUPPER
 	RET
 
-// func Take64AVX512(dst *uint64, src *uint64, lim uint32, sel *int32, n int) int
-// Requires: AVX, AVX512DQ, AVX512F, AVX512VL
-TEXT ·Take64AVX512(SB), NOSPLIT, $0-48
-	MOVQ         dst+0(FP), AX
-	MOVQ         src+8(FP), CX
-	MOVQ         sel+24(FP), DX
-	MOVQ         n+32(FP), BX
-	XORQ         SI, SI
-	MOVL         lim+16(FP), DI
-	VPBROADCASTD DI, Y0
-
-loop:
-	LEAQ       8(SI), DI
-	CMPQ       DI, BX
-	JA         done
-	VMOVDQU32  (DX)(SI*4), Y1
-	VPCMPUD    $0x06, Y0, Y1, K1
-	KORTESTB   K1, K1
-	JNZ        done
-	KXNORB     K2, K2, K2
-	VPGATHERDQ (CX)(Y1*8), K2, Z2
-	VMOVDQU64  Z2, (AX)(SI*8)
-	ADDQ       $0x08, SI
-	JMP        loop
-
-done:
-	MOVQ SI, ret+40(FP)
-	VZEROUPPER
-	RET
-
 // func Take64AVX2(dst *uint64, src *uint64, lim uint32, sel *int32, n int) int
 // Requires: AVX, AVX2, SSE2
 TEXT ·Take64AVX2(SB), NOSPLIT, $0-48
@@ -563,36 +533,6 @@ loop:
 	VMOVDQU      Y3, 32(AX)(SI*8)
 	ADDQ         $0x08, SI
 	JMP          loop
-
-done:
-	MOVQ SI, ret+40(FP)
-	VZEROUPPER
-	RET
-
-// func Take32AVX512(dst *uint32, src *uint32, lim uint32, sel *int32, n int) int
-// Requires: AVX, AVX512F
-TEXT ·Take32AVX512(SB), NOSPLIT, $0-48
-	MOVQ         dst+0(FP), AX
-	MOVQ         src+8(FP), CX
-	MOVQ         sel+24(FP), DX
-	MOVQ         n+32(FP), BX
-	XORQ         SI, SI
-	MOVL         lim+16(FP), DI
-	VPBROADCASTD DI, Z0
-
-loop:
-	LEAQ       16(SI), DI
-	CMPQ       DI, BX
-	JA         done
-	VMOVDQU32  (DX)(SI*4), Z1
-	VPCMPUD    $0x06, Z0, Z1, K1
-	KORTESTW   K1, K1
-	JNZ        done
-	KXNORW     K2, K2, K2
-	VPGATHERDD (CX)(Z1*4), K2, Z2
-	VMOVDQU32  Z2, (AX)(SI*4)
-	ADDQ       $0x10, SI
-	JMP        loop
 
 done:
 	MOVQ SI, ret+40(FP)
