@@ -300,6 +300,13 @@ func genBatches(mem memory.Allocator, rng *rand.Rand, keyKinds, valKinds []strin
 		}
 		rec := array.NewRecord(schema, cols, int64(n))
 		releaseAll(cols)
+		if n > 2 && rng.IntN(3) == 0 {
+			// A sliced record: every column has a non-zero array offset.
+			lo, hi := int64(1+rng.IntN(n/2)), int64(n-rng.IntN(n/2))
+			sliced := rec.NewSlice(lo, hi)
+			rec.Release()
+			rec, n = sliced, int(hi-lo)
+		}
 		bs.recs = append(bs.recs, rec)
 		var sel []int32
 		if rng.IntN(3) == 0 {

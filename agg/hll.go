@@ -9,6 +9,7 @@ import (
 	"github.com/apache/arrow/go/v17/arrow/array"
 	"github.com/apache/arrow/go/v17/arrow/memory"
 
+	"github.com/velo-engine/velo/columnar"
 	"github.com/velo-engine/velo/kernels"
 )
 
@@ -102,7 +103,8 @@ func (s *hllState) hashValues(arr arrow.Array) []uint64 {
 	valid, off := validityOf(arr)
 	switch a := arr.(type) {
 	case *array.String:
-		kernels.HashStrings(s.hashes, a.ValueOffsets(), a.ValueBytes(), valid, off)
+		offs, data, _ := columnar.StringData(a)
+		kernels.HashStrings(s.hashes, offs, data, valid, off)
 	case *array.Float64, *array.Float32:
 		kernels.HashFloat64(s.hashes, floatValues(a, &s.fbuf), valid, off)
 	default:

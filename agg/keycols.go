@@ -14,6 +14,7 @@ import (
 	"github.com/apache/arrow/go/v17/arrow/bitutil"
 	"github.com/apache/arrow/go/v17/arrow/memory"
 
+	"github.com/velo-engine/velo/columnar"
 	"github.com/velo-engine/velo/kernels"
 )
 
@@ -325,7 +326,7 @@ func (k *stringKey) load(arr arrow.Array) error {
 	switch a := arr.(type) {
 	case *array.String:
 		k.idx = nil
-		k.offsets, k.data = a.ValueOffsets(), a.ValueBytes()
+		k.offsets, k.data, _ = columnar.StringData(a)
 		for i := range k.row {
 			k.row[i] = prefixWord(k.data, k.offsets[i], k.offsets[i+1])
 		}
@@ -371,7 +372,7 @@ func (k *stringKey) loadDictionary(dv *array.String) error {
 		return nil
 	}
 	m := dv.Len()
-	k.dictOffsets, k.dictData = dv.ValueOffsets(), dv.ValueBytes()
+	k.dictOffsets, k.dictData, _ = columnar.StringData(dv)
 	k.dictPrefix = make([]int64, m)
 	for e := 0; e < m; e++ {
 		k.dictPrefix[e] = prefixWord(k.dictData, k.dictOffsets[e], k.dictOffsets[e+1])

@@ -2,6 +2,7 @@ package agg
 
 import (
 	"math"
+	"strings"
 
 	"github.com/apache/arrow/go/v17/arrow"
 	"github.com/apache/arrow/go/v17/arrow/array"
@@ -66,7 +67,7 @@ func (v *valueStore) null(r int32) bool {
 func (v *valueStore) set(g uint32, r int32) {
 	switch {
 	case v.isStr:
-		v.strs[g] = string(v.s.ValueBytes()[v.s.ValueOffset(int(r)):v.s.ValueOffset(int(r)+1)])
+		v.strs[g] = strings.Clone(v.s.Value(int(r)))
 	case v.isFlt:
 		v.floats[g] = v.f[r]
 	default:
@@ -105,7 +106,7 @@ func floatLess(a, b float64) bool {
 func (v *valueStore) less(r int32, g uint32) bool {
 	switch {
 	case v.isStr:
-		return string(v.s.ValueBytes()[v.s.ValueOffset(int(r)):v.s.ValueOffset(int(r)+1)]) < v.strs[g]
+		return v.s.Value(int(r)) < v.strs[g]
 	case v.isFlt:
 		return floatLess(v.f[r], v.floats[g])
 	}
@@ -116,7 +117,7 @@ func (v *valueStore) less(r int32, g uint32) bool {
 func (v *valueStore) greater(r int32, g uint32) bool {
 	switch {
 	case v.isStr:
-		return string(v.s.ValueBytes()[v.s.ValueOffset(int(r)):v.s.ValueOffset(int(r)+1)]) > v.strs[g]
+		return v.s.Value(int(r)) > v.strs[g]
 	case v.isFlt:
 		return floatLess(v.floats[g], v.f[r])
 	}
