@@ -112,14 +112,17 @@
 // (integer_division = false). Division by zero follows DuckDB 1.1+ (its
 // default ieee_floating_point_ops): "/" gives ±inf or NaN as IEEE 754 says,
 // integer "%" by zero gives NULL (so integer "%" is nullable), float "%" NaN.
-// Implicit conversions are
-// made explicit as Cast nodes (int32 → int64, integers → float64, NULL →
+// Integer overflow is a run-time error, never a wrap. Implicit conversions
+// are made explicit as Cast nodes (int32 → int64, integers → float64, NULL →
 // the other operand's type, string literals → timestamp/date next to a
-// temporal operand), so an executor sees operands of one type. Aggregate
-// result types are DuckDB's: COUNT → int64, SUM(integer) → int64 (overflow
-// is a runtime error), SUM(float) → float64, AVG → float64, MIN/MAX/FIRST/
-// LAST → the input type, STDDEV_*/VAR_* → float64, APPROX_COUNT_DISTINCT →
-// int64. Integer arithmetic overflow is a run-time error (never a wrap).
+// temporal operand), so an executor sees operands of one type.
+//
+// Aggregate result types are DuckDB's: COUNT → int64, SUM(float) → float64,
+// AVG → float64, MIN/MAX/FIRST/LAST → the input type, STDDEV_*/VAR_* →
+// float64, APPROX_COUNT_DISTINCT → int64; SUM(integer) → int64 (DuckDB
+// widens it to HUGEINT; Velo keeps int64 and makes overflow a run-time
+// error).
+//
 // Numeric literals with a decimal point or exponent are float64 (DuckDB
 // would make 100.0 a DECIMAL; Velo has no decimal type). Scalar functions
 // on integers return int64 and on floats float64 (ABS, ROUND, FLOOR, CEIL);
