@@ -62,6 +62,7 @@ func TestBindExpr(t *testing.T) {
 	for _, c := range cases {
 		q, err := Plan("SELECT "+c.expr+" FROM events", cat)
 		require.NoError(t, err, c.expr)
+		require.NoError(t, validatePlan(q.Root), c.expr)
 		e := q.Root.(*Project).Exprs[0]
 		require.Equal(t, c.bound, e.String(), c.expr)
 		require.Equal(t, c.typ, typeString(e.DataType()), c.expr)

@@ -529,15 +529,31 @@ func (b *binder) bindGroupBy() error {
 			return err
 		}
 	}
-	gctx := ctx{clause: "GROUP BY"}
-	for _, g := range s.GroupBy {
+	isWindowFunc := func(g Expr) (*FuncCall, TimeWindowKind, bool) {
 		if f, ok := g.(*FuncCall); ok && f.Over == nil {
 			if kind, isWin := groupWindowFuncs[f.Name]; isWin {
-				if err := b.bindFlinkWindow(f, kind); err != nil {
-					return err
-				}
-				continue
+				return f, kind, true
 			}
+		}
+		return nil, 0, false
+	}
+	for _, g := range s.GroupBy {
+		if f, kind, ok := isWindowFunc(g); ok {
+			if err := b.bindFlinkWindow(f, kind); err != nil {
+				return err
+			}
+		}
+	}
+	gctx := ctx{clause: "GROUP BY"}
+	for _, g := range s.GroupBy {
+		if _, _, ok := isWindowFunc(g); ok {
+			continue
+		}
+		// GROUP BY window_start, window_end restates the time window (Flink
+		// habit): the window already groups by its bounds.
+		if c, ok := g.(*ColumnRef); ok && b.window != nil && c.Table == nil && !b.hasBaseColumn(c.Name.Name) &&
+			(strings.EqualFold(c.Name.Name, "window_start") || strings.EqualFold(c.Name.Name, "window_end")) {
+			continue
 		}
 		expr, name := g, ""
 		if n, ok := g.(*NumberLit); ok && !n.IsFloat {
@@ -1029,7 +1045,7 @@ func (b *binder) bindColumn(c ctx, e *ColumnRef) (BoundExpr, error) {
 	}
 	idx, err := b.resolveBase(e)
 	if err != nil {
-		if b.window == nil && !b.agg && e.Table == nil && (strings.EqualFold(e.Name.Name, "window_start") || strings.EqualFold(e.Name.Name, "window_end")) {
+		if b.window == nil && e.Table == nil && (strings.EqualFold(e.Name.Name, "window_start") || strings.EqualFold(e.Name.Name, "window_end")) {
 			return nil, errAt(e.P, "column %q exists only in queries with a time window (WINDOW TUMBLING(...) or GROUP BY TUMBLE(...))", e.Name.Name)
 		}
 		return nil, err

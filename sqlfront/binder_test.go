@@ -55,6 +55,7 @@ func TestExplainBench(t *testing.T) {
 		t.Run(q.name, func(t *testing.T) {
 			plan, err := Plan(q.sql, cat)
 			require.NoError(t, err)
+			require.NoError(t, validatePlan(plan.Root))
 			got := plan.Explain()
 			path := filepath.Join("testdata", "explain", q.name+".txt")
 			if *update {
@@ -93,6 +94,7 @@ func TestBothSyntaxesBindAlike(t *testing.T) {
 	// Sliding: SLIDING(size, slide) equals Flink's HOP(slide, size).
 	requireSamePlan(t, "SELECT COUNT(*) AS n FROM market_data WINDOW SLIDING(INTERVAL '10' SECOND, INTERVAL '2' SECOND)",
 		"SELECT COUNT(*) AS n FROM market_data GROUP BY HOP(trade_time, INTERVAL '2' SECOND, INTERVAL '10' SECOND)")
+	requireSamePlan(t, velo, "SELECT symbol, window_start, COUNT(*) AS n, SUM(price * quantity) AS v FROM market_data GROUP BY window_start, symbol, window_end, TUMBLE(trade_time, INTERVAL '1' MINUTE)")
 	requireSamePlan(t, "SELECT COUNT(*) AS n FROM market_data WINDOW SESSION(30s)",
 		"SELECT COUNT(*) AS n FROM market_data GROUP BY SESSION(trade_time, INTERVAL '30' SECOND)")
 }
@@ -179,6 +181,7 @@ func TestBindErrors(t *testing.T) {
 		{"SELECT TUMBLE(trade_time, 1m) FROM market_data", "1:8: TUMBLE(...) defines a time window and is only allowed in GROUP BY"},
 		{"SELECT HOP_START(trade_time, 1m, 2m), COUNT(*) FROM market_data GROUP BY TUMBLE(trade_time, 1m)", "1:8: HOP_START does not match the query's TUMBLE window"},
 		{"SELECT window_start FROM market_data", `1:8: column "window_start" exists only in queries with a time window (WINDOW TUMBLING(...) or GROUP BY TUMBLE(...))`},
+		{"SELECT COUNT(*) FROM market_data GROUP BY window_end", `1:43: column "window_end" exists only in queries with a time window (WINDOW TUMBLING(...) or GROUP BY TUMBLE(...))`},
 		{"SELECT symbol FROM market_data GROUP BY 3", "1:41: GROUP BY position 3 is not in the select list (1..1)"},
 		{"SELECT symbol FROM market_data ORDER BY 2", "1:41: ORDER BY position 2 is not in the select list (1..1)"},
 		{"SELECT DISTINCT symbol FROM market_data ORDER BY price", "1:50: for SELECT DISTINCT, ORDER BY expression price must appear in the select list"},
@@ -232,6 +235,7 @@ func TestExplainQueries(t *testing.T) {
 		sql = strings.TrimPrefix(sql, "-- ")
 		q, err := Plan(sql, testCatalog())
 		require.NoError(t, err, sql)
+		require.NoError(t, validatePlan(q.Root), sql)
 		got := q.Explain()
 		fmt.Fprintf(&out, "-- %s\n%s\n", sql, got)
 		if !*update {

@@ -252,5 +252,6 @@ func FuzzParse(f *testing.F) {
 			return
 		}
 		require.NotEmpty(t, Explain(q.Root))
+		require.NoError(t, validatePlan(q.Root), "%s", src)
 	})
 }
