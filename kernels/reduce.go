@@ -131,7 +131,7 @@ func reduceCheck(kernel string, n int, validity []byte, off int) {
 
 // SumInt64 returns the exact sum of the contributing values (see the package
 // notes on reductions), their number n, and overflow = true when that exact
-// sum does not fit in an int64 (sum is then meaningless). With n == 0 it
+// sum does not fit in an int64 (sum then holds its low 64 bits). With n == 0 it
 // returns (0, 0, false): the caller's NULL.
 func SumInt64(vals []int64, validity []byte, off int, sel []int32) (sum int64, n int, overflow bool) {
 	reduceCheck("SumInt64", len(vals), validity, off)
