@@ -19,6 +19,7 @@ func init() {
 			compareInt32Impl = compareInt32AVX512
 			compareFloat64Impl = compareFloat64AVX512
 			compareFloat32Impl = compareFloat32AVX512
+			cmpSelDense = true
 		case AVX2:
 			compareInt64ScalarImpl = compareInt64ScalarAVX2
 			compareInt32ScalarImpl = compareInt32ScalarAVX2
@@ -28,6 +29,7 @@ func init() {
 			compareInt32Impl = compareInt32AVX2
 			compareFloat64Impl = compareFloat64AVX2
 			compareFloat32Impl = compareFloat32AVX2
+			cmpSelDense = true
 		default:
 			compareInt64ScalarImpl = compareInt64ScalarGeneric
 			compareInt32ScalarImpl = compareInt32ScalarGeneric
@@ -37,6 +39,7 @@ func init() {
 			compareInt32Impl = compareInt32Generic
 			compareFloat64Impl = compareFloat64Generic
 			compareFloat32Impl = compareFloat32Generic
+			cmpSelDense = false
 		}
 	})
 }

@@ -18,6 +18,7 @@ func init() {
 			compareInt32Impl = compareInt32NEON
 			compareFloat64Impl = compareFloat64NEON
 			compareFloat32Impl = compareFloat32NEON
+			cmpSelDense = true
 		default:
 			compareInt64ScalarImpl = compareInt64ScalarGeneric
 			compareInt32ScalarImpl = compareInt32ScalarGeneric
@@ -27,6 +28,7 @@ func init() {
 			compareInt32Impl = compareInt32Generic
 			compareFloat64Impl = compareFloat64Generic
 			compareFloat32Impl = compareFloat32Generic
+			cmpSelDense = false
 		}
 	})
 }

@@ -162,13 +162,20 @@ func cmpCheckBits(t *testing.T, dst []byte, n int, want func(i int) bool, what s
 }
 
 // randomSel returns a selection over n rows: sorted subsets of several
-// densities, or (mode 3) unsorted with duplicates.
+// densities, unsorted with duplicates (mode 3) or ascending with
+// duplicates (mode 4).
 func randomSel(r *rand.Rand, n int) []int32 {
 	if n == 0 {
 		return nil
 	}
 	var sel []int32
-	switch mode := r.Intn(4); mode {
+	switch mode := r.Intn(5); mode {
+	case 4: // ascending with duplicates
+		for i := 0; i < n; i++ {
+			for c := r.Intn(3); c > 0; c-- {
+				sel = append(sel, int32(i))
+			}
+		}
 	case 3:
 		k := r.Intn(n + 1)
 		for j := 0; j < k; j++ {
@@ -358,6 +365,10 @@ func TestCompareArgumentChecks(t *testing.T) {
 	forEachLevel(t, func(t *testing.T, l Level) {
 		require.Panics(t, func() { CompareInt64ScalarSel(make([]byte, 2), a, Eq, 0, []int32{9}) })
 		require.Panics(t, func() { CompareFloat64Sel(make([]byte, 2), make([]float64, 9), make([]float64, 9), Eq, []int32{-1}) })
+		dense := []int32{0, 1, 2, 3, 4, 5, 6, 7, 8}
+		require.Panics(t, func() { CompareInt64ScalarSel(make([]byte, 2), a, Eq, 0, append(dense, 9)) })
+		require.Panics(t, func() { CompareInt64ScalarSel(make([]byte, 2), a, Eq, 0, append(dense, 100)) })
+		require.Panics(t, func() { CompareInt64ScalarSel(make([]byte, 2), a, Eq, 0, append(dense, -1)) })
 	})
 }
 
