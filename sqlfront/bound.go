@@ -171,17 +171,38 @@ type Call struct {
 	Args []BoundExpr
 }
 
-func (e *ColRef) String() string  { return e.Name + "#" + strconv.Itoa(e.Index) }
-func (e *Const) String() string   { return formatConst(e) }
-func (e *Unary) String() string   { return boundString(e) }
-func (e *Binary) String() string  { return boundString(e) }
-func (e *IsNull) String() string  { return boundString(e) }
-func (e *In) String() string      { return boundString(e) }
+// String implements BoundExpr.
+func (e *ColRef) String() string { return e.Name + "#" + strconv.Itoa(e.Index) }
+
+// String implements BoundExpr.
+func (e *Const) String() string { return formatConst(e) }
+
+// String implements BoundExpr.
+func (e *Unary) String() string { return boundString(e) }
+
+// String implements BoundExpr.
+func (e *Binary) String() string { return boundString(e) }
+
+// String implements BoundExpr.
+func (e *IsNull) String() string { return boundString(e) }
+
+// String implements BoundExpr.
+func (e *In) String() string { return boundString(e) }
+
+// String implements BoundExpr.
 func (e *Between) String() string { return boundString(e) }
-func (e *Like) String() string    { return boundString(e) }
-func (e *Case) String() string    { return boundString(e) }
-func (e *Cast) String() string    { return boundString(e) }
-func (e *Call) String() string    { return boundString(e) }
+
+// String implements BoundExpr.
+func (e *Like) String() string { return boundString(e) }
+
+// String implements BoundExpr.
+func (e *Case) String() string { return boundString(e) }
+
+// String implements BoundExpr.
+func (e *Cast) String() string { return boundString(e) }
+
+// String implements BoundExpr.
+func (e *Call) String() string { return boundString(e) }
 
 // boundString prints a bound expression in linear time (one builder for the
 // whole tree): compound operands are parenthesised so EXPLAIN output is

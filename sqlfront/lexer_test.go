@@ -60,3 +60,12 @@ func TestTokenizeErrors(t *testing.T) {
 		require.True(t, errors.As(err, &e))
 	}
 }
+
+func TestIsReserved(t *testing.T) {
+	for _, w := range []string{"select", "From", "WINDOW", "emit", "with", "over"} {
+		require.True(t, IsReserved(w), w)
+	}
+	for _, w := range []string{"tumbling", "rows", "interval", "first", "partition", "symbol"} {
+		require.False(t, IsReserved(w), w)
+	}
+}

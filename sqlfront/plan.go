@@ -105,6 +105,7 @@ type TimeWindowSpec struct {
 	GapMs    int64
 }
 
+// String prints the window for EXPLAIN.
 func (w *TimeWindowSpec) String() string {
 	col := w.TimeName + "#" + strconv.Itoa(w.TimeCol)
 	switch w.Kind {
@@ -152,6 +153,7 @@ type SortKey struct {
 	NullsFirst bool
 }
 
+// String prints the key for EXPLAIN.
 func (k SortKey) String() string {
 	s := k.Expr.String()
 	if k.Desc {
@@ -171,6 +173,7 @@ type FrameSpec struct {
 	Start, End FrameBound
 }
 
+// String prints the frame as SQL.
 func (f FrameSpec) String() string {
 	var b strings.Builder
 	b.WriteString("ROWS BETWEEN ")
@@ -195,6 +198,7 @@ type WindowCall struct {
 	Frame       FrameSpec
 }
 
+// String prints the call for EXPLAIN.
 func (w WindowCall) String() string {
 	var b strings.Builder
 	if w.Func == WindowFunc(AggCountStar) {
