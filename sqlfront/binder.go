@@ -65,6 +65,8 @@ type binder struct {
 	aggNames   []string
 	aggIndex   map[string]int
 
+	aliasBusy map[string]bool // select aliases being expanded (cycle guard)
+
 	// analytic windows
 	wins     []WindowCall
 	winNames []string
@@ -1039,12 +1041,18 @@ func (b *binder) bindColumn(c ctx, e *ColumnRef) (BoundExpr, error) {
 			}
 		}
 		if _, err := b.resolveBase(e); err != nil {
+			if x, ok, aerr := b.bindAlias(c, e); ok {
+				return x, aerr
+			}
 			return nil, err
 		}
 		return nil, errAt(e.P, "column %s must appear in the GROUP BY clause or be used in an aggregate function", FormatExpr(e))
 	}
 	idx, err := b.resolveBase(e)
 	if err != nil {
+		if x, ok, aerr := b.bindAlias(c, e); ok {
+			return x, aerr
+		}
 		if b.window == nil && e.Table == nil && (strings.EqualFold(e.Name.Name, "window_start") || strings.EqualFold(e.Name.Name, "window_end")) {
 			return nil, errAt(e.P, "column %q exists only in queries with a time window (WINDOW TUMBLING(...) or GROUP BY TUMBLE(...))", e.Name.Name)
 		}
@@ -1052,6 +1060,33 @@ func (b *binder) bindColumn(c ctx, e *ColumnRef) (BoundExpr, error) {
 	}
 	col := b.base[idx]
 	return &ColRef{Typed: Typed{Type: col.typ, Null: col.nullable}, Index: idx, Name: col.name}, nil
+}
+
+// bindAlias lets WHERE and HAVING name a select alias that is not a table
+// column, as DuckDB does: the alias stands for its expression, bound in the
+// clause's own context (so an aggregate behind an alias is still rejected
+// in WHERE). ok is false when e names no alias.
+func (b *binder) bindAlias(c ctx, e *ColumnRef) (BoundExpr, bool, error) {
+	if e.Table != nil || (c.clause != "WHERE" && c.clause != "HAVING") {
+		return nil, false, nil
+	}
+	for _, it := range b.stmt.Items {
+		if it.Alias == nil || !strings.EqualFold(it.Alias.Name, e.Name.Name) {
+			continue
+		}
+		key := strings.ToLower(it.Alias.Name)
+		if b.aliasBusy[key] {
+			return nil, true, errAt(e.P, "alias %q refers to itself", it.Alias.Name)
+		}
+		if b.aliasBusy == nil {
+			b.aliasBusy = map[string]bool{}
+		}
+		b.aliasBusy[key] = true
+		x, err := b.bind(c, it.Expr)
+		delete(b.aliasBusy, key)
+		return x, true, err
+	}
+	return nil, false, nil
 }
 
 func (b *binder) bindUnary(c ctx, e *UnaryExpr) (BoundExpr, error) {

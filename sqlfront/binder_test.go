@@ -202,6 +202,8 @@ func TestBindErrors(t *testing.T) {
 		{"SELECT symbol, COUNT(*) FROM market_data GROUP BY symbol WITH ('partitioning.strategy' = 'sticky')", "1:64: partitioning.strategy 'sticky' keeps rows in their source partition, so one group's rows would be split across partitions; it only suits stateless queries (use 'hash')"},
 		{"SELECT AVG(price) OVER (PARTITION BY symbol) FROM market_data WITH ('partitioning.strategy' = 'round_robin')", "1:69: partitioning.strategy 'round_robin' spreads a PARTITION BY key's rows over partitions, but OVER windows need them in one partition in order (use 'hash')"},
 		{"SELECT -(-9223372036854775808) FROM market_data", "1:8: integer overflow in -(-9223372036854775808)"},
+		{"SELECT SUM(price) AS total FROM market_data WHERE total > 1", "1:8: aggregate function SUM is not allowed in WHERE"},
+		{"SELECT b AS a, a AS b FROM market_data WHERE a > 1", `1:16: alias "a" refers to itself`},
 	}
 	for _, c := range cases {
 		_, err := Plan(c.sql, cat)

@@ -151,8 +151,9 @@
 //     hidden column and dropped after the sort (not allowed with DISTINCT).
 //     NULLs sort last in both directions unless NULLS FIRST is given
 //     (DuckDB's default).
-//   - WHERE sees table columns only (no select aliases, no aggregates, no
-//     window functions).
+//   - WHERE and HAVING may name a select alias that is not a table column
+//     (DuckDB allows this too); WHERE admits no aggregates and no window
+//     functions, HAVING no window functions.
 //   - Aggregates: DISTINCT only in COUNT. Window functions may take
 //     aggregates as arguments (RANK() OVER (ORDER BY SUM(x))).
 //   - OVER: ROWS frames only (RANGE/GROUPS are errors). Without a frame, an
