@@ -22,6 +22,7 @@ func TestBindExpr(t *testing.T) {
 		{"score / 0", "CAST(score#0 AS float64) / 0.0", "float64", true},
 		{"id % 0.5", "CAST(id#0 AS float64) % 0.5", "float64", false},
 		{"7 % id", "7 % CAST(id#0 AS int64)", "int64", true},
+		{"id // 2", "CAST(id#0 AS int64) // 2", "int64", true},
 		{"-id", "-CAST(id#0 AS int64)", "int64", false},
 		{"score * 2", "CAST(score#0 AS float64) * 2.0", "float64", true},
 		{"name || id", "name#1 || CAST(id#0 AS utf8)", "utf8", true},

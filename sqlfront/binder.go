@@ -1175,6 +1175,12 @@ func (b *binder) bindBinary(c ctx, e *BinaryExpr) (BoundExpr, error) {
 	if op == OpDiv {
 		t = typeFloat64
 	}
+	if op == OpIntDiv {
+		if t.ID() != arrow.INT64 {
+			return nil, errAt(e.P, "// needs integer operands, got %s and %s in %s", typeString(lt), typeString(rt), FormatExpr(e))
+		}
+		return &Binary{Typed: Typed{Type: t, Null: true}, Op: op, L: castTo(l, t), R: castTo(r, t)}, nil
+	}
 	// DuckDB (1.1+, ieee_floating_point_ops): float division by zero is
 	// IEEE (±inf, NaN); integer % 0 is NULL.
 	nullable := anyNullable(l, r) || (op == OpMod && t.ID() == arrow.INT64)

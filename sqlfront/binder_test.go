@@ -151,6 +151,7 @@ func TestBindErrors(t *testing.T) {
 		{`SELECT "pRiCe" FROM dup`, `1:8: column "pRiCe" is ambiguous: it matches "Price" and "PRICE" and "price" in dup`},
 		{"SELECT v FROM dup", `1:8: column "v" is ambiguous: it matches "v" and "v" in dup`},
 		{"SELECT 'abc' + 1 FROM market_data", "1:8: cannot apply + to utf8 and int64 in 'abc' + 1"},
+		{"SELECT price // 2 FROM market_data", "1:8: // needs integer operands, got float64 and int64 in price // 2"},
 		{"SELECT symbol FROM market_data WHERE symbol = 1", "1:38: cannot compare utf8 with int64 in symbol = 1"},
 		{"SELECT symbol FROM market_data WHERE price", "1:38: WHERE must be boolean, but price is float64"},
 		{"SELECT symbol FROM market_data WHERE SUM(price) > 1", "1:38: aggregate function SUM is not allowed in WHERE"},

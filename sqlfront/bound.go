@@ -89,13 +89,16 @@ const (
 	OpAnd
 	OpOr
 	OpConcat
+	// OpIntDiv is DuckDB's integer division //: int64 operands, truncated
+	// toward zero, NULL for a zero divisor.
+	OpIntDiv
 )
 
 var binaryOpText = map[BinaryOp]string{OpAdd: "+", OpSub: "-", OpMul: "*", OpDiv: "/", OpMod: "%",
-	OpEq: "=", OpNe: "<>", OpLt: "<", OpLe: "<=", OpGt: ">", OpGe: ">=", OpAnd: "AND", OpOr: "OR", OpConcat: "||"}
+	OpEq: "=", OpNe: "<>", OpLt: "<", OpLe: "<=", OpGt: ">", OpGe: ">=", OpAnd: "AND", OpOr: "OR", OpConcat: "||", OpIntDiv: "//"}
 
 var binaryOpByText = map[string]BinaryOp{"+": OpAdd, "-": OpSub, "*": OpMul, "/": OpDiv, "%": OpMod,
-	"=": OpEq, "<>": OpNe, "<": OpLt, "<=": OpLe, ">": OpGt, ">=": OpGe, "AND": OpAnd, "OR": OpOr, "||": OpConcat}
+	"=": OpEq, "<>": OpNe, "<": OpLt, "<=": OpLe, ">": OpGt, ">=": OpGe, "AND": OpAnd, "OR": OpOr, "||": OpConcat, "//": OpIntDiv}
 
 // String returns the operator's SQL text.
 func (op BinaryOp) String() string { return binaryOpText[op] }

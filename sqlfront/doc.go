@@ -50,7 +50,7 @@
 //	             | expr [ "NOT" ] "IN" "(" expr { "," expr } ")"
 //	             | expr [ "NOT" ] "BETWEEN" expr "AND" expr
 //	             | expr [ "NOT" ] "LIKE" expr
-//	             | expr "||" expr | expr ( "+" | "-" ) expr | expr ( "*" | "/" | "%" ) expr
+//	             | expr "||" expr | expr ( "+" | "-" ) expr | expr ( "*" | "/" | "//" | "%" ) expr
 //	             | ( "-" | "+" ) expr | expr "::" type | primary .
 //	cmp_op       = "=" | "<>" | "!=" | "<" | "<=" | ">" | ">=" .
 //	primary      = int | number | string | duration_tok | "TRUE" | "FALSE" | "NULL"
@@ -68,7 +68,7 @@
 //	type         = ident [ "PRECISION" ] [ "(" int { "," int } ")" ] .
 //
 // Operator precedence, loosest first: OR < AND < NOT < comparison, IS, IN,
-// BETWEEN, LIKE < || < + - < * / % < unary - + < ::. Binary operators
+// BETWEEN, LIKE < || < + - < * / // % < unary - + < ::. Binary operators
 // associate to the left. The bounds of BETWEEN and the LIKE pattern bind
 // tighter than comparison, so "a BETWEEN 1 AND 2 AND b" is
 // "(a BETWEEN 1 AND 2) AND b".
@@ -112,6 +112,7 @@
 // (integer_division = false). Division by zero follows DuckDB 1.1+ (its
 // default ieee_floating_point_ops): "/" gives ±inf or NaN as IEEE 754 says,
 // integer "%" by zero gives NULL (so integer "%" is nullable), float "%" NaN.
+// "//" is DuckDB's integer division (integers only, NULL for a zero divisor).
 // Integer overflow is a run-time error, never a wrap. Implicit conversions
 // are made explicit as Cast nodes (int32 → int64, integers → float64, NULL →
 // the other operand's type, string literals → timestamp/date next to a

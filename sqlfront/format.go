@@ -16,7 +16,7 @@ const (
 	precCompare = 4 // = <> < <= > >= IS IN BETWEEN LIKE
 	precConcat  = 5 // ||
 	precAdd     = 6 // + -
-	precMul     = 7 // * / %
+	precMul     = 7 // * / // %
 	precUnary   = 8 // unary - +
 	precCast    = 9 // ::
 	precAtom    = 10
@@ -34,7 +34,7 @@ func binaryPrec(op string) int {
 		return precConcat
 	case "+", "-":
 		return precAdd
-	case "*", "/", "%":
+	case "*", "/", "//", "%":
 		return precMul
 	}
 	return 0

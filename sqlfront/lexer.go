@@ -32,7 +32,7 @@ const (
 	// h, d), Velostream style: 500ms, 30s, 1m, 2h, 1d. Value is the lower-cased
 	// text.
 	TokDuration
-	// TokOp is an operator or punctuation: + - * / % = <> != < <= > >= || ( ) , . ; ::
+	// TokOp is an operator or punctuation: + - * / // % = <> != < <= > >= || ( ) , . ; ::
 	TokOp
 )
 
@@ -229,7 +229,7 @@ func (lx *lexer) next() error {
 		two = lx.src[lx.off : lx.off+2]
 	}
 	switch two {
-	case "<>", "<=", ">=", "||", "::":
+	case "<>", "<=", ">=", "||", "::", "//":
 		lx.advance(2)
 		lx.emit(TokOp, start, two)
 		return nil

@@ -28,6 +28,7 @@ func TestTokenize(t *testing.T) {
 		{"a -- comment\n  /* multi\nline */ b", []tok{{TokIdent, "a", "1:1"}, {TokIdent, "b", "3:9"}}},
 		{"été 'ü' x", []tok{{TokIdent, "été", "1:1"}, {TokString, "ü", "1:5"}, {TokIdent, "x", "1:9"}}},
 		{"a-1", []tok{{TokIdent, "a", "1:1"}, {TokOp, "-", "1:2"}, {TokInt, "1", "1:3"}}},
+		{"a//b/*c*/", []tok{{TokIdent, "a", "1:1"}, {TokOp, "//", "1:2"}, {TokIdent, "b", "1:4"}}},
 		{"Tumbling rows", []tok{{TokIdent, "tumbling", "1:1"}, {TokIdent, "rows", "1:10"}}},
 	}
 	for _, c := range cases {

@@ -32,6 +32,7 @@ var parseCases = []struct{ in, want string }{
 	{"SELECT a FROM t WHERE NOT a = b", ""},
 	{"SELECT a FROM t WHERE (NOT a) = b", ""},
 	{"SELECT a || b + c, (a || b) + c FROM t", ""},
+	{"SELECT a // b * c, a // (b * c), a % b // c FROM t", ""},
 	{"SELECT a FROM t WHERE a = 1 = TRUE", ""},
 	{"SELECT a FROM t WHERE a = (b = c)", ""},
 	{"SELECT -x::bigint, (-x)::BIGINT, x::double precision FROM t",
