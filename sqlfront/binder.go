@@ -129,11 +129,15 @@ func (b *binder) bindQuery(cat Catalog) (*Query, error) {
 			if star.Table != nil && !strings.EqualFold(star.Table.Name, b.qualifier) {
 				return nil, errAt(star.P, "unknown table or alias %q in %s.*%s", star.Table.Name, star.Table.Name, suggest(star.Table.Name, []string{b.qualifier}))
 			}
-			for _, c := range b.base {
-				ref := &ColumnRef{Name: Ident{Name: c.name}, P: star.P}
-				e, err := b.bind(sel, ref)
-				if err != nil {
-					return nil, err
+			for i, c := range b.base {
+				// Stars expand by position, so duplicate names stay usable.
+				var e BoundExpr = &ColRef{Typed: Typed{Type: c.typ, Null: c.nullable}, Index: i, Name: c.name}
+				if b.agg {
+					g := slicesIndex(b.groupKeys, e.String())
+					if g < 0 {
+						return nil, errAt(star.P, "column %s (from *) must appear in the GROUP BY clause or be used in an aggregate function", c.name)
+					}
+					e = &ColRef{Typed: Typed{Type: c.typ, Null: b.groups[g].Nullable()}, Index: g, Name: b.groupNames[g]}
 				}
 				exprs = append(exprs, e)
 				fields = append(fields, arrow.Field{Name: c.name, Type: e.DataType(), Nullable: e.Nullable()})
@@ -867,6 +871,15 @@ func unify(list []BoundExpr, src Expr, what string) ([]BoundExpr, arrow.DataType
 		out[i] = castTo(e, t)
 	}
 	return out, t, nil
+}
+
+func slicesIndex(list []string, s string) int {
+	for i, x := range list {
+		if x == s {
+			return i
+		}
+	}
+	return -1
 }
 
 func isConstExpr(e BoundExpr) bool { _, ok := e.(*Const); return ok }

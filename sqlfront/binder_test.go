@@ -158,6 +158,7 @@ func TestBindErrors(t *testing.T) {
 		{"SELECT symbol FROM market_data GROUP BY SUM(price)", "1:41: aggregate functions are not allowed in GROUP BY: SUM(price)"},
 		{"SELECT symbol, price FROM market_data GROUP BY symbol", "1:16: column price must appear in the GROUP BY clause or be used in an aggregate function"},
 		{"SELECT symbol, COUNT(*) FROM market_data", "1:8: column symbol must appear in the GROUP BY clause or be used in an aggregate function"},
+		{"SELECT *, COUNT(*) FROM market_data GROUP BY symbol, trade_time", "1:8: column trader_id (from *) must appear in the GROUP BY clause or be used in an aggregate function"},
 		{"SELECT symbol FROM market_data GROUP BY symbol HAVING price > 1", "1:55: column price must appear in the GROUP BY clause or be used in an aggregate function"},
 		{"SELECT SUM(MAX(price)) FROM market_data", "1:12: aggregate function calls cannot be nested: MAX(price)"},
 		{"SELECT SUM(symbol) FROM market_data", "1:8: SUM needs a numeric argument, got utf8 in SUM(symbol)"},
@@ -213,11 +214,20 @@ func TestBindErrors(t *testing.T) {
 		require.True(t, errors.As(err, &e), c.sql)
 		requireValidPos(t, c.sql, e)
 	}
-	_, err := Plan("SELECT a FROM market_dta", cat)
+	q, err := Plan("SELECT a FROM market_dta", cat)
 	require.ErrorIs(t, err, ErrUnknownTable)
+	require.Nil(t, q)
+
+	// * expands by position, even over duplicate names.
+	q, err = Plan("SELECT * FROM dup", cat)
+	require.NoError(t, err)
+	require.Equal(t, 5, q.Root.Schema().NumFields())
+	require.NoError(t, validatePlan(q.Root))
+	_, err = Plan("SELECT * FROM dup GROUP BY 1, 2, 3, 4, 5", cat)
+	require.EqualError(t, err, "1:28: GROUP BY position 1 refers to *")
 
 	// An exact-case match wins over case-insensitive ones.
-	q, err := Plan("SELECT price FROM dup", cat)
+	q, err = Plan("SELECT price FROM dup", cat)
 	require.NoError(t, err)
 	require.Equal(t, "int64", q.Root.Schema().Field(0).Type.String())
 }
