@@ -1,0 +1,155 @@
+package exec
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+
+	"github.com/apache/arrow/go/v17/arrow"
+	"github.com/apache/arrow/go/v17/arrow/array"
+	"github.com/apache/arrow/go/v17/arrow/memory"
+
+	"github.com/velo-engine/velo/agg"
+	"github.com/velo-engine/velo/columnar"
+	"github.com/velo-engine/velo/sqlfront"
+)
+
+var aggFuncs = map[sqlfront.AggFunc]agg.Func{
+	sqlfront.AggCountStar: agg.CountStar, sqlfront.AggCount: agg.Count, sqlfront.AggSum: agg.Sum,
+	sqlfront.AggAvg: agg.Avg, sqlfront.AggMin: agg.Min, sqlfront.AggMax: agg.Max,
+	sqlfront.AggStddevPop: agg.StddevPop, sqlfront.AggStddevSamp: agg.StddevSamp,
+	sqlfront.AggVarPop: agg.VarPop, sqlfront.AggVarSamp: agg.VarSamp,
+	sqlfront.AggFirst: agg.First, sqlfront.AggLast: agg.Last,
+	sqlfront.AggApproxCountDistinct: agg.ApproxCountDistinct,
+}
+
+// aggregateOp is a hash aggregation through agg.Aggregator. Group keys and
+// aggregate arguments are evaluated to columns first; when they are all
+// plain column references the input record's columns are handed over as
+// they are, with the batch's selection (no gather, no copy).
+type aggregateOp struct {
+	mem       memory.Allocator
+	node      *sqlfront.Aggregate
+	inputs    []sqlfront.BoundExpr // the aggregator's input columns
+	inSchema  *arrow.Schema
+	plain     bool // every input is a ColRef
+	a         *agg.Aggregator
+	batchSize int
+	next      Operator
+}
+
+func newAggregateOp(mem memory.Allocator, n *sqlfront.Aggregate, batchSize int, next Operator) (*aggregateOp, error) {
+	if n.Window != nil {
+		return nil, fmt.Errorf("exec: time windows (%s) are not supported yet: they arrive with the window operator (issue 6)", n.Window)
+	}
+	if len(n.GroupBy) > agg.MaxKeyColumns {
+		return nil, fmt.Errorf("exec: GROUP BY with %d keys is not supported yet (at most %d)", len(n.GroupBy), agg.MaxKeyColumns)
+	}
+	op := &aggregateOp{mem: mem, node: n, plain: true, batchSize: batchSize, next: next}
+	index := map[string]int{}
+	add := func(e sqlfront.BoundExpr) int {
+		key := e.String() + "|" + e.DataType().String()
+		if i, ok := index[key]; ok {
+			return i
+		}
+		if _, ok := e.(*sqlfront.ColRef); !ok {
+			op.plain = false
+		}
+		index[key] = len(op.inputs)
+		op.inputs = append(op.inputs, e)
+		return len(op.inputs) - 1
+	}
+	var keys []agg.KeySpec
+	for i, g := range n.GroupBy {
+		keys = append(keys, agg.KeySpec{Column: add(g), Name: n.Out.Field(i).Name})
+	}
+	var specs []agg.AggSpec
+	for i, c := range n.Aggs {
+		f, ok := aggFuncs[c.Func]
+		if !ok {
+			return nil, fmt.Errorf("exec: aggregate %s is not supported", c.Func)
+		}
+		s := agg.AggSpec{Func: f, Distinct: c.Distinct, Name: n.Out.Field(len(n.GroupBy) + i).Name}
+		if c.Arg != nil {
+			s.Column = add(c.Arg)
+		}
+		specs = append(specs, s)
+	}
+	fields := make([]arrow.Field, len(op.inputs))
+	for i, e := range op.inputs {
+		fields[i] = arrow.Field{Name: "in" + strconv.Itoa(i), Type: e.DataType(), Nullable: true}
+	}
+	op.inSchema = arrow.NewSchema(fields, nil)
+	a, err := agg.New(mem, op.inSchema, keys, specs)
+	if err != nil {
+		return nil, fmt.Errorf("exec: aggregate: %w", err)
+	}
+	for i, f := range a.Schema().Fields() {
+		if want := n.Out.Field(i).Type; !arrow.TypeEqual(f.Type, want) {
+			return nil, fmt.Errorf("exec: aggregate column %q: aggregator produces %s, plan expects %s", n.Out.Field(i).Name, f.Type, want)
+		}
+	}
+	op.a = a
+	return op, nil
+}
+
+func (o *aggregateOp) Push(_ context.Context, b columnar.Batch) error {
+	cols := make([]arrow.Array, len(o.inputs))
+	defer func() {
+		for _, c := range cols {
+			if c != nil {
+				c.Release()
+			}
+		}
+	}()
+	sel := b.Sel
+	if o.plain {
+		for i, e := range o.inputs {
+			cols[i] = b.Rec.Column(e.(*sqlfront.ColRef).Index)
+			cols[i].Retain()
+		}
+	} else {
+		rs := selRows(b.Rec, b.Sel)
+		for i, e := range o.inputs {
+			v, err := evalExpr(e, rs)
+			if err != nil {
+				return err
+			}
+			cols[i] = v.toArray(e.DataType())
+		}
+		sel = nil
+	}
+	rows := b.NumRows()
+	if !o.plain {
+		rows = b.Len()
+	}
+	rec := array.NewRecord(o.inSchema, cols, int64(rows))
+	defer rec.Release()
+	if err := o.a.Update(columnar.Batch{Rec: rec, Sel: sel}); err != nil {
+		return fmt.Errorf("exec: aggregate: %w", err)
+	}
+	return nil
+}
+
+func (o *aggregateOp) Finish(ctx context.Context) error {
+	res, err := o.a.Emit()
+	if err != nil {
+		return err
+	}
+	cols := res.Columns()
+	out := array.NewRecord(o.node.Out, cols, res.NumRows())
+	res.Release()
+	defer out.Release()
+	for lo := int64(0); lo < out.NumRows(); lo += int64(o.batchSize) {
+		hi := min(lo+int64(o.batchSize), out.NumRows())
+		s := out.NewSlice(lo, hi)
+		err := o.next.Push(ctx, columnar.Batch{Rec: s})
+		s.Release()
+		if err != nil {
+			return err
+		}
+	}
+	return o.next.Finish(ctx)
+}
+
+func (o *aggregateOp) Close() { o.next.Close() }
