@@ -52,6 +52,16 @@ import (
 // math.NaN(). Their identities (the values to initialise dst with) are NaN
 // for min and -Inf for max.
 
+// Row-at-a-time prefixes in assembly (grouped_amd64.go sets them at the AVX2
+// and AVX-512 levels; nil elsewhere). Each applies the candidates' updates
+// from the first on, exactly as the Go loop would, and returns how many it
+// did: all of them, or fewer when it reached a group id or selection index
+// out of range, which the Go loop then reports by panicking.
+var (
+	groupedSumInt64Prefix func(sums []int64, groups []uint32, vals []int64, validity []byte, off int, sel []int32) (done int, overflow bool)
+	groupedCountPrefix    func(counts []int64, groups []uint32, validity []byte, off int, sel []int32) (done int)
+)
+
 // groupedCheck panics when the inputs do not line up.
 func groupedCheck(kernel string, groups int, vals int, validity []byte, off int) {
 	if vals >= 0 && vals != groups {
@@ -108,14 +118,18 @@ func groupedCandidates(groups []uint32, sel []int32) int {
 // GroupedCountRows adds 1 to counts[groups[i]] for every row (every selected
 // row when sel is non-nil): COUNT(*).
 func GroupedCountRows(counts []int64, groups []uint32, sel []int32) {
-	if sel != nil {
-		for _, r := range sel {
-			counts[groups[r]]++
+	if sel != nil || !groupedRunny(groups, nil) {
+		from := 0
+		if groupedCountPrefix != nil {
+			from = groupedCountPrefix(counts, groups, nil, 0, sel)
 		}
-		return
-	}
-	if !groupedRunny(groups, nil) {
-		for _, g := range groups {
+		if sel != nil {
+			for _, r := range sel[from:] {
+				counts[groups[r]]++
+			}
+			return
+		}
+		for _, g := range groups[from:] {
 			counts[g]++
 		}
 		return
@@ -146,7 +160,11 @@ func GroupedCountValid(counts []int64, groups []uint32, validity []byte, off int
 		return
 	}
 	if !groupedRunny(groups, sel) {
-		for j := 0; j < n; j++ {
+		from := 0
+		if groupedCountPrefix != nil {
+			from = groupedCountPrefix(counts, groups, validity, off, sel)
+		}
+		for j := from; j < n; j++ {
 			r := groupedRow(j, sel)
 			counts[groups[r]] += groupedBit(validity, off, r)
 		}
@@ -179,16 +197,24 @@ func GroupedSumInt64(sums []int64, groups []uint32, vals []int64, validity []byt
 	}
 	var ovf int64 // sign bit set once an addition overflowed
 	if !groupedRunny(groups, sel) {
+		from := 0
+		if groupedSumInt64Prefix != nil {
+			var o bool
+			if from, o = groupedSumInt64Prefix(sums, groups, vals, validity, off, sel); o {
+				ovf = -1
+			}
+		}
 		if sel == nil && validity == nil {
 			vals = vals[:len(groups)]
-			for i, g := range groups {
-				a, v := sums[g], vals[i]
+			for i := from; i < len(groups); i++ {
+				g, v := groups[i], vals[i]
+				a := sums[g]
 				s := a + v
 				ovf |= (a ^ s) & (v ^ s)
 				sums[g] = s
 			}
 		} else {
-			for j := 0; j < n; j++ {
+			for j := from; j < n; j++ {
 				r := groupedRow(j, sel)
 				g, v := groups[r], vals[r]&-groupedBit(validity, off, r)
 				a := sums[g]

@@ -278,28 +278,67 @@ func TestGroupedHandComputed(t *testing.T) {
 	})
 }
 
+// TestGroupedOutOfRange: a group id >= len(dst), or a selection index
+// outside the rows, panics at every level wherever it sits (the assembly
+// routines stop before it and the Go loop reports it), and the rows before
+// it are applied.
+func TestGroupedOutOfRange(t *testing.T) {
+	forEachLevel(t, func(t *testing.T, l Level) {
+		const n = 40
+		for _, pos := range []int{0, 1, 2, 3, 5, 17, n - 1} {
+			groups := make([]uint32, n)
+			for i := range groups {
+				groups[i] = uint32(i % 3)
+			}
+			groups[pos] = 3
+			vals := make([]int64, n)
+			for i := range vals {
+				vals[i] = 1
+			}
+			sums := make([]int64, 3)
+			require.Panics(t, func() { GroupedSumInt64(sums, groups, vals, nil, 0, nil) }, "pos %d", pos)
+			require.Equal(t, int64(pos), sums[0]+sums[1]+sums[2], "rows before %d applied", pos)
+			require.Panics(t, func() { GroupedCountRows(make([]int64, 3), groups, nil) })
+			require.Panics(t, func() { GroupedCountValid(make([]int64, 3), groups, make([]byte, 5), 0, nil) })
+			groups[pos] = 0
+			for _, bad := range []int32{n, -1, math.MinInt32} {
+				sel := make([]int32, n)
+				for i := range sel {
+					sel[i] = int32(i)
+				}
+				sel[pos] = bad
+				require.Panics(t, func() { GroupedSumInt64(make([]int64, 3), groups, vals, nil, 0, sel) })
+				require.Panics(t, func() { GroupedCountRows(make([]int64, 3), groups, sel) })
+				require.Panics(t, func() { GroupedCountValid(make([]int64, 3), groups, make([]byte, 5), 0, sel) })
+			}
+		}
+	})
+}
+
 func TestGroupedAllocs(t *testing.T) {
 	rng := rand.New(rand.NewPCG(23, 23))
 	const n, ng = 8192, 1000
 	groups, iv, fv := grpIDs(rng, n, ng, false), redInts(rng, n, 0), redFloats(rng, n, 0)
 	bm, sel := redBitmap(rng, n, 3, 3), redSel(rng, n, 1)
 	si, sf := make([]int64, ng), make([]float64, ng)
-	a := testing.AllocsPerRun(10, func() {
-		for _, c := range []struct {
-			bm  []byte
-			sel []int32
-		}{{nil, nil}, {bm, sel}} {
-			GroupedSumInt64(si, groups, iv, c.bm, 3, c.sel)
-			GroupedSumFloat64(sf, groups, fv, c.bm, 3, c.sel)
-			GroupedCountRows(si, groups, c.sel)
-			GroupedCountValid(si, groups, c.bm, 3, c.sel)
-			GroupedMinInt64(si, groups, iv, c.bm, 3, c.sel)
-			GroupedMaxInt64(si, groups, iv, c.bm, 3, c.sel)
-			GroupedMinFloat64(sf, groups, fv, c.bm, 3, c.sel)
-			GroupedMaxFloat64(sf, groups, fv, c.bm, 3, c.sel)
-		}
+	forEachLevel(t, func(t *testing.T, l Level) {
+		a := testing.AllocsPerRun(10, func() {
+			for _, c := range []struct {
+				bm  []byte
+				sel []int32
+			}{{nil, nil}, {bm, sel}} {
+				GroupedSumInt64(si, groups, iv, c.bm, 3, c.sel)
+				GroupedSumFloat64(sf, groups, fv, c.bm, 3, c.sel)
+				GroupedCountRows(si, groups, c.sel)
+				GroupedCountValid(si, groups, c.bm, 3, c.sel)
+				GroupedMinInt64(si, groups, iv, c.bm, 3, c.sel)
+				GroupedMaxInt64(si, groups, iv, c.bm, 3, c.sel)
+				GroupedMinFloat64(sf, groups, fv, c.bm, 3, c.sel)
+				GroupedMaxFloat64(sf, groups, fv, c.bm, 3, c.sel)
+			}
+		})
+		require.Zero(t, a)
 	})
-	require.Zero(t, a)
 }
 
 func FuzzGrouped(f *testing.F) {
