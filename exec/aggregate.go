@@ -3,7 +3,6 @@ package exec
 import (
 	"context"
 	"fmt"
-	"strconv"
 
 	"github.com/apache/arrow/go/v17/arrow"
 	"github.com/apache/arrow/go/v17/arrow/array"
@@ -77,7 +76,11 @@ func newAggregateOp(mem memory.Allocator, n *sqlfront.Aggregate, batchSize int, 
 	}
 	fields := make([]arrow.Field, len(op.inputs))
 	for i, e := range op.inputs {
-		fields[i] = arrow.Field{Name: "in" + strconv.Itoa(i), Type: e.DataType(), Nullable: true}
+		name := e.String()
+		if c, ok := e.(*sqlfront.ColRef); ok {
+			name = c.Name
+		}
+		fields[i] = arrow.Field{Name: name, Type: e.DataType(), Nullable: true}
 	}
 	op.inSchema = arrow.NewSchema(fields, nil)
 	a, err := agg.New(mem, op.inSchema, keys, specs)

@@ -673,7 +673,7 @@ func parseIntText(s string, to arrow.DataType) (int64, error) {
 
 // appendText writes row i of x as text: the CAST(x AS VARCHAR) form.
 // Floats use Go's shortest round-trip form, with ".0" added to integral
-// values as DuckDB prints them; timestamps are UTC 'YYYY-MM-DD HH:MM:SS[.f]'.
+// values and nan/inf/-inf as DuckDB prints them; timestamps are UTC 'YYYY-MM-DD HH:MM:SS[.f]'.
 func appendText(buf []byte, x *vec, i int) []byte {
 	switch x.k {
 	case kI64, kI32:
@@ -691,6 +691,14 @@ func appendText(buf []byte, x *vec, i int) []byte {
 			bits = 32
 		}
 		f := floatAt(x, i)
+		switch {
+		case math.IsNaN(f):
+			return append(buf, "nan"...)
+		case math.IsInf(f, 1):
+			return append(buf, "inf"...)
+		case math.IsInf(f, -1):
+			return append(buf, "-inf"...)
+		}
 		start := len(buf)
 		buf = strconv.AppendFloat(buf, f, 'g', -1, bits)
 		if !bytes.ContainsAny(buf[start:], ".eIN") {

@@ -5,13 +5,11 @@ import (
 	"math"
 	"strconv"
 	"strings"
-	"testing"
 	"time"
 
 	"github.com/apache/arrow/go/v17/arrow"
 	"github.com/apache/arrow/go/v17/arrow/array"
 	"github.com/apache/arrow/go/v17/arrow/memory"
-	"github.com/stretchr/testify/require"
 
 	"github.com/velo-engine/velo/columnar"
 	"github.com/velo-engine/velo/exec"
@@ -136,7 +134,8 @@ func runSQL(ctx context.Context, mem memory.Allocator, tables map[string][]arrow
 }
 
 // formatValue prints one cell for golden files: NULL, floats in Go's
-// shortest round-trip form, timestamps as UTC text, strings as they are.
+// shortest round-trip form, timestamps as UTC text, strings as they are
+// (” for the empty string).
 func formatValue(a arrow.Array, i int) string {
 	if a.IsNull(i) {
 		return "NULL"
@@ -150,6 +149,9 @@ func formatValue(a arrow.Array, i int) string {
 		unit := a.DataType().(*arrow.TimestampType).Unit
 		return a.Value(i).ToTime(unit).UTC().Format("2006-01-02 15:04:05.999999999")
 	case *array.String:
+		if a.Value(i) == "" {
+			return "''" // an empty line would end the case in a golden file
+		}
 		return a.Value(i)
 	}
 	return a.ValueStr(i)
@@ -172,17 +174,4 @@ func formatResult(schema *arrow.Schema, recs []arrow.Record) string {
 		}
 	}
 	return b.String()
-}
-
-func TestSmoke(t *testing.T) {
-	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
-	defer mem.AssertSize(t, 0)
-	tables := testTables(mem)
-	defer releaseTables(tables)
-	recs, schema, err := runSQL(context.Background(), mem, tables, "SELECT symbol, price * quantity AS n FROM trades WHERE price > 100.0 ORDER BY n DESC", 2)
-	require.NoError(t, err)
-	t.Log(formatResult(schema, recs))
-	for _, r := range recs {
-		r.Release()
-	}
 }

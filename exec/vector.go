@@ -392,9 +392,9 @@ func concatVecs(t arrow.DataType, vs []*vec) (*vec, error) {
 // builder assembles a vector row by row from other vectors of its type
 // (CASE, COALESCE): rows not set stay NULL.
 type assembler struct {
-	src []*vec   // sources
-	who []int32  // per output row: source index, -1 for NULL
-	idx []int32  // per output row: row within the source
+	src []*vec  // sources
+	who []int32 // per output row: source index, -1 for NULL
+	idx []int32 // per output row: row within the source
 	t   arrow.DataType
 	n   int
 }
