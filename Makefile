@@ -72,7 +72,7 @@ bench:
 
 ## bench-kernels: per kernel and level: GB/s, elements/s and speed-up over generic, from one run.
 bench-kernels:
-	VELO_KERNEL_REPORT=1 $(GO) test -count=1 -run '^TestKernelReport$$' -v ./kernels/ | grep -v -e '^=== RUN' -e '^--- PASS'
+	VELO_KERNEL_REPORT=1 $(GO) test -count=1 -timeout 0 -run '^TestKernelReport$$' -v ./kernels/ | grep -v -e '^=== RUN' -e '^--- PASS'
 
 clean:
 	$(GO) clean -testcache
