@@ -58,8 +58,10 @@ import (
 // did: all of them, or fewer when it reached a group id or selection index
 // out of range, which the Go loop then reports by panicking.
 var (
-	groupedSumInt64Prefix func(sums []int64, groups []uint32, vals []int64, validity []byte, off int, sel []int32) (done int, overflow bool)
-	groupedCountPrefix    func(counts []int64, groups []uint32, validity []byte, off int, sel []int32) (done int)
+	groupedSumInt64Prefix      func(sums []int64, groups []uint32, vals []int64, validity []byte, off int, sel []int32) (done int, overflow bool)
+	groupedCountPrefix         func(counts []int64, groups []uint32, validity []byte, off int, sel []int32) (done int)
+	groupedMinMaxInt64Prefix   func(dst []int64, groups []uint32, vals []int64, validity []byte, off int, sel []int32, isMax bool) (done int)
+	groupedMinMaxFloat64Prefix func(dst []float64, groups []uint32, vals []float64, validity []byte, off int, sel []int32, isMax bool) (done int)
 )
 
 // groupedCheck panics when the inputs do not line up.
@@ -333,13 +335,18 @@ func groupedMaxInt64(dst []int64, groups []uint32, vals []int64, validity []byte
 		return
 	}
 	if !groupedRunny(groups, sel) {
+		from := 0
+		if groupedMinMaxInt64Prefix != nil {
+			from = groupedMinMaxInt64Prefix(dst, groups, vals, validity, off, sel, flip == 0)
+		}
 		if sel == nil && validity == nil {
 			vals = vals[:len(groups)]
-			for i, g := range groups {
+			for i := from; i < len(groups); i++ {
+				g := groups[i]
 				dst[g] = max(dst[g]^flip, vals[i]^flip) ^ flip
 			}
 		} else {
-			for j := 0; j < n; j++ {
+			for j := from; j < n; j++ {
 				r := groupedRow(j, sel)
 				m := -groupedBit(validity, off, r)
 				g := groups[r]
@@ -399,13 +406,7 @@ func groupedMaxFloat64(dst []float64, groups []uint32, vals []float64, validity 
 		return
 	}
 	if !groupedRunny(groups, sel) {
-		for j := 0; j < n; j++ {
-			r := groupedRow(j, sel)
-			m := -groupedBit(validity, off, r)
-			if k := (floatKey(vals[r])^flip)&m | math.MinInt64&^m; k > floatKey(dst[groups[r]])^flip {
-				dst[groups[r]] = keyFloat(k ^ flip)
-			}
-		}
+		groupedFloatRows(dst, groups, vals, validity, off, sel, flip == 0)
 		return
 	}
 	g := groups[groupedRow(0, sel)]
@@ -434,4 +435,62 @@ func groupedMaxFloat64(dst []float64, groups []uint32, vals []float64, validity 
 		}
 	}
 	dst[g] = keyFloat(acc ^ flip)
+}
+
+// groupedFloatRows is the row-at-a-time loop of GroupedMin/MaxFloat64: one
+// float comparison decides for values that differ and are not NaN; equal
+// values (±0.0) and NaNs take a rarely-taken branch that applies the total
+// order through floatKey. Null rows compare as the identity (-Inf for max,
+// NaN for min), which never replaces anything.
+func groupedFloatRows(dst []float64, groups []uint32, vals []float64, validity []byte, off int, sel []int32, isMax bool) {
+	from := 0
+	if groupedMinMaxFloat64Prefix != nil {
+		from = groupedMinMaxFloat64Prefix(dst, groups, vals, validity, off, sel, isMax)
+	}
+	if sel == nil && validity == nil {
+		vals = vals[:len(groups)]
+		if isMax {
+			for i := from; i < len(groups); i++ {
+				g := groups[i]
+				if v, d := vals[i], dst[g]; v > d {
+					dst[g] = v
+				} else if !(v < d) && floatKey(v) > floatKey(d) {
+					dst[g] = keyFloat(floatKey(v))
+				}
+			}
+		} else {
+			for i := from; i < len(groups); i++ {
+				g := groups[i]
+				if v, d := vals[i], dst[g]; v < d {
+					dst[g] = v
+				} else if !(v > d) && floatKey(v) < floatKey(d) {
+					dst[g] = keyFloat(floatKey(v))
+				}
+			}
+		}
+		return
+	}
+	ident := math.Float64bits(math.Inf(-1))
+	if !isMax {
+		ident = math.Float64bits(math.NaN())
+	}
+	n := groupedCandidates(groups, sel)
+	for j := from; j < n; j++ {
+		r := groupedRow(j, sel)
+		m := uint64(-groupedBit(validity, off, r))
+		v := math.Float64frombits(math.Float64bits(vals[r])&m | ident&^m)
+		g := groups[r]
+		d := dst[g]
+		if isMax {
+			if v > d {
+				dst[g] = v
+			} else if !(v < d) && floatKey(v) > floatKey(d) {
+				dst[g] = keyFloat(floatKey(v))
+			}
+		} else if v < d {
+			dst[g] = v
+		} else if !(v > d) && floatKey(v) < floatKey(d) {
+			dst[g] = keyFloat(floatKey(v))
+		}
+	}
 }

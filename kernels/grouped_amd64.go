@@ -20,9 +20,13 @@ func init() {
 		if l == AVX2 || l == AVX512 {
 			groupedSumInt64Prefix = groupedSumInt64Asm
 			groupedCountPrefix = groupedCountAsm
+			groupedMinMaxInt64Prefix = groupedMinMaxInt64Asm
+			groupedMinMaxFloat64Prefix = groupedMinMaxFloat64Asm
 		} else {
 			groupedSumInt64Prefix = nil
 			groupedCountPrefix = nil
+			groupedMinMaxInt64Prefix = nil
+			groupedMinMaxFloat64Prefix = nil
 		}
 	})
 }
@@ -57,4 +61,28 @@ func groupedCountAsm(counts []int64, groups []uint32, validity []byte, off int, 
 	}
 	bm, sp := groupedPtrs(validity, sel)
 	return asm.GroupedCountRows(&counts[0], len(counts), &groups[0], len(groups), sp, n, bm, off)
+}
+
+func groupedMinMaxInt64Asm(dst []int64, groups []uint32, vals []int64, validity []byte, off int, sel []int32, isMax bool) int {
+	n := groupedCandidates(groups, sel)
+	if n == 0 || len(dst) == 0 || len(groups) == 0 {
+		return 0
+	}
+	bm, sp := groupedPtrs(validity, sel)
+	if isMax {
+		return asm.GroupedMaxInt64Rows(&dst[0], len(dst), &groups[0], &vals[0], len(groups), sp, n, bm, off)
+	}
+	return asm.GroupedMinInt64Rows(&dst[0], len(dst), &groups[0], &vals[0], len(groups), sp, n, bm, off)
+}
+
+func groupedMinMaxFloat64Asm(dst []float64, groups []uint32, vals []float64, validity []byte, off int, sel []int32, isMax bool) int {
+	n := groupedCandidates(groups, sel)
+	if n == 0 || len(dst) == 0 || len(groups) == 0 {
+		return 0
+	}
+	bm, sp := groupedPtrs(validity, sel)
+	if isMax {
+		return asm.GroupedMaxFloat64Rows(&dst[0], len(dst), &groups[0], &vals[0], len(groups), sp, n, bm, off)
+	}
+	return asm.GroupedMinFloat64Rows(&dst[0], len(dst), &groups[0], &vals[0], len(groups), sp, n, bm, off)
 }

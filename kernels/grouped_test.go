@@ -300,6 +300,16 @@ func TestGroupedOutOfRange(t *testing.T) {
 			require.Equal(t, int64(pos), sums[0]+sums[1]+sums[2], "rows before %d applied", pos)
 			require.Panics(t, func() { GroupedCountRows(make([]int64, 3), groups, nil) })
 			require.Panics(t, func() { GroupedCountValid(make([]int64, 3), groups, make([]byte, 5), 0, nil) })
+			require.Panics(t, func() { GroupedMinInt64(make([]int64, 3), groups, vals, nil, 0, nil) })
+			require.Panics(t, func() { GroupedMaxInt64(make([]int64, 3), groups, vals, nil, 0, nil) })
+			require.Panics(t, func() { GroupedMinFloat64(make([]float64, 3), groups, make([]float64, n), nil, 0, nil) })
+			fmax := make([]float64, 3)
+			fv := make([]float64, n)
+			for i := range fv {
+				fv[i] = float64(i + 1)
+			}
+			require.Panics(t, func() { GroupedMaxFloat64(fmax, groups, fv, nil, 0, nil) })
+			require.Equal(t, float64(pos), max(fmax[0], fmax[1], fmax[2]), "rows before %d applied", pos)
 			groups[pos] = 0
 			for _, bad := range []int32{n, -1, math.MinInt32} {
 				sel := make([]int32, n)
@@ -310,6 +320,49 @@ func TestGroupedOutOfRange(t *testing.T) {
 				require.Panics(t, func() { GroupedSumInt64(make([]int64, 3), groups, vals, nil, 0, sel) })
 				require.Panics(t, func() { GroupedCountRows(make([]int64, 3), groups, sel) })
 				require.Panics(t, func() { GroupedCountValid(make([]int64, 3), groups, make([]byte, 5), 0, sel) })
+				require.Panics(t, func() { GroupedMaxInt64(make([]int64, 3), groups, vals, make([]byte, 5), 0, sel) })
+				require.Panics(t, func() { GroupedMinFloat64(make([]float64, 3), groups, make([]float64, n), nil, 0, sel) })
+			}
+		}
+	})
+}
+
+// TestGroupedFloatSpecials puts pairs of ±0.0 and NaN into each group at
+// every position of the assembly's unrolled loop, so the out-of-line paths
+// for equal values and NaNs are exercised everywhere.
+func TestGroupedFloatSpecials(t *testing.T) {
+	nz, nan := math.Copysign(0, -1), math.NaN()
+	pairs := [][2]float64{{nz, 0}, {0, nz}, {nan, 1}, {1, nan}, {nan, nan}, {nz, nz}, {0, 0}, {1, 1}, {-nan, 0}, {0, -nan}}
+	forEachLevel(t, func(t *testing.T, l Level) {
+		for lead := 0; lead < 4; lead++ {
+			var groups []uint32
+			var vals []float64
+			for i := 0; i < lead; i++ {
+				groups = append(groups, 0)
+				vals = append(vals, 5)
+			}
+			for k := 0; k < 4*len(pairs); k++ {
+				p := pairs[k%len(pairs)]
+				groups = append(groups, uint32(1+k), uint32(1+k))
+				vals = append(vals, p[0], p[1])
+			}
+			ng := 1 + 4*len(pairs)
+			for _, isMax := range []bool{false, true} {
+				init := math.NaN()
+				if isMax {
+					init = math.Inf(-1)
+				}
+				want, got := make([]float64, ng), make([]float64, ng)
+				for i := range want {
+					want[i], got[i] = init, init
+				}
+				grpNaiveMinMaxFloat64(want, groups, vals, nil, 0, nil, isMax)
+				if isMax {
+					GroupedMaxFloat64(got, groups, vals, nil, 0, nil)
+				} else {
+					GroupedMinFloat64(got, groups, vals, nil, 0, nil)
+				}
+				grpSameFloats(t, fmt.Sprintf("lead %d max=%v", lead, isMax), want, grpCanonNaN(got))
 			}
 		}
 	})

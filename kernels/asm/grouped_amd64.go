@@ -15,3 +15,27 @@ func GroupedSumInt64Rows(sums *int64, nsums int, groups *uint32, vals *int64, nr
 //
 //go:noescape
 func GroupedCountRows(counts *int64, ncounts int, groups *uint32, nrows int, sel *int32, n int, bm *byte, off int) (done int)
+
+// GroupedMinInt64Rows sets dst[groups[r]] to the smaller of it and vals[r], for every contributing candidate row r.
+// It stops before the first candidate whose group id is >= the state's length or whose selection index is outside [0, nrows), and returns the number of candidates done.
+//
+//go:noescape
+func GroupedMinInt64Rows(dst *int64, ndst int, groups *uint32, vals *int64, nrows int, sel *int32, n int, bm *byte, off int) (done int)
+
+// GroupedMaxInt64Rows sets dst[groups[r]] to the larger of it and vals[r], for every contributing candidate row r.
+// It stops before the first candidate whose group id is >= the state's length or whose selection index is outside [0, nrows), and returns the number of candidates done.
+//
+//go:noescape
+func GroupedMaxInt64Rows(dst *int64, ndst int, groups *uint32, vals *int64, nrows int, sel *int32, n int, bm *byte, off int) (done int)
+
+// GroupedMinFloat64Rows sets dst[groups[r]] to the smaller of it and vals[r] in the order -0.0 < +0.0, NaN above all, for every contributing candidate row r.
+// It stops before the first candidate whose group id is >= the state's length or whose selection index is outside [0, nrows), and returns the number of candidates done.
+//
+//go:noescape
+func GroupedMinFloat64Rows(dst *float64, ndst int, groups *uint32, vals *float64, nrows int, sel *int32, n int, bm *byte, off int) (done int)
+
+// GroupedMaxFloat64Rows sets dst[groups[r]] to the larger of it and vals[r] in the order -0.0 < +0.0, NaN above all (a NaN winner stored as the canonical NaN), for every contributing candidate row r.
+// It stops before the first candidate whose group id is >= the state's length or whose selection index is outside [0, nrows), and returns the number of candidates done.
+//
+//go:noescape
+func GroupedMaxFloat64Rows(dst *float64, ndst int, groups *uint32, vals *float64, nrows int, sel *int32, n int, bm *byte, off int) (done int)

@@ -293,3 +293,1055 @@ selbm1:
 done:
 	MOVQ R10, done+64(FP)
 	RET
+
+// func GroupedMinInt64Rows(dst *int64, ndst int, groups *uint32, vals *int64, nrows int, sel *int32, n int, bm *byte, off int) (done int)
+// Requires: BMI2
+TEXT ·GroupedMinInt64Rows(SB), NOSPLIT, $0-80
+	MOVQ  dst+0(FP), AX
+	MOVQ  ndst+8(FP), CX
+	MOVQ  groups+16(FP), DX
+	MOVQ  vals+24(FP), BX
+	MOVQ  nrows+32(FP), SI
+	MOVQ  sel+40(FP), DI
+	MOVQ  n+48(FP), R8
+	MOVQ  bm+56(FP), R9
+	MOVQ  off+64(FP), R10
+	XORQ  R11, R11
+	TESTQ DI, DI
+	JNZ   withsel
+	TESTQ R9, R9
+	JNZ   plainbm
+
+plain4:
+	LEAQ    4(R11), SI
+	CMPQ    SI, R8
+	JA      plain1
+	MOVLQZX (DX)(R11*4), SI
+	CMPQ    SI, CX
+	JAE     done
+	MOVQ    (BX)(R11*8), DI
+	CMPQ    DI, (AX)(SI*8)
+	JGE     next15
+	MOVQ    DI, (AX)(SI*8)
+
+next15:
+	MOVLQZX 4(DX)(R11*4), SI
+	CMPQ    SI, CX
+	JB      ok16
+	ADDQ    $0x01, R11
+	JMP     done
+
+ok16:
+	MOVQ 8(BX)(R11*8), DI
+	CMPQ DI, (AX)(SI*8)
+	JGE  next17
+	MOVQ DI, (AX)(SI*8)
+
+next17:
+	MOVLQZX 8(DX)(R11*4), SI
+	CMPQ    SI, CX
+	JB      ok18
+	ADDQ    $0x02, R11
+	JMP     done
+
+ok18:
+	MOVQ 16(BX)(R11*8), DI
+	CMPQ DI, (AX)(SI*8)
+	JGE  next19
+	MOVQ DI, (AX)(SI*8)
+
+next19:
+	MOVLQZX 12(DX)(R11*4), SI
+	CMPQ    SI, CX
+	JB      ok20
+	ADDQ    $0x03, R11
+	JMP     done
+
+ok20:
+	MOVQ 24(BX)(R11*8), DI
+	CMPQ DI, (AX)(SI*8)
+	JGE  next21
+	MOVQ DI, (AX)(SI*8)
+
+next21:
+	ADDQ $0x04, R11
+	JMP  plain4
+
+plain1:
+	CMPQ    R11, R8
+	JAE     done
+	MOVLQZX (DX)(R11*4), SI
+	CMPQ    SI, CX
+	JAE     done
+	MOVQ    (BX)(R11*8), DI
+	CMPQ    DI, (AX)(SI*8)
+	JGE     next22
+	MOVQ    DI, (AX)(SI*8)
+
+next22:
+	INCQ R11
+	JMP  plain1
+
+plainbm:
+plainbm1:
+	CMPQ    R11, R8
+	JAE     done
+	MOVLQZX (DX)(R11*4), SI
+	CMPQ    SI, CX
+	JAE     done
+	LEAQ    (R10)(R11*1), DI
+	MOVQ    DI, R12
+	SHRQ    $0x03, DI
+	ANDL    $0x00000007, R12
+	MOVBLZX (R9)(DI*1), DI
+	SHRXL   R12, DI, DI
+	ANDL    $0x00000001, DI
+	TESTL   DI, DI
+	JZ      next23
+	MOVQ    (BX)(R11*8), DI
+	CMPQ    DI, (AX)(SI*8)
+	JGE     next23
+	MOVQ    DI, (AX)(SI*8)
+
+next23:
+	INCQ R11
+	JMP  plainbm1
+
+withsel:
+	TESTQ R9, R9
+	JNZ   selbm
+
+sel1:
+	CMPQ    R11, R8
+	JAE     done
+	MOVLQSX (DI)(R11*4), R9
+	CMPQ    R9, SI
+	JAE     done
+	MOVLQZX (DX)(R9*4), R10
+	CMPQ    R10, CX
+	JAE     done
+	MOVQ    (BX)(R9*8), R9
+	CMPQ    R9, (AX)(R10*8)
+	JGE     next24
+	MOVQ    R9, (AX)(R10*8)
+
+next24:
+	INCQ R11
+	JMP  sel1
+
+selbm:
+selbm1:
+	CMPQ    R11, R8
+	JAE     done
+	MOVLQSX (DI)(R11*4), R12
+	CMPQ    R12, SI
+	JAE     done
+	MOVLQZX (DX)(R12*4), R13
+	CMPQ    R13, CX
+	JAE     done
+	LEAQ    (R10)(R12*1), R14
+	MOVQ    R14, R15
+	SHRQ    $0x03, R14
+	ANDL    $0x00000007, R15
+	MOVBLZX (R9)(R14*1), R14
+	SHRXL   R15, R14, R14
+	ANDL    $0x00000001, R14
+	TESTL   R14, R14
+	JZ      next25
+	MOVQ    (BX)(R12*8), R12
+	CMPQ    R12, (AX)(R13*8)
+	JGE     next25
+	MOVQ    R12, (AX)(R13*8)
+
+next25:
+	INCQ R11
+	JMP  selbm1
+
+done:
+	MOVQ R11, done+72(FP)
+	RET
+
+// func GroupedMaxInt64Rows(dst *int64, ndst int, groups *uint32, vals *int64, nrows int, sel *int32, n int, bm *byte, off int) (done int)
+// Requires: BMI2
+TEXT ·GroupedMaxInt64Rows(SB), NOSPLIT, $0-80
+	MOVQ  dst+0(FP), AX
+	MOVQ  ndst+8(FP), CX
+	MOVQ  groups+16(FP), DX
+	MOVQ  vals+24(FP), BX
+	MOVQ  nrows+32(FP), SI
+	MOVQ  sel+40(FP), DI
+	MOVQ  n+48(FP), R8
+	MOVQ  bm+56(FP), R9
+	MOVQ  off+64(FP), R10
+	XORQ  R11, R11
+	TESTQ DI, DI
+	JNZ   withsel
+	TESTQ R9, R9
+	JNZ   plainbm
+
+plain4:
+	LEAQ    4(R11), SI
+	CMPQ    SI, R8
+	JA      plain1
+	MOVLQZX (DX)(R11*4), SI
+	CMPQ    SI, CX
+	JAE     done
+	MOVQ    (BX)(R11*8), DI
+	CMPQ    DI, (AX)(SI*8)
+	JLE     next26
+	MOVQ    DI, (AX)(SI*8)
+
+next26:
+	MOVLQZX 4(DX)(R11*4), SI
+	CMPQ    SI, CX
+	JB      ok27
+	ADDQ    $0x01, R11
+	JMP     done
+
+ok27:
+	MOVQ 8(BX)(R11*8), DI
+	CMPQ DI, (AX)(SI*8)
+	JLE  next28
+	MOVQ DI, (AX)(SI*8)
+
+next28:
+	MOVLQZX 8(DX)(R11*4), SI
+	CMPQ    SI, CX
+	JB      ok29
+	ADDQ    $0x02, R11
+	JMP     done
+
+ok29:
+	MOVQ 16(BX)(R11*8), DI
+	CMPQ DI, (AX)(SI*8)
+	JLE  next30
+	MOVQ DI, (AX)(SI*8)
+
+next30:
+	MOVLQZX 12(DX)(R11*4), SI
+	CMPQ    SI, CX
+	JB      ok31
+	ADDQ    $0x03, R11
+	JMP     done
+
+ok31:
+	MOVQ 24(BX)(R11*8), DI
+	CMPQ DI, (AX)(SI*8)
+	JLE  next32
+	MOVQ DI, (AX)(SI*8)
+
+next32:
+	ADDQ $0x04, R11
+	JMP  plain4
+
+plain1:
+	CMPQ    R11, R8
+	JAE     done
+	MOVLQZX (DX)(R11*4), SI
+	CMPQ    SI, CX
+	JAE     done
+	MOVQ    (BX)(R11*8), DI
+	CMPQ    DI, (AX)(SI*8)
+	JLE     next33
+	MOVQ    DI, (AX)(SI*8)
+
+next33:
+	INCQ R11
+	JMP  plain1
+
+plainbm:
+plainbm1:
+	CMPQ    R11, R8
+	JAE     done
+	MOVLQZX (DX)(R11*4), SI
+	CMPQ    SI, CX
+	JAE     done
+	LEAQ    (R10)(R11*1), DI
+	MOVQ    DI, R12
+	SHRQ    $0x03, DI
+	ANDL    $0x00000007, R12
+	MOVBLZX (R9)(DI*1), DI
+	SHRXL   R12, DI, DI
+	ANDL    $0x00000001, DI
+	TESTL   DI, DI
+	JZ      next34
+	MOVQ    (BX)(R11*8), DI
+	CMPQ    DI, (AX)(SI*8)
+	JLE     next34
+	MOVQ    DI, (AX)(SI*8)
+
+next34:
+	INCQ R11
+	JMP  plainbm1
+
+withsel:
+	TESTQ R9, R9
+	JNZ   selbm
+
+sel1:
+	CMPQ    R11, R8
+	JAE     done
+	MOVLQSX (DI)(R11*4), R9
+	CMPQ    R9, SI
+	JAE     done
+	MOVLQZX (DX)(R9*4), R10
+	CMPQ    R10, CX
+	JAE     done
+	MOVQ    (BX)(R9*8), R9
+	CMPQ    R9, (AX)(R10*8)
+	JLE     next35
+	MOVQ    R9, (AX)(R10*8)
+
+next35:
+	INCQ R11
+	JMP  sel1
+
+selbm:
+selbm1:
+	CMPQ    R11, R8
+	JAE     done
+	MOVLQSX (DI)(R11*4), R12
+	CMPQ    R12, SI
+	JAE     done
+	MOVLQZX (DX)(R12*4), R13
+	CMPQ    R13, CX
+	JAE     done
+	LEAQ    (R10)(R12*1), R14
+	MOVQ    R14, R15
+	SHRQ    $0x03, R14
+	ANDL    $0x00000007, R15
+	MOVBLZX (R9)(R14*1), R14
+	SHRXL   R15, R14, R14
+	ANDL    $0x00000001, R14
+	TESTL   R14, R14
+	JZ      next36
+	MOVQ    (BX)(R12*8), R12
+	CMPQ    R12, (AX)(R13*8)
+	JLE     next36
+	MOVQ    R12, (AX)(R13*8)
+
+next36:
+	INCQ R11
+	JMP  selbm1
+
+done:
+	MOVQ R11, done+72(FP)
+	RET
+
+// func GroupedMinFloat64Rows(dst *float64, ndst int, groups *uint32, vals *float64, nrows int, sel *int32, n int, bm *byte, off int) (done int)
+// Requires: BMI2, SSE2
+TEXT ·GroupedMinFloat64Rows(SB), NOSPLIT, $0-80
+	MOVQ  dst+0(FP), AX
+	MOVQ  ndst+8(FP), CX
+	MOVQ  groups+16(FP), DX
+	MOVQ  vals+24(FP), BX
+	MOVQ  nrows+32(FP), SI
+	MOVQ  sel+40(FP), DI
+	MOVQ  n+48(FP), R8
+	MOVQ  bm+56(FP), R9
+	MOVQ  off+64(FP), R10
+	XORQ  R11, R11
+	TESTQ DI, DI
+	JNZ   withsel
+	TESTQ R9, R9
+	JNZ   plainbm
+
+plain4:
+	LEAQ    4(R11), SI
+	CMPQ    SI, R8
+	JA      plain1
+	MOVLQZX (DX)(R11*4), SI
+	CMPQ    SI, CX
+	JAE     done
+	MOVSD   (BX)(R11*8), X0
+	MOVSD   (AX)(SI*8), X1
+	UCOMISD X0, X1
+	JHI     upd38
+	JEQ     rare39
+	JMP     next37
+
+upd38:
+	MOVSD X0, (AX)(SI*8)
+	JMP   next37
+
+rare39:
+	UCOMISD X0, X0
+	JPS     next37
+	UCOMISD X1, X1
+	JPS     upd38
+	MOVQ    X0, DI
+	TESTQ   DI, DI
+	JZ      next37
+	MOVQ    X1, DI
+	TESTQ   DI, DI
+	JNZ     next37
+	MOVQ    X0, DI
+	SHLQ    $0x01, DI
+	JNZ     next37
+	MOVSD   X0, (AX)(SI*8)
+
+next37:
+	MOVLQZX 4(DX)(R11*4), SI
+	CMPQ    SI, CX
+	JB      ok40
+	ADDQ    $0x01, R11
+	JMP     done
+
+ok40:
+	MOVSD   8(BX)(R11*8), X0
+	MOVSD   (AX)(SI*8), X1
+	UCOMISD X0, X1
+	JHI     upd42
+	JEQ     rare43
+	JMP     next41
+
+upd42:
+	MOVSD X0, (AX)(SI*8)
+	JMP   next41
+
+rare43:
+	UCOMISD X0, X0
+	JPS     next41
+	UCOMISD X1, X1
+	JPS     upd42
+	MOVQ    X0, DI
+	TESTQ   DI, DI
+	JZ      next41
+	MOVQ    X1, DI
+	TESTQ   DI, DI
+	JNZ     next41
+	MOVQ    X0, DI
+	SHLQ    $0x01, DI
+	JNZ     next41
+	MOVSD   X0, (AX)(SI*8)
+
+next41:
+	MOVLQZX 8(DX)(R11*4), SI
+	CMPQ    SI, CX
+	JB      ok44
+	ADDQ    $0x02, R11
+	JMP     done
+
+ok44:
+	MOVSD   16(BX)(R11*8), X0
+	MOVSD   (AX)(SI*8), X1
+	UCOMISD X0, X1
+	JHI     upd46
+	JEQ     rare47
+	JMP     next45
+
+upd46:
+	MOVSD X0, (AX)(SI*8)
+	JMP   next45
+
+rare47:
+	UCOMISD X0, X0
+	JPS     next45
+	UCOMISD X1, X1
+	JPS     upd46
+	MOVQ    X0, DI
+	TESTQ   DI, DI
+	JZ      next45
+	MOVQ    X1, DI
+	TESTQ   DI, DI
+	JNZ     next45
+	MOVQ    X0, DI
+	SHLQ    $0x01, DI
+	JNZ     next45
+	MOVSD   X0, (AX)(SI*8)
+
+next45:
+	MOVLQZX 12(DX)(R11*4), SI
+	CMPQ    SI, CX
+	JB      ok48
+	ADDQ    $0x03, R11
+	JMP     done
+
+ok48:
+	MOVSD   24(BX)(R11*8), X0
+	MOVSD   (AX)(SI*8), X1
+	UCOMISD X0, X1
+	JHI     upd50
+	JEQ     rare51
+	JMP     next49
+
+upd50:
+	MOVSD X0, (AX)(SI*8)
+	JMP   next49
+
+rare51:
+	UCOMISD X0, X0
+	JPS     next49
+	UCOMISD X1, X1
+	JPS     upd50
+	MOVQ    X0, DI
+	TESTQ   DI, DI
+	JZ      next49
+	MOVQ    X1, DI
+	TESTQ   DI, DI
+	JNZ     next49
+	MOVQ    X0, DI
+	SHLQ    $0x01, DI
+	JNZ     next49
+	MOVSD   X0, (AX)(SI*8)
+
+next49:
+	ADDQ $0x04, R11
+	JMP  plain4
+
+plain1:
+	CMPQ    R11, R8
+	JAE     done
+	MOVLQZX (DX)(R11*4), SI
+	CMPQ    SI, CX
+	JAE     done
+	MOVSD   (BX)(R11*8), X0
+	MOVSD   (AX)(SI*8), X1
+	UCOMISD X0, X1
+	JHI     upd53
+	JEQ     rare54
+	JMP     next52
+
+upd53:
+	MOVSD X0, (AX)(SI*8)
+	JMP   next52
+
+rare54:
+	UCOMISD X0, X0
+	JPS     next52
+	UCOMISD X1, X1
+	JPS     upd53
+	MOVQ    X0, DI
+	TESTQ   DI, DI
+	JZ      next52
+	MOVQ    X1, DI
+	TESTQ   DI, DI
+	JNZ     next52
+	MOVQ    X0, DI
+	SHLQ    $0x01, DI
+	JNZ     next52
+	MOVSD   X0, (AX)(SI*8)
+
+next52:
+	INCQ R11
+	JMP  plain1
+
+plainbm:
+plainbm1:
+	CMPQ    R11, R8
+	JAE     done
+	MOVLQZX (DX)(R11*4), SI
+	CMPQ    SI, CX
+	JAE     done
+	LEAQ    (R10)(R11*1), DI
+	MOVQ    DI, R12
+	SHRQ    $0x03, DI
+	ANDL    $0x00000007, R12
+	MOVBLZX (R9)(DI*1), DI
+	SHRXL   R12, DI, DI
+	ANDL    $0x00000001, DI
+	TESTL   DI, DI
+	JZ      next55
+	MOVSD   (BX)(R11*8), X0
+	MOVSD   (AX)(SI*8), X1
+	UCOMISD X0, X1
+	JHI     upd56
+	JEQ     rare57
+	JMP     next55
+
+upd56:
+	MOVSD X0, (AX)(SI*8)
+	JMP   next55
+
+rare57:
+	UCOMISD X0, X0
+	JPS     next55
+	UCOMISD X1, X1
+	JPS     upd56
+	MOVQ    X0, DI
+	TESTQ   DI, DI
+	JZ      next55
+	MOVQ    X1, DI
+	TESTQ   DI, DI
+	JNZ     next55
+	MOVQ    X0, DI
+	SHLQ    $0x01, DI
+	JNZ     next55
+	MOVSD   X0, (AX)(SI*8)
+
+next55:
+	INCQ R11
+	JMP  plainbm1
+
+withsel:
+	TESTQ R9, R9
+	JNZ   selbm
+
+sel1:
+	CMPQ    R11, R8
+	JAE     done
+	MOVLQSX (DI)(R11*4), R9
+	CMPQ    R9, SI
+	JAE     done
+	MOVLQZX (DX)(R9*4), R10
+	CMPQ    R10, CX
+	JAE     done
+	MOVSD   (BX)(R9*8), X0
+	MOVSD   (AX)(R10*8), X1
+	UCOMISD X0, X1
+	JHI     upd59
+	JEQ     rare60
+	JMP     next58
+
+upd59:
+	MOVSD X0, (AX)(R10*8)
+	JMP   next58
+
+rare60:
+	UCOMISD X0, X0
+	JPS     next58
+	UCOMISD X1, X1
+	JPS     upd59
+	MOVQ    X0, R9
+	TESTQ   R9, R9
+	JZ      next58
+	MOVQ    X1, R9
+	TESTQ   R9, R9
+	JNZ     next58
+	MOVQ    X0, R9
+	SHLQ    $0x01, R9
+	JNZ     next58
+	MOVSD   X0, (AX)(R10*8)
+
+next58:
+	INCQ R11
+	JMP  sel1
+
+selbm:
+selbm1:
+	CMPQ    R11, R8
+	JAE     done
+	MOVLQSX (DI)(R11*4), R12
+	CMPQ    R12, SI
+	JAE     done
+	MOVLQZX (DX)(R12*4), R13
+	CMPQ    R13, CX
+	JAE     done
+	LEAQ    (R10)(R12*1), R14
+	MOVQ    R14, R15
+	SHRQ    $0x03, R14
+	ANDL    $0x00000007, R15
+	MOVBLZX (R9)(R14*1), R14
+	SHRXL   R15, R14, R14
+	ANDL    $0x00000001, R14
+	TESTL   R14, R14
+	JZ      next61
+	MOVSD   (BX)(R12*8), X0
+	MOVSD   (AX)(R13*8), X1
+	UCOMISD X0, X1
+	JHI     upd62
+	JEQ     rare63
+	JMP     next61
+
+upd62:
+	MOVSD X0, (AX)(R13*8)
+	JMP   next61
+
+rare63:
+	UCOMISD X0, X0
+	JPS     next61
+	UCOMISD X1, X1
+	JPS     upd62
+	MOVQ    X0, R12
+	TESTQ   R12, R12
+	JZ      next61
+	MOVQ    X1, R12
+	TESTQ   R12, R12
+	JNZ     next61
+	MOVQ    X0, R12
+	SHLQ    $0x01, R12
+	JNZ     next61
+	MOVSD   X0, (AX)(R13*8)
+
+next61:
+	INCQ R11
+	JMP  selbm1
+
+done:
+	MOVQ R11, done+72(FP)
+	RET
+
+// func GroupedMaxFloat64Rows(dst *float64, ndst int, groups *uint32, vals *float64, nrows int, sel *int32, n int, bm *byte, off int) (done int)
+// Requires: BMI2, SSE2
+TEXT ·GroupedMaxFloat64Rows(SB), NOSPLIT, $0-80
+	MOVQ  dst+0(FP), AX
+	MOVQ  ndst+8(FP), CX
+	MOVQ  groups+16(FP), DX
+	MOVQ  vals+24(FP), BX
+	MOVQ  nrows+32(FP), SI
+	MOVQ  sel+40(FP), DI
+	MOVQ  n+48(FP), R8
+	MOVQ  bm+56(FP), R9
+	MOVQ  off+64(FP), R10
+	XORQ  R11, R11
+	TESTQ DI, DI
+	JNZ   withsel
+	TESTQ R9, R9
+	JNZ   plainbm
+
+plain4:
+	LEAQ    4(R11), SI
+	CMPQ    SI, R8
+	JA      plain1
+	MOVLQZX (DX)(R11*4), SI
+	CMPQ    SI, CX
+	JAE     done
+	MOVSD   (BX)(R11*8), X0
+	MOVSD   (AX)(SI*8), X1
+	UCOMISD X1, X0
+	JHI     upd65
+	JEQ     rare66
+	JMP     next64
+
+upd65:
+	MOVSD X0, (AX)(SI*8)
+	JMP   next64
+
+rare66:
+	UCOMISD X0, X0
+	JPS     vnan67
+	UCOMISD X1, X1
+	JPS     next64
+	MOVQ    X0, DI
+	TESTQ   DI, DI
+	JNZ     next64
+	MOVQ    X1, DI
+	TESTQ   DI, DI
+	JZ      next64
+	MOVSD   X0, (AX)(SI*8)
+	JMP     next64
+
+vnan67:
+	UCOMISD X1, X1
+	JPS     next64
+	MOVQ    $0x7ff8000000000001, DI
+	MOVQ    DI, (AX)(SI*8)
+
+next64:
+	MOVLQZX 4(DX)(R11*4), SI
+	CMPQ    SI, CX
+	JB      ok68
+	ADDQ    $0x01, R11
+	JMP     done
+
+ok68:
+	MOVSD   8(BX)(R11*8), X0
+	MOVSD   (AX)(SI*8), X1
+	UCOMISD X1, X0
+	JHI     upd70
+	JEQ     rare71
+	JMP     next69
+
+upd70:
+	MOVSD X0, (AX)(SI*8)
+	JMP   next69
+
+rare71:
+	UCOMISD X0, X0
+	JPS     vnan72
+	UCOMISD X1, X1
+	JPS     next69
+	MOVQ    X0, DI
+	TESTQ   DI, DI
+	JNZ     next69
+	MOVQ    X1, DI
+	TESTQ   DI, DI
+	JZ      next69
+	MOVSD   X0, (AX)(SI*8)
+	JMP     next69
+
+vnan72:
+	UCOMISD X1, X1
+	JPS     next69
+	MOVQ    $0x7ff8000000000001, DI
+	MOVQ    DI, (AX)(SI*8)
+
+next69:
+	MOVLQZX 8(DX)(R11*4), SI
+	CMPQ    SI, CX
+	JB      ok73
+	ADDQ    $0x02, R11
+	JMP     done
+
+ok73:
+	MOVSD   16(BX)(R11*8), X0
+	MOVSD   (AX)(SI*8), X1
+	UCOMISD X1, X0
+	JHI     upd75
+	JEQ     rare76
+	JMP     next74
+
+upd75:
+	MOVSD X0, (AX)(SI*8)
+	JMP   next74
+
+rare76:
+	UCOMISD X0, X0
+	JPS     vnan77
+	UCOMISD X1, X1
+	JPS     next74
+	MOVQ    X0, DI
+	TESTQ   DI, DI
+	JNZ     next74
+	MOVQ    X1, DI
+	TESTQ   DI, DI
+	JZ      next74
+	MOVSD   X0, (AX)(SI*8)
+	JMP     next74
+
+vnan77:
+	UCOMISD X1, X1
+	JPS     next74
+	MOVQ    $0x7ff8000000000001, DI
+	MOVQ    DI, (AX)(SI*8)
+
+next74:
+	MOVLQZX 12(DX)(R11*4), SI
+	CMPQ    SI, CX
+	JB      ok78
+	ADDQ    $0x03, R11
+	JMP     done
+
+ok78:
+	MOVSD   24(BX)(R11*8), X0
+	MOVSD   (AX)(SI*8), X1
+	UCOMISD X1, X0
+	JHI     upd80
+	JEQ     rare81
+	JMP     next79
+
+upd80:
+	MOVSD X0, (AX)(SI*8)
+	JMP   next79
+
+rare81:
+	UCOMISD X0, X0
+	JPS     vnan82
+	UCOMISD X1, X1
+	JPS     next79
+	MOVQ    X0, DI
+	TESTQ   DI, DI
+	JNZ     next79
+	MOVQ    X1, DI
+	TESTQ   DI, DI
+	JZ      next79
+	MOVSD   X0, (AX)(SI*8)
+	JMP     next79
+
+vnan82:
+	UCOMISD X1, X1
+	JPS     next79
+	MOVQ    $0x7ff8000000000001, DI
+	MOVQ    DI, (AX)(SI*8)
+
+next79:
+	ADDQ $0x04, R11
+	JMP  plain4
+
+plain1:
+	CMPQ    R11, R8
+	JAE     done
+	MOVLQZX (DX)(R11*4), SI
+	CMPQ    SI, CX
+	JAE     done
+	MOVSD   (BX)(R11*8), X0
+	MOVSD   (AX)(SI*8), X1
+	UCOMISD X1, X0
+	JHI     upd84
+	JEQ     rare85
+	JMP     next83
+
+upd84:
+	MOVSD X0, (AX)(SI*8)
+	JMP   next83
+
+rare85:
+	UCOMISD X0, X0
+	JPS     vnan86
+	UCOMISD X1, X1
+	JPS     next83
+	MOVQ    X0, DI
+	TESTQ   DI, DI
+	JNZ     next83
+	MOVQ    X1, DI
+	TESTQ   DI, DI
+	JZ      next83
+	MOVSD   X0, (AX)(SI*8)
+	JMP     next83
+
+vnan86:
+	UCOMISD X1, X1
+	JPS     next83
+	MOVQ    $0x7ff8000000000001, DI
+	MOVQ    DI, (AX)(SI*8)
+
+next83:
+	INCQ R11
+	JMP  plain1
+
+plainbm:
+plainbm1:
+	CMPQ    R11, R8
+	JAE     done
+	MOVLQZX (DX)(R11*4), SI
+	CMPQ    SI, CX
+	JAE     done
+	LEAQ    (R10)(R11*1), DI
+	MOVQ    DI, R12
+	SHRQ    $0x03, DI
+	ANDL    $0x00000007, R12
+	MOVBLZX (R9)(DI*1), DI
+	SHRXL   R12, DI, DI
+	ANDL    $0x00000001, DI
+	TESTL   DI, DI
+	JZ      next87
+	MOVSD   (BX)(R11*8), X0
+	MOVSD   (AX)(SI*8), X1
+	UCOMISD X1, X0
+	JHI     upd88
+	JEQ     rare89
+	JMP     next87
+
+upd88:
+	MOVSD X0, (AX)(SI*8)
+	JMP   next87
+
+rare89:
+	UCOMISD X0, X0
+	JPS     vnan90
+	UCOMISD X1, X1
+	JPS     next87
+	MOVQ    X0, DI
+	TESTQ   DI, DI
+	JNZ     next87
+	MOVQ    X1, DI
+	TESTQ   DI, DI
+	JZ      next87
+	MOVSD   X0, (AX)(SI*8)
+	JMP     next87
+
+vnan90:
+	UCOMISD X1, X1
+	JPS     next87
+	MOVQ    $0x7ff8000000000001, DI
+	MOVQ    DI, (AX)(SI*8)
+
+next87:
+	INCQ R11
+	JMP  plainbm1
+
+withsel:
+	TESTQ R9, R9
+	JNZ   selbm
+
+sel1:
+	CMPQ    R11, R8
+	JAE     done
+	MOVLQSX (DI)(R11*4), R9
+	CMPQ    R9, SI
+	JAE     done
+	MOVLQZX (DX)(R9*4), R10
+	CMPQ    R10, CX
+	JAE     done
+	MOVSD   (BX)(R9*8), X0
+	MOVSD   (AX)(R10*8), X1
+	UCOMISD X1, X0
+	JHI     upd92
+	JEQ     rare93
+	JMP     next91
+
+upd92:
+	MOVSD X0, (AX)(R10*8)
+	JMP   next91
+
+rare93:
+	UCOMISD X0, X0
+	JPS     vnan94
+	UCOMISD X1, X1
+	JPS     next91
+	MOVQ    X0, R9
+	TESTQ   R9, R9
+	JNZ     next91
+	MOVQ    X1, R9
+	TESTQ   R9, R9
+	JZ      next91
+	MOVSD   X0, (AX)(R10*8)
+	JMP     next91
+
+vnan94:
+	UCOMISD X1, X1
+	JPS     next91
+	MOVQ    $0x7ff8000000000001, R9
+	MOVQ    R9, (AX)(R10*8)
+
+next91:
+	INCQ R11
+	JMP  sel1
+
+selbm:
+selbm1:
+	CMPQ    R11, R8
+	JAE     done
+	MOVLQSX (DI)(R11*4), R12
+	CMPQ    R12, SI
+	JAE     done
+	MOVLQZX (DX)(R12*4), R13
+	CMPQ    R13, CX
+	JAE     done
+	LEAQ    (R10)(R12*1), R14
+	MOVQ    R14, R15
+	SHRQ    $0x03, R14
+	ANDL    $0x00000007, R15
+	MOVBLZX (R9)(R14*1), R14
+	SHRXL   R15, R14, R14
+	ANDL    $0x00000001, R14
+	TESTL   R14, R14
+	JZ      next95
+	MOVSD   (BX)(R12*8), X0
+	MOVSD   (AX)(R13*8), X1
+	UCOMISD X1, X0
+	JHI     upd96
+	JEQ     rare97
+	JMP     next95
+
+upd96:
+	MOVSD X0, (AX)(R13*8)
+	JMP   next95
+
+rare97:
+	UCOMISD X0, X0
+	JPS     vnan98
+	UCOMISD X1, X1
+	JPS     next95
+	MOVQ    X0, R12
+	TESTQ   R12, R12
+	JNZ     next95
+	MOVQ    X1, R12
+	TESTQ   R12, R12
+	JZ      next95
+	MOVSD   X0, (AX)(R13*8)
+	JMP     next95
+
+vnan98:
+	UCOMISD X1, X1
+	JPS     next95
+	MOVQ    $0x7ff8000000000001, R12
+	MOVQ    R12, (AX)(R13*8)
+
+next95:
+	INCQ R11
+	JMP  selbm1
+
+done:
+	MOVQ R11, done+72(FP)
+	RET

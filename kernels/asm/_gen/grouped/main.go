@@ -38,6 +38,21 @@ func main() {
 	genRows("GroupedCountRows", countRows,
 		"func(counts *int64, ncounts int, groups *uint32, nrows int, sel *int32, n int, bm *byte, off int) (done int)",
 		"GroupedCountRows adds 1 to counts[groups[r]] for every contributing candidate row r.")
+	for _, m := range []struct {
+		name string
+		k    kernel
+		elem string
+		doc  string
+	}{
+		{"GroupedMinInt64Rows", minInt64, "int64", "sets dst[groups[r]] to the smaller of it and vals[r]"},
+		{"GroupedMaxInt64Rows", maxInt64, "int64", "sets dst[groups[r]] to the larger of it and vals[r]"},
+		{"GroupedMinFloat64Rows", minFloat64, "float64", "sets dst[groups[r]] to the smaller of it and vals[r] in the order -0.0 < +0.0, NaN above all"},
+		{"GroupedMaxFloat64Rows", maxFloat64, "float64", "sets dst[groups[r]] to the larger of it and vals[r] in the order -0.0 < +0.0, NaN above all (a NaN winner stored as the canonical NaN)"},
+	} {
+		genRows(m.name, m.k,
+			"func(dst *"+m.elem+", ndst int, groups *uint32, vals *"+m.elem+", nrows int, sel *int32, n int, bm *byte, off int) (done int)",
+			m.name+" "+m.doc+", for every contributing candidate row r.")
+	}
 	Generate()
 }
 
@@ -46,6 +61,10 @@ type kernel int
 const (
 	sumInt64 kernel = iota
 	countRows
+	minInt64
+	maxInt64
+	minFloat64
+	maxFloat64
 )
 
 // genRows emits one routine with four loops, for sel nil / non-nil times bm
@@ -56,14 +75,17 @@ func genRows(name string, k kernel, sig, doc string) {
 	Doc(doc, "It stops before the first candidate whose group id is >= the state's length or whose selection index is outside [0, nrows), and returns the number of candidates done.")
 
 	dstName, ndstName := "sums", "nsums"
-	if k == countRows {
+	switch k {
+	case countRows:
 		dstName, ndstName = "counts", "ncounts"
+	case minInt64, maxInt64, minFloat64, maxFloat64:
+		dstName, ndstName = "dst", "ndst"
 	}
 	dst := Load(Param(dstName), GP64())
 	ndst := Load(Param(ndstName), GP64())
 	groups := Load(Param("groups"), GP64())
 	var vals Register
-	if k == sumInt64 {
+	if k != countRows {
 		vals = Load(Param("vals"), GP64())
 	}
 	nrows := Load(Param("nrows"), GP64())
@@ -180,7 +202,90 @@ func row(k kernel, withSel, withBM bool, u int, dst, ndst, groups, vals, nrows, 
 		} else {
 			INCQ(Mem{Base: dst, Index: g, Scale: 8})
 		}
+	default:
+		minMax(k, withBM, bit, Mem{Base: vals, Index: r, Scale: 8, Disp: 8 * disp}, Mem{Base: dst, Index: g, Scale: 8})
 	}
+}
+
+// minMax emits the min/max update of one row: the common case (values that
+// differ, no NaN) costs one compare and no taken branch when nothing
+// changes; equal values (±0.0) and NaNs go to an out-of-line check.
+func minMax(k kernel, withBM bool, bit GPVirtual, src, d Mem) {
+	next := "next" + uniq()
+	if withBM {
+		TESTL(bit.As32(), bit.As32())
+		JZ(LabelRef(next)) // null row
+	}
+	switch k {
+	case minInt64, maxInt64:
+		v := GP64()
+		MOVQ(src, v)
+		CMPQ(v, d)
+		if k == maxInt64 {
+			JLE(LabelRef(next))
+		} else {
+			JGE(LabelRef(next))
+		}
+		MOVQ(v, d)
+		Label(next)
+		return
+	}
+	v, x := XMM(), XMM()
+	MOVSD(src, v)
+	MOVSD(d, x)
+	upd, rare := "upd"+uniq(), "rare"+uniq()
+	if k == maxFloat64 {
+		UCOMISD(x, v) // flags of v against d
+	} else {
+		UCOMISD(v, x) // flags of d against v
+	}
+	JHI(LabelRef(upd))  // max: v > d; min: d > v (ordered)
+	JEQ(LabelRef(rare)) // equal or unordered
+	JMP(LabelRef(next)) // strictly on the other side: nothing to do
+	Label(upd)
+	MOVSD(v, d)
+	JMP(LabelRef(next))
+
+	Label(rare)
+	a := GP64()
+	if k == maxFloat64 {
+		// v NaN and d not: store the canonical NaN. Both ±0: +0 replaces -0.
+		vnan := "vnan" + uniq()
+		UCOMISD(v, v)
+		JPS(LabelRef(vnan))
+		UCOMISD(x, x)
+		JPS(LabelRef(next)) // d NaN: already the largest
+		MOVQ(v, a)
+		TESTQ(a, a)
+		JNZ(LabelRef(next)) // v is not +0 (equal non-zero, or -0)
+		MOVQ(x, a)
+		TESTQ(a, a)
+		JZ(LabelRef(next)) // d is +0 too
+		MOVSD(v, d)
+		JMP(LabelRef(next))
+		Label(vnan)
+		UCOMISD(x, x)
+		JPS(LabelRef(next)) // both NaN
+		MOVQ(U64(0x7ff8000000000001), a)
+		MOVQ(a, d)
+	} else {
+		// d NaN and v not: v replaces it. Both ±0: -0 replaces +0.
+		UCOMISD(v, v)
+		JPS(LabelRef(next)) // v NaN: never the smallest
+		UCOMISD(x, x)
+		JPS(LabelRef(upd))
+		MOVQ(v, a)
+		TESTQ(a, a)
+		JZ(LabelRef(next)) // v is +0: not below d (d == 0 too)
+		MOVQ(x, a)
+		TESTQ(a, a)
+		JNZ(LabelRef(next)) // d is not +0
+		MOVQ(v, a)
+		SHLQ(U8(1), a)
+		JNZ(LabelRef(next)) // v is not -0
+		MOVSD(v, d)
+	}
+	Label(next)
 }
 
 // bail jumps out (after advancing j past the u rows already applied) when
