@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
+	"math"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -65,6 +66,9 @@ type row struct {
 	v   int64
 }
 
+// nullTS marks a row whose event time is null.
+const nullTS = math.MinInt64
+
 // keyString is the string form of key k for string key kinds.
 func keyString(k int64) string { return "key-" + strconv.FormatInt(k, 10) }
 
@@ -100,7 +104,11 @@ func makeRecord(t testing.TB, mem memory.Allocator, kind keyKind, rows []row) ar
 				require.NoError(t, kb.AppendString(keyString(r.key)))
 			}
 		}
-		b.Field(1).(*array.Int64Builder).Append(r.ts)
+		if r.ts == nullTS {
+			b.Field(1).AppendNull()
+		} else {
+			b.Field(1).(*array.Int64Builder).Append(r.ts)
+		}
 		b.Field(2).(*array.Int64Builder).Append(r.v)
 	}
 	return b.NewRecord()

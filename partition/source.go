@@ -56,15 +56,22 @@ type Source struct {
 	closed   bool
 }
 
-// NewSource registers a new source with its own router. Create sources
-// before pushing data: a partition's watermark is the minimum over the
-// sources registered when it is computed, so a source added later may find
-// its rows late.
+// NewSource registers a new source with its own router. The source joins
+// every partition's watermark (the minimum over the sources) from now on;
+// a partition's watermark never goes back, so rows of a source added after
+// the watermarks advanced may be late at the pipelines (they are counted as
+// late only against the source's own watermark).
 func (q *Query) NewSource(opts SourceOptions) (*Source, error) {
+	if opts.HasPartition && opts.Partition < 0 {
+		return nil, fmt.Errorf("partition: source partition %d is negative", opts.Partition)
+	}
 	q.gate.RLock()
 	defer q.gate.RUnlock()
 	if q.closing {
 		return nil, q.closedErr()
+	}
+	if q.ctx.Err() != nil {
+		return nil, q.stopErr()
 	}
 	id := int(q.nsources.Add(1)) - 1
 	n := len(q.parts)
@@ -81,12 +88,14 @@ func (q *Query) NewSource(opts SourceOptions) (*Source, error) {
 		wm:       math.MinInt64,
 	}
 	if opts.HasPartition {
-		if opts.Partition < 0 {
-			return nil, fmt.Errorf("partition: source partition %d is negative", opts.Partition)
-		}
 		s.part = opts.Partition
 	}
 	s.ownRoute = q.cfg.Strategy == Smart && opts.HasPartition && slices.Equal(opts.PartitionedBy, q.cfg.KeyColumns)
+	// Register with every partition: from now on the source holds their
+	// watermarks back until its own advances.
+	if err := s.advance(math.MinInt64); err != nil {
+		return nil, err
+	}
 	return s, nil
 }
 

@@ -53,6 +53,7 @@ type worker struct {
 	op   string // the pipeline method running (for panic reports)
 
 	srcWM []int64 // latest watermark of each source
+	known []bool  // the source registered with this partition
 	wm    int64
 
 	// Adaptive batching.
@@ -154,17 +155,21 @@ func (w *worker) loop(in <-chan message) error {
 }
 
 // onWatermark records source src's watermark and, when the partition's
-// watermark (the minimum over the registered sources) advances, flushes
-// held rows and tells the pipeline.
+// watermark (the minimum over the sources registered with this partition)
+// advances, flushes held rows and tells the pipeline. A source registers by
+// broadcasting math.MinInt64 when it is created, before any of its rows.
 func (w *worker) onWatermark(ctx context.Context, src int, wm int64) error {
-	n := max(int(w.q.nsources.Load()), src+1)
-	for len(w.srcWM) < n {
+	for len(w.srcWM) <= src {
 		w.srcWM = append(w.srcWM, math.MinInt64)
+		w.known = append(w.known, false)
 	}
+	w.known[src] = true
 	w.srcWM[src] = max(w.srcWM[src], wm)
 	pwm := int64(math.MaxInt64)
-	for _, v := range w.srcWM {
-		pwm = min(pwm, v)
+	for i, v := range w.srcWM {
+		if w.known[i] {
+			pwm = min(pwm, v)
+		}
 	}
 	if pwm <= w.wm {
 		return nil
