@@ -1,0 +1,183 @@
+package velo_test
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"testing"
+
+	"github.com/apache/arrow/go/v17/arrow"
+	"github.com/apache/arrow/go/v17/arrow/array"
+	"github.com/apache/arrow/go/v17/arrow/memory"
+	"github.com/stretchr/testify/require"
+
+	velo "github.com/velo-engine/velo"
+	"github.com/velo-engine/velo/bench"
+	"github.com/velo-engine/velo/columnar"
+	"github.com/velo-engine/velo/sqlfront"
+)
+
+func genMarket(t testing.TB, mem memory.Allocator, rows int64, batch int) []arrow.Record {
+	g := bench.NewMarketData(mem, bench.MarketDataConfig{Rows: rows, Seed: 42, BatchSize: batch})
+	defer g.Release()
+	recs, err := g.GenerateAll()
+	require.NoError(t, err)
+	return recs
+}
+
+func releaseAll(recs []arrow.Record) {
+	for _, r := range recs {
+		r.Release()
+	}
+}
+
+func collect(t *testing.T, r array.RecordReader) (rows int64, err error) {
+	defer r.Release()
+	for r.Next() {
+		rows += r.Record().NumRows()
+	}
+	return rows, r.Err()
+}
+
+func TestEngineSources(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	recs := genMarket(t, mem, 10_000, 1000)
+	defer releaseAll(recs)
+	eng := velo.New(velo.WithAllocator(mem), velo.WithPartitions(4), velo.WithBatchSize(512))
+	defer eng.Close()
+	require.Equal(t, 4, eng.Partitions())
+	ctx := context.Background()
+
+	// Records are re-readable.
+	require.NoError(t, eng.RegisterTable("market_data", recs))
+	for i := 0; i < 2; i++ {
+		res, err := eng.Execute(ctx, "SELECT symbol FROM market_data WHERE quantity > 500")
+		require.NoError(t, err)
+		n, err := collect(t, res)
+		require.NoError(t, err)
+		want := int64(0)
+		for _, r := range recs {
+			q, _ := columnar.Int64Column(r, "quantity")
+			for _, v := range q {
+				if v > 500 {
+					want++
+				}
+			}
+		}
+		require.Equal(t, want, n)
+	}
+
+	// A RecordReader is consumed once.
+	rdr, err := array.NewRecordReader(recs[0].Schema(), recs)
+	require.NoError(t, err)
+	require.NoError(t, eng.RegisterTable("once", rdr))
+	res, err := eng.Execute(ctx, "SELECT COUNT(*) FROM once")
+	require.NoError(t, err)
+	n, err := collect(t, res)
+	require.NoError(t, err)
+	require.Equal(t, int64(1), n)
+	_, err = eng.Execute(ctx, "SELECT COUNT(*) FROM once")
+	require.ErrorIs(t, err, velo.ErrConsumed)
+
+	// A file path is opened per query.
+	path := filepath.Join(t.TempDir(), "md.parquet")
+	w, err := columnar.CreateFile(path, recs[0].Schema(), mem)
+	require.NoError(t, err)
+	for _, r := range recs {
+		require.NoError(t, w.Write(r))
+	}
+	require.NoError(t, w.Close())
+	require.NoError(t, eng.RegisterTable("md_file", path))
+	res, err = eng.Execute(ctx, "SELECT SUM(quantity) AS q FROM md_file")
+	require.NoError(t, err)
+	require.True(t, res.Next())
+	got := res.Record().Column(0).(*array.Int64).Value(0)
+	res.Release()
+	want := int64(0)
+	for _, r := range recs {
+		q, _ := columnar.Int64Column(r, "quantity")
+		for _, v := range q {
+			want += v
+		}
+	}
+	require.Equal(t, want, got)
+
+	// EXPLAIN, Explain and bind errors with positions.
+	plan, err := eng.Explain("SELECT price FROM market_data WHERE price > 1.0")
+	require.NoError(t, err)
+	require.Contains(t, plan, "Filter")
+	res, err = eng.Execute(ctx, "EXPLAIN SELECT price FROM market_data")
+	require.NoError(t, err)
+	n, err = collect(t, res)
+	require.NoError(t, err)
+	require.Positive(t, n)
+	_, err = eng.Execute(ctx, "SELECT price FROM market_dat")
+	var se *sqlfront.Error
+	require.ErrorAs(t, err, &se)
+	require.Contains(t, err.Error(), `did you mean "market_data"`)
+	require.Error(t, eng.RegisterTable("bad", 42))
+	require.Error(t, eng.RegisterTable("bad", []arrow.Record{}))
+}
+
+// A LIMIT stops reading the source early, and abandoning a reader or a
+// cancelled context leaves no allocation behind.
+func TestEngineLimitAndCancel(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	recs := genMarket(t, mem, 50_000, 1000)
+	defer releaseAll(recs)
+	counter := &countingReader{RecordReader: mustReader(t, recs)}
+	eng := velo.New(velo.WithAllocator(mem))
+	defer eng.Close()
+	require.NoError(t, eng.RegisterTable("market_data", counter))
+	res, err := eng.Execute(context.Background(), "SELECT symbol, price FROM market_data WHERE price > 10.0 LIMIT 5")
+	require.NoError(t, err)
+	n, err := collect(t, res)
+	require.NoError(t, err)
+	require.Equal(t, int64(5), n)
+	require.Equal(t, 1, counter.batches, "LIMIT must stop reading after the first batch")
+
+	require.NoError(t, eng.RegisterTable("market_data", recs))
+	ctx, cancel := context.WithCancel(context.Background())
+	res, err = eng.Execute(ctx, "SELECT symbol, price * quantity FROM market_data")
+	require.NoError(t, err)
+	require.True(t, res.Next())
+	cancel()
+	for res.Next() {
+	}
+	require.True(t, errors.Is(res.Err(), context.Canceled))
+	res.Release()
+
+	// Abandoned mid-way and an error mid-way.
+	res, err = eng.Execute(context.Background(), "SELECT symbol, price FROM market_data ORDER BY price DESC")
+	require.NoError(t, err)
+	require.True(t, res.Next())
+	res.Release()
+	res, err = eng.Execute(context.Background(), "SELECT quantity * 9223372036854775807 FROM market_data")
+	require.NoError(t, err)
+	_, err = collect(t, res)
+	require.Error(t, err)
+	res, err = eng.Execute(context.Background(), "SELECT symbol, AVG(price) OVER (PARTITION BY symbol ORDER BY trade_time ROWS BETWEEN 9 PRECEDING AND CURRENT ROW) FROM market_data")
+	require.Nil(t, res)
+	require.ErrorContains(t, err, "not supported yet")
+}
+
+func mustReader(t *testing.T, recs []arrow.Record) array.RecordReader {
+	r, err := array.NewRecordReader(recs[0].Schema(), recs)
+	require.NoError(t, err)
+	return r
+}
+
+type countingReader struct {
+	array.RecordReader
+	batches int
+}
+
+func (c *countingReader) Next() bool {
+	ok := c.RecordReader.Next()
+	if ok {
+		c.batches++
+	}
+	return ok
+}
