@@ -25,6 +25,9 @@ type rowSet struct {
 	rec arrow.Record
 	sel []int32
 	n   int
+	// cols caches gathered columns for this exact row set (nil: no cache),
+	// so a column read by several expressions is gathered once.
+	cols []*vec
 }
 
 func allRows(rec arrow.Record) rowSet { return rowSet{rec: rec, n: int(rec.NumRows())} }
@@ -57,9 +60,15 @@ func evalExpr(e sqlfront.BoundExpr, rs rowSet) (*vec, error) {
 		if e.Index < 0 || e.Index >= int(rs.rec.NumCols()) {
 			return nil, fmt.Errorf("exec: column %s#%d out of range for a %d-column input", e.Name, e.Index, rs.rec.NumCols())
 		}
+		if rs.cols != nil && rs.cols[e.Index] != nil {
+			return rs.cols[e.Index], nil
+		}
 		v, err := fromArray(rs.rec.Column(e.Index), rs.sel)
 		if err != nil {
 			return nil, fmt.Errorf("exec: column %q: %w", e.Name, err)
+		}
+		if rs.cols != nil {
+			rs.cols[e.Index] = v
 		}
 		return v, nil
 	case *sqlfront.Const:

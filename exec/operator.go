@@ -261,6 +261,7 @@ func project(b columnar.Batch, exprs []sqlfront.BoundExpr, out *arrow.Schema) (a
 		}
 	}()
 	rs := selRows(b.Rec, b.Sel)
+	rs.cols = make([]*vec, b.Rec.NumCols())
 	for i, e := range exprs {
 		if c, ok := e.(*sqlfront.ColRef); ok && b.Sel == nil && c.Index < int(b.Rec.NumCols()) {
 			a := b.Rec.Column(c.Index)
