@@ -23,8 +23,8 @@ import (
 // of range (rows before it are already applied) and never writes out of
 // bounds.
 //
-// Implementation: pure Go at every level, in one of two loop shapes picked
-// per call from the first 64 rows. "Row at a time" (load dst[g], update,
+// Implementation: one of two loop shapes picked per call from the first 64
+// rows. "Row at a time" (load dst[g], update,
 // store) is fastest for ids that change from row to row; "run-carrying"
 // keeps the current group's state in a register while consecutive rows
 // share an id, so long runs of equal ids (sorted or clustered keys) do not
@@ -35,6 +35,9 @@ import (
 // by the fraction p of rows repeating their predecessor's id: p=0.6
 // 0.65 / 0.92, p=0.85 0.81 / 0.81, p=0.95 1.22 / 0.81. So the run-carrying
 // loop runs when at least 7/8 of the sampled rows repeat their predecessor.
+// On amd64 the row-at-a-time shape runs scalar assembly (see
+// grouped_amd64.go for why and how much faster); the run-carrying one stays
+// in Go everywhere.
 //
 // AVX-512 did not win and is not used: a GroupedSumInt64 routine that per 8
 // rows loads the ids (VPMOVZXDQ), checks them against len(dst), tests
@@ -60,6 +63,7 @@ import (
 var (
 	groupedSumInt64Prefix      func(sums []int64, groups []uint32, vals []int64, validity []byte, off int, sel []int32) (done int, overflow bool)
 	groupedCountPrefix         func(counts []int64, groups []uint32, validity []byte, off int, sel []int32) (done int)
+	groupedSumFloat64Prefix    func(sums []float64, groups []uint32, vals []float64, validity []byte, off int, sel []int32) (done int)
 	groupedMinMaxInt64Prefix   func(dst []int64, groups []uint32, vals []int64, validity []byte, off int, sel []int32, isMax bool) (done int)
 	groupedMinMaxFloat64Prefix func(dst []float64, groups []uint32, vals []float64, validity []byte, off int, sel []int32, isMax bool) (done int)
 )
@@ -122,7 +126,9 @@ func groupedCandidates(groups []uint32, sel []int32) int {
 func GroupedCountRows(counts []int64, groups []uint32, sel []int32) {
 	if sel != nil || !groupedRunny(groups, nil) {
 		from := 0
-		if groupedCountPrefix != nil {
+		if groupedCountPrefix != nil && sel != nil {
+			// Without a selection the Go loop (one INCQ per row) is as
+			// fast as the assembly (see grouped_amd64.go).
 			from = groupedCountPrefix(counts, groups, nil, 0, sel)
 		}
 		if sel != nil {
@@ -271,13 +277,17 @@ func GroupedSumFloat64(sums []float64, groups []uint32, vals []float64, validity
 	}
 	const negZero = 1 << 63 // the bits of -0.0, the exact identity of +
 	if !groupedRunny(groups, sel) {
+		from := 0
+		if groupedSumFloat64Prefix != nil {
+			from = groupedSumFloat64Prefix(sums, groups, vals, validity, off, sel)
+		}
 		if sel == nil && validity == nil {
 			vals = vals[:len(groups)]
-			for i, g := range groups {
-				sums[g] += vals[i]
+			for i := from; i < len(groups); i++ {
+				sums[groups[i]] += vals[i]
 			}
 		} else {
-			for j := 0; j < n; j++ {
+			for j := from; j < n; j++ {
 				r := groupedRow(j, sel)
 				m := uint64(-groupedBit(validity, off, r))
 				sums[groups[r]] += math.Float64frombits(math.Float64bits(vals[r])&m | negZero&^m)

@@ -16,6 +16,12 @@ func GroupedSumInt64Rows(sums *int64, nsums int, groups *uint32, vals *int64, nr
 //go:noescape
 func GroupedCountRows(counts *int64, ncounts int, groups *uint32, nrows int, sel *int32, n int, bm *byte, off int) (done int)
 
+// GroupedSumFloat64Rows adds vals[r] to dst[groups[r]] in candidate order, for every contributing candidate row r.
+// It stops before the first candidate whose group id is >= the state's length or whose selection index is outside [0, nrows), and returns the number of candidates done.
+//
+//go:noescape
+func GroupedSumFloat64Rows(dst *float64, ndst int, groups *uint32, vals *float64, nrows int, sel *int32, n int, bm *byte, off int) (done int)
+
 // GroupedMinInt64Rows sets dst[groups[r]] to the smaller of it and vals[r], for every contributing candidate row r.
 // It stops before the first candidate whose group id is >= the state's length or whose selection index is outside [0, nrows), and returns the number of candidates done.
 //

@@ -32,51 +32,63 @@ plain4:
 	JAE     done
 	MOVQ    (BX)(R11*8), DI
 	ADDQ    DI, (AX)(SI*8)
-	JNO     nov1
-	MOVB    $0x01, overflow+80(FP)
+	JOS     ovf1
 
-nov1:
+back2:
 	MOVLQZX 4(DX)(R11*4), SI
 	CMPQ    SI, CX
-	JB      ok2
-	ADDQ    $0x01, R11
-	JMP     done
+	JAE     bail3
+	MOVQ    8(BX)(R11*8), DI
+	ADDQ    DI, (AX)(SI*8)
+	JOS     ovf4
 
-ok2:
-	MOVQ 8(BX)(R11*8), DI
-	ADDQ DI, (AX)(SI*8)
-	JNO  nov3
-	MOVB $0x01, overflow+80(FP)
-
-nov3:
+back5:
 	MOVLQZX 8(DX)(R11*4), SI
 	CMPQ    SI, CX
-	JB      ok4
-	ADDQ    $0x02, R11
-	JMP     done
+	JAE     bail6
+	MOVQ    16(BX)(R11*8), DI
+	ADDQ    DI, (AX)(SI*8)
+	JOS     ovf7
 
-ok4:
-	MOVQ 16(BX)(R11*8), DI
-	ADDQ DI, (AX)(SI*8)
-	JNO  nov5
-	MOVB $0x01, overflow+80(FP)
-
-nov5:
+back8:
 	MOVLQZX 12(DX)(R11*4), SI
 	CMPQ    SI, CX
-	JB      ok6
-	ADDQ    $0x03, R11
-	JMP     done
+	JAE     bail9
+	MOVQ    24(BX)(R11*8), DI
+	ADDQ    DI, (AX)(SI*8)
+	JOS     ovf10
 
-ok6:
-	MOVQ 24(BX)(R11*8), DI
-	ADDQ DI, (AX)(SI*8)
-	JNO  nov7
-	MOVB $0x01, overflow+80(FP)
-
-nov7:
+back11:
 	ADDQ $0x04, R11
 	JMP  plain4
+
+ovf1:
+	MOVB $0x01, overflow+80(FP)
+	JMP  back2
+
+bail3:
+	ADDQ $0x01, R11
+	JMP  done
+
+ovf4:
+	MOVB $0x01, overflow+80(FP)
+	JMP  back5
+
+bail6:
+	ADDQ $0x02, R11
+	JMP  done
+
+ovf7:
+	MOVB $0x01, overflow+80(FP)
+	JMP  back8
+
+bail9:
+	ADDQ $0x03, R11
+	JMP  done
+
+ovf10:
+	MOVB $0x01, overflow+80(FP)
+	JMP  back11
 
 plain1:
 	CMPQ    R11, R8
@@ -86,12 +98,15 @@ plain1:
 	JAE     done
 	MOVQ    (BX)(R11*8), DI
 	ADDQ    DI, (AX)(SI*8)
-	JNO     nov8
-	MOVB    $0x01, overflow+80(FP)
+	JOS     ovf12
 
-nov8:
+back13:
 	INCQ R11
 	JMP  plain1
+
+ovf12:
+	MOVB $0x01, overflow+80(FP)
+	JMP  back13
 
 plainbm:
 plainbm1:
@@ -111,12 +126,15 @@ plainbm1:
 	NEGQ    DI
 	ANDQ    DI, R12
 	ADDQ    R12, (AX)(SI*8)
-	JNO     nov9
-	MOVB    $0x01, overflow+80(FP)
+	JOS     ovf14
 
-nov9:
+back15:
 	INCQ R11
 	JMP  plainbm1
+
+ovf14:
+	MOVB $0x01, overflow+80(FP)
+	JMP  back15
 
 withsel:
 	TESTQ R9, R9
@@ -133,12 +151,15 @@ sel1:
 	JAE     done
 	MOVQ    (BX)(R9*8), R9
 	ADDQ    R9, (AX)(R10*8)
-	JNO     nov10
-	MOVB    $0x01, overflow+80(FP)
+	JOS     ovf16
 
-nov10:
+back17:
 	INCQ R11
 	JMP  sel1
+
+ovf16:
+	MOVB $0x01, overflow+80(FP)
+	JMP  back17
 
 selbm:
 selbm1:
@@ -161,12 +182,15 @@ selbm1:
 	NEGQ    R14
 	ANDQ    R14, R12
 	ADDQ    R12, (AX)(R13*8)
-	JNO     nov11
-	MOVB    $0x01, overflow+80(FP)
+	JOS     ovf18
 
-nov11:
+back19:
 	INCQ R11
 	JMP  selbm1
+
+ovf18:
+	MOVB $0x01, overflow+80(FP)
+	JMP  back19
 
 done:
 	MOVQ R11, done+72(FP)
@@ -199,30 +223,30 @@ plain4:
 	INCQ    (AX)(BX*8)
 	MOVLQZX 4(DX)(R10*4), BX
 	CMPQ    BX, CX
-	JB      ok12
-	ADDQ    $0x01, R10
-	JMP     done
-
-ok12:
+	JAE     bail20
 	INCQ    (AX)(BX*8)
 	MOVLQZX 8(DX)(R10*4), BX
 	CMPQ    BX, CX
-	JB      ok13
-	ADDQ    $0x02, R10
-	JMP     done
-
-ok13:
+	JAE     bail21
 	INCQ    (AX)(BX*8)
 	MOVLQZX 12(DX)(R10*4), BX
 	CMPQ    BX, CX
-	JB      ok14
-	ADDQ    $0x03, R10
-	JMP     done
+	JAE     bail22
+	INCQ    (AX)(BX*8)
+	ADDQ    $0x04, R10
+	JMP     plain4
 
-ok14:
-	INCQ (AX)(BX*8)
-	ADDQ $0x04, R10
-	JMP  plain4
+bail20:
+	ADDQ $0x01, R10
+	JMP  done
+
+bail21:
+	ADDQ $0x02, R10
+	JMP  done
+
+bail22:
+	ADDQ $0x03, R10
+	JMP  done
 
 plain1:
 	CMPQ    R10, DI
@@ -294,6 +318,153 @@ done:
 	MOVQ R10, done+64(FP)
 	RET
 
+// func GroupedSumFloat64Rows(dst *float64, ndst int, groups *uint32, vals *float64, nrows int, sel *int32, n int, bm *byte, off int) (done int)
+// Requires: BMI2, SSE2
+TEXT ·GroupedSumFloat64Rows(SB), NOSPLIT, $0-80
+	MOVQ  dst+0(FP), AX
+	MOVQ  ndst+8(FP), CX
+	MOVQ  groups+16(FP), DX
+	MOVQ  vals+24(FP), BX
+	MOVQ  nrows+32(FP), SI
+	MOVQ  sel+40(FP), DI
+	MOVQ  n+48(FP), R8
+	MOVQ  bm+56(FP), R9
+	MOVQ  off+64(FP), R10
+	XORQ  R11, R11
+	TESTQ DI, DI
+	JNZ   withsel
+	TESTQ R9, R9
+	JNZ   plainbm
+
+plain4:
+	LEAQ    4(R11), SI
+	CMPQ    SI, R8
+	JA      plain1
+	MOVLQZX (DX)(R11*4), SI
+	CMPQ    SI, CX
+	JAE     done
+	MOVSD   (AX)(SI*8), X0
+	ADDSD   (BX)(R11*8), X0
+	MOVSD   X0, (AX)(SI*8)
+	MOVLQZX 4(DX)(R11*4), SI
+	CMPQ    SI, CX
+	JAE     bail24
+	MOVSD   (AX)(SI*8), X0
+	ADDSD   8(BX)(R11*8), X0
+	MOVSD   X0, (AX)(SI*8)
+	MOVLQZX 8(DX)(R11*4), SI
+	CMPQ    SI, CX
+	JAE     bail26
+	MOVSD   (AX)(SI*8), X0
+	ADDSD   16(BX)(R11*8), X0
+	MOVSD   X0, (AX)(SI*8)
+	MOVLQZX 12(DX)(R11*4), SI
+	CMPQ    SI, CX
+	JAE     bail28
+	MOVSD   (AX)(SI*8), X0
+	ADDSD   24(BX)(R11*8), X0
+	MOVSD   X0, (AX)(SI*8)
+	ADDQ    $0x04, R11
+	JMP     plain4
+
+bail24:
+	ADDQ $0x01, R11
+	JMP  done
+
+bail26:
+	ADDQ $0x02, R11
+	JMP  done
+
+bail28:
+	ADDQ $0x03, R11
+	JMP  done
+
+plain1:
+	CMPQ    R11, R8
+	JAE     done
+	MOVLQZX (DX)(R11*4), SI
+	CMPQ    SI, CX
+	JAE     done
+	MOVSD   (AX)(SI*8), X0
+	ADDSD   (BX)(R11*8), X0
+	MOVSD   X0, (AX)(SI*8)
+	INCQ    R11
+	JMP     plain1
+
+plainbm:
+plainbm1:
+	CMPQ    R11, R8
+	JAE     done
+	MOVLQZX (DX)(R11*4), SI
+	CMPQ    SI, CX
+	JAE     done
+	LEAQ    (R10)(R11*1), DI
+	MOVQ    DI, R12
+	SHRQ    $0x03, DI
+	ANDL    $0x00000007, R12
+	MOVBLZX (R9)(DI*1), DI
+	SHRXL   R12, DI, DI
+	ANDL    $0x00000001, DI
+	TESTL   DI, DI
+	JZ      next31
+	MOVSD   (AX)(SI*8), X0
+	ADDSD   (BX)(R11*8), X0
+	MOVSD   X0, (AX)(SI*8)
+
+next31:
+	INCQ R11
+	JMP  plainbm1
+
+withsel:
+	TESTQ R9, R9
+	JNZ   selbm
+
+sel1:
+	CMPQ    R11, R8
+	JAE     done
+	MOVLQSX (DI)(R11*4), R9
+	CMPQ    R9, SI
+	JAE     done
+	MOVLQZX (DX)(R9*4), R10
+	CMPQ    R10, CX
+	JAE     done
+	MOVSD   (AX)(R10*8), X0
+	ADDSD   (BX)(R9*8), X0
+	MOVSD   X0, (AX)(R10*8)
+	INCQ    R11
+	JMP     sel1
+
+selbm:
+selbm1:
+	CMPQ    R11, R8
+	JAE     done
+	MOVLQSX (DI)(R11*4), R12
+	CMPQ    R12, SI
+	JAE     done
+	MOVLQZX (DX)(R12*4), R13
+	CMPQ    R13, CX
+	JAE     done
+	LEAQ    (R10)(R12*1), R14
+	MOVQ    R14, R15
+	SHRQ    $0x03, R14
+	ANDL    $0x00000007, R15
+	MOVBLZX (R9)(R14*1), R14
+	SHRXL   R15, R14, R14
+	ANDL    $0x00000001, R14
+	TESTL   R14, R14
+	JZ      next33
+	MOVSD   (AX)(R13*8), X0
+	ADDSD   (BX)(R12*8), X0
+	MOVSD   X0, (AX)(R13*8)
+
+next33:
+	INCQ R11
+	JMP  selbm1
+
+done:
+	MOVQ R11, done+72(FP)
+	RET
+
 // func GroupedMinInt64Rows(dst *int64, ndst int, groups *uint32, vals *int64, nrows int, sel *int32, n int, bm *byte, off int) (done int)
 // Requires: BMI2
 TEXT ·GroupedMinInt64Rows(SB), NOSPLIT, $0-80
@@ -321,51 +492,63 @@ plain4:
 	JAE     done
 	MOVQ    (BX)(R11*8), DI
 	CMPQ    DI, (AX)(SI*8)
-	JGE     next15
-	MOVQ    DI, (AX)(SI*8)
+	JLT     upd35
 
-next15:
+next34:
 	MOVLQZX 4(DX)(R11*4), SI
 	CMPQ    SI, CX
-	JB      ok16
-	ADDQ    $0x01, R11
-	JMP     done
+	JAE     bail36
+	MOVQ    8(BX)(R11*8), DI
+	CMPQ    DI, (AX)(SI*8)
+	JLT     upd38
 
-ok16:
-	MOVQ 8(BX)(R11*8), DI
-	CMPQ DI, (AX)(SI*8)
-	JGE  next17
-	MOVQ DI, (AX)(SI*8)
-
-next17:
+next37:
 	MOVLQZX 8(DX)(R11*4), SI
 	CMPQ    SI, CX
-	JB      ok18
-	ADDQ    $0x02, R11
-	JMP     done
+	JAE     bail39
+	MOVQ    16(BX)(R11*8), DI
+	CMPQ    DI, (AX)(SI*8)
+	JLT     upd41
 
-ok18:
-	MOVQ 16(BX)(R11*8), DI
-	CMPQ DI, (AX)(SI*8)
-	JGE  next19
-	MOVQ DI, (AX)(SI*8)
-
-next19:
+next40:
 	MOVLQZX 12(DX)(R11*4), SI
 	CMPQ    SI, CX
-	JB      ok20
-	ADDQ    $0x03, R11
-	JMP     done
+	JAE     bail42
+	MOVQ    24(BX)(R11*8), DI
+	CMPQ    DI, (AX)(SI*8)
+	JLT     upd44
 
-ok20:
-	MOVQ 24(BX)(R11*8), DI
-	CMPQ DI, (AX)(SI*8)
-	JGE  next21
-	MOVQ DI, (AX)(SI*8)
-
-next21:
+next43:
 	ADDQ $0x04, R11
 	JMP  plain4
+
+upd35:
+	MOVQ DI, (AX)(SI*8)
+	JMP  next34
+
+bail36:
+	ADDQ $0x01, R11
+	JMP  done
+
+upd38:
+	MOVQ DI, (AX)(SI*8)
+	JMP  next37
+
+bail39:
+	ADDQ $0x02, R11
+	JMP  done
+
+upd41:
+	MOVQ DI, (AX)(SI*8)
+	JMP  next40
+
+bail42:
+	ADDQ $0x03, R11
+	JMP  done
+
+upd44:
+	MOVQ DI, (AX)(SI*8)
+	JMP  next43
 
 plain1:
 	CMPQ    R11, R8
@@ -375,12 +558,15 @@ plain1:
 	JAE     done
 	MOVQ    (BX)(R11*8), DI
 	CMPQ    DI, (AX)(SI*8)
-	JGE     next22
-	MOVQ    DI, (AX)(SI*8)
+	JLT     upd46
 
-next22:
+next45:
 	INCQ R11
 	JMP  plain1
+
+upd46:
+	MOVQ DI, (AX)(SI*8)
+	JMP  next45
 
 plainbm:
 plainbm1:
@@ -397,15 +583,18 @@ plainbm1:
 	SHRXL   R12, DI, DI
 	ANDL    $0x00000001, DI
 	TESTL   DI, DI
-	JZ      next23
+	JZ      next47
 	MOVQ    (BX)(R11*8), DI
 	CMPQ    DI, (AX)(SI*8)
-	JGE     next23
-	MOVQ    DI, (AX)(SI*8)
+	JLT     upd48
 
-next23:
+next47:
 	INCQ R11
 	JMP  plainbm1
+
+upd48:
+	MOVQ DI, (AX)(SI*8)
+	JMP  next47
 
 withsel:
 	TESTQ R9, R9
@@ -422,12 +611,15 @@ sel1:
 	JAE     done
 	MOVQ    (BX)(R9*8), R9
 	CMPQ    R9, (AX)(R10*8)
-	JGE     next24
-	MOVQ    R9, (AX)(R10*8)
+	JLT     upd50
 
-next24:
+next49:
 	INCQ R11
 	JMP  sel1
+
+upd50:
+	MOVQ R9, (AX)(R10*8)
+	JMP  next49
 
 selbm:
 selbm1:
@@ -447,15 +639,18 @@ selbm1:
 	SHRXL   R15, R14, R14
 	ANDL    $0x00000001, R14
 	TESTL   R14, R14
-	JZ      next25
+	JZ      next51
 	MOVQ    (BX)(R12*8), R12
 	CMPQ    R12, (AX)(R13*8)
-	JGE     next25
-	MOVQ    R12, (AX)(R13*8)
+	JLT     upd52
 
-next25:
+next51:
 	INCQ R11
 	JMP  selbm1
+
+upd52:
+	MOVQ R12, (AX)(R13*8)
+	JMP  next51
 
 done:
 	MOVQ R11, done+72(FP)
@@ -488,51 +683,63 @@ plain4:
 	JAE     done
 	MOVQ    (BX)(R11*8), DI
 	CMPQ    DI, (AX)(SI*8)
-	JLE     next26
-	MOVQ    DI, (AX)(SI*8)
+	JGT     upd54
 
-next26:
+next53:
 	MOVLQZX 4(DX)(R11*4), SI
 	CMPQ    SI, CX
-	JB      ok27
-	ADDQ    $0x01, R11
-	JMP     done
+	JAE     bail55
+	MOVQ    8(BX)(R11*8), DI
+	CMPQ    DI, (AX)(SI*8)
+	JGT     upd57
 
-ok27:
-	MOVQ 8(BX)(R11*8), DI
-	CMPQ DI, (AX)(SI*8)
-	JLE  next28
-	MOVQ DI, (AX)(SI*8)
-
-next28:
+next56:
 	MOVLQZX 8(DX)(R11*4), SI
 	CMPQ    SI, CX
-	JB      ok29
-	ADDQ    $0x02, R11
-	JMP     done
+	JAE     bail58
+	MOVQ    16(BX)(R11*8), DI
+	CMPQ    DI, (AX)(SI*8)
+	JGT     upd60
 
-ok29:
-	MOVQ 16(BX)(R11*8), DI
-	CMPQ DI, (AX)(SI*8)
-	JLE  next30
-	MOVQ DI, (AX)(SI*8)
-
-next30:
+next59:
 	MOVLQZX 12(DX)(R11*4), SI
 	CMPQ    SI, CX
-	JB      ok31
-	ADDQ    $0x03, R11
-	JMP     done
+	JAE     bail61
+	MOVQ    24(BX)(R11*8), DI
+	CMPQ    DI, (AX)(SI*8)
+	JGT     upd63
 
-ok31:
-	MOVQ 24(BX)(R11*8), DI
-	CMPQ DI, (AX)(SI*8)
-	JLE  next32
-	MOVQ DI, (AX)(SI*8)
-
-next32:
+next62:
 	ADDQ $0x04, R11
 	JMP  plain4
+
+upd54:
+	MOVQ DI, (AX)(SI*8)
+	JMP  next53
+
+bail55:
+	ADDQ $0x01, R11
+	JMP  done
+
+upd57:
+	MOVQ DI, (AX)(SI*8)
+	JMP  next56
+
+bail58:
+	ADDQ $0x02, R11
+	JMP  done
+
+upd60:
+	MOVQ DI, (AX)(SI*8)
+	JMP  next59
+
+bail61:
+	ADDQ $0x03, R11
+	JMP  done
+
+upd63:
+	MOVQ DI, (AX)(SI*8)
+	JMP  next62
 
 plain1:
 	CMPQ    R11, R8
@@ -542,12 +749,15 @@ plain1:
 	JAE     done
 	MOVQ    (BX)(R11*8), DI
 	CMPQ    DI, (AX)(SI*8)
-	JLE     next33
-	MOVQ    DI, (AX)(SI*8)
+	JGT     upd65
 
-next33:
+next64:
 	INCQ R11
 	JMP  plain1
+
+upd65:
+	MOVQ DI, (AX)(SI*8)
+	JMP  next64
 
 plainbm:
 plainbm1:
@@ -564,15 +774,18 @@ plainbm1:
 	SHRXL   R12, DI, DI
 	ANDL    $0x00000001, DI
 	TESTL   DI, DI
-	JZ      next34
+	JZ      next66
 	MOVQ    (BX)(R11*8), DI
 	CMPQ    DI, (AX)(SI*8)
-	JLE     next34
-	MOVQ    DI, (AX)(SI*8)
+	JGT     upd67
 
-next34:
+next66:
 	INCQ R11
 	JMP  plainbm1
+
+upd67:
+	MOVQ DI, (AX)(SI*8)
+	JMP  next66
 
 withsel:
 	TESTQ R9, R9
@@ -589,12 +802,15 @@ sel1:
 	JAE     done
 	MOVQ    (BX)(R9*8), R9
 	CMPQ    R9, (AX)(R10*8)
-	JLE     next35
-	MOVQ    R9, (AX)(R10*8)
+	JGT     upd69
 
-next35:
+next68:
 	INCQ R11
 	JMP  sel1
+
+upd69:
+	MOVQ R9, (AX)(R10*8)
+	JMP  next68
 
 selbm:
 selbm1:
@@ -614,15 +830,18 @@ selbm1:
 	SHRXL   R15, R14, R14
 	ANDL    $0x00000001, R14
 	TESTL   R14, R14
-	JZ      next36
+	JZ      next70
 	MOVQ    (BX)(R12*8), R12
 	CMPQ    R12, (AX)(R13*8)
-	JLE     next36
-	MOVQ    R12, (AX)(R13*8)
+	JGT     upd71
 
-next36:
+next70:
 	INCQ R11
 	JMP  selbm1
+
+upd71:
+	MOVQ R12, (AX)(R13*8)
+	JMP  next70
 
 done:
 	MOVQ R11, done+72(FP)
@@ -656,138 +875,134 @@ plain4:
 	MOVSD   (BX)(R11*8), X0
 	MOVSD   (AX)(SI*8), X1
 	UCOMISD X0, X1
-	JHI     upd38
-	JEQ     rare39
-	JMP     next37
+	JHI     upd73
+	JEQ     rare74
 
-upd38:
-	MOVSD X0, (AX)(SI*8)
-	JMP   next37
-
-rare39:
-	UCOMISD X0, X0
-	JPS     next37
-	UCOMISD X1, X1
-	JPS     upd38
-	MOVQ    X0, DI
-	TESTQ   DI, DI
-	JZ      next37
-	MOVQ    X1, DI
-	TESTQ   DI, DI
-	JNZ     next37
-	MOVQ    X0, DI
-	SHLQ    $0x01, DI
-	JNZ     next37
-	MOVSD   X0, (AX)(SI*8)
-
-next37:
+next72:
 	MOVLQZX 4(DX)(R11*4), SI
 	CMPQ    SI, CX
-	JB      ok40
-	ADDQ    $0x01, R11
-	JMP     done
-
-ok40:
+	JAE     bail75
 	MOVSD   8(BX)(R11*8), X0
 	MOVSD   (AX)(SI*8), X1
 	UCOMISD X0, X1
-	JHI     upd42
-	JEQ     rare43
-	JMP     next41
+	JHI     upd77
+	JEQ     rare78
 
-upd42:
-	MOVSD X0, (AX)(SI*8)
-	JMP   next41
-
-rare43:
-	UCOMISD X0, X0
-	JPS     next41
-	UCOMISD X1, X1
-	JPS     upd42
-	MOVQ    X0, DI
-	TESTQ   DI, DI
-	JZ      next41
-	MOVQ    X1, DI
-	TESTQ   DI, DI
-	JNZ     next41
-	MOVQ    X0, DI
-	SHLQ    $0x01, DI
-	JNZ     next41
-	MOVSD   X0, (AX)(SI*8)
-
-next41:
+next76:
 	MOVLQZX 8(DX)(R11*4), SI
 	CMPQ    SI, CX
-	JB      ok44
-	ADDQ    $0x02, R11
-	JMP     done
-
-ok44:
+	JAE     bail79
 	MOVSD   16(BX)(R11*8), X0
 	MOVSD   (AX)(SI*8), X1
 	UCOMISD X0, X1
-	JHI     upd46
-	JEQ     rare47
-	JMP     next45
+	JHI     upd81
+	JEQ     rare82
 
-upd46:
-	MOVSD X0, (AX)(SI*8)
-	JMP   next45
-
-rare47:
-	UCOMISD X0, X0
-	JPS     next45
-	UCOMISD X1, X1
-	JPS     upd46
-	MOVQ    X0, DI
-	TESTQ   DI, DI
-	JZ      next45
-	MOVQ    X1, DI
-	TESTQ   DI, DI
-	JNZ     next45
-	MOVQ    X0, DI
-	SHLQ    $0x01, DI
-	JNZ     next45
-	MOVSD   X0, (AX)(SI*8)
-
-next45:
+next80:
 	MOVLQZX 12(DX)(R11*4), SI
 	CMPQ    SI, CX
-	JB      ok48
-	ADDQ    $0x03, R11
-	JMP     done
-
-ok48:
+	JAE     bail83
 	MOVSD   24(BX)(R11*8), X0
 	MOVSD   (AX)(SI*8), X1
 	UCOMISD X0, X1
-	JHI     upd50
-	JEQ     rare51
-	JMP     next49
+	JHI     upd85
+	JEQ     rare86
 
-upd50:
-	MOVSD X0, (AX)(SI*8)
-	JMP   next49
-
-rare51:
-	UCOMISD X0, X0
-	JPS     next49
-	UCOMISD X1, X1
-	JPS     upd50
-	MOVQ    X0, DI
-	TESTQ   DI, DI
-	JZ      next49
-	MOVQ    X1, DI
-	TESTQ   DI, DI
-	JNZ     next49
-	MOVQ    X0, DI
-	SHLQ    $0x01, DI
-	JNZ     next49
-	MOVSD   X0, (AX)(SI*8)
-
-next49:
+next84:
 	ADDQ $0x04, R11
 	JMP  plain4
+
+upd73:
+	MOVSD X0, (AX)(SI*8)
+	JMP   next72
+
+rare74:
+	UCOMISD X0, X0
+	JPS     next72
+	UCOMISD X1, X1
+	JPS     upd73
+	MOVQ    X0, DI
+	TESTQ   DI, DI
+	JZ      next72
+	MOVQ    X1, DI
+	TESTQ   DI, DI
+	JNZ     next72
+	MOVQ    X0, DI
+	SHLQ    $0x01, DI
+	JNZ     next72
+	JMP     upd73
+
+bail75:
+	ADDQ $0x01, R11
+	JMP  done
+
+upd77:
+	MOVSD X0, (AX)(SI*8)
+	JMP   next76
+
+rare78:
+	UCOMISD X0, X0
+	JPS     next76
+	UCOMISD X1, X1
+	JPS     upd77
+	MOVQ    X0, DI
+	TESTQ   DI, DI
+	JZ      next76
+	MOVQ    X1, DI
+	TESTQ   DI, DI
+	JNZ     next76
+	MOVQ    X0, DI
+	SHLQ    $0x01, DI
+	JNZ     next76
+	JMP     upd77
+
+bail79:
+	ADDQ $0x02, R11
+	JMP  done
+
+upd81:
+	MOVSD X0, (AX)(SI*8)
+	JMP   next80
+
+rare82:
+	UCOMISD X0, X0
+	JPS     next80
+	UCOMISD X1, X1
+	JPS     upd81
+	MOVQ    X0, DI
+	TESTQ   DI, DI
+	JZ      next80
+	MOVQ    X1, DI
+	TESTQ   DI, DI
+	JNZ     next80
+	MOVQ    X0, DI
+	SHLQ    $0x01, DI
+	JNZ     next80
+	JMP     upd81
+
+bail83:
+	ADDQ $0x03, R11
+	JMP  done
+
+upd85:
+	MOVSD X0, (AX)(SI*8)
+	JMP   next84
+
+rare86:
+	UCOMISD X0, X0
+	JPS     next84
+	UCOMISD X1, X1
+	JPS     upd85
+	MOVQ    X0, DI
+	TESTQ   DI, DI
+	JZ      next84
+	MOVQ    X1, DI
+	TESTQ   DI, DI
+	JNZ     next84
+	MOVQ    X0, DI
+	SHLQ    $0x01, DI
+	JNZ     next84
+	JMP     upd85
 
 plain1:
 	CMPQ    R11, R8
@@ -798,33 +1013,32 @@ plain1:
 	MOVSD   (BX)(R11*8), X0
 	MOVSD   (AX)(SI*8), X1
 	UCOMISD X0, X1
-	JHI     upd53
-	JEQ     rare54
-	JMP     next52
+	JHI     upd88
+	JEQ     rare89
 
-upd53:
-	MOVSD X0, (AX)(SI*8)
-	JMP   next52
-
-rare54:
-	UCOMISD X0, X0
-	JPS     next52
-	UCOMISD X1, X1
-	JPS     upd53
-	MOVQ    X0, DI
-	TESTQ   DI, DI
-	JZ      next52
-	MOVQ    X1, DI
-	TESTQ   DI, DI
-	JNZ     next52
-	MOVQ    X0, DI
-	SHLQ    $0x01, DI
-	JNZ     next52
-	MOVSD   X0, (AX)(SI*8)
-
-next52:
+next87:
 	INCQ R11
 	JMP  plain1
+
+upd88:
+	MOVSD X0, (AX)(SI*8)
+	JMP   next87
+
+rare89:
+	UCOMISD X0, X0
+	JPS     next87
+	UCOMISD X1, X1
+	JPS     upd88
+	MOVQ    X0, DI
+	TESTQ   DI, DI
+	JZ      next87
+	MOVQ    X1, DI
+	TESTQ   DI, DI
+	JNZ     next87
+	MOVQ    X0, DI
+	SHLQ    $0x01, DI
+	JNZ     next87
+	JMP     upd88
 
 plainbm:
 plainbm1:
@@ -841,37 +1055,36 @@ plainbm1:
 	SHRXL   R12, DI, DI
 	ANDL    $0x00000001, DI
 	TESTL   DI, DI
-	JZ      next55
+	JZ      next90
 	MOVSD   (BX)(R11*8), X0
 	MOVSD   (AX)(SI*8), X1
 	UCOMISD X0, X1
-	JHI     upd56
-	JEQ     rare57
-	JMP     next55
+	JHI     upd91
+	JEQ     rare92
 
-upd56:
-	MOVSD X0, (AX)(SI*8)
-	JMP   next55
-
-rare57:
-	UCOMISD X0, X0
-	JPS     next55
-	UCOMISD X1, X1
-	JPS     upd56
-	MOVQ    X0, DI
-	TESTQ   DI, DI
-	JZ      next55
-	MOVQ    X1, DI
-	TESTQ   DI, DI
-	JNZ     next55
-	MOVQ    X0, DI
-	SHLQ    $0x01, DI
-	JNZ     next55
-	MOVSD   X0, (AX)(SI*8)
-
-next55:
+next90:
 	INCQ R11
 	JMP  plainbm1
+
+upd91:
+	MOVSD X0, (AX)(SI*8)
+	JMP   next90
+
+rare92:
+	UCOMISD X0, X0
+	JPS     next90
+	UCOMISD X1, X1
+	JPS     upd91
+	MOVQ    X0, DI
+	TESTQ   DI, DI
+	JZ      next90
+	MOVQ    X1, DI
+	TESTQ   DI, DI
+	JNZ     next90
+	MOVQ    X0, DI
+	SHLQ    $0x01, DI
+	JNZ     next90
+	JMP     upd91
 
 withsel:
 	TESTQ R9, R9
@@ -889,33 +1102,32 @@ sel1:
 	MOVSD   (BX)(R9*8), X0
 	MOVSD   (AX)(R10*8), X1
 	UCOMISD X0, X1
-	JHI     upd59
-	JEQ     rare60
-	JMP     next58
+	JHI     upd94
+	JEQ     rare95
 
-upd59:
-	MOVSD X0, (AX)(R10*8)
-	JMP   next58
-
-rare60:
-	UCOMISD X0, X0
-	JPS     next58
-	UCOMISD X1, X1
-	JPS     upd59
-	MOVQ    X0, R9
-	TESTQ   R9, R9
-	JZ      next58
-	MOVQ    X1, R9
-	TESTQ   R9, R9
-	JNZ     next58
-	MOVQ    X0, R9
-	SHLQ    $0x01, R9
-	JNZ     next58
-	MOVSD   X0, (AX)(R10*8)
-
-next58:
+next93:
 	INCQ R11
 	JMP  sel1
+
+upd94:
+	MOVSD X0, (AX)(R10*8)
+	JMP   next93
+
+rare95:
+	UCOMISD X0, X0
+	JPS     next93
+	UCOMISD X1, X1
+	JPS     upd94
+	MOVQ    X0, R9
+	TESTQ   R9, R9
+	JZ      next93
+	MOVQ    X1, R9
+	TESTQ   R9, R9
+	JNZ     next93
+	MOVQ    X0, R9
+	SHLQ    $0x01, R9
+	JNZ     next93
+	JMP     upd94
 
 selbm:
 selbm1:
@@ -935,37 +1147,36 @@ selbm1:
 	SHRXL   R15, R14, R14
 	ANDL    $0x00000001, R14
 	TESTL   R14, R14
-	JZ      next61
+	JZ      next96
 	MOVSD   (BX)(R12*8), X0
 	MOVSD   (AX)(R13*8), X1
 	UCOMISD X0, X1
-	JHI     upd62
-	JEQ     rare63
-	JMP     next61
+	JHI     upd97
+	JEQ     rare98
 
-upd62:
-	MOVSD X0, (AX)(R13*8)
-	JMP   next61
-
-rare63:
-	UCOMISD X0, X0
-	JPS     next61
-	UCOMISD X1, X1
-	JPS     upd62
-	MOVQ    X0, R12
-	TESTQ   R12, R12
-	JZ      next61
-	MOVQ    X1, R12
-	TESTQ   R12, R12
-	JNZ     next61
-	MOVQ    X0, R12
-	SHLQ    $0x01, R12
-	JNZ     next61
-	MOVSD   X0, (AX)(R13*8)
-
-next61:
+next96:
 	INCQ R11
 	JMP  selbm1
+
+upd97:
+	MOVSD X0, (AX)(R13*8)
+	JMP   next96
+
+rare98:
+	UCOMISD X0, X0
+	JPS     next96
+	UCOMISD X1, X1
+	JPS     upd97
+	MOVQ    X0, R12
+	TESTQ   R12, R12
+	JZ      next96
+	MOVQ    X1, R12
+	TESTQ   R12, R12
+	JNZ     next96
+	MOVQ    X0, R12
+	SHLQ    $0x01, R12
+	JNZ     next96
+	JMP     upd97
 
 done:
 	MOVQ R11, done+72(FP)
@@ -999,154 +1210,150 @@ plain4:
 	MOVSD   (BX)(R11*8), X0
 	MOVSD   (AX)(SI*8), X1
 	UCOMISD X1, X0
-	JHI     upd65
-	JEQ     rare66
-	JMP     next64
+	JHI     upd100
+	JEQ     rare101
 
-upd65:
-	MOVSD X0, (AX)(SI*8)
-	JMP   next64
-
-rare66:
-	UCOMISD X0, X0
-	JPS     vnan67
-	UCOMISD X1, X1
-	JPS     next64
-	MOVQ    X0, DI
-	TESTQ   DI, DI
-	JNZ     next64
-	MOVQ    X1, DI
-	TESTQ   DI, DI
-	JZ      next64
-	MOVSD   X0, (AX)(SI*8)
-	JMP     next64
-
-vnan67:
-	UCOMISD X1, X1
-	JPS     next64
-	MOVQ    $0x7ff8000000000001, DI
-	MOVQ    DI, (AX)(SI*8)
-
-next64:
+next99:
 	MOVLQZX 4(DX)(R11*4), SI
 	CMPQ    SI, CX
-	JB      ok68
-	ADDQ    $0x01, R11
-	JMP     done
-
-ok68:
+	JAE     bail102
 	MOVSD   8(BX)(R11*8), X0
 	MOVSD   (AX)(SI*8), X1
 	UCOMISD X1, X0
-	JHI     upd70
-	JEQ     rare71
-	JMP     next69
+	JHI     upd104
+	JEQ     rare105
 
-upd70:
-	MOVSD X0, (AX)(SI*8)
-	JMP   next69
-
-rare71:
-	UCOMISD X0, X0
-	JPS     vnan72
-	UCOMISD X1, X1
-	JPS     next69
-	MOVQ    X0, DI
-	TESTQ   DI, DI
-	JNZ     next69
-	MOVQ    X1, DI
-	TESTQ   DI, DI
-	JZ      next69
-	MOVSD   X0, (AX)(SI*8)
-	JMP     next69
-
-vnan72:
-	UCOMISD X1, X1
-	JPS     next69
-	MOVQ    $0x7ff8000000000001, DI
-	MOVQ    DI, (AX)(SI*8)
-
-next69:
+next103:
 	MOVLQZX 8(DX)(R11*4), SI
 	CMPQ    SI, CX
-	JB      ok73
-	ADDQ    $0x02, R11
-	JMP     done
-
-ok73:
+	JAE     bail106
 	MOVSD   16(BX)(R11*8), X0
 	MOVSD   (AX)(SI*8), X1
 	UCOMISD X1, X0
-	JHI     upd75
-	JEQ     rare76
-	JMP     next74
+	JHI     upd108
+	JEQ     rare109
 
-upd75:
-	MOVSD X0, (AX)(SI*8)
-	JMP   next74
-
-rare76:
-	UCOMISD X0, X0
-	JPS     vnan77
-	UCOMISD X1, X1
-	JPS     next74
-	MOVQ    X0, DI
-	TESTQ   DI, DI
-	JNZ     next74
-	MOVQ    X1, DI
-	TESTQ   DI, DI
-	JZ      next74
-	MOVSD   X0, (AX)(SI*8)
-	JMP     next74
-
-vnan77:
-	UCOMISD X1, X1
-	JPS     next74
-	MOVQ    $0x7ff8000000000001, DI
-	MOVQ    DI, (AX)(SI*8)
-
-next74:
+next107:
 	MOVLQZX 12(DX)(R11*4), SI
 	CMPQ    SI, CX
-	JB      ok78
-	ADDQ    $0x03, R11
-	JMP     done
-
-ok78:
+	JAE     bail110
 	MOVSD   24(BX)(R11*8), X0
 	MOVSD   (AX)(SI*8), X1
 	UCOMISD X1, X0
-	JHI     upd80
-	JEQ     rare81
-	JMP     next79
+	JHI     upd112
+	JEQ     rare113
 
-upd80:
-	MOVSD X0, (AX)(SI*8)
-	JMP   next79
-
-rare81:
-	UCOMISD X0, X0
-	JPS     vnan82
-	UCOMISD X1, X1
-	JPS     next79
-	MOVQ    X0, DI
-	TESTQ   DI, DI
-	JNZ     next79
-	MOVQ    X1, DI
-	TESTQ   DI, DI
-	JZ      next79
-	MOVSD   X0, (AX)(SI*8)
-	JMP     next79
-
-vnan82:
-	UCOMISD X1, X1
-	JPS     next79
-	MOVQ    $0x7ff8000000000001, DI
-	MOVQ    DI, (AX)(SI*8)
-
-next79:
+next111:
 	ADDQ $0x04, R11
 	JMP  plain4
+
+upd100:
+	MOVSD X0, (AX)(SI*8)
+	JMP   next99
+
+rare101:
+	UCOMISD X0, X0
+	JPS     vnan114
+	UCOMISD X1, X1
+	JPS     next99
+	MOVQ    X0, DI
+	TESTQ   DI, DI
+	JNZ     next99
+	MOVQ    X1, DI
+	TESTQ   DI, DI
+	JZ      next99
+	JMP     upd100
+
+vnan114:
+	UCOMISD X1, X1
+	JPS     next99
+	MOVQ    $0x7ff8000000000001, DI
+	MOVQ    DI, (AX)(SI*8)
+	JMP     next99
+
+bail102:
+	ADDQ $0x01, R11
+	JMP  done
+
+upd104:
+	MOVSD X0, (AX)(SI*8)
+	JMP   next103
+
+rare105:
+	UCOMISD X0, X0
+	JPS     vnan115
+	UCOMISD X1, X1
+	JPS     next103
+	MOVQ    X0, DI
+	TESTQ   DI, DI
+	JNZ     next103
+	MOVQ    X1, DI
+	TESTQ   DI, DI
+	JZ      next103
+	JMP     upd104
+
+vnan115:
+	UCOMISD X1, X1
+	JPS     next103
+	MOVQ    $0x7ff8000000000001, DI
+	MOVQ    DI, (AX)(SI*8)
+	JMP     next103
+
+bail106:
+	ADDQ $0x02, R11
+	JMP  done
+
+upd108:
+	MOVSD X0, (AX)(SI*8)
+	JMP   next107
+
+rare109:
+	UCOMISD X0, X0
+	JPS     vnan116
+	UCOMISD X1, X1
+	JPS     next107
+	MOVQ    X0, DI
+	TESTQ   DI, DI
+	JNZ     next107
+	MOVQ    X1, DI
+	TESTQ   DI, DI
+	JZ      next107
+	JMP     upd108
+
+vnan116:
+	UCOMISD X1, X1
+	JPS     next107
+	MOVQ    $0x7ff8000000000001, DI
+	MOVQ    DI, (AX)(SI*8)
+	JMP     next107
+
+bail110:
+	ADDQ $0x03, R11
+	JMP  done
+
+upd112:
+	MOVSD X0, (AX)(SI*8)
+	JMP   next111
+
+rare113:
+	UCOMISD X0, X0
+	JPS     vnan117
+	UCOMISD X1, X1
+	JPS     next111
+	MOVQ    X0, DI
+	TESTQ   DI, DI
+	JNZ     next111
+	MOVQ    X1, DI
+	TESTQ   DI, DI
+	JZ      next111
+	JMP     upd112
+
+vnan117:
+	UCOMISD X1, X1
+	JPS     next111
+	MOVQ    $0x7ff8000000000001, DI
+	MOVQ    DI, (AX)(SI*8)
+	JMP     next111
 
 plain1:
 	CMPQ    R11, R8
@@ -1157,37 +1364,36 @@ plain1:
 	MOVSD   (BX)(R11*8), X0
 	MOVSD   (AX)(SI*8), X1
 	UCOMISD X1, X0
-	JHI     upd84
-	JEQ     rare85
-	JMP     next83
+	JHI     upd119
+	JEQ     rare120
 
-upd84:
-	MOVSD X0, (AX)(SI*8)
-	JMP   next83
-
-rare85:
-	UCOMISD X0, X0
-	JPS     vnan86
-	UCOMISD X1, X1
-	JPS     next83
-	MOVQ    X0, DI
-	TESTQ   DI, DI
-	JNZ     next83
-	MOVQ    X1, DI
-	TESTQ   DI, DI
-	JZ      next83
-	MOVSD   X0, (AX)(SI*8)
-	JMP     next83
-
-vnan86:
-	UCOMISD X1, X1
-	JPS     next83
-	MOVQ    $0x7ff8000000000001, DI
-	MOVQ    DI, (AX)(SI*8)
-
-next83:
+next118:
 	INCQ R11
 	JMP  plain1
+
+upd119:
+	MOVSD X0, (AX)(SI*8)
+	JMP   next118
+
+rare120:
+	UCOMISD X0, X0
+	JPS     vnan121
+	UCOMISD X1, X1
+	JPS     next118
+	MOVQ    X0, DI
+	TESTQ   DI, DI
+	JNZ     next118
+	MOVQ    X1, DI
+	TESTQ   DI, DI
+	JZ      next118
+	JMP     upd119
+
+vnan121:
+	UCOMISD X1, X1
+	JPS     next118
+	MOVQ    $0x7ff8000000000001, DI
+	MOVQ    DI, (AX)(SI*8)
+	JMP     next118
 
 plainbm:
 plainbm1:
@@ -1204,41 +1410,40 @@ plainbm1:
 	SHRXL   R12, DI, DI
 	ANDL    $0x00000001, DI
 	TESTL   DI, DI
-	JZ      next87
+	JZ      next122
 	MOVSD   (BX)(R11*8), X0
 	MOVSD   (AX)(SI*8), X1
 	UCOMISD X1, X0
-	JHI     upd88
-	JEQ     rare89
-	JMP     next87
+	JHI     upd123
+	JEQ     rare124
 
-upd88:
-	MOVSD X0, (AX)(SI*8)
-	JMP   next87
-
-rare89:
-	UCOMISD X0, X0
-	JPS     vnan90
-	UCOMISD X1, X1
-	JPS     next87
-	MOVQ    X0, DI
-	TESTQ   DI, DI
-	JNZ     next87
-	MOVQ    X1, DI
-	TESTQ   DI, DI
-	JZ      next87
-	MOVSD   X0, (AX)(SI*8)
-	JMP     next87
-
-vnan90:
-	UCOMISD X1, X1
-	JPS     next87
-	MOVQ    $0x7ff8000000000001, DI
-	MOVQ    DI, (AX)(SI*8)
-
-next87:
+next122:
 	INCQ R11
 	JMP  plainbm1
+
+upd123:
+	MOVSD X0, (AX)(SI*8)
+	JMP   next122
+
+rare124:
+	UCOMISD X0, X0
+	JPS     vnan125
+	UCOMISD X1, X1
+	JPS     next122
+	MOVQ    X0, DI
+	TESTQ   DI, DI
+	JNZ     next122
+	MOVQ    X1, DI
+	TESTQ   DI, DI
+	JZ      next122
+	JMP     upd123
+
+vnan125:
+	UCOMISD X1, X1
+	JPS     next122
+	MOVQ    $0x7ff8000000000001, DI
+	MOVQ    DI, (AX)(SI*8)
+	JMP     next122
 
 withsel:
 	TESTQ R9, R9
@@ -1256,37 +1461,36 @@ sel1:
 	MOVSD   (BX)(R9*8), X0
 	MOVSD   (AX)(R10*8), X1
 	UCOMISD X1, X0
-	JHI     upd92
-	JEQ     rare93
-	JMP     next91
+	JHI     upd127
+	JEQ     rare128
 
-upd92:
-	MOVSD X0, (AX)(R10*8)
-	JMP   next91
-
-rare93:
-	UCOMISD X0, X0
-	JPS     vnan94
-	UCOMISD X1, X1
-	JPS     next91
-	MOVQ    X0, R9
-	TESTQ   R9, R9
-	JNZ     next91
-	MOVQ    X1, R9
-	TESTQ   R9, R9
-	JZ      next91
-	MOVSD   X0, (AX)(R10*8)
-	JMP     next91
-
-vnan94:
-	UCOMISD X1, X1
-	JPS     next91
-	MOVQ    $0x7ff8000000000001, R9
-	MOVQ    R9, (AX)(R10*8)
-
-next91:
+next126:
 	INCQ R11
 	JMP  sel1
+
+upd127:
+	MOVSD X0, (AX)(R10*8)
+	JMP   next126
+
+rare128:
+	UCOMISD X0, X0
+	JPS     vnan129
+	UCOMISD X1, X1
+	JPS     next126
+	MOVQ    X0, R9
+	TESTQ   R9, R9
+	JNZ     next126
+	MOVQ    X1, R9
+	TESTQ   R9, R9
+	JZ      next126
+	JMP     upd127
+
+vnan129:
+	UCOMISD X1, X1
+	JPS     next126
+	MOVQ    $0x7ff8000000000001, R9
+	MOVQ    R9, (AX)(R10*8)
+	JMP     next126
 
 selbm:
 selbm1:
@@ -1306,41 +1510,40 @@ selbm1:
 	SHRXL   R15, R14, R14
 	ANDL    $0x00000001, R14
 	TESTL   R14, R14
-	JZ      next95
+	JZ      next130
 	MOVSD   (BX)(R12*8), X0
 	MOVSD   (AX)(R13*8), X1
 	UCOMISD X1, X0
-	JHI     upd96
-	JEQ     rare97
-	JMP     next95
+	JHI     upd131
+	JEQ     rare132
 
-upd96:
-	MOVSD X0, (AX)(R13*8)
-	JMP   next95
-
-rare97:
-	UCOMISD X0, X0
-	JPS     vnan98
-	UCOMISD X1, X1
-	JPS     next95
-	MOVQ    X0, R12
-	TESTQ   R12, R12
-	JNZ     next95
-	MOVQ    X1, R12
-	TESTQ   R12, R12
-	JZ      next95
-	MOVSD   X0, (AX)(R13*8)
-	JMP     next95
-
-vnan98:
-	UCOMISD X1, X1
-	JPS     next95
-	MOVQ    $0x7ff8000000000001, R12
-	MOVQ    R12, (AX)(R13*8)
-
-next95:
+next130:
 	INCQ R11
 	JMP  selbm1
+
+upd131:
+	MOVSD X0, (AX)(R13*8)
+	JMP   next130
+
+rare132:
+	UCOMISD X0, X0
+	JPS     vnan133
+	UCOMISD X1, X1
+	JPS     next130
+	MOVQ    X0, R12
+	TESTQ   R12, R12
+	JNZ     next130
+	MOVQ    X1, R12
+	TESTQ   R12, R12
+	JZ      next130
+	JMP     upd131
+
+vnan133:
+	UCOMISD X1, X1
+	JPS     next130
+	MOVQ    $0x7ff8000000000001, R12
+	MOVQ    R12, (AX)(R13*8)
+	JMP     next130
 
 done:
 	MOVQ R11, done+72(FP)
