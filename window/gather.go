@@ -1,0 +1,270 @@
+package window
+
+import (
+	"cmp"
+	"fmt"
+	"math"
+	"slices"
+
+	"github.com/apache/arrow/go/v17/arrow"
+	"github.com/apache/arrow/go/v17/arrow/array"
+	"github.com/apache/arrow/go/v17/arrow/bitutil"
+	"github.com/apache/arrow/go/v17/arrow/memory"
+)
+
+// rowRef names one row of one of several source arrays.
+type rowRef struct {
+	src, row int32
+}
+
+// gather builds a new array of srcs' type holding the rows refs, in order.
+// It handles every fixed-width type (integers, floats, timestamps, dates,
+// durations, decimals), bool, utf8 and binary.
+func gather(mem memory.Allocator, srcs []arrow.Array, refs []rowRef) (arrow.Array, error) {
+	dt := srcs[0].DataType()
+	n := len(refs)
+	valid := memory.NewResizableBuffer(mem)
+	valid.Resize(int(bitutil.BytesForBits(int64(n))))
+	vb := valid.Bytes()
+	clear(vb)
+	nulls := 0
+	for i, r := range refs {
+		if srcs[r.src].IsValid(int(r.row)) {
+			bitutil.SetBit(vb, i)
+		} else {
+			nulls++
+		}
+	}
+	switch dt.ID() {
+	case arrow.BOOL:
+		vals := memory.NewResizableBuffer(mem)
+		vals.Resize(int(bitutil.BytesForBits(int64(n))))
+		b := vals.Bytes()
+		clear(b)
+		for i, r := range refs {
+			if srcs[r.src].(*array.Boolean).Value(int(r.row)) {
+				bitutil.SetBit(b, i)
+			}
+		}
+		return finish(dt, n, nulls, []*memory.Buffer{valid, vals}), nil
+	case arrow.STRING, arrow.BINARY:
+		offs := memory.NewResizableBuffer(mem)
+		offs.Resize((n + 1) * 4)
+		o := arrow.Int32Traits.CastFromBytes(offs.Bytes())
+		total := 0
+		for i, r := range refs {
+			o[i] = int32(total)
+			a := srcs[r.src]
+			d := a.Data()
+			so := arrow.Int32Traits.CastFromBytes(d.Buffers()[1].Bytes())[d.Offset():]
+			total += int(so[r.row+1] - so[r.row])
+		}
+		if total > math.MaxInt32 {
+			return nil, fmt.Errorf("window: gathered %s column exceeds 2 GiB", dt)
+		}
+		o[n] = int32(total)
+		data := memory.NewResizableBuffer(mem)
+		data.Resize(total)
+		db := data.Bytes()
+		for i, r := range refs {
+			d := srcs[r.src].Data()
+			so := arrow.Int32Traits.CastFromBytes(d.Buffers()[1].Bytes())[d.Offset():]
+			var sd []byte
+			if d.Buffers()[2] != nil {
+				sd = d.Buffers()[2].Bytes()
+			}
+			copy(db[o[i]:o[i+1]], sd[so[r.row]:so[r.row+1]])
+		}
+		return finish(dt, n, nulls, []*memory.Buffer{valid, offs, data}), nil
+	}
+	fw, ok := dt.(arrow.FixedWidthDataType)
+	if !ok || fw.BitWidth()%8 != 0 {
+		valid.Release()
+		return nil, fmt.Errorf("window: cannot carry a column of type %s", dt)
+	}
+	w := fw.BitWidth() / 8
+	vals := memory.NewResizableBuffer(mem)
+	vals.Resize(n * w)
+	b := vals.Bytes()
+	if w == 8 {
+		dst := arrow.Int64Traits.CastFromBytes(b)
+		for i, r := range refs {
+			d := srcs[r.src].Data()
+			dst[i] = arrow.Int64Traits.CastFromBytes(d.Buffers()[1].Bytes())[d.Offset()+int(r.row)]
+		}
+	} else {
+		for i, r := range refs {
+			d := srcs[r.src].Data()
+			off := (d.Offset() + int(r.row)) * w
+			copy(b[i*w:(i+1)*w], d.Buffers()[1].Bytes()[off:off+w])
+		}
+	}
+	return finish(dt, n, nulls, []*memory.Buffer{valid, vals}), nil
+}
+
+func finish(dt arrow.DataType, n, nulls int, bufs []*memory.Buffer) arrow.Array {
+	if nulls == 0 {
+		bufs[0].Release()
+		bufs[0] = nil
+	}
+	d := array.NewData(dt, n, bufs, nil, nulls, 0)
+	for _, b := range bufs {
+		if b != nil {
+			b.Release()
+		}
+	}
+	defer d.Release()
+	return array.MakeFromData(d)
+}
+
+// gatherRecord returns rec's rows idx as a new record.
+func gatherRecord(mem memory.Allocator, rec arrow.Record, idx []int32) (arrow.Record, error) {
+	refs := make([]rowRef, len(idx))
+	for i, r := range idx {
+		refs[i] = rowRef{0, r}
+	}
+	cols := make([]arrow.Array, rec.NumCols())
+	defer releaseArrays(cols)
+	for c := range cols {
+		a, err := gather(mem, []arrow.Array{rec.Column(c)}, refs)
+		if err != nil {
+			return nil, fmt.Errorf("window: column %q: %w", rec.Schema().Field(c).Name, err)
+		}
+		cols[c] = a
+	}
+	return array.NewRecord(rec.Schema(), cols, int64(len(idx))), nil
+}
+
+func releaseArrays(as []arrow.Array) {
+	for _, a := range as {
+		if a != nil {
+			a.Release()
+		}
+	}
+}
+
+// compareRows orders row i against row j of column a: NULL first, then by
+// value (floats: NaN last; strings bytewise; false < true).
+func compareRows(a arrow.Array, i, j int) int {
+	ni, nj := a.IsNull(i), a.IsNull(j)
+	if ni || nj {
+		switch {
+		case ni && nj:
+			return 0
+		case ni:
+			return -1
+		}
+		return 1
+	}
+	switch c := a.(type) {
+	case *array.Int64:
+		return cmp.Compare(c.Value(i), c.Value(j))
+	case *array.Timestamp:
+		return cmp.Compare(c.Value(i), c.Value(j))
+	case *array.Int32:
+		return cmp.Compare(c.Value(i), c.Value(j))
+	case *array.Int16:
+		return cmp.Compare(c.Value(i), c.Value(j))
+	case *array.Int8:
+		return cmp.Compare(c.Value(i), c.Value(j))
+	case *array.Uint64:
+		return cmp.Compare(c.Value(i), c.Value(j))
+	case *array.Uint32:
+		return cmp.Compare(c.Value(i), c.Value(j))
+	case *array.Uint16:
+		return cmp.Compare(c.Value(i), c.Value(j))
+	case *array.Uint8:
+		return cmp.Compare(c.Value(i), c.Value(j))
+	case *array.Float64:
+		return cmp.Compare(c.Value(i), c.Value(j))
+	case *array.Float32:
+		return cmp.Compare(c.Value(i), c.Value(j))
+	case *array.Date32:
+		return cmp.Compare(c.Value(i), c.Value(j))
+	case *array.Date64:
+		return cmp.Compare(c.Value(i), c.Value(j))
+	case *array.String:
+		return cmp.Compare(c.Value(i), c.Value(j))
+	case *array.Binary:
+		return slicesCompare(c.Value(i), c.Value(j))
+	case *array.Boolean:
+		bi, bj := c.Value(i), c.Value(j)
+		switch {
+		case bi == bj:
+			return 0
+		case !bi:
+			return -1
+		}
+		return 1
+	}
+	return 0 // other types keep arrival order
+}
+
+func slicesCompare(a, b []byte) int { return slices.Compare(a, b) }
+
+// sortRecord returns rec ordered by columns cols (stable: equal rows keep
+// their order). It returns rec itself, retained, when it is already ordered.
+func sortRecord(mem memory.Allocator, rec arrow.Record, cols []int) (arrow.Record, error) {
+	n := int(rec.NumRows())
+	arrs := make([]arrow.Array, len(cols))
+	for i, c := range cols {
+		arrs[i] = rec.Column(c)
+	}
+	less := func(i, j int) int {
+		for _, a := range arrs {
+			if c := compareRows(a, i, j); c != 0 {
+				return c
+			}
+		}
+		return 0
+	}
+	sorted := true
+	for i := 1; i < n && sorted; i++ {
+		sorted = less(i-1, i) <= 0
+	}
+	if sorted {
+		rec.Retain()
+		return rec, nil
+	}
+	idx := make([]int32, n)
+	for i := range idx {
+		idx[i] = int32(i)
+	}
+	slices.SortStableFunc(idx, func(a, b int32) int { return less(int(a), int(b)) })
+	return gatherRecord(mem, rec, idx)
+}
+
+// concatRecords concatenates records of one schema (nil for none). The
+// inputs are released.
+func concatRecords(mem memory.Allocator, schema *arrow.Schema, recs []arrow.Record) (arrow.Record, error) {
+	defer func() {
+		for _, r := range recs {
+			r.Release()
+		}
+	}()
+	switch len(recs) {
+	case 0:
+		return nil, nil
+	case 1:
+		recs[0].Retain()
+		return recs[0], nil
+	}
+	cols := make([]arrow.Array, schema.NumFields())
+	defer releaseArrays(cols)
+	rows := int64(0)
+	for _, r := range recs {
+		rows += r.NumRows()
+	}
+	parts := make([]arrow.Array, len(recs))
+	for c := range cols {
+		for i, r := range recs {
+			parts[i] = r.Column(c)
+		}
+		a, err := array.Concatenate(parts, mem)
+		if err != nil {
+			return nil, fmt.Errorf("window: concatenating column %q: %w", schema.Field(c).Name, err)
+		}
+		cols[c] = a
+	}
+	return array.NewRecord(schema, cols, rows), nil
+}

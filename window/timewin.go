@@ -1,0 +1,845 @@
+package window
+
+import (
+	"fmt"
+	"log/slog"
+	"math"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/apache/arrow/go/v17/arrow"
+	"github.com/apache/arrow/go/v17/arrow/array"
+	"github.com/apache/arrow/go/v17/arrow/memory"
+
+	"github.com/velo-engine/velo/agg"
+	"github.com/velo-engine/velo/columnar"
+)
+
+// Kind is the kind of time window.
+type Kind int
+
+const (
+	// None is no time window: the operator is a GROUP BY whose result is
+	// emitted at Finish (EMIT FINAL) or updated after every batch (EMIT CHANGES).
+	None Kind = iota
+	// Tumbling windows [k·size, (k+1)·size).
+	Tumbling
+	// Sliding (hopping) windows of SizeMs starting every SlideMs.
+	Sliding
+	// Session windows per group key, closed by a gap of GapMs without rows.
+	Session
+)
+
+// String returns the SQL name of the window kind.
+func (k Kind) String() string {
+	switch k {
+	case Tumbling:
+		return "TUMBLING"
+	case Sliding:
+		return "SLIDING"
+	case Session:
+		return "SESSION"
+	}
+	return "NONE"
+}
+
+// LatePolicy says what happens to a late row (see the package doc).
+type LatePolicy int
+
+const (
+	// LateDrop counts late rows and does not process them (the default).
+	LateDrop LatePolicy = iota
+	// LateWarn processes a late row into those of its windows that are still
+	// open (drops it when there is none), counts it and logs at most once per
+	// second.
+	LateWarn
+	// LateProcess processes a late row into all its windows, re-opening closed
+	// ones (see the package doc), and counts it.
+	LateProcess
+)
+
+// ParseLatePolicy parses the 'late.data.strategy' setting: drop, warn or
+// process (case-insensitive).
+func ParseLatePolicy(s string) (LatePolicy, error) {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "drop":
+		return LateDrop, nil
+	case "warn":
+		return LateWarn, nil
+	case "process":
+		return LateProcess, nil
+	}
+	return 0, fmt.Errorf("window: late.data.strategy %q: want drop, warn or process", s)
+}
+
+// String returns the setting's spelling of the policy.
+func (p LatePolicy) String() string {
+	switch p {
+	case LateWarn:
+		return "warn"
+	case LateProcess:
+		return "process"
+	}
+	return "drop"
+}
+
+// EmitMode selects when results are emitted.
+type EmitMode int
+
+const (
+	// EmitFinal emits each window's rows once, when it closes (the default).
+	EmitFinal EmitMode = iota
+	// EmitChanges emits, after each batch, the current row of every
+	// (window, group) the batch touched.
+	EmitChanges
+)
+
+// DefaultMaxOutOfOrdernessMs is the watermark delay used when
+// Spec.MaxOutOfOrdernessMs is 0.
+const DefaultMaxOutOfOrdernessMs = 5000
+
+// NoOutOfOrderness is the Spec.MaxOutOfOrdernessMs value for a watermark
+// equal to the maximum event time seen (0 means the default, 5 s).
+const NoOutOfOrderness = -1
+
+// Spec describes a windowed (or plain, Kind None) aggregation. Durations are
+// milliseconds; for a timestamp time column they are converted to its unit.
+type Spec struct {
+	Kind    Kind
+	TimeCol int   // index of the event-time column (int64 ms or timestamp); unused with None
+	SizeMs  int64 // Tumbling, Sliding
+	SlideMs int64 // Sliding (0: = SizeMs, i.e. tumbling)
+	GapMs   int64 // Session
+
+	// MaxOutOfOrdernessMs delays the watermark behind the maximum event
+	// time seen: 0 means DefaultMaxOutOfOrdernessMs, NoOutOfOrderness none.
+	MaxOutOfOrdernessMs int64
+	// AllowedLatenessMs keeps a window open that long after the watermark
+	// passed its end.
+	AllowedLatenessMs int64
+	Late              LatePolicy
+	Emit              EmitMode
+
+	Keys []agg.KeySpec // group keys (columns of the input)
+	Aggs []agg.AggSpec // aggregates
+
+	// Logger receives the LateWarn messages (nil: slog.Default()).
+	Logger *slog.Logger
+	// StartName and EndName name the window bound columns (defaults
+	// "window_start", "window_end").
+	StartName, EndName string
+}
+
+// Stats are an operator's counters. Every pushed row is accounted for:
+// Rows = NullTime + on-time rows + LateRows, and LateRows = LateDropped +
+// LateProcessed.
+type Stats struct {
+	Rows          int64 // selected rows pushed
+	NullTime      int64 // rows with a NULL event time (skipped)
+	LateRows      int64 // rows that arrived after (one of) their window(s) closed
+	LateDropped   int64 // late rows processed into no window
+	LateProcessed int64 // late rows processed into at least one window
+	Windows       int64 // windows (sessions) emitted or closed
+	Reopened      int64 // closed windows re-opened by LateProcess rows
+	Merges        int64 // session merges
+	OutputRows    int64 // rows emitted
+	Open          int   // windows (sessions) currently holding state
+	Watermark     int64 // current watermark, in time-column units
+}
+
+// win is the state of one open window (or session, or the whole GROUP BY
+// with Kind None): its own aggregator over the input, fed through a
+// selection vector of the current batch's rows that fall into it.
+type win struct {
+	start, end int64
+	a          *agg.Aggregator
+	sel        []int32
+	mark       []uint32 // EMIT CHANGES: epoch per group id
+	touched    uint32   // epoch of the last batch that touched it
+	unsorted   bool     // sel not in row order (session merge)
+	dead       bool     // merged into another session
+	reopened   bool
+}
+
+// TimeWindow is the windowed aggregation operator: it assigns rows to time
+// windows, keeps one agg.Aggregator per open window, tracks the watermark,
+// and emits closed windows (EMIT FINAL) or changed rows (EMIT CHANGES).
+// It is driven by one goroutine.
+type TimeWindow struct {
+	mem      memory.Allocator
+	spec     Spec
+	input    *arrow.Schema
+	schema   *arrow.Schema
+	aggSch   *arrow.Schema
+	timeType arrow.DataType
+	nkeys    int
+
+	size, slide, gap, ooo, lateness int64 // time-column units
+
+	wm       int64
+	stats    Stats
+	epoch    uint32
+	pool     []*agg.Aggregator
+	wins     map[int64]*win // Tumbling, Sliding by start
+	open     []*win         // Tumbling, Sliding: sorted by start
+	last     *win
+	global   *win // None
+	touched  []*win
+	keyTable *agg.KeyTable
+	keyIDs   []uint32
+	keyCols  []arrow.Array
+	sess     [][]*win // Session: per key id, sorted by start, disjoint
+	nsess    int
+	logger   *slog.Logger
+	lastLog  time.Time
+	logLate  int64
+}
+
+// NewTimeWindow returns the operator for spec over batches of input.
+func NewTimeWindow(mem memory.Allocator, input *arrow.Schema, spec Spec) (*TimeWindow, error) {
+	w := &TimeWindow{mem: mem, spec: spec, input: input, nkeys: len(spec.Keys), wm: math.MinInt64, wins: map[int64]*win{}}
+	a, err := agg.New(mem, input, spec.Keys, spec.Aggs)
+	if err != nil {
+		return nil, fmt.Errorf("window: %w", err)
+	}
+	w.pool = append(w.pool, a)
+	w.aggSch = a.Schema()
+	w.logger = spec.Logger
+	if w.logger == nil {
+		w.logger = slog.Default()
+	}
+	if spec.Kind == None {
+		w.schema = w.aggSch
+		w.global = &win{start: math.MinInt64, end: math.MaxInt64, a: w.takeAgg()}
+		return w, nil
+	}
+	if spec.Kind < None || spec.Kind > Session {
+		return nil, fmt.Errorf("window: unknown window kind %d", spec.Kind)
+	}
+	if spec.TimeCol < 0 || spec.TimeCol >= input.NumFields() {
+		return nil, fmt.Errorf("window: time column %d out of range (input has %d columns)", spec.TimeCol, input.NumFields())
+	}
+	tf := input.Field(spec.TimeCol)
+	w.timeType = tf.Type
+	mul := int64(1)
+	switch t := tf.Type.(type) {
+	case *arrow.Int64Type:
+	case *arrow.TimestampType:
+		switch t.Unit {
+		case arrow.Second:
+			mul = 0 // milliseconds must be whole seconds, checked by conv
+		case arrow.Microsecond:
+			mul = 1000
+		case arrow.Nanosecond:
+			mul = 1_000_000
+		}
+	default:
+		return nil, fmt.Errorf("window: time column %q has type %s, want int64 milliseconds or timestamp", tf.Name, tf.Type)
+	}
+	conv := func(name string, ms int64) (int64, error) {
+		if mul == 0 {
+			if ms%1000 != 0 {
+				return 0, fmt.Errorf("window: %s %d ms is not whole seconds (time column %q is timestamp[s])", name, ms, tf.Name)
+			}
+			return ms / 1000, nil
+		}
+		if ms > math.MaxInt64/mul || ms < math.MinInt64/mul {
+			return 0, fmt.Errorf("window: %s %d ms overflows time column %q's unit", name, ms, tf.Name)
+		}
+		return ms * mul, nil
+	}
+	ooo := spec.MaxOutOfOrdernessMs
+	switch {
+	case ooo == 0:
+		ooo = DefaultMaxOutOfOrdernessMs
+	case ooo == NoOutOfOrderness:
+		ooo = 0
+	case ooo < 0:
+		return nil, fmt.Errorf("window: max out-of-orderness %d ms is negative", ooo)
+	}
+	if spec.AllowedLatenessMs < 0 {
+		return nil, fmt.Errorf("window: allowed lateness %d ms is negative", spec.AllowedLatenessMs)
+	}
+	if w.ooo, err = conv("max out-of-orderness", ooo); err != nil {
+		return nil, err
+	}
+	if w.lateness, err = conv("allowed lateness", spec.AllowedLatenessMs); err != nil {
+		return nil, err
+	}
+	switch spec.Kind {
+	case Tumbling, Sliding:
+		if spec.SizeMs <= 0 {
+			return nil, fmt.Errorf("window: %s size must be positive, got %d ms", spec.Kind, spec.SizeMs)
+		}
+		slide := spec.SlideMs
+		if spec.Kind == Tumbling || slide == 0 {
+			slide = spec.SizeMs
+		}
+		if slide <= 0 || slide > spec.SizeMs {
+			return nil, fmt.Errorf("window: SLIDING slide %d ms must be in (0, size %d ms]", slide, spec.SizeMs)
+		}
+		if spec.SizeMs/slide > 100_000 {
+			return nil, fmt.Errorf("window: SLIDING size/slide = %d windows per row is too many (max 100000)", spec.SizeMs/slide)
+		}
+		if w.size, err = conv("size", spec.SizeMs); err != nil {
+			return nil, err
+		}
+		if w.slide, err = conv("slide", slide); err != nil {
+			return nil, err
+		}
+	case Session:
+		if spec.GapMs <= 0 {
+			return nil, fmt.Errorf("window: SESSION gap must be positive, got %d ms", spec.GapMs)
+		}
+		if w.gap, err = conv("gap", spec.GapMs); err != nil {
+			return nil, err
+		}
+		var types []arrow.DataType
+		for _, k := range spec.Keys {
+			types = append(types, input.Field(k.Column).Type)
+		}
+		if len(types) > 0 {
+			if w.keyTable, err = agg.NewKeyTable(types); err != nil {
+				return nil, fmt.Errorf("window: session keys: %w", err)
+			}
+		}
+	}
+	sn, en := spec.StartName, spec.EndName
+	if sn == "" {
+		sn = "window_start"
+	}
+	if en == "" {
+		en = "window_end"
+	}
+	fs := w.aggSch.Fields()
+	fields := slices.Clone(fs[:w.nkeys])
+	fields = append(fields, arrow.Field{Name: sn, Type: w.timeType}, arrow.Field{Name: en, Type: w.timeType})
+	fields = append(fields, fs[w.nkeys:]...)
+	w.schema = arrow.NewSchema(fields, nil)
+	return w, nil
+}
+
+// Schema returns the output schema: group keys, window_start, window_end
+// (time column type), aggregates; with Kind None keys and aggregates.
+func (w *TimeWindow) Schema() *arrow.Schema { return w.schema }
+
+// Watermark returns the current watermark (math.MinInt64 before any row).
+func (w *TimeWindow) Watermark() int64 { return w.wm }
+
+// Stats returns the counters.
+func (w *TimeWindow) Stats() Stats {
+	s := w.stats
+	s.Watermark = w.wm
+	switch w.spec.Kind {
+	case None:
+		s.Open = 1
+	case Session:
+		s.Open = w.nsess
+	default:
+		s.Open = len(w.open)
+	}
+	return s
+}
+
+func (w *TimeWindow) takeAgg() *agg.Aggregator {
+	if n := len(w.pool); n > 0 {
+		a := w.pool[n-1]
+		w.pool = w.pool[:n-1]
+		return a
+	}
+	a, err := agg.New(w.mem, w.input, w.spec.Keys, w.spec.Aggs)
+	if err != nil {
+		panic(err) // the same arguments succeeded in NewTimeWindow
+	}
+	return a
+}
+
+func (w *TimeWindow) freeAgg(a *agg.Aggregator) {
+	a.Reset()
+	w.pool = append(w.pool, a)
+}
+
+func satAdd(a, b int64) int64 {
+	s := a + b
+	if b > 0 && s < a {
+		return math.MaxInt64
+	}
+	if b < 0 && s > a {
+		return math.MinInt64
+	}
+	return s
+}
+
+func floorDiv(a, b int64) int64 {
+	q := a / b
+	if (a%b != 0) && (a < 0) {
+		q--
+	}
+	return q
+}
+
+// closedAt reports whether a window ending at end is closed at watermark wm.
+func (w *TimeWindow) closedAt(end, wm int64) bool {
+	return wm == math.MaxInt64 || satAdd(end, w.lateness) <= wm
+}
+
+func (w *TimeWindow) touch(x *win, r int32) {
+	if x.touched != w.epoch {
+		x.touched = w.epoch
+		x.sel = x.sel[:0]
+		w.touched = append(w.touched, x)
+	}
+	x.sel = append(x.sel, r)
+}
+
+// windowAt returns the window starting at s, creating it.
+func (w *TimeWindow) windowAt(s int64) *win {
+	if w.last != nil && w.last.start == s {
+		return w.last
+	}
+	x := w.wins[s]
+	if x == nil {
+		x = &win{start: s, end: satAdd(s, w.size), a: w.takeAgg()}
+		if w.closedAt(x.end, w.wm) {
+			x.reopened = true
+			w.stats.Reopened++
+		}
+		w.wins[s] = x
+		i, _ := slices.BinarySearchFunc(w.open, s, func(o *win, s int64) int {
+			switch {
+			case o.start < s:
+				return -1
+			case o.start > s:
+				return 1
+			}
+			return 0
+		})
+		w.open = slices.Insert(w.open, i, x)
+	}
+	w.last = x
+	return x
+}
+
+func (w *TimeWindow) late(processed bool) {
+	w.stats.LateRows++
+	if processed {
+		w.stats.LateProcessed++
+	} else {
+		w.stats.LateDropped++
+	}
+	if w.spec.Late == LateWarn {
+		w.logLate++
+		if now := time.Now(); now.Sub(w.lastLog) >= time.Second {
+			w.logger.Warn("window: late rows", "rows", w.logLate, "late_total", w.stats.LateRows,
+				"dropped_total", w.stats.LateDropped, "watermark", w.wm)
+			w.lastLog, w.logLate = now, 0
+		}
+	}
+}
+
+// assign routes row r at time t to its tumbling or sliding windows.
+func (w *TimeWindow) assign(t int64, r int32) {
+	last := floorDiv(t, w.slide) * w.slide
+	first := last
+	if w.slide != w.size {
+		k := (last - (t - w.size) - 1) / w.slide
+		first = last - k*w.slide
+	}
+	if !w.closedAt(satAdd(first, w.size), w.wm) {
+		for s := first; s <= last; s += w.slide {
+			w.touch(w.windowAt(s), r)
+		}
+		return
+	}
+	switch w.spec.Late {
+	case LateDrop:
+		w.late(false)
+	case LateWarn:
+		any := false
+		for s := first; s <= last; s += w.slide {
+			if !w.closedAt(satAdd(s, w.size), w.wm) {
+				w.touch(w.windowAt(s), r)
+				any = true
+			}
+		}
+		w.late(any)
+	case LateProcess:
+		for s := first; s <= last; s += w.slide {
+			w.touch(w.windowAt(s), r)
+		}
+		w.late(true)
+	}
+}
+
+// assignSession routes row r of key kid at time t to its session, merging
+// the sessions it bridges.
+func (w *TimeWindow) assignSession(kid uint32, t int64, r int32) {
+	for int(kid) >= len(w.sess) {
+		w.sess = append(w.sess, nil)
+	}
+	list := w.sess[kid]
+	end := satAdd(t, w.gap)
+	lo, hi := -1, -1 // overlapping sessions list[lo:hi]
+	for i, s := range list {
+		if s.start < end && t < s.end && (w.spec.Late == LateProcess || !w.closedAt(s.end, w.wm)) {
+			if lo < 0 {
+				lo = i
+			}
+			hi = i + 1
+		} else if s.start >= end {
+			break
+		}
+	}
+	if lo < 0 {
+		late := w.closedAt(end, w.wm)
+		if late && w.spec.Late != LateProcess {
+			w.late(false)
+			return
+		}
+		x := &win{start: t, end: end, a: w.takeAgg()}
+		if late {
+			x.reopened = true
+			w.stats.Reopened++
+			w.late(true)
+		}
+		i := 0
+		for i < len(list) && list[i].start < t {
+			i++
+		}
+		w.sess[kid] = slices.Insert(list, i, x)
+		w.nsess++
+		w.touch(x, r)
+		return
+	}
+	x := list[lo]
+	for _, o := range list[lo+1 : hi] {
+		if o.dead {
+			continue
+		}
+		if err := x.a.Merge(o.a); err != nil {
+			panic(err) // same shapes by construction
+		}
+		if o.touched == w.epoch {
+			if x.touched != w.epoch {
+				x.touched = w.epoch
+				x.sel = x.sel[:0]
+				w.touched = append(w.touched, x)
+			}
+			x.sel = append(x.sel, o.sel...)
+			x.unsorted = true
+		}
+		x.start = min(x.start, o.start)
+		x.end = max(x.end, o.end)
+		o.dead = true
+		w.freeAgg(o.a)
+		o.a = nil
+		w.nsess--
+		w.stats.Merges++
+	}
+	if hi-lo > 1 {
+		w.sess[kid] = slices.Delete(list, lo+1, hi)
+	}
+	x.start = min(x.start, t)
+	x.end = max(x.end, end)
+	w.touch(x, r)
+}
+
+// Push processes one batch: rows are assigned to windows and aggregated,
+// the watermark advances, and the records to emit are returned (EMIT
+// CHANGES: the touched (window, group) rows; EMIT FINAL: windows closed by
+// the advanced watermark). The caller releases the records; b is not
+// retained.
+func (w *TimeWindow) Push(b columnar.Batch) ([]arrow.Record, error) {
+	rec := b.Rec
+	if int(rec.NumCols()) != w.input.NumFields() {
+		return nil, fmt.Errorf("window: batch has %d columns, input schema has %d", rec.NumCols(), w.input.NumFields())
+	}
+	w.epoch++
+	w.touched = w.touched[:0]
+	w.last = nil
+	n := b.Len()
+	w.stats.Rows += int64(n)
+	if w.spec.Kind == None {
+		if n > 0 {
+			x := w.global
+			x.touched = w.epoch
+			x.sel = append(x.sel[:0], b.Sel...)
+			if b.Sel == nil {
+				x.sel = nil
+			}
+			w.touched = append(w.touched, x)
+		}
+		return w.flush(rec, b.Sel == nil)
+	}
+	tcol := rec.Column(w.spec.TimeCol)
+	if !arrow.TypeEqual(tcol.DataType(), w.timeType) {
+		return nil, fmt.Errorf("window: time column %q: batch has type %s, want %s", w.input.Field(w.spec.TimeCol).Name, tcol.DataType(), w.timeType)
+	}
+	times := arrow.Int64Traits.CastFromBytes(tcol.Data().Buffers()[1].Bytes())[tcol.Data().Offset():]
+	hasNulls := tcol.NullN() > 0
+	if w.spec.Kind == Session && w.keyTable != nil {
+		w.keyCols = w.keyCols[:0]
+		for _, k := range w.spec.Keys {
+			w.keyCols = append(w.keyCols, rec.Column(k.Column))
+		}
+		if cap(w.keyIDs) < int(rec.NumRows()) {
+			w.keyIDs = make([]uint32, rec.NumRows())
+		}
+		w.keyIDs = w.keyIDs[:rec.NumRows()]
+		if _, err := w.keyTable.Insert(w.keyCols, b.Sel, w.keyIDs); err != nil {
+			return nil, fmt.Errorf("window: session keys: %w", err)
+		}
+	}
+	for i := 0; i < n; i++ {
+		r := i
+		if b.Sel != nil {
+			r = int(b.Sel[i])
+		}
+		if hasNulls && tcol.IsNull(r) {
+			w.stats.NullTime++
+			continue
+		}
+		t := times[r]
+		if w.spec.Kind == Session {
+			var kid uint32
+			if w.keyTable != nil {
+				kid = w.keyIDs[r]
+			}
+			w.assignSession(kid, t, int32(r))
+		} else {
+			w.assign(t, int32(r))
+		}
+		if wm := satAdd(t, -w.ooo); wm > w.wm && w.wm != math.MaxInt64 {
+			w.wm = wm
+		}
+	}
+	out, err := w.flush(rec, false)
+	if err != nil {
+		return nil, err
+	}
+	closed, err := w.closeDue()
+	if err != nil {
+		releaseRecords(out)
+		return nil, err
+	}
+	return append(out, closed...), nil
+}
+
+func releaseRecords(rs []arrow.Record) {
+	for _, r := range rs {
+		r.Release()
+	}
+}
+
+// flush folds the touched windows' selections into their aggregators and,
+// with EMIT CHANGES, returns the touched rows.
+func (w *TimeWindow) flush(rec arrow.Record, all bool) ([]arrow.Record, error) {
+	var out []arrow.Record
+	n := int(rec.NumRows())
+	touched := w.touched[:0]
+	for _, x := range w.touched {
+		if !x.dead {
+			touched = append(touched, x)
+		}
+	}
+	w.touched = touched
+	if w.spec.Kind != Session {
+		slices.SortFunc(touched, func(a, b *win) int { return cmpInt(a.start, b.start) })
+	}
+	for _, x := range touched {
+		sel := x.sel
+		if x.unsorted {
+			slices.Sort(sel)
+			x.unsorted = false
+		}
+		if all || (len(sel) == n && len(touched) == 1 && w.spec.Kind != Session) {
+			sel = nil
+		}
+		if err := x.a.Update(columnar.Batch{Rec: rec, Sel: sel}); err != nil {
+			return nil, fmt.Errorf("window: %w", err)
+		}
+		if w.spec.Emit != EmitChanges {
+			continue
+		}
+		gids := x.a.GroupIDs()
+		ng := x.a.NumGroups()
+		if len(x.mark) < ng {
+			x.mark = slices.Grow(x.mark, ng-len(x.mark))[:ng]
+		}
+		var ids []uint32
+		if sel == nil {
+			for _, g := range gids[:n] {
+				if x.mark[g] != w.epoch {
+					x.mark[g] = w.epoch
+					ids = append(ids, g)
+				}
+			}
+		} else {
+			for _, r := range sel {
+				if g := gids[r]; x.mark[g] != w.epoch {
+					x.mark[g] = w.epoch
+					ids = append(ids, g)
+				}
+			}
+		}
+		slices.Sort(ids)
+		r, err := x.a.EmitGroups(ids)
+		if err != nil {
+			releaseRecords(out)
+			return nil, fmt.Errorf("window: %w", err)
+		}
+		out = append(out, w.decorate(r, x))
+		x.sel = x.sel[:0]
+	}
+	return out, nil
+}
+
+func cmpInt(a, b int64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// decorate inserts window_start and window_end after the keys of an
+// aggregator's record (and counts the rows); it releases r.
+func (w *TimeWindow) decorate(r arrow.Record, x *win) arrow.Record {
+	w.stats.OutputRows += r.NumRows()
+	if w.spec.Kind == None {
+		return r
+	}
+	defer r.Release()
+	n := int(r.NumRows())
+	cols := make([]arrow.Array, 0, w.schema.NumFields())
+	cols = append(cols, r.Columns()[:w.nkeys]...)
+	s, e := w.constant(x.start, n), w.constant(x.end, n)
+	defer s.Release()
+	defer e.Release()
+	cols = append(cols, s, e)
+	cols = append(cols, r.Columns()[w.nkeys:]...)
+	return array.NewRecord(w.schema, cols, int64(n))
+}
+
+func (w *TimeWindow) constant(v int64, n int) arrow.Array {
+	buf := memory.NewResizableBuffer(w.mem)
+	buf.Resize(n * 8)
+	vals := arrow.Int64Traits.CastFromBytes(buf.Bytes())
+	for i := range vals {
+		vals[i] = v
+	}
+	d := array.NewData(w.timeType, n, []*memory.Buffer{nil, buf}, nil, 0, 0)
+	buf.Release()
+	defer d.Release()
+	return array.MakeFromData(d)
+}
+
+// AdvanceWatermark moves the watermark to wm (ignored when not ahead of the
+// current one) and returns the windows it closes (EMIT FINAL).
+func (w *TimeWindow) AdvanceWatermark(wm int64) ([]arrow.Record, error) {
+	if wm > w.wm {
+		w.wm = wm
+	}
+	return w.closeDue()
+}
+
+// Finish ends a bounded input: the watermark becomes +∞ (math.MaxInt64),
+// every window closes, and with Kind None and EMIT FINAL the whole GROUP BY
+// result is emitted.
+func (w *TimeWindow) Finish() ([]arrow.Record, error) {
+	if w.spec.Kind == None {
+		w.wm = math.MaxInt64
+		if w.spec.Emit == EmitChanges || w.global == nil {
+			return nil, nil
+		}
+		r, err := w.global.a.Emit()
+		if err != nil {
+			return nil, fmt.Errorf("window: %w", err)
+		}
+		w.freeAgg(w.global.a)
+		w.global = nil
+		w.stats.Windows++
+		return []arrow.Record{w.decorate(r, nil)}, nil
+	}
+	return w.AdvanceWatermark(math.MaxInt64)
+}
+
+// closeDue closes the windows the watermark has passed: EMIT FINAL returns
+// their rows as one record ordered by window_end, then the keys; EMIT
+// CHANGES has emitted them already and only frees their state.
+func (w *TimeWindow) closeDue() ([]arrow.Record, error) {
+	var due []*win
+	switch w.spec.Kind {
+	case None:
+		return nil, nil
+	case Session:
+		for kid, list := range w.sess {
+			keep := list[:0]
+			for _, s := range list {
+				if w.closedAt(s.end, w.wm) {
+					due = append(due, s)
+				} else {
+					keep = append(keep, s)
+				}
+			}
+			clear(list[len(keep):])
+			w.sess[kid] = keep
+		}
+		w.nsess -= len(due)
+	default:
+		i := 0
+		for i < len(w.open) && w.closedAt(w.open[i].end, w.wm) {
+			due = append(due, w.open[i])
+			delete(w.wins, w.open[i].start)
+			i++
+		}
+		w.open = slices.Delete(w.open, 0, i)
+		w.last = nil
+	}
+	if len(due) == 0 {
+		return nil, nil
+	}
+	w.stats.Windows += int64(len(due))
+	var parts []arrow.Record
+	var err error
+	for _, x := range due {
+		if w.spec.Emit == EmitFinal && err == nil {
+			var r arrow.Record
+			if r, err = x.a.Emit(); err == nil {
+				parts = append(parts, w.decorate(r, x))
+			}
+		}
+		w.freeAgg(x.a)
+		x.a = nil
+	}
+	if err != nil {
+		releaseRecords(parts)
+		return nil, fmt.Errorf("window: %w", err)
+	}
+	if len(parts) == 0 {
+		return nil, nil
+	}
+	all, err := concatRecords(w.mem, w.schema, parts)
+	if err != nil {
+		return nil, err
+	}
+	defer all.Release()
+	order := []int{w.nkeys + 1}
+	for k := 0; k < w.nkeys; k++ {
+		order = append(order, k)
+	}
+	sorted, err := sortRecord(w.mem, all, order)
+	if err != nil {
+		return nil, err
+	}
+	return []arrow.Record{sorted}, nil
+}
+
+// Release frees every open window's state without emitting it.
+func (w *TimeWindow) Release() {
+	w.wins, w.open, w.sess, w.pool, w.global, w.touched, w.last = nil, nil, nil, nil, nil, nil, nil
+	w.nsess = 0
+}
