@@ -261,8 +261,10 @@ func (h *harness) pipe(p int) *countPipe {
 // requireExactlyOnce checks that v = 0..n-1 were each delivered once.
 func (h *harness) requireExactlyOnce(t *testing.T, n int) {
 	t.Helper()
-	require.Len(t, h.got, n)
 	for v := range int64(n) {
-		require.Equal(t, 1, h.got[v], "row v=%d", v)
+		if h.got[v] != 1 {
+			require.Failf(t, "row not delivered exactly once", "v=%d delivered %d times (%d distinct rows delivered, want %d)", v, h.got[v], len(h.got), n)
+		}
 	}
+	require.Len(t, h.got, n, "rows outside 0..n-1 delivered")
 }

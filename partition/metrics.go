@@ -173,6 +173,7 @@ type partitionCounters struct {
 	peakDepth              atomic.Int64
 	coalesced, split       atomic.Int64 // input batches merged / split by adaptive batching
 	target                 atomic.Int64 // current adaptive batch target (rows)
+	maxHold                atomic.Int64 // longest coalescing wait (nanos)
 	lastInput              atomic.Int64 // monotonic nanos of the last batch received
 	watermark              atomic.Int64
 	finished               atomic.Bool
@@ -184,6 +185,15 @@ func (c *partitionCounters) notePeak(depth int64) {
 	for {
 		p := c.peakDepth.Load()
 		if depth <= p || c.peakDepth.CompareAndSwap(p, depth) {
+			return
+		}
+	}
+}
+
+func (c *partitionCounters) noteHold(ns int64) {
+	for {
+		m := c.maxHold.Load()
+		if ns <= m || c.maxHold.CompareAndSwap(m, ns) {
 			return
 		}
 	}
@@ -229,6 +239,12 @@ type PartitionMetrics struct {
 	// ones and Split the input batches cut into several.
 	BatchTarget      int
 	Coalesced, Split int64
+	// MaxHold is the longest time a batch waited in the coalescing buffer
+	// (from the worker taking it off the channel to the flush that ran
+	// it): Batching.MaxDelay plus at most the handling of one message,
+	// unless the worker goroutine was not scheduled. Time spent queued in
+	// the channel is backpressure and shows in Latency instead.
+	MaxHold time.Duration
 }
 
 // Metrics is a snapshot of a query's partition metrics.

@@ -435,6 +435,7 @@ func (q *Query) Metrics() Metrics {
 			BatchTarget:    int(c.target.Load()),
 			Coalesced:      c.coalesced.Load(),
 			Split:          c.split.Load(),
+			MaxHold:        time.Duration(c.maxHold.Load()),
 		}
 		if cap(ps.in) > 0 {
 			pm.Utilization = float64(depth) / float64(cap(ps.in))

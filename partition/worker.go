@@ -39,8 +39,9 @@ func (e *emitter) Emit(rec arrow.Record) error {
 
 // pending is a batch waiting in a partition's coalescing buffer.
 type pending struct {
-	b   columnar.Batch
-	enq int64
+	b    columnar.Batch
+	enq  int64 // routed (for the latency histogram)
+	recv int64 // taken from the channel (for the coalescing deadline)
 }
 
 // worker is one partition's goroutine state. Only that goroutine touches it.
@@ -206,10 +207,11 @@ func (w *worker) onBatch(ctx context.Context, m message) error {
 			return w.invoke(ctx, m.b, m.enq)
 		}
 		w.c.split.Add(1)
-		for i := 0; i < n; i += w.target {
-			sub := m.b.Slice(i, min(i+w.target, n))
+		for i := 0; i < n; {
+			step := w.target // invoke may adapt the target
+			sub := m.b.Slice(i, min(i+step, n))
 			enq := int64(-1)
-			if i+w.target >= n {
+			if i+step >= n {
 				enq = m.enq
 			}
 			err := w.invoke(ctx, sub, enq)
@@ -217,16 +219,18 @@ func (w *worker) onBatch(ctx context.Context, m message) error {
 			if err != nil {
 				return err
 			}
+			i += step
 		}
 		return nil
 	}
-	w.held = append(w.held, pending{b: m.b, enq: m.enq})
+	t := now()
+	w.held = append(w.held, pending{b: m.b, enq: m.enq, recv: t})
 	w.heldRows += n
-	if w.heldRows >= w.target || now()-w.held[0].enq >= w.maxDelay {
+	if w.heldRows >= w.target || t-w.held[0].recv >= w.maxDelay {
 		return w.flush(ctx)
 	}
 	if !w.timerArmed {
-		d := time.Duration(w.maxDelay - (now() - w.held[0].enq))
+		d := time.Duration(w.maxDelay - (t - w.held[0].recv))
 		if w.timer == nil {
 			w.timer = time.NewTimer(d)
 		} else {
@@ -247,6 +251,7 @@ func (w *worker) flush(ctx context.Context) error {
 		w.timerArmed = false
 	}
 	held := w.held
+	w.c.noteHold(now() - held[0].recv)
 	w.held = w.held[:0]
 	w.heldRows = 0
 	defer func() {
