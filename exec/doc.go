@@ -1,0 +1,52 @@
+// Package exec runs Velo's logical plans: Compile turns a bound
+// sqlfront.Query into a chain of push-based physical operators (scan →
+// filter → aggregate → filter (HAVING) → project → distinct → sort →
+// limit → sink), and Pipeline.Run drives it from an array.RecordReader on
+// the calling goroutine, lazily, one input batch per step.
+//
+// Operators pass columnar.Batch values (a record plus a selection vector).
+// Filters never copy: column-vs-constant and column-vs-column comparisons
+// of int64, timestamp, int32, float64 and float32 go through the compare
+// kernels into a bitmap, are ANDed with the validity bitmaps and compressed
+// into the next selection; other conditions are evaluated generically.
+// Projection evaluates expressions over the selected rows into dense
+// vectors (each column gathered once per batch; columns of an unselected
+// batch pass through zero-copy). Aggregation hands plain column references
+// with the batch's selection straight to agg.Aggregator and evaluates other
+// key/argument expressions to columns first.
+//
+// # Semantics (DuckDB's, where engines differ)
+//
+//   - NULL propagates through arithmetic, comparisons, LIKE, || and the
+//     scalar functions; AND/OR/NOT are three-valued; x IN (list) is NULL
+//     when x is NULL or nothing matches and the list holds a NULL.
+//   - "/" is float division (the binder casts integers): a zero divisor
+//     gives ±Inf or NaN (IEEE 754, DuckDB 1.1+). Integer "%" by zero is
+//     NULL; float "%" is fmod (NaN for 0). Integer + - * and unary minus,
+//     ABS and ROUND overflow are errors wrapping ErrOverflow, never wraps.
+//   - Floats order as the kernels do: NaN equals NaN and sorts above +Inf;
+//     -0.0 equals 0.0 (also for DISTINCT and GROUP BY keys).
+//   - ORDER BY: NULLs sort last for ASC and DESC unless NULLS FIRST is
+//     given (DuckDB's default; SQLite and Postgres differ). The sort is
+//     stable.
+//   - LIKE: % any run, _ one code point, case-sensitive, no escape
+//     character (SQL standard and DuckDB without ESCAPE; the dialect has no
+//     ESCAPE clause yet, the matcher supports one).
+//   - CASE evaluates each THEN/ELSE only on the rows that take it, COALESCE
+//     each argument only on rows still NULL, so a branch not taken cannot
+//     raise an error.
+//   - CAST: float → integer rounds half away from zero and errors out of
+//     range or on NaN; strings parse after trimming spaces; booleans accept
+//     true/false/t/f/yes/no/y/n/1/0; timestamps 'YYYY-MM-DD[ HH:MM:SS[.f]]'
+//     (UTC); a malformed value is an error wrapping ErrConversion that names
+//     the value. CAST to VARCHAR prints floats shortest round-trip with
+//     ".0" for integral values and nan/inf/-inf, timestamps as UTC text.
+//   - SUBSTR counts code points from 1; a negative start counts from the
+//     end; a negative length is an error. CONCAT skips NULLs, || does not.
+//   - TIME_BUCKET/DATE_TRUNC buckets are [k·w, (k+1)·w) from the Unix
+//     epoch (DuckDB's origin 2000-01-03 gives the same buckets for widths
+//     dividing a day).
+//
+// Not supported yet (errors, never panics): OVER windows and time windows
+// (issue 6), GROUP BY with more than four keys, multi-partition execution.
+package exec
