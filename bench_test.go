@@ -95,16 +95,16 @@ func libraryS0(b *testing.B, recs []arrow.Record) {
 			notional[j] = p[j] * float64(q[j])
 		}
 		so := make([]int32, k+1)
-		size := 0
+		size := int32(0)
 		for j, r := range s {
-			size += int(offs[r+1] - offs[r])
-			so[j+1] = int32(size)
+			size += offs[r+1] - offs[r]
+			so[j+1] = size
 		}
-		sd := make([]byte, 0, size)
-		for _, r := range s {
-			sd = append(sd, data[offs[r]:offs[r+1]]...)
+		sd := make([]byte, size)
+		for j, r := range s {
+			copy(sd[so[j]:so[j+1]], data[offs[r]:offs[r+1]])
 		}
-		if len(sd) != size {
+		if len(notional) != k || int(so[k]) != len(sd) {
 			b.Fatal("gather size")
 		}
 	}

@@ -265,6 +265,9 @@ func evalBinary(e *sqlfront.Binary, rs rowSet) (*vec, error) {
 		}
 		return or3(l, r), nil
 	}
+	if v, ok, err := mixedArith(e, rs); ok || err != nil {
+		return v, err
+	}
 	l, err := evalExpr(e.L, rs)
 	if err != nil {
 		return nil, err
@@ -705,4 +708,74 @@ func evalCase(e *sqlfront.Case, rs rowSet) (*vec, error) {
 		asm.set(remaining, res)
 	}
 	return asm.build()
+}
+
+// intToFloat returns the int64 operand under a CAST(int64 AS DOUBLE), if e
+// is one.
+func intToFloat(e sqlfront.BoundExpr) (sqlfront.BoundExpr, bool) {
+	c, ok := e.(*sqlfront.Cast)
+	if !ok || c.Type.ID() != arrow.FLOAT64 || c.X.DataType().ID() != arrow.INT64 {
+		return nil, false
+	}
+	return c.X, true
+}
+
+// mixedArith fuses float64 + - * / of a float and an integer cast to
+// float (price * quantity) into one loop, without materialising the cast.
+func mixedArith(e *sqlfront.Binary, rs rowSet) (*vec, bool, error) {
+	if e.Type.ID() != arrow.FLOAT64 || e.Op < sqlfront.OpAdd || e.Op > sqlfront.OpDiv {
+		return nil, false, nil
+	}
+	fe, ie, swapped := e.L, sqlfront.BoundExpr(nil), false
+	if x, ok := intToFloat(e.R); ok {
+		ie = x
+	} else if x, ok := intToFloat(e.L); ok {
+		fe, ie, swapped = e.R, x, true
+	} else {
+		return nil, false, nil
+	}
+	if fe.DataType().ID() != arrow.FLOAT64 {
+		return nil, false, nil
+	}
+	f, err := evalExpr(fe, rs)
+	if err != nil {
+		return nil, true, err
+	}
+	iv, err := evalExpr(ie, rs)
+	if err != nil {
+		return nil, true, err
+	}
+	if f.k != kF64 || iv.k != kI64 {
+		return nil, false, nil
+	}
+	n := rs.n
+	out := &vec{t: arrow.PrimitiveTypes.Float64, k: kF64, n: n, f64: make([]float64, n), null: orNulls(f, iv, n)}
+	a, b, o := f.f64[:n], iv.i64[:n], out.f64[:n]
+	switch {
+	case e.Op == sqlfront.OpAdd:
+		for i := range o {
+			o[i] = a[i] + float64(b[i])
+		}
+	case e.Op == sqlfront.OpMul:
+		for i := range o {
+			o[i] = a[i] * float64(b[i])
+		}
+	case e.Op == sqlfront.OpSub && !swapped:
+		for i := range o {
+			o[i] = a[i] - float64(b[i])
+		}
+	case e.Op == sqlfront.OpSub:
+		for i := range o {
+			o[i] = float64(b[i]) - a[i]
+		}
+	case !swapped:
+		for i := range o {
+			o[i] = a[i] / float64(b[i])
+		}
+	default:
+		for i := range o {
+			o[i] = float64(b[i]) / a[i]
+		}
+	}
+	return out, true, nil
 }

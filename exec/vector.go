@@ -171,16 +171,7 @@ func fromArray(a arrow.Array, sel []int32) (*vec, error) {
 		if sel == nil {
 			v.offs, v.data = offs, data
 		} else {
-			v.offs = make([]int32, n+1)
-			size := 0
-			for i, r := range sel {
-				size += int(offs[r+1] - offs[r])
-				v.offs[i+1] = int32(size)
-			}
-			v.data = make([]byte, 0, size)
-			for _, r := range sel {
-				v.data = append(v.data, data[offs[r]:offs[r+1]]...)
-			}
+			v.offs, v.data = gatherStrings(offs, data, sel)
 		}
 	}
 	if a.NullN() > 0 {
@@ -311,16 +302,7 @@ func (v *vec) take(idx []int32) *vec {
 			out.b[i] = v.b[r]
 		}
 	case kStr:
-		out.offs = make([]int32, len(idx)+1)
-		size := 0
-		for i, r := range idx {
-			size += int(v.offs[r+1] - v.offs[r])
-			out.offs[i+1] = int32(size)
-		}
-		out.data = make([]byte, 0, size)
-		for _, r := range idx {
-			out.data = append(out.data, v.str(int(r))...)
-		}
+		out.offs, out.data = gatherStrings(v.offs, v.data, idx)
 	}
 	if v.null != nil {
 		out.null = make([]bool, len(idx))
@@ -459,4 +441,20 @@ func (a *assembler) build() (*vec, error) {
 		}
 	}
 	return out, nil
+}
+
+// gatherStrings gathers the strings sel of (offs, data) into fresh offsets
+// (starting at 0) and data.
+func gatherStrings(offs []int32, data []byte, sel []int32) ([]int32, []byte) {
+	o := make([]int32, len(sel)+1)
+	size := int32(0)
+	for i, r := range sel {
+		size += offs[r+1] - offs[r]
+		o[i+1] = size
+	}
+	d := make([]byte, size)
+	for i, r := range sel {
+		copy(d[o[i]:o[i+1]], data[offs[r]:offs[r+1]])
+	}
+	return o, d
 }
