@@ -181,7 +181,10 @@ func TestConcatBatches(t *testing.T) {
 			mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 			defer mem.AssertSize(t, 0)
 			r1 := makeRecord(t, mem, kind, []row{{1, 10, 0}, {-1, 11, 1}, {3, nullTS, 2}, {4, 13, 3}, {5, 14, 4}})
-			r2 := makeRecord(t, mem, kind, []row{{6, 15, 5}, {7, 16, 6}})
+			// r2 is a slice (non-zero array offsets).
+			r2full := makeRecord(t, mem, kind, []row{{99, 1, 99}, {6, 15, 5}, {7, 16, 6}, {98, 2, 98}})
+			r2 := r2full.NewSlice(1, 3)
+			r2full.Release()
 			r3 := makeRecord(t, mem, kind, []row{{8, 17, 7}, {9, 18, 8}, {10, 19, 9}})
 			defer r1.Release()
 			defer r2.Release()

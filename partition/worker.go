@@ -316,7 +316,8 @@ func (w *worker) releaseHeld() {
 }
 
 // concatBatches copies the selected rows of bs (all of one schema) into one
-// new record allocated from mem: each column is concatenated from zero-copy
+// new record allocated from mem. Fixed-width and utf8 columns are gathered
+// directly (gatherColumn); other types are concatenated from zero-copy
 // slices covering the runs of consecutive selected rows.
 func concatBatches(mem memory.Allocator, bs []pending) (arrow.Record, error) {
 	schema := bs[0].b.Rec.Schema()
@@ -337,6 +338,10 @@ func concatBatches(mem memory.Allocator, bs []pending) (arrow.Record, error) {
 	}()
 	var pieces []arrow.Array
 	for c := range cols {
+		if col := gatherColumn(mem, schema.Field(c).Type, bs, c, rows); col != nil {
+			cols[c] = col
+			continue
+		}
 		pieces = pieces[:0]
 		for _, h := range bs {
 			a := h.b.Rec.Column(c)
