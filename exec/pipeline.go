@@ -164,12 +164,12 @@ func (r *resultReader) Next() bool {
 			r.src.Release()
 			r.src = nil
 			r.eof = true
-			if err := r.p.head.Finish(r.ctx); err != nil && !errors.Is(err, ErrStop) {
+			if err := safely(func() error { return r.p.head.Finish(r.ctx) }); err != nil && !errors.Is(err, ErrStop) {
 				return r.fail(err)
 			}
 			continue
 		}
-		if err := r.push(r.src.Record()); err != nil {
+		if err := safely(func() error { return r.push(r.src.Record()) }); err != nil {
 			if errors.Is(err, ErrStop) {
 				r.eof = true
 				r.src.Release()
@@ -201,4 +201,15 @@ func (r *resultReader) push(in arrow.Record) error {
 	rec := array.NewRecord(s.Out, r.cols, in.NumRows())
 	defer rec.Release()
 	return r.p.head.Push(r.ctx, columnar.Batch{Rec: rec})
+}
+
+// safely runs fn, turning a panic (a bug: the operators report bad data as
+// errors) into an error, so a query never takes its caller down.
+func safely(fn func() error) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("exec: internal error: %v", p)
+		}
+	}()
+	return fn()
 }
