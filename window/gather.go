@@ -12,7 +12,7 @@ import (
 	"github.com/apache/arrow/go/v17/arrow/memory"
 )
 
-// rowRef names one row of one of several source arrays.
+// rowRef names one row of one of several source arrays; src < 0 is NULL.
 type rowRef struct {
 	src, row int32
 }
@@ -29,7 +29,7 @@ func gather(mem memory.Allocator, srcs []arrow.Array, refs []rowRef) (arrow.Arra
 	clear(vb)
 	nulls := 0
 	for i, r := range refs {
-		if srcs[r.src].IsValid(int(r.row)) {
+		if r.src >= 0 && srcs[r.src].IsValid(int(r.row)) {
 			bitutil.SetBit(vb, i)
 		} else {
 			nulls++
@@ -42,7 +42,7 @@ func gather(mem memory.Allocator, srcs []arrow.Array, refs []rowRef) (arrow.Arra
 		b := vals.Bytes()
 		clear(b)
 		for i, r := range refs {
-			if srcs[r.src].(*array.Boolean).Value(int(r.row)) {
+			if r.src >= 0 && srcs[r.src].(*array.Boolean).Value(int(r.row)) {
 				bitutil.SetBit(b, i)
 			}
 		}
@@ -54,6 +54,9 @@ func gather(mem memory.Allocator, srcs []arrow.Array, refs []rowRef) (arrow.Arra
 		total := 0
 		for i, r := range refs {
 			o[i] = int32(total)
+			if r.src < 0 {
+				continue
+			}
 			a := srcs[r.src]
 			d := a.Data()
 			so := arrow.Int32Traits.CastFromBytes(d.Buffers()[1].Bytes())[d.Offset():]
@@ -67,6 +70,9 @@ func gather(mem memory.Allocator, srcs []arrow.Array, refs []rowRef) (arrow.Arra
 		data.Resize(total)
 		db := data.Bytes()
 		for i, r := range refs {
+			if r.src < 0 {
+				continue
+			}
 			d := srcs[r.src].Data()
 			so := arrow.Int32Traits.CastFromBytes(d.Buffers()[1].Bytes())[d.Offset():]
 			var sd []byte
@@ -89,11 +95,19 @@ func gather(mem memory.Allocator, srcs []arrow.Array, refs []rowRef) (arrow.Arra
 	if w == 8 {
 		dst := arrow.Int64Traits.CastFromBytes(b)
 		for i, r := range refs {
+			if r.src < 0 {
+				dst[i] = 0
+				continue
+			}
 			d := srcs[r.src].Data()
 			dst[i] = arrow.Int64Traits.CastFromBytes(d.Buffers()[1].Bytes())[d.Offset()+int(r.row)]
 		}
 	} else {
 		for i, r := range refs {
+			if r.src < 0 {
+				clear(b[i*w : (i+1)*w])
+				continue
+			}
 			d := srcs[r.src].Data()
 			off := (d.Offset() + int(r.row)) * w
 			copy(b[i*w:(i+1)*w], d.Buffers()[1].Bytes()[off:off+w])
