@@ -3,6 +3,7 @@ package velo_test
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/apache/arrow/go/v17/arrow"
 	"github.com/apache/arrow/go/v17/arrow/memory"
@@ -65,6 +66,44 @@ func BenchmarkScenarios(b *testing.B) {
 				}
 			}
 			b.ReportMetric(float64(benchRows)*float64(b.N)/b.Elapsed().Seconds()/1e6, "Mrows/s")
+		})
+		// Paired alternates the two within each iteration, so host load
+		// drifts affect both alike; it reports the SQL/library ratio.
+		b.Run(name+"/Paired", func(b *testing.B) {
+			eng := velo.New(velo.WithAllocator(mem))
+			defer eng.Close()
+			if err := eng.RegisterTable("market_data", recs); err != nil {
+				b.Fatal(err)
+			}
+			var sqlTime, libTime time.Duration
+			for i := 0; i < b.N; i++ {
+				t0 := time.Now()
+				res, err := eng.Execute(context.Background(), scenarios[name])
+				if err != nil {
+					b.Fatal(err)
+				}
+				for res.Next() {
+				}
+				if err := res.Err(); err != nil {
+					b.Fatal(err)
+				}
+				res.Release()
+				t1 := time.Now()
+				if name == "S0" {
+					libraryS0(b, recs)
+				} else {
+					key := 1
+					if name == "S2h" {
+						key = 2
+					}
+					libraryS2(b, mem, recs, key)
+				}
+				sqlTime += t1.Sub(t0)
+				libTime += time.Since(t1)
+			}
+			b.ReportMetric(float64(benchRows)*float64(b.N)/sqlTime.Seconds()/1e6, "sql-Mrows/s")
+			b.ReportMetric(float64(benchRows)*float64(b.N)/libTime.Seconds()/1e6, "lib-Mrows/s")
+			b.ReportMetric(100*libTime.Seconds()/sqlTime.Seconds(), "sql/lib-%")
 		})
 	}
 }
