@@ -36,7 +36,7 @@ func TestLikeMatch(t *testing.T) {
 		{"axb", "a!_b", '!', false},
 		{"a!b", "a!!b", '!', true},
 		{"a\\b", "a\\b", 0, true}, // no default escape
-		{"ABC", "abc", 0, false}, // case-sensitive
+		{"ABC", "abc", 0, false},  // case-sensitive
 	}
 	for _, c := range cases {
 		require.Equal(t, c.want, likeMatch([]byte(c.s), []byte(c.p), c.esc), "%q LIKE %q ESCAPE %q", c.s, c.p, c.esc)
