@@ -128,7 +128,8 @@ func (r *Rows) flatten(in *runInput) error {
 	}
 	r.grow(parts)
 	// Processing order: arrival order when every partition's keys already
-	// ascend in it, else a stable sort by key (ties keep arrival order).
+	// ascend in it (streaming: when all keys do, as rows are emitted in that
+	// order), else a stable sort by key (ties keep arrival order).
 	in.order = make([]int32, total)
 	for i := range in.order {
 		in.order[i] = int32(i)
@@ -138,6 +139,9 @@ func (r *Rows) flatten(in *runInput) error {
 		seen := make([]bool, parts)
 		sorted := true
 		for g, p := range in.pid {
+			if r.spec.Streaming {
+				p = 0 // emitted in global key order
+			}
 			k := in.key[g]
 			if seen[p] && k < last[p] {
 				sorted = false
