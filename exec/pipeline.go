@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"sync/atomic"
 
 	"github.com/apache/arrow/go/v17/arrow"
@@ -43,7 +44,17 @@ func Compile(mem memory.Allocator, q *sqlfront.Query, opts Options) (*Pipeline, 
 	p := &Pipeline{mem: mem, sink: sink}
 	var next Operator = sink
 	node := q.Root
+	// topN is the row count a LIMIT above needs from a sort below it
+	// (through projections only); -1 when unbounded.
+	topN := int64(-1)
 	for {
+		if _, ok := node.(*sqlfront.Project); !ok {
+			if _, ok := node.(*sqlfront.Limit); !ok {
+				if _, ok := node.(*sqlfront.Sort); !ok {
+					topN = -1
+				}
+			}
+		}
 		switch n := node.(type) {
 		case *sqlfront.Scan:
 			p.scan = n
@@ -64,9 +75,12 @@ func Compile(mem memory.Allocator, q *sqlfront.Query, opts Options) (*Pipeline, 
 		case *sqlfront.Distinct:
 			next = &distinctOp{mem: mem, schema: n.Schema(), next: next}
 		case *sqlfront.Sort:
-			next = &sortOp{mem: mem, keys: n.Keys, schema: n.Schema(), batchSize: opts.BatchSize, next: next}
+			next = &sortOp{mem: mem, keys: n.Keys, schema: n.Schema(), batchSize: opts.BatchSize, next: next, limit: topN}
 		case *sqlfront.Limit:
 			next = &limitOp{mem: mem, count: n.Count, offset: n.Offset, next: next}
+			if n.Count >= 0 && n.Count <= math.MaxInt64/2-n.Offset {
+				topN = n.Count + n.Offset
+			}
 		default:
 			return nil, fmt.Errorf("exec: plan node %T is not supported", node)
 		}

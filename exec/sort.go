@@ -25,9 +25,14 @@ type sortOp struct {
 	schema    *arrow.Schema
 	batchSize int
 	next      Operator
+	// limit, when ≥ 0, is how many leading rows the consumer needs (LIMIT
+	// + OFFSET above the sort): the buffer is then cut back to the best
+	// limit rows whenever it grows past 2·limit + batchSize (top-N).
+	limit int64
 
-	cols [][]*vec // per column, one vec per buffered batch
-	keyv [][]*vec // per key, one vec per buffered batch
+	cols     [][]*vec // per column, one vec per buffered batch
+	keyv     [][]*vec // per key, one vec per buffered batch
+	buffered int
 }
 
 func (s *sortOp) Push(_ context.Context, b columnar.Batch) error {
@@ -60,7 +65,61 @@ func (s *sortOp) Push(_ context.Context, b columnar.Batch) error {
 		}
 		s.keyv[k] = append(s.keyv[k], v)
 	}
+	s.buffered += rs.n
+	if s.limit >= 0 && int64(s.buffered) > 2*s.limit+int64(s.batchSize) {
+		return s.compact()
+	}
 	return nil
+}
+
+// compact keeps only the best limit rows of the buffer (in sorted order,
+// which keeps the sort stable: ties stay in arrival order).
+func (s *sortOp) compact() error {
+	cols, keys, perm, err := s.sorted()
+	if err != nil {
+		return err
+	}
+	if int64(len(perm)) > s.limit {
+		perm = perm[:s.limit]
+	}
+	for i, c := range cols {
+		s.cols[i] = []*vec{c.take(perm)}
+	}
+	for k, c := range keys {
+		s.keyv[k] = []*vec{c.take(perm)}
+	}
+	s.buffered = len(perm)
+	return nil
+}
+
+// sorted concatenates the buffer and returns it with the sorted order.
+func (s *sortOp) sorted() (cols, keys []*vec, perm []int32, err error) {
+	cols = make([]*vec, len(s.cols))
+	for i, parts := range s.cols {
+		if cols[i], err = concatVecs(s.schema.Field(i).Type, parts); err != nil {
+			return nil, nil, nil, err
+		}
+	}
+	keys = make([]*vec, len(s.keys))
+	for k, parts := range s.keyv {
+		if keys[k], err = concatVecs(s.keys[k].Expr.DataType(), parts); err != nil {
+			return nil, nil, nil, err
+		}
+	}
+	n := 0
+	if len(cols) > 0 {
+		n = cols[0].n
+	}
+	perm = identity(n)
+	slices.SortStableFunc(perm, func(a, b int32) int {
+		for k, key := range s.keys {
+			if c := compareSortRows(keys[k], int(a), int(b), key); c != 0 {
+				return c
+			}
+		}
+		return 0
+	})
+	return cols, keys, perm, nil
 }
 
 func identity(n int) []int32 {
@@ -75,36 +134,15 @@ func (s *sortOp) Finish(ctx context.Context) error {
 	if s.cols == nil {
 		return s.next.Finish(ctx)
 	}
-	cols := make([]*vec, len(s.cols))
-	for i, parts := range s.cols {
-		v, err := concatVecs(s.schema.Field(i).Type, parts)
-		if err != nil {
-			return err
-		}
-		cols[i] = v
-	}
-	keys := make([]*vec, len(s.keys))
-	for k, parts := range s.keyv {
-		v, err := concatVecs(s.keys[k].Expr.DataType(), parts)
-		if err != nil {
-			return err
-		}
-		keys[k] = v
+	cols, _, perm, err := s.sorted()
+	if err != nil {
+		return err
 	}
 	s.cols, s.keyv = nil, nil
-	n := 0
-	if len(cols) > 0 {
-		n = cols[0].n
+	n := len(perm)
+	if s.limit >= 0 && int64(n) > s.limit {
+		n = int(s.limit)
 	}
-	perm := identity(n)
-	slices.SortStableFunc(perm, func(a, b int32) int {
-		for k, key := range s.keys {
-			if c := compareSortRows(keys[k], int(a), int(b), key); c != 0 {
-				return c
-			}
-		}
-		return 0
-	})
 	for lo := 0; lo < n; lo += s.batchSize {
 		hi := min(lo+s.batchSize, n)
 		arrs := make([]arrow.Array, len(cols))
