@@ -3,6 +3,7 @@ package velo_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"testing"
 
@@ -180,4 +181,47 @@ func (c *countingReader) Next() bool {
 		c.batches++
 	}
 	return ok
+}
+
+// Queries on one engine may run concurrently (each has its own pipeline
+// and reader over shared, read-only records).
+func TestEngineConcurrentQueries(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	recs := genMarket(t, mem, 20_000, 1000)
+	defer releaseAll(recs)
+	eng := velo.New(velo.WithAllocator(mem))
+	defer eng.Close()
+	require.NoError(t, eng.RegisterTable("market_data", recs))
+	queries := []string{
+		"SELECT symbol, COUNT(*) AS n FROM market_data GROUP BY symbol ORDER BY n DESC, symbol LIMIT 10",
+		"SELECT symbol, price * quantity AS v FROM market_data WHERE price > 100.0",
+		"SELECT DISTINCT symbol FROM market_data",
+	}
+	want := make([]int64, len(queries))
+	for i, q := range queries {
+		res, err := eng.Execute(context.Background(), q)
+		require.NoError(t, err)
+		want[i], err = collect(t, res)
+		require.NoError(t, err)
+	}
+	errs := make(chan error, 8)
+	for g := 0; g < 8; g++ {
+		go func(g int) {
+			q := queries[g%len(queries)]
+			res, err := eng.Execute(context.Background(), q)
+			if err != nil {
+				errs <- err
+				return
+			}
+			n, err := collect(t, res)
+			if err == nil && n != want[g%len(queries)] {
+				err = fmt.Errorf("%s: %d rows, want %d", q, n, want[g%len(queries)])
+			}
+			errs <- err
+		}(g)
+	}
+	for g := 0; g < 8; g++ {
+		require.NoError(t, <-errs)
+	}
 }
