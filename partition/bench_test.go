@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/velo-engine/velo/columnar"
+	"github.com/velo-engine/velo/kernels"
 )
 
 // nopPipe counts rows and emits nothing: benchmarks measure routing and the
@@ -65,6 +66,11 @@ func benchRecords(tb testing.TB, utf8Key bool, count, rows int) []arrow.Record {
 // ids, selection vectors and the channel hand-off.
 func BenchmarkRoute(b *testing.B) {
 	const rows = 8192
+	// Pin the best kernel level explicitly: the numbers then do not depend
+	// on the dispatch state the kernels' init functions leave behind.
+	restore, err := kernels.SetLevel(kernels.Best())
+	require.NoError(b, err)
+	defer restore()
 	for _, utf8Key := range []bool{false, true} {
 		recs := benchRecords(b, utf8Key, 16, rows)
 		key := "int64"

@@ -164,6 +164,12 @@ func (c *countPipe) key(a arrow.Array, i int) string {
 		return arr.Value(i)
 	case *array.Dictionary:
 		return arr.Dictionary().(*array.String).Value(arr.GetValueIndex(i))
+	case *array.Boolean:
+		return strconv.FormatBool(arr.Value(i))
+	case *array.Float64:
+		return strconv.FormatFloat(arr.Value(i), 'g', -1, 64)
+	case *array.Timestamp:
+		return strconv.FormatInt(int64(arr.Value(i)), 10)
 	}
 	panic(fmt.Sprintf("unexpected key type %s", a.DataType()))
 }
@@ -267,4 +273,39 @@ func (h *harness) requireExactlyOnce(t *testing.T, n int) {
 		}
 	}
 	require.Len(t, h.got, n, "rows outside 0..n-1 delivered")
+}
+
+// makeBoolKeyRecord returns rows v = 0..9 with bool key k = v%3 == 0.
+func makeBoolKeyRecord(t testing.TB, mem memory.Allocator) arrow.Record {
+	t.Helper()
+	schema := arrow.NewSchema([]arrow.Field{
+		{Name: "k", Type: arrow.FixedWidthTypes.Boolean, Nullable: true},
+		{Name: "ts", Type: arrow.PrimitiveTypes.Int64},
+		{Name: "v", Type: arrow.PrimitiveTypes.Int64},
+	}, nil)
+	b := array.NewRecordBuilder(mem, schema)
+	defer b.Release()
+	for v := range 10 {
+		b.Field(0).(*array.BooleanBuilder).Append(v%3 == 0)
+		b.Field(1).(*array.Int64Builder).Append(int64(v))
+		b.Field(2).(*array.Int64Builder).Append(int64(v))
+	}
+	return b.NewRecord()
+}
+
+// makeListKeyRecord returns a record whose key column is a list (not a
+// supported key type).
+func makeListKeyRecord(t testing.TB, mem memory.Allocator) arrow.Record {
+	t.Helper()
+	schema := arrow.NewSchema([]arrow.Field{
+		{Name: "k", Type: arrow.ListOf(arrow.PrimitiveTypes.Int64)},
+		{Name: "v", Type: arrow.PrimitiveTypes.Int64},
+	}, nil)
+	b := array.NewRecordBuilder(mem, schema)
+	defer b.Release()
+	lb := b.Field(0).(*array.ListBuilder)
+	lb.Append(true)
+	lb.ValueBuilder().(*array.Int64Builder).Append(1)
+	b.Field(1).(*array.Int64Builder).Append(0)
+	return b.NewRecord()
 }

@@ -22,10 +22,12 @@ import (
 // the sink is slow (backpressure) and returns an error when the query is
 // stopping, which the pipeline should return.
 type Pipeline interface {
-	// Push processes one batch of input rows. b is borrowed for the
-	// duration of the call: a pipeline that keeps the record (or its
-	// selection vector) beyond the call must Retain it (and copy Sel, which
-	// the router may reuse only after release; it never mutates it).
+	// Push processes one batch of input rows: b.Rec's rows listed in
+	// b.Sel (all rows when Sel is nil), usually the source's record itself
+	// shared by every partition. b is borrowed for the duration of the
+	// call: a pipeline that keeps the record beyond the call must Retain
+	// it, and must copy Sel (the router may recycle selection buffers once
+	// the call returns). Neither the record nor Sel may be modified.
 	Push(ctx context.Context, b columnar.Batch, out Emitter) error
 	// Watermark reports that the partition's watermark advanced to wm (in
 	// the event-time column's unit, milliseconds for int64 columns): no

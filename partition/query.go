@@ -390,10 +390,24 @@ func (q *Query) merge(done chan<- struct{}) {
 			continue
 		}
 		o.Watermark = q.OutputWatermark()
-		if err := q.sink(o); err != nil {
-			q.fail(fmt.Errorf("partition: sink: %w", err))
+		if err := q.callSink(o); err != nil {
+			q.fail(err)
 		}
 	}
+}
+
+// callSink hands o to the sink, turning a sink error or panic into the
+// query's error.
+func (q *Query) callSink(o Output) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("partition: sink panicked on output of partition %d: %v\n%s", o.Partition, r, stackSummary(8))
+		}
+	}()
+	if err := q.sink(o); err != nil {
+		return fmt.Errorf("partition: sink: %w", err)
+	}
+	return nil
 }
 
 // warnLate logs a late-row warning unless one was logged in the last second.

@@ -2,6 +2,7 @@ package partition
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"math"
@@ -10,7 +11,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/apache/arrow/go/v17/arrow"
+	"github.com/apache/arrow/go/v17/arrow/array"
 	"github.com/apache/arrow/go/v17/arrow/memory"
+	"github.com/cespare/xxhash/v2"
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 
@@ -192,6 +196,91 @@ func TestMultiColumnKeyHash(t *testing.T) {
 	h.requireExactlyOnce(t, 1000)
 }
 
+func TestOtherKeyTypes(t *testing.T) {
+	// bool, float64 and timestamp keys route by the documented hashes:
+	// bool as the 8 bytes of 0/1, floats by their canonical bits (-0.0 like
+	// 0.0, every NaN alike), timestamps like int64.
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	const n = 7
+	schema := arrow.NewSchema([]arrow.Field{
+		{Name: "b", Type: arrow.FixedWidthTypes.Boolean},
+		{Name: "f", Type: arrow.PrimitiveTypes.Float64},
+		{Name: "t", Type: &arrow.TimestampType{Unit: arrow.Millisecond}},
+		{Name: "v", Type: arrow.PrimitiveTypes.Int64},
+	}, nil)
+	fvals := []float64{0, math.Copysign(0, -1), math.NaN(), -math.NaN(), 1.5, -2.25, math.Inf(1), 1e300}
+	rb := array.NewRecordBuilder(mem, schema)
+	for v := range 64 {
+		rb.Field(0).(*array.BooleanBuilder).Append(v%3 == 0)
+		rb.Field(1).(*array.Float64Builder).Append(fvals[v%len(fvals)])
+		rb.Field(2).(*array.TimestampBuilder).Append(arrow.Timestamp(1_700_000_000_000 + v*7))
+		rb.Field(3).(*array.Int64Builder).Append(int64(v))
+	}
+	rec := rb.NewRecord()
+	rb.Release()
+	defer rec.Release()
+	le := func(x uint64) uint64 {
+		var buf [8]byte
+		binary.LittleEndian.PutUint64(buf[:], x)
+		return xxhash.Sum64(buf[:])
+	}
+	canon := func(f float64) uint64 {
+		switch {
+		case f == 0:
+			return 0
+		case math.IsNaN(f):
+			return 0x7FF8000000000000
+		}
+		return math.Float64bits(f)
+	}
+	oracle := map[string]func(v int) uint64{
+		"b": func(v int) uint64 {
+			if v%3 == 0 {
+				return le(1)
+			}
+			return le(0)
+		},
+		"f": func(v int) uint64 { return le(canon(fvals[v%len(fvals)])) },
+		"t": func(v int) uint64 { return le(uint64(1_700_000_000_000 + v*7)) },
+	}
+	for _, col := range []string{"b", "f", "t"} {
+		t.Run(col, func(t *testing.T) {
+			var mu sync.Mutex
+			got := map[int64]int{}
+			q, err := Start(context.Background(), Config{Partitions: n, KeyColumns: []string{col}},
+				func(p int) (Pipeline, error) {
+					return &nopRecorder{fn: func(b columnar.Batch) {
+						mu.Lock()
+						defer mu.Unlock()
+						vals := b.Column(3).(*array.Int64).Int64Values()
+						for i := range b.Len() {
+							got[vals[b.Row(i)]] = p
+						}
+					}}, nil
+				}, func(o Output) error { o.Rec.Release(); return nil })
+			require.NoError(t, err)
+			require.NoError(t, q.Push(rec))
+			require.NoError(t, q.Close())
+			require.Len(t, got, 64)
+			for v, p := range got {
+				require.Equal(t, fastrange(oracle[col](int(v)), n), p, "v=%d", v)
+			}
+		})
+	}
+}
+
+// nopRecorder calls fn for every pushed batch and emits nothing.
+type nopRecorder struct{ fn func(columnar.Batch) }
+
+func (r *nopRecorder) Push(_ context.Context, b columnar.Batch, _ Emitter) error {
+	r.fn(b)
+	return nil
+}
+func (r *nopRecorder) Watermark(context.Context, int64, Emitter) error { return nil }
+func (r *nopRecorder) Finish(context.Context, Emitter) error           { return nil }
+func (r *nopRecorder) Close()                                          {}
+
 func TestRoutingShareRecords(t *testing.T) {
 	// Hash routing sends selection vectors over the pushed record itself.
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
@@ -262,13 +351,25 @@ func TestPushErrors(t *testing.T) {
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 	defer mem.AssertSize(t, 0)
 	h := newHarness(mem)
-	q, err := Start(context.Background(), Config{Partitions: 2, KeyColumns: []string{"nope"}}, h.factory, h.sink)
-	require.NoError(t, err)
 	rec := makeRecord(t, mem, keyInt64, genRows(0, 10, func(v int) int64 { return 1 }))
 	defer rec.Release()
-	require.ErrorContains(t, q.Push(rec), `key column "nope"`)
+	for _, n := range []int{1, 2} {
+		q, err := Start(context.Background(), Config{Partitions: n, KeyColumns: []string{"nope"}}, h.factory, h.sink)
+		require.NoError(t, err)
+		require.ErrorContains(t, q.Push(rec), `key column "nope"`, "N=%d", n)
+		require.NoError(t, q.Close())
+		require.ErrorIs(t, q.Push(rec), ErrClosed)
+	}
+	// An unsupported key type names the column and the type.
+	q, err := Start(context.Background(), Config{Partitions: 2, KeyColumns: []string{"k"}}, h.factory, h.sink)
+	require.NoError(t, err)
+	boolRec := makeBoolKeyRecord(t, mem)
+	defer boolRec.Release()
+	require.NoError(t, q.Push(boolRec), "bool keys are supported")
+	lst := makeListKeyRecord(t, mem)
+	defer lst.Release()
+	require.ErrorContains(t, q.Push(lst), `hash key column "k": type list<item: int64, nullable> cannot be a partitioning key`)
 	require.NoError(t, q.Close())
-	require.ErrorIs(t, q.Push(rec), ErrClosed)
 
 	q, err = Start(context.Background(), Config{Partitions: 2, KeyColumns: []string{"ts"}, EventTimeColumn: "k"}, h.factory, h.sink)
 	require.NoError(t, err)
@@ -326,6 +427,21 @@ func TestPipelinePanicStopsQuery(t *testing.T) {
 			goleak.VerifyNone(t, goleak.IgnoreCurrent())
 		})
 	}
+}
+
+func TestSinkPanicStopsQuery(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	h := newHarness(mem)
+	h.sinkF = func(o Output) error { panic("sink bug") }
+	q, err := Start(context.Background(), Config{Partitions: 2, KeyColumns: []string{"k"}}, h.factory, h.sink)
+	require.NoError(t, err)
+	rec := makeRecord(t, mem, keyInt64, genRows(0, 100, func(v int) int64 { return int64(v) }))
+	_ = q.Push(rec) // may already see the failure
+	rec.Release()
+	err = q.Close()
+	require.ErrorContains(t, err, "partition: sink panicked on output of partition")
+	require.ErrorContains(t, err, "sink bug")
 }
 
 func TestSinkErrorStopsQuery(t *testing.T) {

@@ -108,7 +108,9 @@ func (s *Source) bind(schema *arrow.Schema) error {
 		return nil
 	}
 	cfg := &s.q.cfg
-	needKeys := (cfg.Strategy == Hash || (cfg.Strategy == Smart && !s.ownRoute)) && len(s.q.parts) > 1
+	// Keys are resolved even when they are not needed (one partition), so
+	// a wrong key column fails the same way at every partition count.
+	needKeys := cfg.Strategy == Hash || (cfg.Strategy == Smart && !s.ownRoute)
 	keyIdx := s.keyIdx[:0]
 	if needKeys {
 		for _, name := range cfg.KeyColumns {
@@ -341,7 +343,7 @@ func (s *Source) Watermark(ts int64) error {
 }
 
 // CurrentWatermark returns the source's watermark (math.MinInt64 before the
-// first).
+// first). Like Push, call it from the goroutine that uses the source.
 func (s *Source) CurrentWatermark() int64 { return s.wm }
 
 // Close ends this source: its watermark becomes +inf (math.MaxInt64), so it
