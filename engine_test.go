@@ -225,3 +225,41 @@ func TestEngineConcurrentQueries(t *testing.T) {
 		require.NoError(t, <-errs)
 	}
 }
+
+// Column types the evaluator does not handle yet are errors, not panics;
+// plain pass-through still works.
+func TestEngineUnsupportedTypes(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	schema := arrow.NewSchema([]arrow.Field{
+		{Name: "u", Type: arrow.PrimitiveTypes.Uint8},
+		{Name: "l", Type: arrow.BinaryTypes.LargeString},
+	}, nil)
+	ub := array.NewUint8Builder(mem)
+	ub.AppendValues([]uint8{1, 2, 3}, nil)
+	lb := array.NewLargeStringBuilder(mem)
+	lb.AppendValues([]string{"a", "b", "c"}, nil)
+	u, l := ub.NewArray(), lb.NewArray()
+	ub.Release()
+	lb.Release()
+	rec := array.NewRecord(schema, []arrow.Array{u, l}, 3)
+	u.Release()
+	l.Release()
+	defer rec.Release()
+	eng := velo.New(velo.WithAllocator(mem))
+	defer eng.Close()
+	require.NoError(t, eng.RegisterTable("x", rec))
+
+	res, err := eng.Execute(context.Background(), "SELECT u, l FROM x")
+	require.NoError(t, err)
+	n, err := collect(t, res)
+	require.NoError(t, err)
+	require.Equal(t, int64(3), n)
+	for _, q := range []string{"SELECT u + 1 FROM x", "SELECT l FROM x WHERE l = 'a'", "SELECT u FROM x ORDER BY u"} {
+		res, err := eng.Execute(context.Background(), q)
+		if err == nil {
+			_, err = collect(t, res)
+		}
+		require.ErrorContains(t, err, "not supported", q)
+	}
+}

@@ -118,6 +118,9 @@ func (o *aggregateOp) Push(_ context.Context, b columnar.Batch) error {
 			if err != nil {
 				return err
 			}
+			if err := checkKind(v, e.DataType(), e); err != nil {
+				return err
+			}
 			cols[i] = v.toArray(e.DataType())
 		}
 		sel = nil

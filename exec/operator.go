@@ -278,6 +278,9 @@ func project(b columnar.Batch, exprs []sqlfront.BoundExpr, out *arrow.Schema) (a
 		if v.n != rs.n {
 			return nil, fmt.Errorf("exec: expression %s produced %d rows for %d", e.String(), v.n, rs.n)
 		}
+		if err := checkKind(v, out.Field(i).Type, e); err != nil {
+			return nil, err
+		}
 		cols[i] = v.toArray(out.Field(i).Type)
 	}
 	return array.NewRecord(out, cols, int64(rs.n)), nil
@@ -380,4 +383,18 @@ func (s *Sink) pop() arrow.Record {
 	s.queue[0] = nil
 	s.queue = s.queue[1:]
 	return r
+}
+
+// checkKind guards against a result whose storage does not match the type
+// the plan declares (a binder/evaluator disagreement): an error, never a
+// mislabelled array.
+func checkKind(v *vec, t arrow.DataType, e sqlfront.BoundExpr) error {
+	k, err := kindOf(t)
+	if err != nil {
+		return fmt.Errorf("exec: %s: %w", e.String(), err)
+	}
+	if v.k != k && v.k != kNull {
+		return fmt.Errorf("exec: %s evaluated to %s, the plan expects %s", e.String(), v.t, t)
+	}
+	return nil
 }
