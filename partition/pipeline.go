@@ -32,7 +32,8 @@ type Pipeline interface {
 	// Watermark reports that the partition's watermark advanced to wm (in
 	// the event-time column's unit, milliseconds for int64 columns): no
 	// more on-time rows with event time < wm will arrive. Windows that end
-	// at or before wm may be closed and emitted.
+	// at or before wm may be closed and emitted. wm is math.MaxInt64 once
+	// every source has closed; Finish still follows.
 	Watermark(ctx context.Context, wm int64, out Emitter) error
 	// Finish signals the end of input (the watermark becomes +inf,
 	// math.MaxInt64): the pipeline flushes everything it still holds.
