@@ -224,6 +224,8 @@ type harness struct {
 	mu    sync.Mutex
 	got   map[int64]int // v → times delivered
 	outs  []int         // partition of each output record
+	order map[int][]int64 // v values in output order, per partition
+	wms   []int64         // Output.Watermark of each output
 	hook  func(p int, b columnar.Batch) error
 	sinkF func(o Output) error
 }
@@ -243,8 +245,13 @@ func (h *harness) factory(p int) (Pipeline, error) {
 func (h *harness) sink(o Output) error {
 	defer o.Rec.Release()
 	h.outs = append(h.outs, o.Partition)
+	h.wms = append(h.wms, o.Watermark)
+	if h.order == nil {
+		h.order = map[int][]int64{}
+	}
 	for _, v := range o.Rec.Column(0).(*array.Int64).Int64Values() {
 		h.got[v]++
+		h.order[o.Partition] = append(h.order[o.Partition], v)
 	}
 	if h.sinkF != nil {
 		return h.sinkF(o)

@@ -98,6 +98,10 @@ func TestExactlyOnceEveryStrategy(t *testing.T) {
 					}
 					require.Equal(t, invocations, batchesOut)
 					require.EqualValues(t, len(h.outs), batchesOut)
+					// The sink sees each partition's output in emission order.
+					for p := range n {
+						require.Equal(t, h.pipe(p).vs, h.order[p], "partition %d", p)
+					}
 
 					// Where each row went, by strategy.
 					for p := range n {

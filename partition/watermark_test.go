@@ -68,6 +68,11 @@ func TestWatermarkFromEventTime(t *testing.T) {
 	for p := range 2 {
 		require.Equal(t, []int64{7000, 15_000}, h.pipe(p).watermarks)
 	}
+	// The watermark handed to the sink never goes back.
+	require.NotEmpty(t, h.wms)
+	for i := 1; i < len(h.wms); i++ {
+		require.LessOrEqual(t, h.wms[i-1], h.wms[i])
+	}
 }
 
 func TestOutputWatermarkIdleExclusion(t *testing.T) {
