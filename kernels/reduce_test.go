@@ -426,10 +426,10 @@ func TestReduceHandComputed(t *testing.T) {
 		require.True(t, m != m && n == 0)
 
 		// Float sum: -0.0 only → -0.0; one +0.0 → +0.0; NaN and ±Inf.
-		redSame(t, "sum -0", nz, first(SumFloat64(fpad(nz), nil, 0, nil)))
-		redSame(t, "sum ±0", 0, first(SumFloat64(fpad(nz, 0), nil, 0, nil)))
-		require.True(t, math.IsNaN(first(SumFloat64(fpad(inf, -inf), nil, 0, nil))))
-		redSame(t, "sum empty", nz, first(SumFloat64(nil, nil, 0, nil)))
+		redSame(t, "sum -0", nz, redFirst(SumFloat64(fpad(nz), nil, 0, nil)))
+		redSame(t, "sum ±0", 0, redFirst(SumFloat64(fpad(nz, 0), nil, 0, nil)))
+		require.True(t, math.IsNaN(redFirst(SumFloat64(fpad(inf, -inf), nil, 0, nil))))
+		redSame(t, "sum empty", nz, redFirst(SumFloat64(nil, nil, 0, nil)))
 		// The documented lane order, hand-computed: 2^53 in lane 0 and 1.0 in
 		// lanes 1..15. Tree: s0 = 2^53+1 → 2^53 (tie to even), s1..s7 = 2;
 		// t0 = 2^53+2, t1..t3 = 4; u0 = 2^53+6, u1 = 8; sum = 2^53+14. A
@@ -439,11 +439,12 @@ func TestReduceHandComputed(t *testing.T) {
 		for i := 1; i < len(lv); i++ {
 			lv[i] = 1
 		}
-		redSame(t, "lane order", 1<<53+14, first(SumFloat64(lv, nil, 0, nil)))
+		redSame(t, "lane order", 1<<53+14, redFirst(SumFloat64(lv, nil, 0, nil)))
 	})
 }
 
-func first[A, B any](a A, _ B) A { return a }
+// redFirst returns the first of two results.
+func redFirst[A, B any](a A, _ B) A { return a }
 
 // TestReduceSelOutOfRange: an index outside the values panics at every
 // level, also inside a block the gather routines would take (they check
