@@ -222,8 +222,8 @@ type harness struct {
 	mem   memory.Allocator
 	pipes []*countPipe
 	mu    sync.Mutex
-	got   map[int64]int // v → times delivered
-	outs  []int         // partition of each output record
+	got   map[int64]int   // v → times delivered
+	outs  []int           // partition of each output record
 	order map[int][]int64 // v values in output order, per partition
 	wms   []int64         // Output.Watermark of each output
 	hook  func(p int, b columnar.Batch) error
