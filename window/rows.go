@@ -118,12 +118,18 @@ type RowsSpec struct {
 // would wait for rows that may never come); NULL order keys are counted in
 // Stats.NullTime and skipped.
 //
-// Moving sums of floats are kept with Neumaier compensation, and a
-// partition's sum is recomputed from its frame every frame-length rows: the
-// result is within a few ulps of the sum of |x| over the last two frames of
-// the naive recomputation (tested at 1e-9 relative to that magnitude).
-// Moving int64 sums are exact (two's complement: intermediate wrap-around
-// cancels; a true frame sum beyond int64 wraps). MIN/MAX use a monotonic
+// Moving sums of floats are plain running sums (add the entering value,
+// subtract the leaving one) recomputed exactly (Neumaier-compensated) from
+// the partition's frame every frame-length rows, so at most 2·frame
+// roundings accumulate: the result is within 2·frame·ε of the sum of |x|
+// over the last two frames of a naive recomputation (tested at 1e-9 of
+// that magnitude, with values spanning 1e-2…1e12). Unbounded float sums
+// are Neumaier-compensated throughout. Moving int64 sums are exact (two's
+// complement: intermediate wrap-around cancels; a true frame sum beyond
+// int64 wraps). Rows are processed partition by partition (counting sort
+// by partition id, then an insertion sort by order key that is linear on
+// nearly ordered event times) and the results permuted back to output
+// order. MIN/MAX use a monotonic
 // deque per partition; all per-partition rings are struct-of-arrays, sized
 // by the frame, indexed by partition id.
 type Rows struct {

@@ -7,6 +7,8 @@ import (
 
 	"github.com/apache/arrow/go/v17/arrow"
 	"github.com/apache/arrow/go/v17/arrow/array"
+
+	"github.com/velo-engine/velo/kernels"
 )
 
 // heldRec is a buffered record of a streaming Rows: its pending rows, the
@@ -25,8 +27,18 @@ type runInput struct {
 	key   []int64
 	src   []int32
 	row   []int32
-	order []int32 // processing order (input indices)
+	order []int32 // processing order (input indices), partition by partition
+	runs  []partRun
+	perm  []int32 // processing index of each output position
+	glob  []int32 // streaming: input indices in output order
+	posOf []int32 // processing index of each input index
 	segs  []seg   // contiguous input indices of one record
+}
+
+// partRun is one partition's rows: order[lo:hi].
+type partRun struct {
+	pid    uint32
+	lo, hi int
 }
 
 type seg struct {
@@ -98,21 +110,28 @@ func (r *Rows) flatten(in *runInput) error {
 			for _, c := range r.spec.PartitionBy {
 				r.kcols = append(r.kcols, rec.Column(c))
 			}
-			ids := make([]uint32, nr)
-			if _, err := r.keys.Insert(r.kcols, s.sel, ids); err != nil {
-				return fmt.Errorf("window: PARTITION BY: %w", err)
-			}
-			for i, row := range rows {
-				in.pid[s.off+i] = ids[row]
+			if s.sel == nil {
+				if _, err := r.keys.Insert(r.kcols, nil, in.pid[s.off:s.off+s.n]); err != nil {
+					return fmt.Errorf("window: PARTITION BY: %w", err)
+				}
+			} else {
+				ids := make([]uint32, nr)
+				if _, err := r.keys.Insert(r.kcols, s.sel, ids); err != nil {
+					return fmt.Errorf("window: PARTITION BY: %w", err)
+				}
+				for i, row := range rows {
+					in.pid[s.off+i] = ids[row]
+				}
 			}
 		}
 		if r.spec.OrderBy >= 0 {
 			col := rec.Column(r.spec.OrderBy)
 			vals := arrow.Int64Traits.CastFromBytes(col.Data().Buffers()[1].Bytes())[col.Data().Offset():]
 			keys := in.key[s.off : s.off+s.n]
+			nulls := col.NullN() > 0
 			for i, row := range rows {
 				k := vals[row]
-				if col.IsNull(int(row)) {
+				if nulls && col.IsNull(int(row)) {
 					k = math.MinInt64
 				}
 				if r.spec.OrderDesc {
@@ -127,37 +146,59 @@ func (r *Rows) flatten(in *runInput) error {
 		parts = r.keys.Len()
 	}
 	r.grow(parts)
-	// Processing order: arrival order when every partition's keys already
-	// ascend in it (streaming: when all keys do, as rows are emitted in that
-	// order), else a stable sort by key (ties keep arrival order).
+	// Processing order: partition by partition (a stable counting sort by
+	// partition id), each partition in (order key, arrival) order, so a
+	// partition's state stays in cache while its rows run. outPos maps
+	// each processed row to its output position: the input index for a
+	// bounded input, the rank in global (key, arrival) order when streaming.
+	counts := make([]int32, parts)
+	kernels.Histogram(counts, in.pid)
+	cursors := make([]int32, parts)
+	kernels.PartitionStarts(cursors, counts)
 	in.order = make([]int32, total)
-	for i := range in.order {
-		in.order[i] = int32(i)
+	kernels.ScatterIndices(in.order, in.pid, cursors)
+	in.runs = in.runs[:0]
+	lo := 0
+	byKey := func(a, b int32) int {
+		if c := cmpInt(in.key[a], in.key[b]); c != 0 {
+			return c
+		}
+		return int(a - b)
 	}
-	if r.spec.OrderBy >= 0 {
-		last := make([]int64, parts)
-		seen := make([]bool, parts)
-		sorted := true
-		for g, p := range in.pid {
-			if r.spec.Streaming {
-				p = 0 // emitted in global key order
-			}
-			k := in.key[g]
-			if seen[p] && k < last[p] {
-				sorted = false
-				break
-			}
-			seen[p], last[p] = true, k
+	for p, c := range counts {
+		if c == 0 {
+			continue
 		}
-		if !sorted {
-			slices.SortStableFunc(in.order, func(a, b int32) int { return cmpInt(in.key[a], in.key[b]) })
+		hi := lo + int(c)
+		run := in.order[lo:hi]
+		if r.spec.OrderBy >= 0 {
+			sortNearly(run, in.key, byKey)
 		}
+		in.runs = append(in.runs, partRun{pid: uint32(p), lo: lo, hi: hi})
+		lo = hi
+	}
+	in.posOf = make([]int32, total)
+	for i, g := range in.order {
+		in.posOf[g] = int32(i)
+	}
+	in.perm = in.posOf // bounded: output position = input index
+	if r.spec.Streaming {
+		glob := make([]int32, total)
+		for i := range glob {
+			glob[i] = int32(i)
+		}
+		sortNearly(glob, in.key, byKey)
+		in.perm = make([]int32, total)
+		for j, g := range glob {
+			in.perm[j] = in.posOf[g]
+		}
+		in.glob = glob
 	}
 	return nil
 }
 
-// argValues flattens column col of in's rows as T, with validity (nil when
-// there is no NULL).
+// argValues returns column col of in's rows as T in processing order, with
+// validity (nil when there is no NULL).
 func argValues[T number](in *runInput, col int) ([]T, []bool) {
 	total := len(in.pid)
 	vals := make([]T, total)
@@ -172,12 +213,15 @@ func argValues[T number](in *runInput, col int) ([]T, []bool) {
 		default:
 			raw = any(arrow.Int64Traits.CastFromBytes(d.Buffers()[1].Bytes())[d.Offset():]).([]T)
 		}
-		dst := vals[s.off : s.off+s.n]
+		pos := in.posOf[s.off : s.off+s.n]
+		rows := in.row[s.off : s.off+s.n]
 		if s.sel == nil {
-			copy(dst, raw[:s.n])
+			for i, at := range pos {
+				vals[at] = raw[i]
+			}
 		} else {
-			for i, row := range s.sel {
-				dst[i] = raw[row]
+			for i, at := range pos {
+				vals[at] = raw[rows[i]]
 			}
 		}
 		if a.NullN() > 0 {
@@ -187,8 +231,8 @@ func argValues[T number](in *runInput, col int) ([]T, []bool) {
 					valid[i] = true
 				}
 			}
-			for i := range dst {
-				valid[s.off+i] = a.IsValid(int(in.row[s.off+i]))
+			for i, at := range pos {
+				valid[at] = a.IsValid(int(rows[i]))
 			}
 		}
 	}
@@ -200,7 +244,7 @@ func validOnly(in *runInput, col int) []bool {
 	for _, s := range in.segs {
 		a := s.rec.Column(col)
 		for i := 0; i < s.n; i++ {
-			valid[s.off+i] = a.IsValid(int(in.row[s.off+i]))
+			valid[in.posOf[s.off+i]] = a.IsValid(int(in.row[s.off+i]))
 		}
 	}
 	return valid
@@ -214,7 +258,7 @@ type runOut struct {
 
 // compute runs every function over in; outputs are indexed by input index
 // when byInput, else by processing position.
-func (r *Rows) compute(in *runInput, byInput bool) *runOut {
+func (r *Rows) compute(in *runInput) *runOut {
 	total := len(in.pid)
 	out := &runOut{num: make([]*numCol, len(r.calls)), refs: make([][]rowRef, len(r.calls))}
 	for ci, c := range r.calls {
@@ -224,7 +268,7 @@ func (r *Rows) compute(in *runInput, byInput bool) *runOut {
 		default:
 			fl := c.typ.ID() == arrow.FLOAT64
 			nullable := c.c.Func != RowNumber && c.c.Func != Rank && c.c.Func != DenseRank && c.c.Func != Count && c.c.Func != CountStar
-			out.num[ci] = newNumCol(r.mem, fl, total, nullable)
+			out.num[ci] = newNumCol(fl, total, nullable)
 		}
 	}
 	for fi, fs := range r.frames {
@@ -233,7 +277,7 @@ func (r *Rows) compute(in *runInput, byInput bool) *runOut {
 			o := &frameOut[float64]{}
 			r.wire(fi, out, o)
 			vals, valid := argValues[float64](in, fs.arg)
-			f.run(in.order, in.pid, vals, valid, o, byInput)
+			f.run(in, vals, valid, o)
 		case *frameState[int64]:
 			o := &frameOut[int64]{}
 			r.wire(fi, out, o)
@@ -245,10 +289,21 @@ func (r *Rows) compute(in *runInput, byInput bool) *runOut {
 			case fs.arg <= -2:
 				valid = validOnly(in, -2-fs.arg)
 			}
-			f.run(in.order, in.pid, vals, valid, o, byInput)
+			f.run(in, vals, valid, o)
 		}
 	}
-	r.rowFuncs(in, out, byInput)
+	r.rowFuncs(in, out)
+	for ci, c := range out.num {
+		if c != nil {
+			c.finalize(r.mem, in.perm)
+		} else {
+			refs := make([]rowRef, len(in.perm))
+			for j, i := range in.perm {
+				refs[j] = out.refs[ci][i]
+			}
+			out.refs[ci] = refs
+		}
+	}
 	return out
 }
 
@@ -303,7 +358,7 @@ func (r *Rows) hold(ref rowRef, d int) {
 
 // rowFuncs computes ROW_NUMBER, RANK, DENSE_RANK and the row-reference
 // functions (LAG, LEAD, FIRST_VALUE, LAST_VALUE).
-func (r *Rows) rowFuncs(in *runInput, out *runOut, byInput bool) {
+func (r *Rows) rowFuncs(in *runInput, out *runOut) {
 	needed := false
 	for _, c := range r.calls {
 		if c.frame < 0 {
@@ -311,8 +366,8 @@ func (r *Rows) rowFuncs(in *runInput, out *runOut, byInput bool) {
 		}
 	}
 	if !needed {
-		for _, p := range in.pid {
-			r.seq[p]++
+		for _, pr := range in.runs {
+			r.seq[pr.pid] += int64(pr.hi - pr.lo)
 		}
 		return
 	}
@@ -330,9 +385,6 @@ func (r *Rows) rowFuncs(in *runInput, out *runOut, byInput bool) {
 	for i, g := range in.order {
 		p := int(in.pid[g])
 		at := i
-		if byInput {
-			at = int(g)
-		}
 		s := r.seq[p]
 		r.seq[p] = s + 1
 		k := in.key[g]
@@ -444,7 +496,7 @@ func (r *Rows) processBounded() ([]arrow.Record, error) {
 	if err := r.flatten(in); err != nil {
 		return nil, err
 	}
-	res := r.compute(in, true)
+	res := r.compute(in)
 	defer res.release()
 	slots := make([]int32, len(r.recs))
 	for i := range slots {
@@ -483,7 +535,7 @@ func (r *Rows) processBounded() ([]arrow.Record, error) {
 
 func (o *runOut) release() {
 	for _, c := range o.num {
-		if c != nil {
+		if c != nil && c.buf != nil {
 			c.buf.Release()
 		}
 	}
@@ -537,7 +589,7 @@ func (r *Rows) release(wm int64) ([]arrow.Record, error) {
 	if err := r.flatten(in); err != nil {
 		return nil, err
 	}
-	res := r.compute(in, false)
+	res := r.compute(in)
 	defer res.release()
 	var slots []int32
 	for id := range r.held {
@@ -546,8 +598,8 @@ func (r *Rows) release(wm int64) ([]arrow.Record, error) {
 	slices.Sort(slots)
 	cols := make([]arrow.Array, 0, r.schema.NumFields())
 	defer func() { releaseArrays(cols) }()
-	refs := make([]rowRef, len(in.order))
-	for i, g := range in.order {
+	refs := make([]rowRef, len(in.glob))
+	for i, g := range in.glob {
 		refs[i] = rowRef{src: in.src[g], row: in.row[g]}
 	}
 	for c := 0; c < r.input.NumFields(); c++ {
@@ -586,4 +638,26 @@ func (r *Rows) dropUnheld() {
 		keep = append(keep, id)
 	}
 	r.ids = keep
+}
+
+// sortNearly sorts idx (ascending input indices) by key[idx], ties in idx
+// order: an insertion sort, linear on the nearly ordered event times of a
+// stream, falling back to pdqsort (by) when the input is far from ordered.
+func sortNearly(idx []int32, key []int64, by func(a, b int32) int) {
+	budget := 8*len(idx) + 64
+	for i := 1; i < len(idx); i++ {
+		v := idx[i]
+		k := key[v]
+		j := i
+		for j > 0 && key[idx[j-1]] > k {
+			idx[j] = idx[j-1]
+			j--
+		}
+		idx[j] = v
+		budget -= i - j
+		if budget < 0 {
+			slices.SortFunc(idx, by)
+			return
+		}
+	}
 }

@@ -1,6 +1,8 @@
 package window
 
 import (
+	"slices"
+
 	"github.com/apache/arrow/go/v17/arrow"
 	"github.com/apache/arrow/go/v17/arrow/array"
 	"github.com/apache/arrow/go/v17/arrow/bitutil"
@@ -97,178 +99,218 @@ func neumaier[T number](s, c, y T) (T, T) {
 // the NaN tests fold away).
 func lessEq[T number](a, b T) bool { return b != b || (a == a && a <= b) }
 
-// run processes the rows order (input indices) of one run. vals/valid are
-// the argument per input index (valid nil: no NULLs); out positions are
-// the input index when byInput, else the position in order.
-func (f *frameState[T]) run(order []int32, pid []uint32, vals []T, valid []bool, o *frameOut[T], byInput bool) {
+// run processes one run's rows partition by partition. vals/valid hold the
+// argument in processing order (vals nil: COUNT(*) or a validity-only
+// COUNT; valid nil: no NULLs); results go to processing index i (numCol
+// permutes them to output order afterwards: sequential writes here, and a
+// read pattern of one sequential stream per partition there).
+// A partition's scalars live in locals for its whole run.
+func (f *frameState[T]) run(in *runInput, vals []T, valid []bool, o *frameOut[T]) {
 	n := f.n
-	for i, g := range order {
-		p := int(pid[g])
-		at := i
-		if byInput {
-			at = int(g)
-		}
-		var x T
-		if vals != nil {
-			x = vals[g]
-		}
-		ok := valid == nil || valid[g]
-		s := f.seq[p]
-		f.seq[p] = s + 1
-		if n > 0 {
-			base := p * n
-			ps := int(f.pos[p])
-			slot := base + ps
-			if s >= int64(n) && f.ringOK[slot] {
-				f.sum[p], f.comp[p] = neumaier(f.sum[p], f.comp[p], -f.ring[slot])
-				f.cnt[p]--
+	star := vals == nil && valid == nil
+	for _, pr := range in.runs {
+		p := int(pr.pid)
+		seq, cnt, sum, comp := f.seq[p], f.cnt[p], f.sum[p], f.comp[p]
+		if n == 0 {
+			var lo, hi T
+			if f.wantMin {
+				lo = f.minV[p]
 			}
-			f.ring[slot], f.ringOK[slot] = x, ok
+			if f.wantMax {
+				hi = f.maxV[p]
+			}
+			for i := pr.lo; i < pr.hi; i++ {
+				at := int32(i)
+				ok := valid == nil || valid[i]
+				if ok {
+					var x T
+					if vals != nil {
+						x = vals[i]
+					}
+					sum, comp = neumaier(sum, comp, x)
+					if cnt == 0 || lessEq(x, lo) {
+						lo = x
+					}
+					if cnt == 0 || lessEq(hi, x) {
+						hi = x
+					}
+					cnt++
+				}
+				seq++
+				f.emit(o, at, cnt, sum+comp, lo, hi, cnt > 0, star, seq)
+			}
+			if f.wantMin {
+				f.minV[p] = lo
+			}
+			if f.wantMax {
+				f.maxV[p] = hi
+			}
+			f.seq[p], f.cnt[p], f.sum[p], f.comp[p] = seq, cnt, sum, comp
+			continue
+		}
+		base := p * n
+		ring, ringOK := f.ring[base:base+n], f.ringOK[base:base+n]
+		ps := int(f.pos[p])
+		var minS, maxS []int64
+		var minV, maxV []T
+		var mh, ml, xh, xl int
+		if f.wantMin {
+			minS, minV = f.minS[base:base+n], f.minV[base:base+n]
+			mh, ml = int(f.minH[p]), int(f.minL[p])
+		}
+		if f.wantMax {
+			maxS, maxV = f.maxS[base:base+n], f.maxV[base:base+n]
+			xh, xl = int(f.maxH[p]), int(f.maxL[p])
+		}
+		expire := seq - int64(n) // a deque entry with sequence <= expire has left the frame
+		for i := pr.lo; i < pr.hi; i++ {
+			at := int32(i)
+			var x T
+			if vals != nil {
+				x = vals[i]
+			}
+			ok := valid == nil || valid[i]
+			// Between recomputations a plain running sum: at most 2n
+			// roundings, each within ulp of the last two frames' magnitude.
+			if expire >= 0 && ringOK[ps] {
+				sum -= ring[ps]
+				cnt--
+			}
+			ring[ps], ringOK[ps] = x, ok
 			if ok {
-				f.sum[p], f.comp[p] = neumaier(f.sum[p], f.comp[p], x)
-				f.cnt[p]++
+				sum += x
+				cnt++
 			}
 			ps++
 			if ps == n {
 				ps = 0
 				if f.float {
 					var rs, rc T
-					for j, v := range f.ring[base : base+n] {
-						if f.ringOK[base+j] {
+					for j, v := range ring {
+						if ringOK[j] {
 							rs, rc = neumaier(rs, rc, v)
 						}
 					}
-					f.sum[p], f.comp[p] = rs, rc
+					sum, comp = rs+rc, 0
 				}
 			}
-			f.pos[p] = int32(ps)
-			if f.wantMin {
-				h, l := f.minH[p], f.minL[p]
-				if l > 0 && f.minS[base+int(h)] <= s-int64(n) {
-					h++
-					if int(h) == n {
-						h = 0
+			var lo, hi T
+			if minS != nil {
+				if ml > 0 && minS[mh] <= expire {
+					mh++
+					if mh == n {
+						mh = 0
 					}
-					l--
+					ml--
 				}
 				if ok {
-					for l > 0 {
-						b := int(h) + int(l) - 1
+					for ml > 0 {
+						b := mh + ml - 1
 						if b >= n {
 							b -= n
 						}
-						if !lessEq(x, f.minV[base+b]) {
+						if !lessEq(x, minV[b]) {
 							break
 						}
-						l--
+						ml--
 					}
-					b := int(h) + int(l)
+					b := mh + ml
 					if b >= n {
 						b -= n
 					}
-					f.minS[base+b], f.minV[base+b] = s, x
-					l++
+					minS[b], minV[b] = seq, x
+					ml++
 				}
-				f.minH[p], f.minL[p] = h, l
-				if l > 0 {
-					o.min[at], o.minOK[at] = f.minV[base+int(h)], true
-				} else {
-					o.minOK[at] = false
+				if ml > 0 {
+					lo = minV[mh]
 				}
 			}
-			if f.wantMax {
-				h, l := f.maxH[p], f.maxL[p]
-				if l > 0 && f.maxS[base+int(h)] <= s-int64(n) {
-					h++
-					if int(h) == n {
-						h = 0
+			if maxS != nil {
+				if xl > 0 && maxS[xh] <= expire {
+					xh++
+					if xh == n {
+						xh = 0
 					}
-					l--
+					xl--
 				}
 				if ok {
-					for l > 0 {
-						b := int(h) + int(l) - 1
+					for xl > 0 {
+						b := xh + xl - 1
 						if b >= n {
 							b -= n
 						}
-						if !lessEq(f.maxV[base+b], x) {
+						if !lessEq(maxV[b], x) {
 							break
 						}
-						l--
+						xl--
 					}
-					b := int(h) + int(l)
+					b := xh + xl
 					if b >= n {
 						b -= n
 					}
-					f.maxS[base+b], f.maxV[base+b] = s, x
-					l++
+					maxS[b], maxV[b] = seq, x
+					xl++
 				}
-				f.maxH[p], f.maxL[p] = h, l
-				if l > 0 {
-					o.max[at], o.maxOK[at] = f.maxV[base+int(h)], true
-				} else {
-					o.maxOK[at] = false
+				if xl > 0 {
+					hi = maxV[xh]
 				}
 			}
-		} else {
-			if ok {
-				f.sum[p], f.comp[p] = neumaier(f.sum[p], f.comp[p], x)
-				c := f.cnt[p]
-				f.cnt[p] = c + 1
-				if f.wantMin && (c == 0 || lessEq(x, f.minV[p])) {
-					f.minV[p] = x
-				}
-				if f.wantMax && (c == 0 || lessEq(f.maxV[p], x)) {
-					f.maxV[p] = x
-				}
-			}
-			has := f.cnt[p] > 0
-			if f.wantMin {
-				o.min[at], o.minOK[at] = f.minV[p], has
-			}
-			if f.wantMax {
-				o.max[at], o.maxOK[at] = f.maxV[p], has
-			}
+			seq++
+			expire++
+			f.emit(o, at, cnt, sum+comp, lo, hi, cnt > 0, star, min(seq, int64(n)))
 		}
-		c := f.cnt[p]
-		if o.cnt != nil {
-			if vals == nil && valid == nil { // COUNT(*)
-				c = min(s+1, int64(n))
-				if n == 0 {
-					c = s + 1
-				}
-			}
-			o.cnt[at] = c
+		f.seq[p], f.cnt[p], f.sum[p], f.comp[p], f.pos[p] = seq, cnt, sum, comp, int32(ps)
+		if minS != nil {
+			f.minH[p], f.minL[p] = int32(mh), int32(ml)
 		}
-		if o.sum != nil {
-			o.sum[at], o.sumOK[at] = f.sum[p]+f.comp[p], c > 0
-		}
-		if o.avg != nil {
-			if c > 0 {
-				o.avg[at], o.avgOK[at] = float64(f.sum[p]+f.comp[p])/float64(c), true
-			} else {
-				o.avgOK[at] = false
-			}
+		if maxS != nil {
+			f.maxH[p], f.maxL[p] = int32(xh), int32(xl)
 		}
 	}
 }
 
-// numCol is an output column under construction: values live directly in
-// an Arrow buffer.
-type numCol struct {
-	buf *memory.Buffer
-	i64 []int64
-	f64 []float64
-	ok  []bool // nil: never NULL
+// emit writes one row's results; rows is the frame's row count (COUNT(*)).
+func (f *frameState[T]) emit(o *frameOut[T], at int32, cnt int64, sum, lo, hi T, has, star bool, rows int64) {
+	if o.cnt != nil {
+		if star {
+			o.cnt[at] = rows
+		} else {
+			o.cnt[at] = cnt
+		}
+	}
+	if o.sum != nil {
+		o.sum[at], o.sumOK[at] = sum, has
+	}
+	if o.avg != nil {
+		if has {
+			o.avg[at] = float64(sum) / float64(cnt)
+		}
+		o.avgOK[at] = has
+	}
+	if o.min != nil {
+		o.min[at], o.minOK[at] = lo, has
+	}
+	if o.max != nil {
+		o.max[at], o.maxOK[at] = hi, has
+	}
 }
 
-func newNumCol(mem memory.Allocator, float bool, n int, nullable bool) *numCol {
-	c := &numCol{buf: memory.NewResizableBuffer(mem)}
-	c.buf.Resize(n * 8)
+// numCol is an output column under construction: values in processing
+// order in Go memory, permuted into an Arrow buffer by finalize.
+type numCol struct {
+	i64   []int64
+	f64   []float64
+	ok    []bool // nil: never NULL
+	buf   *memory.Buffer
+	okOut []bool
+}
+
+func newNumCol(float bool, n int, nullable bool) *numCol {
+	c := &numCol{}
 	if float {
-		c.f64 = arrow.Float64Traits.CastFromBytes(c.buf.Bytes())
+		c.f64 = make([]float64, n)
 	} else {
-		c.i64 = arrow.Int64Traits.CastFromBytes(c.buf.Bytes())
+		c.i64 = make([]int64, n)
 	}
 	if nullable {
 		c.ok = make([]bool, n)
@@ -276,12 +318,37 @@ func newNumCol(mem memory.Allocator, float bool, n int, nullable bool) *numCol {
 	return c
 }
 
-// array returns rows [off, off+n) as an array of type dt.
+// finalize writes output row j from processing index perm[j].
+func (c *numCol) finalize(mem memory.Allocator, perm []int32) {
+	c.buf = memory.NewResizableBuffer(mem)
+	c.buf.Resize(len(perm) * 8)
+	if c.f64 != nil {
+		dst := arrow.Float64Traits.CastFromBytes(c.buf.Bytes())
+		src := c.f64
+		for j, i := range perm {
+			dst[j] = src[i]
+		}
+	} else {
+		dst := arrow.Int64Traits.CastFromBytes(c.buf.Bytes())
+		src := c.i64
+		for j, i := range perm {
+			dst[j] = src[i]
+		}
+	}
+	if c.ok != nil && slices.Contains(c.ok, false) {
+		c.okOut = make([]bool, len(perm))
+		for j, i := range perm {
+			c.okOut[j] = c.ok[i]
+		}
+	}
+}
+
+// array returns output rows [off, off+n) as an array of type dt.
 func (c *numCol) array(mem memory.Allocator, dt arrow.DataType, off, n int) arrow.Array {
 	var valid *memory.Buffer
 	nulls := 0
-	if c.ok != nil {
-		for _, v := range c.ok[off : off+n] {
+	if c.okOut != nil {
+		for _, v := range c.okOut[off : off+n] {
 			if !v {
 				nulls++
 			}
@@ -291,7 +358,7 @@ func (c *numCol) array(mem memory.Allocator, dt arrow.DataType, off, n int) arro
 			valid.Resize(int(bitutil.BytesForBits(int64(n))))
 			vb := valid.Bytes()
 			clear(vb)
-			for i, v := range c.ok[off : off+n] {
+			for i, v := range c.okOut[off : off+n] {
 				if v {
 					bitutil.SetBit(vb, i)
 				}
