@@ -65,27 +65,32 @@ func SupportedLevels() []Level {
 func Best() Level { return supported[len(supported)-1] }
 
 var (
-	mu      sync.Mutex
-	current Level
-	hooks   []func(Level)
-	envErr  error
+	mu    sync.Mutex
+	hooks []func(Level)
 	// supported is filled by detectLevels (level_*.go), Generic first.
 	supported = detectLevels()
+	// current is set in a variable initializer, not an init function:
+	// package variables are initialized before any init function runs, and
+	// the kernel families' init functions (in files that sort before this
+	// one) register their dispatch with onLevel, which applies current.
+	current, envErr = initialLevel()
 )
 
-func init() {
-	current = Best()
-	if v, ok := os.LookupEnv(EnvVar); ok && v != "" {
-		l, err := ParseLevel(v)
-		switch {
-		case err != nil:
-			envErr = fmt.Errorf("%s=%s: %w", EnvVar, v, err)
-		case !Supported(l):
-			envErr = fmt.Errorf("%s=%s: level %s is not supported on this CPU/build (supported: %v)", EnvVar, v, l, supported)
-		default:
-			current = l
-		}
+// initialLevel is the best supported level, or the one VELO_KERNELS names.
+func initialLevel() (Level, error) {
+	best := supported[len(supported)-1]
+	v, ok := os.LookupEnv(EnvVar)
+	if !ok || v == "" {
+		return best, nil
 	}
+	l, err := ParseLevel(v)
+	switch {
+	case err != nil:
+		return best, fmt.Errorf("%s=%s: %w", EnvVar, v, err)
+	case !Supported(l):
+		return best, fmt.Errorf("%s=%s: level %s is not supported on this CPU/build (supported: %v)", EnvVar, v, l, supported)
+	}
+	return l, nil
 }
 
 // EnvError reports an invalid VELO_KERNELS setting found at start-up (nil if

@@ -1,6 +1,7 @@
 package kernels
 
 import (
+	"reflect"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -48,4 +49,19 @@ func TestOnLevelAppliesImmediatelyAndOnSwitch(t *testing.T) {
 	restore()
 	require.Equal(t, Generic, seen[1])
 	require.Equal(t, seen[0], seen[2])
+}
+
+// TestFamiliesStartAtCurrentLevel guards the start-up order: every family
+// registers its dispatch in an init function, some in files that sort
+// before level.go, so the current level must already be set when they run.
+// Re-applying the current level must not change any dispatched function.
+func TestFamiliesStartAtCurrentLevel(t *testing.T) {
+	ptr := func(f any) uintptr { return reflect.ValueOf(f).Pointer() }
+	before := []uintptr{ptr(hashUint64Impl), ptr(compareInt64ScalarImpl), ptr(sumInt64Impl), ptr(probeEqInt64Impl)}
+	restore, err := SetLevel(Current())
+	require.NoError(t, err)
+	defer restore()
+	after := []uintptr{ptr(hashUint64Impl), ptr(compareInt64ScalarImpl), ptr(sumInt64Impl), ptr(probeEqInt64Impl)}
+	require.Equal(t, before, after, "a kernel family started at another level than Current()")
+	require.Equal(t, Best(), Current(), "without VELO_KERNELS the best level is current")
 }
