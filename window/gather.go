@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strings"
 
 	"github.com/apache/arrow/go/v17/arrow"
 	"github.com/apache/arrow/go/v17/arrow/array"
@@ -28,8 +29,12 @@ func gather(mem memory.Allocator, srcs []arrow.Array, refs []rowRef) (arrow.Arra
 	vb := valid.Bytes()
 	clear(vb)
 	nulls := 0
+	anyNull := false
+	for _, s := range srcs {
+		anyNull = anyNull || s.NullN() > 0
+	}
 	for i, r := range refs {
-		if r.src >= 0 && srcs[r.src].IsValid(int(r.row)) {
+		if r.src >= 0 && (!anyNull || srcs[r.src].IsValid(int(r.row))) {
 			bitutil.SetBit(vb, i)
 		} else {
 			nulls++
@@ -216,17 +221,56 @@ func compareRows(a arrow.Array, i, j int) int {
 
 func slicesCompare(a, b []byte) int { return slices.Compare(a, b) }
 
+// sortCol is a column prepared for fast row comparisons.
+type sortCol struct {
+	arr  arrow.Array
+	kind int // 0 generic, 1 int64 view, 2 float64, 3 string
+	i64  []int64
+	f64  []float64
+	str  *array.String
+}
+
+func newSortCol(a arrow.Array) sortCol {
+	c := sortCol{arr: a}
+	switch x := a.(type) {
+	case *array.Int64:
+		c.kind, c.i64 = 1, x.Int64Values()
+	case *array.Timestamp:
+		c.kind, c.i64 = 1, arrow.Int64Traits.CastFromBytes(arrow.TimestampTraits.CastToBytes(x.TimestampValues()))
+	case *array.Float64:
+		c.kind, c.f64 = 2, x.Float64Values()
+	case *array.String:
+		c.kind, c.str = 3, x
+	}
+	return c
+}
+
+func (c *sortCol) compare(i, j int) int {
+	if c.arr.NullN() > 0 && (c.arr.IsNull(i) || c.arr.IsNull(j)) {
+		return compareRows(c.arr, i, j)
+	}
+	switch c.kind {
+	case 1:
+		return cmpInt(c.i64[i], c.i64[j])
+	case 2:
+		return cmp.Compare(c.f64[i], c.f64[j])
+	case 3:
+		return strings.Compare(c.str.Value(i), c.str.Value(j))
+	}
+	return compareRows(c.arr, i, j)
+}
+
 // sortRecord returns rec ordered by columns cols (stable: equal rows keep
 // their order). It returns rec itself, retained, when it is already ordered.
 func sortRecord(mem memory.Allocator, rec arrow.Record, cols []int) (arrow.Record, error) {
 	n := int(rec.NumRows())
-	arrs := make([]arrow.Array, len(cols))
+	scs := make([]sortCol, len(cols))
 	for i, c := range cols {
-		arrs[i] = rec.Column(c)
+		scs[i] = newSortCol(rec.Column(c))
 	}
 	less := func(i, j int) int {
-		for _, a := range arrs {
-			if c := compareRows(a, i, j); c != 0 {
+		for k := range scs {
+			if c := scs[k].compare(i, j); c != 0 {
 				return c
 			}
 		}
@@ -244,7 +288,12 @@ func sortRecord(mem memory.Allocator, rec arrow.Record, cols []int) (arrow.Recor
 	for i := range idx {
 		idx[i] = int32(i)
 	}
-	slices.SortStableFunc(idx, func(a, b int32) int { return less(int(a), int(b)) })
+	slices.SortFunc(idx, func(a, b int32) int {
+		if c := less(int(a), int(b)); c != 0 {
+			return c
+		}
+		return int(a - b)
+	})
 	return gatherRecord(mem, rec, idx)
 }
 

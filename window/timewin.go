@@ -591,6 +591,11 @@ func (w *TimeWindow) Push(b columnar.Batch) ([]arrow.Record, error) {
 			return nil, fmt.Errorf("window: session keys: %w", err)
 		}
 	}
+	// Tumbling fast path: rows of the window of the previous row (not
+	// closed at the current watermark) skip the general assignment.
+	var cur *win
+	curStart, curEnd, curClose := int64(0), int64(0), int64(math.MinInt64)
+	tumbling := w.spec.Kind == Tumbling
 	for i := 0; i < n; i++ {
 		r := i
 		if b.Sel != nil {
@@ -601,7 +606,16 @@ func (w *TimeWindow) Push(b columnar.Batch) ([]arrow.Record, error) {
 			continue
 		}
 		t := times[r]
-		if w.spec.Kind == Session {
+		if tumbling {
+			if t >= curStart && t < curEnd && w.wm < curClose {
+				cur.sel = append(cur.sel, int32(r))
+			} else {
+				w.assign(t, int32(r))
+				if x := w.last; x != nil && x.touched == w.epoch {
+					cur, curStart, curEnd, curClose = x, x.start, x.end, satAdd(x.end, w.lateness)
+				}
+			}
+		} else if w.spec.Kind == Session {
 			var kid uint32
 			if w.keyTable != nil {
 				kid = w.keyIDs[r]
