@@ -697,7 +697,16 @@ func (w *TimeWindow) flush(rec arrow.Record, all bool) ([]arrow.Record, error) {
 				}
 			}
 		}
-		slices.Sort(ids)
+		if len(ids)*8 > ng { // dense: a scan of the marks is cheaper than a sort
+			ids = ids[:0]
+			for g, m := range x.mark[:ng] {
+				if m == w.epoch {
+					ids = append(ids, uint32(g))
+				}
+			}
+		} else {
+			slices.Sort(ids)
+		}
 		r, err := x.a.EmitGroups(ids)
 		if err != nil {
 			releaseRecords(out)
