@@ -72,3 +72,19 @@ func (rb *reduceBlocks) sumFSel(*float64, int, *int32, int, *[16]float64) int { 
 func (rb *reduceBlocks) minMaxISel(*int64, int, *int32, int, *[16]int64, bool) int { return 0 }
 
 func (rb *reduceBlocks) minMaxFSel(*float64, int, *int32, int, *[16]int64, bool) int { return 0 }
+
+func (rb *reduceBlocks) sumISelM(*int64, int, *int32, int, *byte, int, *[16]uint64) (int, int) {
+	return 0, 0
+}
+
+func (rb *reduceBlocks) sumFSelM(*float64, int, *int32, int, *byte, int, *[16]float64) (int, int) {
+	return 0, 0
+}
+
+func (rb *reduceBlocks) minMaxISelM(*int64, int, *int32, int, *byte, int, *[16]int64, bool) (int, int) {
+	return 0, 0
+}
+
+func (rb *reduceBlocks) minMaxFSelM(*float64, int, *int32, int, *byte, int, *[16]int64, bool) (int, int) {
+	return 0, 0
+}

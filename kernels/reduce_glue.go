@@ -19,10 +19,14 @@ import "math"
 // using them and stops at a block with one out of range, which the reference
 // then reports by panicking). Other selection-vector inputs, and inputs
 // shorter than one block, run the reference.
+//
+// With gatherMasked set too, selection vectors with a validity bitmap go to
+// the SelMasked routines the same way.
 type reduceBlocks struct {
-	isa       Level
-	blk, mblk int
-	gather    bool
+	isa          Level
+	blk, mblk    int
+	gather       bool
+	gatherMasked bool
 }
 
 // selBlock is the number of candidates per block of the sel routines.
@@ -31,7 +35,7 @@ const selBlock = 16
 // selPrefix returns how many leading candidates of sel the sel routines
 // take (0: the reference does the whole input).
 func (rb *reduceBlocks) selPrefix(nvals int, validity []byte, sel []int32) int {
-	if !rb.gather || validity != nil || nvals == 0 {
+	if !rb.gather || validity != nil && !rb.gatherMasked || nvals == 0 {
 		return 0
 	}
 	return blocksPrefix(len(sel), selBlock)
@@ -62,18 +66,26 @@ func (rb *reduceBlocks) sumInt64(vals []int64, validity []byte, off int, sel []i
 	}
 	if sel != nil {
 		var acc i128
-		pre, k := rb.selPrefix(len(vals), validity, sel), 0
+		pre, k, nvalid := rb.selPrefix(len(vals), validity, sel), 0, 0
 		for k < pre {
 			m := min(pre-k, sumInt64Chunk)
 			var lanes [16]uint64
-			d := rb.sumISel(&vals[0], gatherLimit(len(vals)), &sel[k], m, &lanes)
+			var d int
+			if validity == nil {
+				d = rb.sumISel(&vals[0], gatherLimit(len(vals)), &sel[k], m, &lanes)
+				nvalid += d
+			} else {
+				var c int
+				d, c = rb.sumISelM(&vals[0], gatherLimit(len(vals)), &sel[k], m, &validity[0], off, &lanes)
+				nvalid += c
+			}
 			acc.addLanes(&lanes)
 			k += d
 			if d < m {
 				break
 			}
 		}
-		n := k + sumInt64Rows(&acc, vals, nil, 0, sel, k)
+		n := nvalid + sumInt64Rows(&acc, vals, validity, off, sel, k)
 		s, ok := acc.int64()
 		return s, n, !ok
 	}
@@ -113,8 +125,15 @@ func (rb *reduceBlocks) sumFloat64(vals []float64, validity []byte, off int, sel
 	var lanes [sumLanes]float64
 	initSumLanes(&lanes)
 	if sel != nil {
-		k := rb.sumFSel(&vals[0], gatherLimit(len(vals)), &sel[0], rb.selPrefix(len(vals), validity, sel), &lanes)
-		n := k + sumFloat64Rows(&lanes, vals, nil, 0, sel, k)
+		pre := rb.selPrefix(len(vals), validity, sel)
+		var k, nvalid int
+		if validity == nil {
+			k = rb.sumFSel(&vals[0], gatherLimit(len(vals)), &sel[0], pre, &lanes)
+			nvalid = k
+		} else {
+			k, nvalid = rb.sumFSelM(&vals[0], gatherLimit(len(vals)), &sel[0], pre, &validity[0], off, &lanes)
+		}
+		n := nvalid + sumFloat64Rows(&lanes, vals, validity, off, sel, k)
 		return sumLanesTree(&lanes), n
 	}
 	var done, n int
@@ -158,9 +177,16 @@ func (rb *reduceBlocks) minMaxInt64(vals []int64, validity []byte, off int, sel 
 	}
 	flip := keyFlip(isMax)
 	if sel != nil {
-		k := rb.minMaxISel(&vals[0], gatherLimit(len(vals)), &sel[0], rb.selPrefix(len(vals), validity, sel), &lanes, isMax)
+		pre := rb.selPrefix(len(vals), validity, sel)
+		var k, nvalid int
+		if validity == nil {
+			k = rb.minMaxISel(&vals[0], gatherLimit(len(vals)), &sel[0], pre, &lanes, isMax)
+			nvalid = k
+		} else {
+			k, nvalid = rb.minMaxISelM(&vals[0], gatherLimit(len(vals)), &sel[0], pre, &validity[0], off, &lanes, isMax)
+		}
 		m := minMaxLanes(&lanes, flip)
-		n := k + maxInt64Rows(&m, vals, nil, 0, sel, k, flip)
+		n := nvalid + maxInt64Rows(&m, vals, validity, off, sel, k, flip)
 		return m ^ flip, n
 	}
 	var done, n int
@@ -188,9 +214,16 @@ func (rb *reduceBlocks) minMaxFloat64(vals []float64, validity []byte, off int, 
 	}
 	flip := keyFlip(isMax)
 	if sel != nil {
-		k := rb.minMaxFSel(&vals[0], gatherLimit(len(vals)), &sel[0], rb.selPrefix(len(vals), validity, sel), &lanes, isMax)
+		pre := rb.selPrefix(len(vals), validity, sel)
+		var k, nvalid int
+		if validity == nil {
+			k = rb.minMaxFSel(&vals[0], gatherLimit(len(vals)), &sel[0], pre, &lanes, isMax)
+			nvalid = k
+		} else {
+			k, nvalid = rb.minMaxFSelM(&vals[0], gatherLimit(len(vals)), &sel[0], pre, &validity[0], off, &lanes, isMax)
+		}
 		m := minMaxLanes(&lanes, flip)
-		n := k + maxFloat64Rows(&m, vals, nil, 0, sel, k, flip)
+		n := nvalid + maxFloat64Rows(&m, vals, validity, off, sel, k, flip)
 		if n == 0 {
 			return math.NaN(), 0
 		}

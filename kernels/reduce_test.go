@@ -339,6 +339,7 @@ func TestReduceGuardPages(t *testing.T) {
 					sel[len(sel)-1] = int32(n - 1)
 				}
 				redCheckAll(t, iv, fv, nil, 0, sel, fmt.Sprintf("guard n=%d sel", n))
+				redCheckAll(t, iv, fv, bm, off, sel, fmt.Sprintf("guard n=%d off=%d sel", n, off))
 				freeI()
 				freeF()
 				freeB()
@@ -460,6 +461,11 @@ func TestReduceSelOutOfRange(t *testing.T) {
 				}
 				sel[pos] = bad
 				msg := fmt.Sprintf("index %d at %d", bad, pos)
+				bm := make([]byte, 6)
+				require.Panics(t, func() { SumInt64(iv, bm, 0, sel) }, msg)
+				require.Panics(t, func() { SumFloat64(fv, bm, 1, sel) }, msg)
+				require.Panics(t, func() { MaxFloat64(fv, bm, 2, sel) }, msg)
+				require.Panics(t, func() { MinInt64(iv, bm, 0, sel) }, msg)
 				require.Panics(t, func() { SumInt64(iv, nil, 0, sel) }, msg)
 				require.Panics(t, func() { SumFloat64(fv, nil, 0, sel) }, msg)
 				require.Panics(t, func() { MinInt64(iv, nil, 0, sel) }, msg)

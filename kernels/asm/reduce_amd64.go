@@ -19,6 +19,11 @@ func SumInt64MaskedAVX512(p *int64, n int, bm *byte, shift uint, acc *[16]uint64
 //go:noescape
 func SumInt64SelAVX512(p *int64, nvals int, sel *int32, n int, acc *[16]uint64) (done int)
 
+// SumInt64SelMaskedAVX512 folds the valid ones (bit off+sel[j] of *bm set) of p[sel[0]], …, p[sel[n-1]] into acc with AVX-512 gathers (n a multiple of 16); it stops before the first block of 16 with an index outside [0, nvals) and returns the number of indices done and how many of them were valid (nvals must be <= MaxInt32).
+//
+//go:noescape
+func SumInt64SelMaskedAVX512(p *int64, nvals int, sel *int32, n int, bm *byte, off int, acc *[16]uint64) (done int, valid int)
+
 // SumFloat64AVX512 folds n values at p into acc with AVX-512 (n a multiple of 32).
 //
 //go:noescape
@@ -33,6 +38,11 @@ func SumFloat64MaskedAVX512(p *float64, n int, bm *byte, shift uint, acc *[16]fl
 //
 //go:noescape
 func SumFloat64SelAVX512(p *float64, nvals int, sel *int32, n int, acc *[16]float64) (done int)
+
+// SumFloat64SelMaskedAVX512 folds the valid ones (bit off+sel[j] of *bm set) of p[sel[0]], …, p[sel[n-1]] into acc with AVX-512 gathers (n a multiple of 16); it stops before the first block of 16 with an index outside [0, nvals) and returns the number of indices done and how many of them were valid (nvals must be <= MaxInt32).
+//
+//go:noescape
+func SumFloat64SelMaskedAVX512(p *float64, nvals int, sel *int32, n int, bm *byte, off int, acc *[16]float64) (done int, valid int)
 
 // MinInt64AVX512 folds n values at p into acc with AVX-512 (n a multiple of 32).
 //
@@ -49,6 +59,11 @@ func MinInt64MaskedAVX512(p *int64, n int, bm *byte, shift uint, acc *[16]int64)
 //go:noescape
 func MinInt64SelAVX512(p *int64, nvals int, sel *int32, n int, acc *[16]int64) (done int)
 
+// MinInt64SelMaskedAVX512 folds the valid ones (bit off+sel[j] of *bm set) of p[sel[0]], …, p[sel[n-1]] into acc with AVX-512 gathers (n a multiple of 16); it stops before the first block of 16 with an index outside [0, nvals) and returns the number of indices done and how many of them were valid (nvals must be <= MaxInt32).
+//
+//go:noescape
+func MinInt64SelMaskedAVX512(p *int64, nvals int, sel *int32, n int, bm *byte, off int, acc *[16]int64) (done int, valid int)
+
 // MaxInt64AVX512 folds n values at p into acc with AVX-512 (n a multiple of 32).
 //
 //go:noescape
@@ -63,6 +78,11 @@ func MaxInt64MaskedAVX512(p *int64, n int, bm *byte, shift uint, acc *[16]int64)
 //
 //go:noescape
 func MaxInt64SelAVX512(p *int64, nvals int, sel *int32, n int, acc *[16]int64) (done int)
+
+// MaxInt64SelMaskedAVX512 folds the valid ones (bit off+sel[j] of *bm set) of p[sel[0]], …, p[sel[n-1]] into acc with AVX-512 gathers (n a multiple of 16); it stops before the first block of 16 with an index outside [0, nvals) and returns the number of indices done and how many of them were valid (nvals must be <= MaxInt32).
+//
+//go:noescape
+func MaxInt64SelMaskedAVX512(p *int64, nvals int, sel *int32, n int, bm *byte, off int, acc *[16]int64) (done int, valid int)
 
 // MinFloat64AVX512 folds n values at p into acc with AVX-512 (n a multiple of 32).
 //
@@ -79,6 +99,11 @@ func MinFloat64MaskedAVX512(p *float64, n int, bm *byte, shift uint, acc *[16]in
 //go:noescape
 func MinFloat64SelAVX512(p *float64, nvals int, sel *int32, n int, acc *[16]int64) (done int)
 
+// MinFloat64SelMaskedAVX512 folds the valid ones (bit off+sel[j] of *bm set) of p[sel[0]], …, p[sel[n-1]] into acc with AVX-512 gathers (n a multiple of 16); it stops before the first block of 16 with an index outside [0, nvals) and returns the number of indices done and how many of them were valid (nvals must be <= MaxInt32).
+//
+//go:noescape
+func MinFloat64SelMaskedAVX512(p *float64, nvals int, sel *int32, n int, bm *byte, off int, acc *[16]int64) (done int, valid int)
+
 // MaxFloat64AVX512 folds n values at p into acc with AVX-512 (n a multiple of 32).
 //
 //go:noescape
@@ -93,6 +118,11 @@ func MaxFloat64MaskedAVX512(p *float64, n int, bm *byte, shift uint, acc *[16]in
 //
 //go:noescape
 func MaxFloat64SelAVX512(p *float64, nvals int, sel *int32, n int, acc *[16]int64) (done int)
+
+// MaxFloat64SelMaskedAVX512 folds the valid ones (bit off+sel[j] of *bm set) of p[sel[0]], …, p[sel[n-1]] into acc with AVX-512 gathers (n a multiple of 16); it stops before the first block of 16 with an index outside [0, nvals) and returns the number of indices done and how many of them were valid (nvals must be <= MaxInt32).
+//
+//go:noescape
+func MaxFloat64SelMaskedAVX512(p *float64, nvals int, sel *int32, n int, bm *byte, off int, acc *[16]int64) (done int, valid int)
 
 // SumInt64AVX2 folds n values at p into acc with AVX2 (n a multiple of 16).
 //

@@ -186,6 +186,209 @@ done:
 	VZEROUPPER
 	RET
 
+// func SumInt64SelMaskedAVX512(p *int64, nvals int, sel *int32, n int, bm *byte, off int, acc *[16]uint64) (done int, valid int)
+// Requires: AVX, AVX512DQ, AVX512F, BMI2, POPCNT
+TEXT ·SumInt64SelMaskedAVX512(SB), NOSPLIT, $0-72
+	MOVQ         p+0(FP), AX
+	MOVQ         n+24(FP), CX
+	MOVQ         acc+48(FP), DX
+	MOVQ         sel+16(FP), BX
+	XORQ         SI, SI
+	MOVQ         nvals+8(FP), DI
+	VPBROADCASTD DI, Z0
+	MOVQ         bm+32(FP), DI
+	MOVQ         off+40(FP), R8
+	XORQ         R9, R9
+	VMOVDQU64    (DX), Z1
+	VMOVDQU64    64(DX), Z2
+	MOVL         $0xffffffff, R10
+	VPBROADCASTQ R10, Z3
+
+loop:
+	LEAQ          16(SI), R10
+	CMPQ          R10, CX
+	JA            done
+	VMOVDQU32     (BX)(SI*4), Z4
+	VPCMPUD       $0x05, Z0, Z4, K1
+	KORTESTW      K1, K1
+	JNZ           done
+	XORL          R10, R10
+	MOVLQSX       60(BX)(SI*4), R11
+	ADDQ          R8, R11
+	MOVL          R11, R12
+	ANDL          $0x00000007, R12
+	SHRQ          $0x03, R11
+	MOVBLZX       (DI)(R11*1), R11
+	SHRXL         R12, R11, R11
+	ANDL          $0x00000001, R11
+	LEAQ          (R11)(R10*2), R10
+	MOVLQSX       56(BX)(SI*4), R11
+	ADDQ          R8, R11
+	MOVL          R11, R12
+	ANDL          $0x00000007, R12
+	SHRQ          $0x03, R11
+	MOVBLZX       (DI)(R11*1), R11
+	SHRXL         R12, R11, R11
+	ANDL          $0x00000001, R11
+	LEAQ          (R11)(R10*2), R10
+	MOVLQSX       52(BX)(SI*4), R11
+	ADDQ          R8, R11
+	MOVL          R11, R12
+	ANDL          $0x00000007, R12
+	SHRQ          $0x03, R11
+	MOVBLZX       (DI)(R11*1), R11
+	SHRXL         R12, R11, R11
+	ANDL          $0x00000001, R11
+	LEAQ          (R11)(R10*2), R10
+	MOVLQSX       48(BX)(SI*4), R11
+	ADDQ          R8, R11
+	MOVL          R11, R12
+	ANDL          $0x00000007, R12
+	SHRQ          $0x03, R11
+	MOVBLZX       (DI)(R11*1), R11
+	SHRXL         R12, R11, R11
+	ANDL          $0x00000001, R11
+	LEAQ          (R11)(R10*2), R10
+	MOVLQSX       44(BX)(SI*4), R11
+	ADDQ          R8, R11
+	MOVL          R11, R12
+	ANDL          $0x00000007, R12
+	SHRQ          $0x03, R11
+	MOVBLZX       (DI)(R11*1), R11
+	SHRXL         R12, R11, R11
+	ANDL          $0x00000001, R11
+	LEAQ          (R11)(R10*2), R10
+	MOVLQSX       40(BX)(SI*4), R11
+	ADDQ          R8, R11
+	MOVL          R11, R12
+	ANDL          $0x00000007, R12
+	SHRQ          $0x03, R11
+	MOVBLZX       (DI)(R11*1), R11
+	SHRXL         R12, R11, R11
+	ANDL          $0x00000001, R11
+	LEAQ          (R11)(R10*2), R10
+	MOVLQSX       36(BX)(SI*4), R11
+	ADDQ          R8, R11
+	MOVL          R11, R12
+	ANDL          $0x00000007, R12
+	SHRQ          $0x03, R11
+	MOVBLZX       (DI)(R11*1), R11
+	SHRXL         R12, R11, R11
+	ANDL          $0x00000001, R11
+	LEAQ          (R11)(R10*2), R10
+	MOVLQSX       32(BX)(SI*4), R11
+	ADDQ          R8, R11
+	MOVL          R11, R12
+	ANDL          $0x00000007, R12
+	SHRQ          $0x03, R11
+	MOVBLZX       (DI)(R11*1), R11
+	SHRXL         R12, R11, R11
+	ANDL          $0x00000001, R11
+	LEAQ          (R11)(R10*2), R10
+	MOVLQSX       28(BX)(SI*4), R11
+	ADDQ          R8, R11
+	MOVL          R11, R12
+	ANDL          $0x00000007, R12
+	SHRQ          $0x03, R11
+	MOVBLZX       (DI)(R11*1), R11
+	SHRXL         R12, R11, R11
+	ANDL          $0x00000001, R11
+	LEAQ          (R11)(R10*2), R10
+	MOVLQSX       24(BX)(SI*4), R11
+	ADDQ          R8, R11
+	MOVL          R11, R12
+	ANDL          $0x00000007, R12
+	SHRQ          $0x03, R11
+	MOVBLZX       (DI)(R11*1), R11
+	SHRXL         R12, R11, R11
+	ANDL          $0x00000001, R11
+	LEAQ          (R11)(R10*2), R10
+	MOVLQSX       20(BX)(SI*4), R11
+	ADDQ          R8, R11
+	MOVL          R11, R12
+	ANDL          $0x00000007, R12
+	SHRQ          $0x03, R11
+	MOVBLZX       (DI)(R11*1), R11
+	SHRXL         R12, R11, R11
+	ANDL          $0x00000001, R11
+	LEAQ          (R11)(R10*2), R10
+	MOVLQSX       16(BX)(SI*4), R11
+	ADDQ          R8, R11
+	MOVL          R11, R12
+	ANDL          $0x00000007, R12
+	SHRQ          $0x03, R11
+	MOVBLZX       (DI)(R11*1), R11
+	SHRXL         R12, R11, R11
+	ANDL          $0x00000001, R11
+	LEAQ          (R11)(R10*2), R10
+	MOVLQSX       12(BX)(SI*4), R11
+	ADDQ          R8, R11
+	MOVL          R11, R12
+	ANDL          $0x00000007, R12
+	SHRQ          $0x03, R11
+	MOVBLZX       (DI)(R11*1), R11
+	SHRXL         R12, R11, R11
+	ANDL          $0x00000001, R11
+	LEAQ          (R11)(R10*2), R10
+	MOVLQSX       8(BX)(SI*4), R11
+	ADDQ          R8, R11
+	MOVL          R11, R12
+	ANDL          $0x00000007, R12
+	SHRQ          $0x03, R11
+	MOVBLZX       (DI)(R11*1), R11
+	SHRXL         R12, R11, R11
+	ANDL          $0x00000001, R11
+	LEAQ          (R11)(R10*2), R10
+	MOVLQSX       4(BX)(SI*4), R11
+	ADDQ          R8, R11
+	MOVL          R11, R12
+	ANDL          $0x00000007, R12
+	SHRQ          $0x03, R11
+	MOVBLZX       (DI)(R11*1), R11
+	SHRXL         R12, R11, R11
+	ANDL          $0x00000001, R11
+	LEAQ          (R11)(R10*2), R10
+	MOVLQSX       (BX)(SI*4), R11
+	ADDQ          R8, R11
+	MOVL          R11, R12
+	ANDL          $0x00000007, R12
+	SHRQ          $0x03, R11
+	MOVBLZX       (DI)(R11*1), R11
+	SHRXL         R12, R11, R11
+	ANDL          $0x00000001, R11
+	LEAQ          (R11)(R10*2), R10
+	KMOVW         R10, K1
+	KSHIFTRW      $0x08, K1, K4
+	POPCNTL       R10, R10
+	ADDQ          R10, R9
+	VEXTRACTI64X4 $0x01, Z4, Y5
+	KXNORB        K2, K2, K2
+	VPXORQ        Z6, Z6, Z6
+	VPGATHERDQ    (AX)(Y4*8), K2, Z6
+	VMOVDQU64     Z6, Z4
+	VPANDQ        Z3, Z4, Z8
+	VPSRAQ        $0x20, Z4, Z4
+	VPADDQ        Z8, Z1, K1, Z1
+	VPADDQ        Z4, Z2, K1, Z2
+	KXNORB        K3, K3, K3
+	VPXORQ        Z7, Z7, Z7
+	VPGATHERDQ    (AX)(Y5*8), K3, Z7
+	VMOVDQU64     Z7, Z4
+	VPANDQ        Z3, Z4, Z5
+	VPSRAQ        $0x20, Z4, Z4
+	VPADDQ        Z5, Z1, K4, Z1
+	VPADDQ        Z4, Z2, K4, Z2
+	ADDQ          $0x10, SI
+	JMP           loop
+
+done:
+	VMOVDQU64 Z1, (DX)
+	VMOVDQU64 Z2, 64(DX)
+	MOVQ      SI, done+56(FP)
+	MOVQ      R9, valid+64(FP)
+	VZEROUPPER
+	RET
+
 // func SumFloat64AVX512(p *float64, n int, acc *[16]float64)
 // Requires: AVX, AVX512F
 TEXT ·SumFloat64AVX512(SB), NOSPLIT, $0-24
@@ -297,6 +500,199 @@ done:
 	VMOVUPD Z1, (DX)
 	VMOVUPD Z2, 64(DX)
 	MOVQ    SI, done+40(FP)
+	VZEROUPPER
+	RET
+
+// func SumFloat64SelMaskedAVX512(p *float64, nvals int, sel *int32, n int, bm *byte, off int, acc *[16]float64) (done int, valid int)
+// Requires: AVX, AVX512DQ, AVX512F, BMI2, POPCNT
+TEXT ·SumFloat64SelMaskedAVX512(SB), NOSPLIT, $0-72
+	MOVQ         p+0(FP), AX
+	MOVQ         n+24(FP), CX
+	MOVQ         acc+48(FP), DX
+	MOVQ         sel+16(FP), BX
+	XORQ         SI, SI
+	MOVQ         nvals+8(FP), DI
+	VPBROADCASTD DI, Z0
+	MOVQ         bm+32(FP), DI
+	MOVQ         off+40(FP), R8
+	XORQ         R9, R9
+	VMOVUPD      (DX), Z1
+	VMOVUPD      64(DX), Z2
+
+loop:
+	LEAQ          16(SI), R10
+	CMPQ          R10, CX
+	JA            done
+	VMOVDQU32     (BX)(SI*4), Z3
+	VPCMPUD       $0x05, Z0, Z3, K1
+	KORTESTW      K1, K1
+	JNZ           done
+	XORL          R10, R10
+	MOVLQSX       60(BX)(SI*4), R11
+	ADDQ          R8, R11
+	MOVL          R11, R12
+	ANDL          $0x00000007, R12
+	SHRQ          $0x03, R11
+	MOVBLZX       (DI)(R11*1), R11
+	SHRXL         R12, R11, R11
+	ANDL          $0x00000001, R11
+	LEAQ          (R11)(R10*2), R10
+	MOVLQSX       56(BX)(SI*4), R11
+	ADDQ          R8, R11
+	MOVL          R11, R12
+	ANDL          $0x00000007, R12
+	SHRQ          $0x03, R11
+	MOVBLZX       (DI)(R11*1), R11
+	SHRXL         R12, R11, R11
+	ANDL          $0x00000001, R11
+	LEAQ          (R11)(R10*2), R10
+	MOVLQSX       52(BX)(SI*4), R11
+	ADDQ          R8, R11
+	MOVL          R11, R12
+	ANDL          $0x00000007, R12
+	SHRQ          $0x03, R11
+	MOVBLZX       (DI)(R11*1), R11
+	SHRXL         R12, R11, R11
+	ANDL          $0x00000001, R11
+	LEAQ          (R11)(R10*2), R10
+	MOVLQSX       48(BX)(SI*4), R11
+	ADDQ          R8, R11
+	MOVL          R11, R12
+	ANDL          $0x00000007, R12
+	SHRQ          $0x03, R11
+	MOVBLZX       (DI)(R11*1), R11
+	SHRXL         R12, R11, R11
+	ANDL          $0x00000001, R11
+	LEAQ          (R11)(R10*2), R10
+	MOVLQSX       44(BX)(SI*4), R11
+	ADDQ          R8, R11
+	MOVL          R11, R12
+	ANDL          $0x00000007, R12
+	SHRQ          $0x03, R11
+	MOVBLZX       (DI)(R11*1), R11
+	SHRXL         R12, R11, R11
+	ANDL          $0x00000001, R11
+	LEAQ          (R11)(R10*2), R10
+	MOVLQSX       40(BX)(SI*4), R11
+	ADDQ          R8, R11
+	MOVL          R11, R12
+	ANDL          $0x00000007, R12
+	SHRQ          $0x03, R11
+	MOVBLZX       (DI)(R11*1), R11
+	SHRXL         R12, R11, R11
+	ANDL          $0x00000001, R11
+	LEAQ          (R11)(R10*2), R10
+	MOVLQSX       36(BX)(SI*4), R11
+	ADDQ          R8, R11
+	MOVL          R11, R12
+	ANDL          $0x00000007, R12
+	SHRQ          $0x03, R11
+	MOVBLZX       (DI)(R11*1), R11
+	SHRXL         R12, R11, R11
+	ANDL          $0x00000001, R11
+	LEAQ          (R11)(R10*2), R10
+	MOVLQSX       32(BX)(SI*4), R11
+	ADDQ          R8, R11
+	MOVL          R11, R12
+	ANDL          $0x00000007, R12
+	SHRQ          $0x03, R11
+	MOVBLZX       (DI)(R11*1), R11
+	SHRXL         R12, R11, R11
+	ANDL          $0x00000001, R11
+	LEAQ          (R11)(R10*2), R10
+	MOVLQSX       28(BX)(SI*4), R11
+	ADDQ          R8, R11
+	MOVL          R11, R12
+	ANDL          $0x00000007, R12
+	SHRQ          $0x03, R11
+	MOVBLZX       (DI)(R11*1), R11
+	SHRXL         R12, R11, R11
+	ANDL          $0x00000001, R11
+	LEAQ          (R11)(R10*2), R10
+	MOVLQSX       24(BX)(SI*4), R11
+	ADDQ          R8, R11
+	MOVL          R11, R12
+	ANDL          $0x00000007, R12
+	SHRQ          $0x03, R11
+	MOVBLZX       (DI)(R11*1), R11
+	SHRXL         R12, R11, R11
+	ANDL          $0x00000001, R11
+	LEAQ          (R11)(R10*2), R10
+	MOVLQSX       20(BX)(SI*4), R11
+	ADDQ          R8, R11
+	MOVL          R11, R12
+	ANDL          $0x00000007, R12
+	SHRQ          $0x03, R11
+	MOVBLZX       (DI)(R11*1), R11
+	SHRXL         R12, R11, R11
+	ANDL          $0x00000001, R11
+	LEAQ          (R11)(R10*2), R10
+	MOVLQSX       16(BX)(SI*4), R11
+	ADDQ          R8, R11
+	MOVL          R11, R12
+	ANDL          $0x00000007, R12
+	SHRQ          $0x03, R11
+	MOVBLZX       (DI)(R11*1), R11
+	SHRXL         R12, R11, R11
+	ANDL          $0x00000001, R11
+	LEAQ          (R11)(R10*2), R10
+	MOVLQSX       12(BX)(SI*4), R11
+	ADDQ          R8, R11
+	MOVL          R11, R12
+	ANDL          $0x00000007, R12
+	SHRQ          $0x03, R11
+	MOVBLZX       (DI)(R11*1), R11
+	SHRXL         R12, R11, R11
+	ANDL          $0x00000001, R11
+	LEAQ          (R11)(R10*2), R10
+	MOVLQSX       8(BX)(SI*4), R11
+	ADDQ          R8, R11
+	MOVL          R11, R12
+	ANDL          $0x00000007, R12
+	SHRQ          $0x03, R11
+	MOVBLZX       (DI)(R11*1), R11
+	SHRXL         R12, R11, R11
+	ANDL          $0x00000001, R11
+	LEAQ          (R11)(R10*2), R10
+	MOVLQSX       4(BX)(SI*4), R11
+	ADDQ          R8, R11
+	MOVL          R11, R12
+	ANDL          $0x00000007, R12
+	SHRQ          $0x03, R11
+	MOVBLZX       (DI)(R11*1), R11
+	SHRXL         R12, R11, R11
+	ANDL          $0x00000001, R11
+	LEAQ          (R11)(R10*2), R10
+	MOVLQSX       (BX)(SI*4), R11
+	ADDQ          R8, R11
+	MOVL          R11, R12
+	ANDL          $0x00000007, R12
+	SHRQ          $0x03, R11
+	MOVBLZX       (DI)(R11*1), R11
+	SHRXL         R12, R11, R11
+	ANDL          $0x00000001, R11
+	LEAQ          (R11)(R10*2), R10
+	KMOVW         R10, K1
+	KSHIFTRW      $0x08, K1, K4
+	POPCNTL       R10, R10
+	ADDQ          R10, R9
+	VEXTRACTI64X4 $0x01, Z3, Y4
+	KXNORB        K2, K2, K2
+	VPXORQ        Z5, Z5, Z5
+	VGATHERDPD    (AX)(Y3*8), K2, Z5
+	VADDPD        Z5, Z1, K1, Z1
+	KXNORB        K3, K3, K3
+	VPXORQ        Z6, Z6, Z6
+	VGATHERDPD    (AX)(Y4*8), K3, Z6
+	VADDPD        Z6, Z2, K4, Z2
+	ADDQ          $0x10, SI
+	JMP           loop
+
+done:
+	VMOVUPD Z1, (DX)
+	VMOVUPD Z2, 64(DX)
+	MOVQ    SI, done+56(FP)
+	MOVQ    R9, valid+64(FP)
 	VZEROUPPER
 	RET
 
@@ -414,6 +810,199 @@ done:
 	VZEROUPPER
 	RET
 
+// func MinInt64SelMaskedAVX512(p *int64, nvals int, sel *int32, n int, bm *byte, off int, acc *[16]int64) (done int, valid int)
+// Requires: AVX, AVX512DQ, AVX512F, BMI2, POPCNT
+TEXT ·MinInt64SelMaskedAVX512(SB), NOSPLIT, $0-72
+	MOVQ         p+0(FP), AX
+	MOVQ         n+24(FP), CX
+	MOVQ         acc+48(FP), DX
+	MOVQ         sel+16(FP), BX
+	XORQ         SI, SI
+	MOVQ         nvals+8(FP), DI
+	VPBROADCASTD DI, Z0
+	MOVQ         bm+32(FP), DI
+	MOVQ         off+40(FP), R8
+	XORQ         R9, R9
+	VMOVDQU64    (DX), Z1
+	VMOVDQA64    Z1, Z2
+
+loop:
+	LEAQ          16(SI), R10
+	CMPQ          R10, CX
+	JA            done
+	VMOVDQU32     (BX)(SI*4), Z3
+	VPCMPUD       $0x05, Z0, Z3, K1
+	KORTESTW      K1, K1
+	JNZ           done
+	XORL          R10, R10
+	MOVLQSX       60(BX)(SI*4), R11
+	ADDQ          R8, R11
+	MOVL          R11, R12
+	ANDL          $0x00000007, R12
+	SHRQ          $0x03, R11
+	MOVBLZX       (DI)(R11*1), R11
+	SHRXL         R12, R11, R11
+	ANDL          $0x00000001, R11
+	LEAQ          (R11)(R10*2), R10
+	MOVLQSX       56(BX)(SI*4), R11
+	ADDQ          R8, R11
+	MOVL          R11, R12
+	ANDL          $0x00000007, R12
+	SHRQ          $0x03, R11
+	MOVBLZX       (DI)(R11*1), R11
+	SHRXL         R12, R11, R11
+	ANDL          $0x00000001, R11
+	LEAQ          (R11)(R10*2), R10
+	MOVLQSX       52(BX)(SI*4), R11
+	ADDQ          R8, R11
+	MOVL          R11, R12
+	ANDL          $0x00000007, R12
+	SHRQ          $0x03, R11
+	MOVBLZX       (DI)(R11*1), R11
+	SHRXL         R12, R11, R11
+	ANDL          $0x00000001, R11
+	LEAQ          (R11)(R10*2), R10
+	MOVLQSX       48(BX)(SI*4), R11
+	ADDQ          R8, R11
+	MOVL          R11, R12
+	ANDL          $0x00000007, R12
+	SHRQ          $0x03, R11
+	MOVBLZX       (DI)(R11*1), R11
+	SHRXL         R12, R11, R11
+	ANDL          $0x00000001, R11
+	LEAQ          (R11)(R10*2), R10
+	MOVLQSX       44(BX)(SI*4), R11
+	ADDQ          R8, R11
+	MOVL          R11, R12
+	ANDL          $0x00000007, R12
+	SHRQ          $0x03, R11
+	MOVBLZX       (DI)(R11*1), R11
+	SHRXL         R12, R11, R11
+	ANDL          $0x00000001, R11
+	LEAQ          (R11)(R10*2), R10
+	MOVLQSX       40(BX)(SI*4), R11
+	ADDQ          R8, R11
+	MOVL          R11, R12
+	ANDL          $0x00000007, R12
+	SHRQ          $0x03, R11
+	MOVBLZX       (DI)(R11*1), R11
+	SHRXL         R12, R11, R11
+	ANDL          $0x00000001, R11
+	LEAQ          (R11)(R10*2), R10
+	MOVLQSX       36(BX)(SI*4), R11
+	ADDQ          R8, R11
+	MOVL          R11, R12
+	ANDL          $0x00000007, R12
+	SHRQ          $0x03, R11
+	MOVBLZX       (DI)(R11*1), R11
+	SHRXL         R12, R11, R11
+	ANDL          $0x00000001, R11
+	LEAQ          (R11)(R10*2), R10
+	MOVLQSX       32(BX)(SI*4), R11
+	ADDQ          R8, R11
+	MOVL          R11, R12
+	ANDL          $0x00000007, R12
+	SHRQ          $0x03, R11
+	MOVBLZX       (DI)(R11*1), R11
+	SHRXL         R12, R11, R11
+	ANDL          $0x00000001, R11
+	LEAQ          (R11)(R10*2), R10
+	MOVLQSX       28(BX)(SI*4), R11
+	ADDQ          R8, R11
+	MOVL          R11, R12
+	ANDL          $0x00000007, R12
+	SHRQ          $0x03, R11
+	MOVBLZX       (DI)(R11*1), R11
+	SHRXL         R12, R11, R11
+	ANDL          $0x00000001, R11
+	LEAQ          (R11)(R10*2), R10
+	MOVLQSX       24(BX)(SI*4), R11
+	ADDQ          R8, R11
+	MOVL          R11, R12
+	ANDL          $0x00000007, R12
+	SHRQ          $0x03, R11
+	MOVBLZX       (DI)(R11*1), R11
+	SHRXL         R12, R11, R11
+	ANDL          $0x00000001, R11
+	LEAQ          (R11)(R10*2), R10
+	MOVLQSX       20(BX)(SI*4), R11
+	ADDQ          R8, R11
+	MOVL          R11, R12
+	ANDL          $0x00000007, R12
+	SHRQ          $0x03, R11
+	MOVBLZX       (DI)(R11*1), R11
+	SHRXL         R12, R11, R11
+	ANDL          $0x00000001, R11
+	LEAQ          (R11)(R10*2), R10
+	MOVLQSX       16(BX)(SI*4), R11
+	ADDQ          R8, R11
+	MOVL          R11, R12
+	ANDL          $0x00000007, R12
+	SHRQ          $0x03, R11
+	MOVBLZX       (DI)(R11*1), R11
+	SHRXL         R12, R11, R11
+	ANDL          $0x00000001, R11
+	LEAQ          (R11)(R10*2), R10
+	MOVLQSX       12(BX)(SI*4), R11
+	ADDQ          R8, R11
+	MOVL          R11, R12
+	ANDL          $0x00000007, R12
+	SHRQ          $0x03, R11
+	MOVBLZX       (DI)(R11*1), R11
+	SHRXL         R12, R11, R11
+	ANDL          $0x00000001, R11
+	LEAQ          (R11)(R10*2), R10
+	MOVLQSX       8(BX)(SI*4), R11
+	ADDQ          R8, R11
+	MOVL          R11, R12
+	ANDL          $0x00000007, R12
+	SHRQ          $0x03, R11
+	MOVBLZX       (DI)(R11*1), R11
+	SHRXL         R12, R11, R11
+	ANDL          $0x00000001, R11
+	LEAQ          (R11)(R10*2), R10
+	MOVLQSX       4(BX)(SI*4), R11
+	ADDQ          R8, R11
+	MOVL          R11, R12
+	ANDL          $0x00000007, R12
+	SHRQ          $0x03, R11
+	MOVBLZX       (DI)(R11*1), R11
+	SHRXL         R12, R11, R11
+	ANDL          $0x00000001, R11
+	LEAQ          (R11)(R10*2), R10
+	MOVLQSX       (BX)(SI*4), R11
+	ADDQ          R8, R11
+	MOVL          R11, R12
+	ANDL          $0x00000007, R12
+	SHRQ          $0x03, R11
+	MOVBLZX       (DI)(R11*1), R11
+	SHRXL         R12, R11, R11
+	ANDL          $0x00000001, R11
+	LEAQ          (R11)(R10*2), R10
+	KMOVW         R10, K1
+	KSHIFTRW      $0x08, K1, K4
+	POPCNTL       R10, R10
+	ADDQ          R10, R9
+	VEXTRACTI64X4 $0x01, Z3, Y4
+	KXNORB        K2, K2, K2
+	VPXORQ        Z5, Z5, Z5
+	VPGATHERDQ    (AX)(Y3*8), K2, Z5
+	VPMINSQ       Z5, Z1, K1, Z1
+	KXNORB        K3, K3, K3
+	VPXORQ        Z6, Z6, Z6
+	VPGATHERDQ    (AX)(Y4*8), K3, Z6
+	VPMINSQ       Z6, Z2, K4, Z2
+	ADDQ          $0x10, SI
+	JMP           loop
+
+done:
+	VPMINSQ   Z2, Z1, Z1
+	VMOVDQU64 Z1, (DX)
+	MOVQ      SI, done+56(FP)
+	MOVQ      R9, valid+64(FP)
+	VZEROUPPER
+	RET
+
 // func MaxInt64AVX512(p *int64, n int, acc *[16]int64)
 // Requires: AVX, AVX512F
 TEXT ·MaxInt64AVX512(SB), NOSPLIT, $0-24
@@ -525,6 +1114,199 @@ done:
 	VPMAXSQ   Z2, Z1, Z1
 	VMOVDQU64 Z1, (DX)
 	MOVQ      SI, done+40(FP)
+	VZEROUPPER
+	RET
+
+// func MaxInt64SelMaskedAVX512(p *int64, nvals int, sel *int32, n int, bm *byte, off int, acc *[16]int64) (done int, valid int)
+// Requires: AVX, AVX512DQ, AVX512F, BMI2, POPCNT
+TEXT ·MaxInt64SelMaskedAVX512(SB), NOSPLIT, $0-72
+	MOVQ         p+0(FP), AX
+	MOVQ         n+24(FP), CX
+	MOVQ         acc+48(FP), DX
+	MOVQ         sel+16(FP), BX
+	XORQ         SI, SI
+	MOVQ         nvals+8(FP), DI
+	VPBROADCASTD DI, Z0
+	MOVQ         bm+32(FP), DI
+	MOVQ         off+40(FP), R8
+	XORQ         R9, R9
+	VMOVDQU64    (DX), Z1
+	VMOVDQA64    Z1, Z2
+
+loop:
+	LEAQ          16(SI), R10
+	CMPQ          R10, CX
+	JA            done
+	VMOVDQU32     (BX)(SI*4), Z3
+	VPCMPUD       $0x05, Z0, Z3, K1
+	KORTESTW      K1, K1
+	JNZ           done
+	XORL          R10, R10
+	MOVLQSX       60(BX)(SI*4), R11
+	ADDQ          R8, R11
+	MOVL          R11, R12
+	ANDL          $0x00000007, R12
+	SHRQ          $0x03, R11
+	MOVBLZX       (DI)(R11*1), R11
+	SHRXL         R12, R11, R11
+	ANDL          $0x00000001, R11
+	LEAQ          (R11)(R10*2), R10
+	MOVLQSX       56(BX)(SI*4), R11
+	ADDQ          R8, R11
+	MOVL          R11, R12
+	ANDL          $0x00000007, R12
+	SHRQ          $0x03, R11
+	MOVBLZX       (DI)(R11*1), R11
+	SHRXL         R12, R11, R11
+	ANDL          $0x00000001, R11
+	LEAQ          (R11)(R10*2), R10
+	MOVLQSX       52(BX)(SI*4), R11
+	ADDQ          R8, R11
+	MOVL          R11, R12
+	ANDL          $0x00000007, R12
+	SHRQ          $0x03, R11
+	MOVBLZX       (DI)(R11*1), R11
+	SHRXL         R12, R11, R11
+	ANDL          $0x00000001, R11
+	LEAQ          (R11)(R10*2), R10
+	MOVLQSX       48(BX)(SI*4), R11
+	ADDQ          R8, R11
+	MOVL          R11, R12
+	ANDL          $0x00000007, R12
+	SHRQ          $0x03, R11
+	MOVBLZX       (DI)(R11*1), R11
+	SHRXL         R12, R11, R11
+	ANDL          $0x00000001, R11
+	LEAQ          (R11)(R10*2), R10
+	MOVLQSX       44(BX)(SI*4), R11
+	ADDQ          R8, R11
+	MOVL          R11, R12
+	ANDL          $0x00000007, R12
+	SHRQ          $0x03, R11
+	MOVBLZX       (DI)(R11*1), R11
+	SHRXL         R12, R11, R11
+	ANDL          $0x00000001, R11
+	LEAQ          (R11)(R10*2), R10
+	MOVLQSX       40(BX)(SI*4), R11
+	ADDQ          R8, R11
+	MOVL          R11, R12
+	ANDL          $0x00000007, R12
+	SHRQ          $0x03, R11
+	MOVBLZX       (DI)(R11*1), R11
+	SHRXL         R12, R11, R11
+	ANDL          $0x00000001, R11
+	LEAQ          (R11)(R10*2), R10
+	MOVLQSX       36(BX)(SI*4), R11
+	ADDQ          R8, R11
+	MOVL          R11, R12
+	ANDL          $0x00000007, R12
+	SHRQ          $0x03, R11
+	MOVBLZX       (DI)(R11*1), R11
+	SHRXL         R12, R11, R11
+	ANDL          $0x00000001, R11
+	LEAQ          (R11)(R10*2), R10
+	MOVLQSX       32(BX)(SI*4), R11
+	ADDQ          R8, R11
+	MOVL          R11, R12
+	ANDL          $0x00000007, R12
+	SHRQ          $0x03, R11
+	MOVBLZX       (DI)(R11*1), R11
+	SHRXL         R12, R11, R11
+	ANDL          $0x00000001, R11
+	LEAQ          (R11)(R10*2), R10
+	MOVLQSX       28(BX)(SI*4), R11
+	ADDQ          R8, R11
+	MOVL          R11, R12
+	ANDL          $0x00000007, R12
+	SHRQ          $0x03, R11
+	MOVBLZX       (DI)(R11*1), R11
+	SHRXL         R12, R11, R11
+	ANDL          $0x00000001, R11
+	LEAQ          (R11)(R10*2), R10
+	MOVLQSX       24(BX)(SI*4), R11
+	ADDQ          R8, R11
+	MOVL          R11, R12
+	ANDL          $0x00000007, R12
+	SHRQ          $0x03, R11
+	MOVBLZX       (DI)(R11*1), R11
+	SHRXL         R12, R11, R11
+	ANDL          $0x00000001, R11
+	LEAQ          (R11)(R10*2), R10
+	MOVLQSX       20(BX)(SI*4), R11
+	ADDQ          R8, R11
+	MOVL          R11, R12
+	ANDL          $0x00000007, R12
+	SHRQ          $0x03, R11
+	MOVBLZX       (DI)(R11*1), R11
+	SHRXL         R12, R11, R11
+	ANDL          $0x00000001, R11
+	LEAQ          (R11)(R10*2), R10
+	MOVLQSX       16(BX)(SI*4), R11
+	ADDQ          R8, R11
+	MOVL          R11, R12
+	ANDL          $0x00000007, R12
+	SHRQ          $0x03, R11
+	MOVBLZX       (DI)(R11*1), R11
+	SHRXL         R12, R11, R11
+	ANDL          $0x00000001, R11
+	LEAQ          (R11)(R10*2), R10
+	MOVLQSX       12(BX)(SI*4), R11
+	ADDQ          R8, R11
+	MOVL          R11, R12
+	ANDL          $0x00000007, R12
+	SHRQ          $0x03, R11
+	MOVBLZX       (DI)(R11*1), R11
+	SHRXL         R12, R11, R11
+	ANDL          $0x00000001, R11
+	LEAQ          (R11)(R10*2), R10
+	MOVLQSX       8(BX)(SI*4), R11
+	ADDQ          R8, R11
+	MOVL          R11, R12
+	ANDL          $0x00000007, R12
+	SHRQ          $0x03, R11
+	MOVBLZX       (DI)(R11*1), R11
+	SHRXL         R12, R11, R11
+	ANDL          $0x00000001, R11
+	LEAQ          (R11)(R10*2), R10
+	MOVLQSX       4(BX)(SI*4), R11
+	ADDQ          R8, R11
+	MOVL          R11, R12
+	ANDL          $0x00000007, R12
+	SHRQ          $0x03, R11
+	MOVBLZX       (DI)(R11*1), R11
+	SHRXL         R12, R11, R11
+	ANDL          $0x00000001, R11
+	LEAQ          (R11)(R10*2), R10
+	MOVLQSX       (BX)(SI*4), R11
+	ADDQ          R8, R11
+	MOVL          R11, R12
+	ANDL          $0x00000007, R12
+	SHRQ          $0x03, R11
+	MOVBLZX       (DI)(R11*1), R11
+	SHRXL         R12, R11, R11
+	ANDL          $0x00000001, R11
+	LEAQ          (R11)(R10*2), R10
+	KMOVW         R10, K1
+	KSHIFTRW      $0x08, K1, K4
+	POPCNTL       R10, R10
+	ADDQ          R10, R9
+	VEXTRACTI64X4 $0x01, Z3, Y4
+	KXNORB        K2, K2, K2
+	VPXORQ        Z5, Z5, Z5
+	VPGATHERDQ    (AX)(Y3*8), K2, Z5
+	VPMAXSQ       Z5, Z1, K1, Z1
+	KXNORB        K3, K3, K3
+	VPXORQ        Z6, Z6, Z6
+	VPGATHERDQ    (AX)(Y4*8), K3, Z6
+	VPMAXSQ       Z6, Z2, K4, Z2
+	ADDQ          $0x10, SI
+	JMP           loop
+
+done:
+	VPMAXSQ   Z2, Z1, Z1
+	VMOVDQU64 Z1, (DX)
+	MOVQ      SI, done+56(FP)
+	MOVQ      R9, valid+64(FP)
 	VZEROUPPER
 	RET
 
@@ -732,6 +1514,213 @@ done:
 	VZEROUPPER
 	RET
 
+// func MinFloat64SelMaskedAVX512(p *float64, nvals int, sel *int32, n int, bm *byte, off int, acc *[16]int64) (done int, valid int)
+// Requires: AVX, AVX512DQ, AVX512F, BMI2, POPCNT
+TEXT ·MinFloat64SelMaskedAVX512(SB), NOSPLIT, $0-72
+	MOVQ         p+0(FP), AX
+	MOVQ         n+24(FP), CX
+	MOVQ         acc+48(FP), DX
+	MOVQ         sel+16(FP), BX
+	XORQ         SI, SI
+	MOVQ         nvals+8(FP), DI
+	VPBROADCASTD DI, Z0
+	MOVQ         bm+32(FP), DI
+	MOVQ         off+40(FP), R8
+	XORQ         R9, R9
+	VMOVDQU64    (DX), Z1
+	VMOVDQA64    Z1, Z2
+	MOVQ         $0x7fffffffffffffff, R10
+	VPBROADCASTQ R10, Z3
+
+loop:
+	LEAQ          16(SI), R10
+	CMPQ          R10, CX
+	JA            done
+	VMOVDQU32     (BX)(SI*4), Z4
+	VPCMPUD       $0x05, Z0, Z4, K1
+	KORTESTW      K1, K1
+	JNZ           done
+	XORL          R10, R10
+	MOVLQSX       60(BX)(SI*4), R11
+	ADDQ          R8, R11
+	MOVL          R11, R12
+	ANDL          $0x00000007, R12
+	SHRQ          $0x03, R11
+	MOVBLZX       (DI)(R11*1), R11
+	SHRXL         R12, R11, R11
+	ANDL          $0x00000001, R11
+	LEAQ          (R11)(R10*2), R10
+	MOVLQSX       56(BX)(SI*4), R11
+	ADDQ          R8, R11
+	MOVL          R11, R12
+	ANDL          $0x00000007, R12
+	SHRQ          $0x03, R11
+	MOVBLZX       (DI)(R11*1), R11
+	SHRXL         R12, R11, R11
+	ANDL          $0x00000001, R11
+	LEAQ          (R11)(R10*2), R10
+	MOVLQSX       52(BX)(SI*4), R11
+	ADDQ          R8, R11
+	MOVL          R11, R12
+	ANDL          $0x00000007, R12
+	SHRQ          $0x03, R11
+	MOVBLZX       (DI)(R11*1), R11
+	SHRXL         R12, R11, R11
+	ANDL          $0x00000001, R11
+	LEAQ          (R11)(R10*2), R10
+	MOVLQSX       48(BX)(SI*4), R11
+	ADDQ          R8, R11
+	MOVL          R11, R12
+	ANDL          $0x00000007, R12
+	SHRQ          $0x03, R11
+	MOVBLZX       (DI)(R11*1), R11
+	SHRXL         R12, R11, R11
+	ANDL          $0x00000001, R11
+	LEAQ          (R11)(R10*2), R10
+	MOVLQSX       44(BX)(SI*4), R11
+	ADDQ          R8, R11
+	MOVL          R11, R12
+	ANDL          $0x00000007, R12
+	SHRQ          $0x03, R11
+	MOVBLZX       (DI)(R11*1), R11
+	SHRXL         R12, R11, R11
+	ANDL          $0x00000001, R11
+	LEAQ          (R11)(R10*2), R10
+	MOVLQSX       40(BX)(SI*4), R11
+	ADDQ          R8, R11
+	MOVL          R11, R12
+	ANDL          $0x00000007, R12
+	SHRQ          $0x03, R11
+	MOVBLZX       (DI)(R11*1), R11
+	SHRXL         R12, R11, R11
+	ANDL          $0x00000001, R11
+	LEAQ          (R11)(R10*2), R10
+	MOVLQSX       36(BX)(SI*4), R11
+	ADDQ          R8, R11
+	MOVL          R11, R12
+	ANDL          $0x00000007, R12
+	SHRQ          $0x03, R11
+	MOVBLZX       (DI)(R11*1), R11
+	SHRXL         R12, R11, R11
+	ANDL          $0x00000001, R11
+	LEAQ          (R11)(R10*2), R10
+	MOVLQSX       32(BX)(SI*4), R11
+	ADDQ          R8, R11
+	MOVL          R11, R12
+	ANDL          $0x00000007, R12
+	SHRQ          $0x03, R11
+	MOVBLZX       (DI)(R11*1), R11
+	SHRXL         R12, R11, R11
+	ANDL          $0x00000001, R11
+	LEAQ          (R11)(R10*2), R10
+	MOVLQSX       28(BX)(SI*4), R11
+	ADDQ          R8, R11
+	MOVL          R11, R12
+	ANDL          $0x00000007, R12
+	SHRQ          $0x03, R11
+	MOVBLZX       (DI)(R11*1), R11
+	SHRXL         R12, R11, R11
+	ANDL          $0x00000001, R11
+	LEAQ          (R11)(R10*2), R10
+	MOVLQSX       24(BX)(SI*4), R11
+	ADDQ          R8, R11
+	MOVL          R11, R12
+	ANDL          $0x00000007, R12
+	SHRQ          $0x03, R11
+	MOVBLZX       (DI)(R11*1), R11
+	SHRXL         R12, R11, R11
+	ANDL          $0x00000001, R11
+	LEAQ          (R11)(R10*2), R10
+	MOVLQSX       20(BX)(SI*4), R11
+	ADDQ          R8, R11
+	MOVL          R11, R12
+	ANDL          $0x00000007, R12
+	SHRQ          $0x03, R11
+	MOVBLZX       (DI)(R11*1), R11
+	SHRXL         R12, R11, R11
+	ANDL          $0x00000001, R11
+	LEAQ          (R11)(R10*2), R10
+	MOVLQSX       16(BX)(SI*4), R11
+	ADDQ          R8, R11
+	MOVL          R11, R12
+	ANDL          $0x00000007, R12
+	SHRQ          $0x03, R11
+	MOVBLZX       (DI)(R11*1), R11
+	SHRXL         R12, R11, R11
+	ANDL          $0x00000001, R11
+	LEAQ          (R11)(R10*2), R10
+	MOVLQSX       12(BX)(SI*4), R11
+	ADDQ          R8, R11
+	MOVL          R11, R12
+	ANDL          $0x00000007, R12
+	SHRQ          $0x03, R11
+	MOVBLZX       (DI)(R11*1), R11
+	SHRXL         R12, R11, R11
+	ANDL          $0x00000001, R11
+	LEAQ          (R11)(R10*2), R10
+	MOVLQSX       8(BX)(SI*4), R11
+	ADDQ          R8, R11
+	MOVL          R11, R12
+	ANDL          $0x00000007, R12
+	SHRQ          $0x03, R11
+	MOVBLZX       (DI)(R11*1), R11
+	SHRXL         R12, R11, R11
+	ANDL          $0x00000001, R11
+	LEAQ          (R11)(R10*2), R10
+	MOVLQSX       4(BX)(SI*4), R11
+	ADDQ          R8, R11
+	MOVL          R11, R12
+	ANDL          $0x00000007, R12
+	SHRQ          $0x03, R11
+	MOVBLZX       (DI)(R11*1), R11
+	SHRXL         R12, R11, R11
+	ANDL          $0x00000001, R11
+	LEAQ          (R11)(R10*2), R10
+	MOVLQSX       (BX)(SI*4), R11
+	ADDQ          R8, R11
+	MOVL          R11, R12
+	ANDL          $0x00000007, R12
+	SHRQ          $0x03, R11
+	MOVBLZX       (DI)(R11*1), R11
+	SHRXL         R12, R11, R11
+	ANDL          $0x00000001, R11
+	LEAQ          (R11)(R10*2), R10
+	KMOVW         R10, K1
+	KSHIFTRW      $0x08, K1, K4
+	POPCNTL       R10, R10
+	ADDQ          R10, R9
+	VEXTRACTI64X4 $0x01, Z4, Y5
+	KXNORB        K2, K2, K2
+	VPXORQ        Z6, Z6, Z6
+	VGATHERDPD    (AX)(Y4*8), K2, Z6
+	VMOVDQU64     Z6, Z4
+	VPSRAQ        $0x3f, Z4, Z8
+	VPSRLQ        $0x01, Z8, Z8
+	VPXORQ        Z4, Z8, Z8
+	VCMPPD        $0x03, Z4, Z4, K5
+	VMOVDQA64     Z3, K5, Z8
+	VPMINSQ       Z8, Z1, K1, Z1
+	KXNORB        K3, K3, K3
+	VPXORQ        Z7, Z7, Z7
+	VGATHERDPD    (AX)(Y5*8), K3, Z7
+	VMOVDQU64     Z7, Z4
+	VPSRAQ        $0x3f, Z4, Z5
+	VPSRLQ        $0x01, Z5, Z5
+	VPXORQ        Z4, Z5, Z5
+	VCMPPD        $0x03, Z4, Z4, K1
+	VMOVDQA64     Z3, K1, Z5
+	VPMINSQ       Z5, Z2, K4, Z2
+	ADDQ          $0x10, SI
+	JMP           loop
+
+done:
+	VPMINSQ   Z2, Z1, Z1
+	VMOVDQU64 Z1, (DX)
+	MOVQ      SI, done+56(FP)
+	MOVQ      R9, valid+64(FP)
+	VZEROUPPER
+	RET
+
 // func MaxFloat64AVX512(p *float64, n int, acc *[16]int64)
 // Requires: AVX, AVX512F
 TEXT ·MaxFloat64AVX512(SB), NOSPLIT, $0-24
@@ -933,6 +1922,213 @@ done:
 	VPMAXSQ   Z2, Z1, Z1
 	VMOVDQU64 Z1, (DX)
 	MOVQ      SI, done+40(FP)
+	VZEROUPPER
+	RET
+
+// func MaxFloat64SelMaskedAVX512(p *float64, nvals int, sel *int32, n int, bm *byte, off int, acc *[16]int64) (done int, valid int)
+// Requires: AVX, AVX512DQ, AVX512F, BMI2, POPCNT
+TEXT ·MaxFloat64SelMaskedAVX512(SB), NOSPLIT, $0-72
+	MOVQ         p+0(FP), AX
+	MOVQ         n+24(FP), CX
+	MOVQ         acc+48(FP), DX
+	MOVQ         sel+16(FP), BX
+	XORQ         SI, SI
+	MOVQ         nvals+8(FP), DI
+	VPBROADCASTD DI, Z0
+	MOVQ         bm+32(FP), DI
+	MOVQ         off+40(FP), R8
+	XORQ         R9, R9
+	VMOVDQU64    (DX), Z1
+	VMOVDQA64    Z1, Z2
+	MOVQ         $0x7fffffffffffffff, R10
+	VPBROADCASTQ R10, Z3
+
+loop:
+	LEAQ          16(SI), R10
+	CMPQ          R10, CX
+	JA            done
+	VMOVDQU32     (BX)(SI*4), Z4
+	VPCMPUD       $0x05, Z0, Z4, K1
+	KORTESTW      K1, K1
+	JNZ           done
+	XORL          R10, R10
+	MOVLQSX       60(BX)(SI*4), R11
+	ADDQ          R8, R11
+	MOVL          R11, R12
+	ANDL          $0x00000007, R12
+	SHRQ          $0x03, R11
+	MOVBLZX       (DI)(R11*1), R11
+	SHRXL         R12, R11, R11
+	ANDL          $0x00000001, R11
+	LEAQ          (R11)(R10*2), R10
+	MOVLQSX       56(BX)(SI*4), R11
+	ADDQ          R8, R11
+	MOVL          R11, R12
+	ANDL          $0x00000007, R12
+	SHRQ          $0x03, R11
+	MOVBLZX       (DI)(R11*1), R11
+	SHRXL         R12, R11, R11
+	ANDL          $0x00000001, R11
+	LEAQ          (R11)(R10*2), R10
+	MOVLQSX       52(BX)(SI*4), R11
+	ADDQ          R8, R11
+	MOVL          R11, R12
+	ANDL          $0x00000007, R12
+	SHRQ          $0x03, R11
+	MOVBLZX       (DI)(R11*1), R11
+	SHRXL         R12, R11, R11
+	ANDL          $0x00000001, R11
+	LEAQ          (R11)(R10*2), R10
+	MOVLQSX       48(BX)(SI*4), R11
+	ADDQ          R8, R11
+	MOVL          R11, R12
+	ANDL          $0x00000007, R12
+	SHRQ          $0x03, R11
+	MOVBLZX       (DI)(R11*1), R11
+	SHRXL         R12, R11, R11
+	ANDL          $0x00000001, R11
+	LEAQ          (R11)(R10*2), R10
+	MOVLQSX       44(BX)(SI*4), R11
+	ADDQ          R8, R11
+	MOVL          R11, R12
+	ANDL          $0x00000007, R12
+	SHRQ          $0x03, R11
+	MOVBLZX       (DI)(R11*1), R11
+	SHRXL         R12, R11, R11
+	ANDL          $0x00000001, R11
+	LEAQ          (R11)(R10*2), R10
+	MOVLQSX       40(BX)(SI*4), R11
+	ADDQ          R8, R11
+	MOVL          R11, R12
+	ANDL          $0x00000007, R12
+	SHRQ          $0x03, R11
+	MOVBLZX       (DI)(R11*1), R11
+	SHRXL         R12, R11, R11
+	ANDL          $0x00000001, R11
+	LEAQ          (R11)(R10*2), R10
+	MOVLQSX       36(BX)(SI*4), R11
+	ADDQ          R8, R11
+	MOVL          R11, R12
+	ANDL          $0x00000007, R12
+	SHRQ          $0x03, R11
+	MOVBLZX       (DI)(R11*1), R11
+	SHRXL         R12, R11, R11
+	ANDL          $0x00000001, R11
+	LEAQ          (R11)(R10*2), R10
+	MOVLQSX       32(BX)(SI*4), R11
+	ADDQ          R8, R11
+	MOVL          R11, R12
+	ANDL          $0x00000007, R12
+	SHRQ          $0x03, R11
+	MOVBLZX       (DI)(R11*1), R11
+	SHRXL         R12, R11, R11
+	ANDL          $0x00000001, R11
+	LEAQ          (R11)(R10*2), R10
+	MOVLQSX       28(BX)(SI*4), R11
+	ADDQ          R8, R11
+	MOVL          R11, R12
+	ANDL          $0x00000007, R12
+	SHRQ          $0x03, R11
+	MOVBLZX       (DI)(R11*1), R11
+	SHRXL         R12, R11, R11
+	ANDL          $0x00000001, R11
+	LEAQ          (R11)(R10*2), R10
+	MOVLQSX       24(BX)(SI*4), R11
+	ADDQ          R8, R11
+	MOVL          R11, R12
+	ANDL          $0x00000007, R12
+	SHRQ          $0x03, R11
+	MOVBLZX       (DI)(R11*1), R11
+	SHRXL         R12, R11, R11
+	ANDL          $0x00000001, R11
+	LEAQ          (R11)(R10*2), R10
+	MOVLQSX       20(BX)(SI*4), R11
+	ADDQ          R8, R11
+	MOVL          R11, R12
+	ANDL          $0x00000007, R12
+	SHRQ          $0x03, R11
+	MOVBLZX       (DI)(R11*1), R11
+	SHRXL         R12, R11, R11
+	ANDL          $0x00000001, R11
+	LEAQ          (R11)(R10*2), R10
+	MOVLQSX       16(BX)(SI*4), R11
+	ADDQ          R8, R11
+	MOVL          R11, R12
+	ANDL          $0x00000007, R12
+	SHRQ          $0x03, R11
+	MOVBLZX       (DI)(R11*1), R11
+	SHRXL         R12, R11, R11
+	ANDL          $0x00000001, R11
+	LEAQ          (R11)(R10*2), R10
+	MOVLQSX       12(BX)(SI*4), R11
+	ADDQ          R8, R11
+	MOVL          R11, R12
+	ANDL          $0x00000007, R12
+	SHRQ          $0x03, R11
+	MOVBLZX       (DI)(R11*1), R11
+	SHRXL         R12, R11, R11
+	ANDL          $0x00000001, R11
+	LEAQ          (R11)(R10*2), R10
+	MOVLQSX       8(BX)(SI*4), R11
+	ADDQ          R8, R11
+	MOVL          R11, R12
+	ANDL          $0x00000007, R12
+	SHRQ          $0x03, R11
+	MOVBLZX       (DI)(R11*1), R11
+	SHRXL         R12, R11, R11
+	ANDL          $0x00000001, R11
+	LEAQ          (R11)(R10*2), R10
+	MOVLQSX       4(BX)(SI*4), R11
+	ADDQ          R8, R11
+	MOVL          R11, R12
+	ANDL          $0x00000007, R12
+	SHRQ          $0x03, R11
+	MOVBLZX       (DI)(R11*1), R11
+	SHRXL         R12, R11, R11
+	ANDL          $0x00000001, R11
+	LEAQ          (R11)(R10*2), R10
+	MOVLQSX       (BX)(SI*4), R11
+	ADDQ          R8, R11
+	MOVL          R11, R12
+	ANDL          $0x00000007, R12
+	SHRQ          $0x03, R11
+	MOVBLZX       (DI)(R11*1), R11
+	SHRXL         R12, R11, R11
+	ANDL          $0x00000001, R11
+	LEAQ          (R11)(R10*2), R10
+	KMOVW         R10, K1
+	KSHIFTRW      $0x08, K1, K4
+	POPCNTL       R10, R10
+	ADDQ          R10, R9
+	VEXTRACTI64X4 $0x01, Z4, Y5
+	KXNORB        K2, K2, K2
+	VPXORQ        Z6, Z6, Z6
+	VGATHERDPD    (AX)(Y4*8), K2, Z6
+	VMOVDQU64     Z6, Z4
+	VPSRAQ        $0x3f, Z4, Z8
+	VPSRLQ        $0x01, Z8, Z8
+	VPXORQ        Z4, Z8, Z8
+	VCMPPD        $0x03, Z4, Z4, K5
+	VMOVDQA64     Z3, K5, Z8
+	VPMAXSQ       Z8, Z1, K1, Z1
+	KXNORB        K3, K3, K3
+	VPXORQ        Z7, Z7, Z7
+	VGATHERDPD    (AX)(Y5*8), K3, Z7
+	VMOVDQU64     Z7, Z4
+	VPSRAQ        $0x3f, Z4, Z5
+	VPSRLQ        $0x01, Z5, Z5
+	VPXORQ        Z4, Z5, Z5
+	VCMPPD        $0x03, Z4, Z4, K1
+	VMOVDQA64     Z3, K1, Z5
+	VPMAXSQ       Z5, Z2, K4, Z2
+	ADDQ          $0x10, SI
+	JMP           loop
+
+done:
+	VPMAXSQ   Z2, Z1, Z1
+	VMOVDQU64 Z1, (DX)
+	MOVQ      SI, done+56(FP)
+	MOVQ      R9, valid+64(FP)
 	VZEROUPPER
 	RET
 

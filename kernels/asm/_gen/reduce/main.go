@@ -49,9 +49,10 @@ var kinds = []kind{sumI, sumF, minI, maxI, minF, maxF}
 type mode int
 
 const (
-	dense  mode = iota // n consecutive values
-	masked             // n consecutive values with a validity bitmap
-	gather             // the values at n selection-vector indices
+	dense        mode = iota // n consecutive values
+	masked                   // n consecutive values with a validity bitmap
+	gather                   // the values at n selection-vector indices
+	gatherMasked             // the same, with a validity bitmap (AVX-512 only)
 )
 
 var modes = []mode{dense, masked, gather}
@@ -81,6 +82,8 @@ func (k kind) signature(m mode) string {
 		return fmt.Sprintf("func(p *%s, n int, bm *byte, shift uint, acc %s)", elem, acc)
 	case gather:
 		return fmt.Sprintf("func(p *%s, nvals int, sel *int32, n int, acc %s) (done int)", elem, acc)
+	case gatherMasked:
+		return fmt.Sprintf("func(p *%s, nvals int, sel *int32, n int, bm *byte, off int, acc %s) (done int, valid int)", elem, acc)
 	}
 	return fmt.Sprintf("func(p *%s, n int, acc %s)", elem, acc)
 }
@@ -96,7 +99,7 @@ func main() {
 		DATA(8*l, U64(63-l))
 	}
 	for _, k := range kinds {
-		for _, m := range modes {
+		for _, m := range append(modes, gatherMasked) {
 			gen512(k, m)
 		}
 	}
@@ -109,7 +112,7 @@ func main() {
 }
 
 func fnName(k kind, m mode, isa string) string {
-	return k.name() + [...]string{"", "Masked", "Sel"}[m] + isa
+	return k.name() + [...]string{"", "Masked", "Sel", "SelMasked"}[m] + isa
 }
 
 // docFor returns the routine's doc comment.
@@ -119,6 +122,8 @@ func docFor(name string, m mode, isa string, blk int) string {
 		return fmt.Sprintf("%s folds the valid ones of n values at p (validity from bit shift of *bm) into acc with %s (n a multiple of 64).", name, isa)
 	case gather:
 		return fmt.Sprintf("%s folds p[sel[0]], …, p[sel[n-1]] into acc with %s gathers (n a multiple of 16); it stops before the first block of 16 with an index outside [0, nvals) and returns the number of indices done (nvals must be <= MaxInt32).", name, isa)
+	case gatherMasked:
+		return fmt.Sprintf("%s folds the valid ones (bit off+sel[j] of *bm set) of p[sel[0]], …, p[sel[n-1]] into acc with %s gathers (n a multiple of 16); it stops before the first block of 16 with an index outside [0, nvals) and returns the number of indices done and how many of them were valid (nvals must be <= MaxInt32).", name, isa)
 	}
 	return fmt.Sprintf("%s folds n values at p into acc with %s (n a multiple of %d).", name, isa, blk)
 }
@@ -154,7 +159,7 @@ func gen512(k kind, m mode) {
 		bm = GP64()
 		Load(Param("bm"), bm)
 		Load(Param("shift"), RCX)
-	case gather:
+	case gather, gatherMasked:
 		sel, i = GP64(), GP64()
 		Load(Param("sel"), sel)
 		XORQ(i, i)
@@ -162,6 +167,13 @@ func gen512(k kind, m mode) {
 		Load(Param("nvals"), nv)
 		lim = ZMM()
 		VPBROADCASTD(nv.As32(), lim)
+	}
+	var off, cnt GPVirtual
+	if m == gatherMasked {
+		bm, off, cnt = GP64(), GP64(), GP64()
+		Load(Param("bm"), bm)
+		Load(Param("off"), off)
+		XORQ(cnt, cnt)
 	}
 
 	// Accumulators and constants.
@@ -239,9 +251,11 @@ func gen512(k kind, m mode) {
 		ADDQ(U32(256), p)
 		SUBQ(U8(32), n)
 		JMP(LabelRef("loop"))
-	case gather:
+	case gather, gatherMasked:
 		// 16 indices per iteration, checked (unsigned, so negative ones
-		// fail too) before any is used; two 8-lane gathers.
+		// fail too) before any is used; two 8-lane gathers. With a bitmap,
+		// the 16 rows' bits are looked up one by one (scalar: a gather of
+		// bitmap words could read past the bitmap's end) into a 16-bit mask.
 		Label("loop")
 		t := GP64()
 		LEAQ(Mem{Base: i, Disp: 16}, t)
@@ -253,6 +267,29 @@ func gen512(k kind, m mode) {
 		VPCMPUD(U8(5), lim, idx, kb) // idx >= nvals
 		KORTESTW(kb, kb)
 		JNZ(LabelRef("done"))
+		var kv [2]Op
+		if m == gatherMasked {
+			mask := GP64()
+			XORL(mask.As32(), mask.As32())
+			for j := 15; j >= 0; j-- {
+				r, c := GP64(), GP64()
+				MOVLQSX(Mem{Base: sel, Index: i, Scale: 4, Disp: 4 * j}, r)
+				ADDQ(off, r)
+				MOVL(r.As32(), c.As32())
+				ANDL(U32(7), c.As32())
+				SHRQ(U8(3), r)
+				MOVBLZX(Mem{Base: bm, Index: r, Scale: 1}, r.As32())
+				SHRXL(c.As32(), r.As32(), r.As32())
+				ANDL(U32(1), r.As32())
+				LEAQ(Mem{Base: r, Index: mask, Scale: 2}, mask) // mask = mask<<1 | bit
+			}
+			k0, k1 := K(), K()
+			KMOVW(mask.As32(), k0)
+			KSHIFTRW(U8(8), k0, k1)
+			kv = [2]Op{k0, k1}
+			POPCNTL(mask.As32(), mask.As32())
+			ADDQ(mask, cnt)
+		}
 		VEXTRACTI64X4(U8(1), idx, hi.AsY())
 		for v, ix := range []VecVirtual{idx, hi} {
 			x := ZMM()
@@ -265,7 +302,7 @@ func gen512(k kind, m mode) {
 			} else {
 				VPGATHERDQ(src, kg, x)
 			}
-			vec(x, v, nil)
+			vec(x, v, kv[v])
 		}
 		ADDQ(U8(16), i)
 		JMP(LabelRef("loop"))
@@ -304,8 +341,11 @@ func gen512(k kind, m mode) {
 		VPMINSQ(a[1], a[0], a[0])
 		VMOVDQU64(a[0], Mem{Base: acc})
 	}
-	if m == gather {
+	if m == gather || m == gatherMasked {
 		Store(i, ReturnIndex(0))
+	}
+	if m == gatherMasked {
+		Store(cnt, ReturnIndex(1))
 	}
 	VZEROUPPER()
 	RET()
