@@ -426,7 +426,12 @@ func FuzzGrouped(f *testing.F) {
 				sel = append(sel, int32(i))
 			}
 		}
-		grpCheckAll(t, ng, groups, iv, fv, bm, o, sel, "fuzz")
+		for _, l := range SupportedLevels() {
+			restore, err := SetLevel(l)
+			require.NoError(t, err)
+			grpCheckAll(t, ng, groups, iv, fv, bm, o, sel, "fuzz "+l.String())
+			restore()
+		}
 	})
 }
 
