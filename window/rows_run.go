@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"sort"
 
 	"github.com/apache/arrow/go/v17/arrow"
 	"github.com/apache/arrow/go/v17/arrow/array"
@@ -156,6 +157,11 @@ func (r *Rows) flatten(in *runInput) error {
 	cursors := make([]int32, parts)
 	kernels.PartitionStarts(cursors, counts)
 	in.order = make([]int32, total)
+	keysP := make([]int64, total) // order keys in processing order
+	if r.spec.OrderBy >= 0 {
+		c2 := slices.Clone(cursors)
+		kernels.ScatterInt64(keysP, in.key, in.pid, c2)
+	}
 	kernels.ScatterIndices(in.order, in.pid, cursors)
 	in.runs = in.runs[:0]
 	lo := 0
@@ -172,7 +178,7 @@ func (r *Rows) flatten(in *runInput) error {
 		hi := lo + int(c)
 		run := in.order[lo:hi]
 		if r.spec.OrderBy >= 0 {
-			sortNearly(run, in.key, byKey)
+			sortPairs(keysP[lo:hi], run)
 		}
 		in.runs = append(in.runs, partRun{pid: uint32(p), lo: lo, hi: hi})
 		lo = hi
@@ -660,4 +666,44 @@ func sortNearly(idx []int32, key []int64, by func(a, b int32) int) {
 			return
 		}
 	}
+}
+
+// sortPairs sorts keys ascending, moving idx along, ties in idx order
+// (idx starts ascending): an insertion sort over the contiguous pairs,
+// linear on nearly ordered event times, falling back to pdqsort by
+// (key, idx) when the input is far from ordered.
+func sortPairs(keys []int64, idx []int32) {
+	budget := 8*len(idx) + 64
+	for i := 1; i < len(keys); i++ {
+		k := keys[i]
+		if keys[i-1] <= k {
+			continue
+		}
+		v := idx[i]
+		j := i
+		for j > 0 && keys[j-1] > k {
+			keys[j], idx[j] = keys[j-1], idx[j-1]
+			j--
+		}
+		keys[j], idx[j] = k, v
+		budget -= i - j
+		if budget < 0 {
+			sort.Sort(pairs{keys, idx})
+			return
+		}
+	}
+}
+
+type pairs struct {
+	keys []int64
+	idx  []int32
+}
+
+func (p pairs) Len() int { return len(p.keys) }
+func (p pairs) Less(a, b int) bool {
+	return p.keys[a] < p.keys[b] || (p.keys[a] == p.keys[b] && p.idx[a] < p.idx[b])
+}
+func (p pairs) Swap(a, b int) {
+	p.keys[a], p.keys[b] = p.keys[b], p.keys[a]
+	p.idx[a], p.idx[b] = p.idx[b], p.idx[a]
 }

@@ -137,7 +137,29 @@ func (f *frameState[T]) run(in *runInput, vals []T, valid []bool, o *frameOut[T]
 					cnt++
 				}
 				seq++
-				f.emit(o, at, cnt, sum+comp, lo, hi, cnt > 0, star, seq)
+				if o.cnt != nil {
+					if star {
+						o.cnt[at] = seq
+					} else {
+						o.cnt[at] = cnt
+					}
+				}
+				has := cnt > 0
+				if o.sum != nil {
+					o.sum[at], o.sumOK[at] = sum+comp, has
+				}
+				if o.avg != nil {
+					if has {
+						o.avg[at] = float64(sum+comp) / float64(cnt)
+					}
+					o.avgOK[at] = has
+				}
+				if o.min != nil {
+					o.min[at], o.minOK[at] = lo, has
+				}
+				if o.max != nil {
+					o.max[at], o.maxOK[at] = hi, has
+				}
 			}
 			if f.wantMin {
 				f.minV[p] = lo
@@ -257,7 +279,29 @@ func (f *frameState[T]) run(in *runInput, vals []T, valid []bool, o *frameOut[T]
 			}
 			seq++
 			expire++
-			f.emit(o, at, cnt, sum+comp, lo, hi, cnt > 0, star, min(seq, int64(n)))
+			if o.cnt != nil {
+				if star {
+					o.cnt[at] = min(seq, int64(n))
+				} else {
+					o.cnt[at] = cnt
+				}
+			}
+			has := cnt > 0
+			if o.sum != nil {
+				o.sum[at], o.sumOK[at] = sum+comp, has
+			}
+			if o.avg != nil {
+				if has {
+					o.avg[at] = float64(sum+comp) / float64(cnt)
+				}
+				o.avgOK[at] = has
+			}
+			if o.min != nil {
+				o.min[at], o.minOK[at] = lo, has
+			}
+			if o.max != nil {
+				o.max[at], o.maxOK[at] = hi, has
+			}
 		}
 		f.seq[p], f.cnt[p], f.sum[p], f.comp[p], f.pos[p] = seq, cnt, sum, comp, int32(ps)
 		if minS != nil {
@@ -266,32 +310,6 @@ func (f *frameState[T]) run(in *runInput, vals []T, valid []bool, o *frameOut[T]
 		if maxS != nil {
 			f.maxH[p], f.maxL[p] = int32(xh), int32(xl)
 		}
-	}
-}
-
-// emit writes one row's results; rows is the frame's row count (COUNT(*)).
-func (f *frameState[T]) emit(o *frameOut[T], at int32, cnt int64, sum, lo, hi T, has, star bool, rows int64) {
-	if o.cnt != nil {
-		if star {
-			o.cnt[at] = rows
-		} else {
-			o.cnt[at] = cnt
-		}
-	}
-	if o.sum != nil {
-		o.sum[at], o.sumOK[at] = sum, has
-	}
-	if o.avg != nil {
-		if has {
-			o.avg[at] = float64(sum) / float64(cnt)
-		}
-		o.avgOK[at] = has
-	}
-	if o.min != nil {
-		o.min[at], o.minOK[at] = lo, has
-	}
-	if o.max != nil {
-		o.max[at], o.maxOK[at] = hi, has
 	}
 }
 
