@@ -114,7 +114,7 @@ func BenchmarkS3a(b *testing.B) {
 	mem := memory.NewGoAllocator()
 	b.ResetTimer()
 	start, cpu0 := time.Now(), cpuTime()
-	outRows := int64(0)
+	outRows, late := int64(0), int64(0)
 	for i := 0; i < b.N; i++ {
 		w, err := window.NewTimeWindow(mem, recs[0].Schema(), s3Spec(window.EmitFinal))
 		if err != nil {
@@ -132,11 +132,13 @@ func BenchmarkS3a(b *testing.B) {
 			b.Fatal(err)
 		}
 		release(out)
-		outRows = w.Stats().OutputRows
+		st := w.Stats()
+		outRows, late = st.OutputRows, st.LateRows
 		w.Release()
 	}
 	reportRows(b, start, cpu0)
 	b.ReportMetric(float64(outRows), "out-rows")
+	b.ReportMetric(float64(late), "late-rows")
 }
 
 // BenchmarkS3b is BENCH.md S3b: S3a with EMIT CHANGES; it also reports the

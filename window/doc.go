@@ -87,5 +87,15 @@
 //
 // # ROWS windows
 //
-// See Rows.
+// Rows computes `f OVER (PARTITION BY … ORDER BY t ROWS BETWEEN n PRECEDING
+// AND CURRENT ROW)` (or UNBOUNDED PRECEDING) for SUM, AVG, COUNT, COUNT(*),
+// MIN, MAX, LAG, LEAD, ROW_NUMBER, RANK, DENSE_RANK, FIRST_VALUE and
+// LAST_VALUE; Velostream's `ROWS WINDOW BUFFER n ROWS` is n-1 PRECEDING.
+// Rows of a partition are taken in ORDER BY order, ties in arrival order
+// (a stable sort); RANK and DENSE_RANK treat equal ORDER BY keys as peers;
+// NULL order keys sort first. The output is the input columns plus one
+// column per function. Bounded input is processed at Finish and returned
+// per pushed batch in pushed order; unbounded input (RowsSpec.Streaming)
+// is buffered until the watermark passes it and emitted in event-time
+// order. See Rows for the numeric guarantees and the cost model.
 package window

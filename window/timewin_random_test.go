@@ -311,3 +311,32 @@ func TestKeyOrderTypes(t *testing.T) {
 		"(null)|true|5|0|10|1", "-1|false|3|0|10|1", "2.5|false|1|0|10|2", "2.5|true|2|0|10|1", "2.5|true|9|0|10|1",
 		"0|true|0|10|20|1"}, rowsOf(out))
 }
+
+func TestSelectionVectorInput(t *testing.T) {
+	// A filtered batch (selection vector) aggregates only its selected rows,
+	// for every window kind.
+	for name, spec := range windowSpecs() {
+		t.Run(name, func(t *testing.T) {
+			mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+			defer mem.AssertSize(t, 0)
+			rng := rand.New(rand.NewPCG(11, uint64(len(name))))
+			rows := genRows(rng, 4000, 9, 300, 5)
+			var sel []int32
+			var kept []trow
+			for i, r := range rows {
+				if i%3 != 1 {
+					sel = append(sel, int32(i))
+					kept = append(kept, r)
+				}
+			}
+			p := newPusher(t, mem, spec)
+			rec := mkRec(mem, rows)
+			out, err := p.w.Push(columnar.Batch{Rec: rec, Sel: sel})
+			rec.Release()
+			require.NoError(t, err)
+			got := append(p.keep(out), p.finish()...)
+			p.release()
+			require.Equal(t, naiveWindows(spec, kept), got)
+		})
+	}
+}
