@@ -141,7 +141,12 @@ func TestDemo(t *testing.T) {
 	var buf bytes.Buffer
 	require.NoError(t, runDemo(&buf, 50_000, 42))
 	out := buf.String()
-	for _, want := range []string{"generated 50000 market_data rows", "first rows:", "trade_time", "SYM0", "column summary:"} {
+	for _, want := range []string{"generated 50000 market_data rows", "first rows:", "trade_time", "SYM0", "column summary:",
+		"scenarios over 50000 rows through SQL", "S2h — GROUP BY, 100,000 groups", "trade_count", "total_quantity"} {
 		require.Contains(t, out, want)
+	}
+	// Every scenario has a row in the rows/s table: numbers or "unsupported".
+	for _, id := range bench.ScenarioIDs() {
+		require.Regexp(t, `(?m)^`+id+`\s+.*\s(\d+\.\d{3}|unsupported)\s+(\d+\.\d{3}|unsupported)?\s*(\d+|-)$`, out)
 	}
 }
