@@ -170,7 +170,12 @@ func (e *Engine) Explain(sql string) (string, error) {
 }
 
 // Execute runs a batch query and returns its result as a lazy reader; the
-// caller releases it. An EXPLAIN statement returns one utf8 column "plan"
+// caller releases it. With more than one partition (WithPartitions, or the
+// query's 'partitions' setting) the query runs partitioned
+// (exec.CompilePartitioned): the first Next runs it to the end on the
+// partition workers and the reader then yields the buffered result; rows
+// of a query without ORDER BY may then come in another order than on one
+// partition. An EXPLAIN statement returns one utf8 column "plan"
 // with one row per line. Errors from the SQL front end carry line:column;
 // the reader's Err reports run-time errors (overflow, casts, ctx.Err()).
 func (e *Engine) Execute(ctx context.Context, sql string) (array.RecordReader, error) {
@@ -181,7 +186,23 @@ func (e *Engine) Execute(ctx context.Context, sql string) (array.RecordReader, e
 	if q.ExplainOnly {
 		return explainReader(e.mem, q.Explain()), nil
 	}
-	p, err := exec.Compile(e.mem, q, exec.Options{BatchSize: e.batchSize})
+	opts := exec.Options{BatchSize: e.batchSize, Partitions: e.partitions}
+	n := e.partitions
+	if q.Settings.Partitions > 0 {
+		n = q.Settings.Partitions
+	}
+	if n > 1 {
+		p, err := exec.CompilePartitioned(e.mem, q, opts)
+		if err != nil {
+			return nil, err
+		}
+		src, err := e.open(p.Table())
+		if err != nil {
+			return nil, err
+		}
+		return p.Run(ctx, src), nil
+	}
+	p, err := exec.Compile(e.mem, q, opts)
 	if err != nil {
 		return nil, err
 	}

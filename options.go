@@ -9,9 +9,10 @@ type Option func(*Engine)
 // aggregates (default memory.DefaultAllocator).
 func WithAllocator(mem memory.Allocator) Option { return func(e *Engine) { e.mem = mem } }
 
-// WithPartitions sets the number of partitions queries run on. It is
-// recorded (Partitions) for the partitioned executor; execution is
-// single-partition for now.
+// WithPartitions sets the number of partitions queries run on (default 1;
+// a query's 'partitions' setting overrides it). With more than one,
+// Execute runs each query on that many partition goroutines (see
+// exec.CompilePartitioned).
 func WithPartitions(n int) Option { return func(e *Engine) { e.partitions = n } }
 
 // WithBatchSize sets the rows per batch for file reads and for the batches

@@ -343,24 +343,30 @@ type Sink struct {
 
 // Push implements Operator: the selected rows become an output record.
 func (s *Sink) Push(_ context.Context, b columnar.Batch) error {
-	if b.Len() == 0 {
-		return nil
-	}
-	if b.Sel == nil {
-		b.Rec.Retain()
-		s.queue = append(s.queue, b.Rec)
-		return nil
-	}
-	exprs := make([]sqlfront.BoundExpr, b.Rec.NumCols())
-	for i := range exprs {
-		exprs[i] = &sqlfront.ColRef{Index: i, Name: s.schema.Field(i).Name}
-	}
-	rec, err := project(b, exprs, s.schema)
-	if err != nil {
+	rec, err := materialize(b, s.schema)
+	if err != nil || rec == nil {
 		return err
 	}
 	s.queue = append(s.queue, rec)
 	return nil
+}
+
+// materialize returns the selected rows of b as a record of schema (b's
+// record itself, retained, when it has no selection), or nil when no row
+// is selected.
+func materialize(b columnar.Batch, schema *arrow.Schema) (arrow.Record, error) {
+	if b.Len() == 0 {
+		return nil, nil
+	}
+	if b.Sel == nil {
+		b.Rec.Retain()
+		return b.Rec, nil
+	}
+	exprs := make([]sqlfront.BoundExpr, b.Rec.NumCols())
+	for i := range exprs {
+		exprs[i] = &sqlfront.ColRef{Index: i, Name: schema.Field(i).Name}
+	}
+	return project(b, exprs, schema)
 }
 
 // Finish implements Operator.

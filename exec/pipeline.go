@@ -23,6 +23,13 @@ const DefaultBatchSize = 8192
 type Options struct {
 	// BatchSize bounds the rows of the batches that aggregate and sort emit.
 	BatchSize int
+	// Partitions is the partition count CompilePartitioned runs on when
+	// the query has no 'partitions' setting (0: one). Compile ignores it.
+	Partitions int
+	// ChannelCapacity is each partition's input channel capacity in
+	// batches when the query has no 'channel.capacity' setting (0: the
+	// partition package's default). Compile ignores it.
+	ChannelCapacity int
 }
 
 // Pipeline is a compiled query: the chain of operators from the scan of
@@ -42,12 +49,44 @@ func Compile(mem memory.Allocator, q *sqlfront.Query, opts Options) (*Pipeline, 
 	}
 	sink := &Sink{mem: mem, schema: q.Root.Schema()}
 	p := &Pipeline{mem: mem, sink: sink}
-	var next Operator = sink
-	node := q.Root
+	scan, err := scanOf(q.Root)
+	if err != nil {
+		return nil, err
+	}
+	p.scan = scan
+	p.head, err = chain(mem, q.Root, scan, opts, sink)
+	if err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// scanOf returns the Scan at the bottom of a plan.
+func scanOf(node sqlfront.Node) (*sqlfront.Scan, error) {
+	for {
+		if s, ok := node.(*sqlfront.Scan); ok {
+			return s, nil
+		}
+		in := node.Inputs()
+		if len(in) != 1 {
+			return nil, fmt.Errorf("exec: plan node %T has %d inputs", node, len(in))
+		}
+		node = in[0]
+	}
+}
+
+// chain builds the operators of the plan nodes from top down to stop
+// (excluded; a node below top) in front of next, and returns the first.
+// Plans it cannot run yet (OVER windows, time windows) are errors.
+func chain(mem memory.Allocator, top, stop sqlfront.Node, opts Options, next Operator) (Operator, error) {
+	if opts.BatchSize <= 0 {
+		opts.BatchSize = DefaultBatchSize
+	}
+	node := top
 	// topN is the row count a LIMIT above needs from a sort below it
 	// (through projections only); -1 when unbounded.
 	topN := int64(-1)
-	for {
+	for node != stop {
 		if _, ok := node.(*sqlfront.Project); !ok {
 			if _, ok := node.(*sqlfront.Limit); !ok {
 				if _, ok := node.(*sqlfront.Sort); !ok {
@@ -56,10 +95,6 @@ func Compile(mem memory.Allocator, q *sqlfront.Query, opts Options) (*Pipeline, 
 			}
 		}
 		switch n := node.(type) {
-		case *sqlfront.Scan:
-			p.scan = n
-			p.head = next
-			return p, nil
 		case *sqlfront.Filter:
 			next = &filterOp{mem: mem, cond: n.Cond, next: next}
 		case *sqlfront.Project:
@@ -90,6 +125,7 @@ func Compile(mem memory.Allocator, q *sqlfront.Query, opts Options) (*Pipeline, 
 		}
 		node = in[0]
 	}
+	return next, nil
 }
 
 // Table returns the name of the table the pipeline scans.
@@ -197,24 +233,34 @@ func (r *resultReader) Next() bool {
 
 // push projects a source record to the scanned columns and pushes it.
 func (r *resultReader) push(in arrow.Record) error {
-	s := r.p.scan
 	if in.NumRows() == 0 {
 		return nil
 	}
-	if int(in.NumCols()) != s.TableSchema.NumFields() {
-		return fmt.Errorf("exec: table %q: batch has %d columns, schema has %d", s.Table, in.NumCols(), s.TableSchema.NumFields())
+	rec, cols, err := scanRecord(r.p.scan, in, r.cols)
+	r.cols = cols
+	if err != nil {
+		return err
 	}
-	r.cols = r.cols[:0]
+	defer rec.Release()
+	return r.p.head.Push(r.ctx, columnar.Batch{Rec: rec})
+}
+
+// scanRecord returns the scanned columns of a source record as a record of
+// s.Out (zero-copy), checking the batch against the table's schema. cols is
+// scratch space, returned for reuse.
+func scanRecord(s *sqlfront.Scan, in arrow.Record, cols []arrow.Array) (arrow.Record, []arrow.Array, error) {
+	if int(in.NumCols()) != s.TableSchema.NumFields() {
+		return nil, cols, fmt.Errorf("exec: table %q: batch has %d columns, schema has %d", s.Table, in.NumCols(), s.TableSchema.NumFields())
+	}
+	cols = cols[:0]
 	for i, c := range s.Columns {
 		a := in.Column(c)
 		if want := s.Out.Field(i).Type; !arrow.TypeEqual(a.DataType(), want) {
-			return fmt.Errorf("exec: table %q column %q: batch has type %s, schema has %s", s.Table, s.Out.Field(i).Name, a.DataType(), want)
+			return nil, cols, fmt.Errorf("exec: table %q column %q: batch has type %s, schema has %s", s.Table, s.Out.Field(i).Name, a.DataType(), want)
 		}
-		r.cols = append(r.cols, a)
+		cols = append(cols, a)
 	}
-	rec := array.NewRecord(s.Out, r.cols, in.NumRows())
-	defer rec.Release()
-	return r.p.head.Push(r.ctx, columnar.Batch{Rec: rec})
+	return array.NewRecord(s.Out, cols, in.NumRows()), cols, nil
 }
 
 // safely runs fn, turning a panic (a bug: the operators report bad data as

@@ -45,7 +45,7 @@ stderr with a non-zero exit status.`,
 	}
 	cmd.Flags().StringArrayVar(&tables, "table", nil, "register a table: NAME=PATH (repeatable)")
 	cmd.Flags().StringVar(&format, "format", "csv", "output format: csv, json, table or arrow")
-	cmd.Flags().IntVar(&partitions, "partitions", 1, "partitions to run on (recorded; execution is single-partition for now)")
+	cmd.Flags().IntVar(&partitions, "partitions", 1, "partitions (worker goroutines) to run the query on; a query's 'partitions' setting overrides it")
 	cmd.Flags().BoolVar(&explain, "explain", false, "print the query plan instead of running it")
 	cmd.Flags().StringVar(&gen, "gen", "", "register generated data in memory: market_data[:rows] (default 1000000 rows)")
 	return cmd

@@ -1,0 +1,618 @@
+package exec
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync/atomic"
+
+	"github.com/apache/arrow/go/v17/arrow"
+	"github.com/apache/arrow/go/v17/arrow/array"
+	"github.com/apache/arrow/go/v17/arrow/memory"
+
+	"github.com/velo-engine/velo/agg"
+	"github.com/velo-engine/velo/columnar"
+	"github.com/velo-engine/velo/partition"
+	"github.com/velo-engine/velo/sqlfront"
+)
+
+// PartitionPlan describes how CompilePartitioned runs a query.
+type PartitionPlan struct {
+	// Partitions is the partition count.
+	Partitions int
+	// Strategy is the routing strategy: chosen by the planner, or the
+	// query's 'partitioning.strategy' setting.
+	Strategy partition.Strategy
+	// KeyColumns are the scanned columns Hash and Smart route by (the
+	// GROUP BY keys).
+	KeyColumns []string
+	// TwoPhase is set when every partition computes a partial aggregate
+	// that the final stage merges (global aggregates, GROUP BY keys that are
+	// not plain input columns, round_robin/sticky under GROUP BY).
+	TwoPhase bool
+	// Ordered is set for stateless partitioned stages: batches are dealt
+	// to the partitions in rotation and the final stage restores the input
+	// order, so results equal the single-partition run's.
+	Ordered bool
+}
+
+// String renders the plan as "hash(symbol) × 4".
+func (p PartitionPlan) String() string {
+	s := p.Strategy.String()
+	if len(p.KeyColumns) > 0 {
+		s += "(" + strings.Join(p.KeyColumns, ", ") + ")"
+	}
+	if p.TwoPhase {
+		s += " two-phase"
+	}
+	return fmt.Sprintf("%s × %d", s, p.Partitions)
+}
+
+// Partitioned is a query compiled for partitioned execution: a partitioned
+// stage (filter → project → aggregate) compiled once per partition and run
+// by the partition package, and a final stage (HAVING, projection,
+// DISTINCT, ORDER BY, LIMIT) that runs on the merged output. Like Pipeline
+// it runs once.
+type Partitioned struct {
+	mem   memory.Allocator
+	scan  *sqlfront.Scan
+	plan  PartitionPlan
+	cfg   partition.Config
+	pipes []*partPipe
+	final Operator // head of the final stage, ending in sink
+	sink  *Sink
+	used  atomic.Bool
+}
+
+// CompilePartitioned compiles q for partitioned execution on
+// opts.Partitions partitions (the query's 'partitions' setting overrides
+// it). The planner picks the strategy — GROUP BY on plain input columns:
+// hash on those columns; global aggregates and expression keys: two-phase
+// (round_robin, merged partials), or fan_in when an aggregate depends on
+// arrival order (FIRST, LAST); stateless: round_robin with the input order
+// restored — unless the query sets 'partitioning.strategy', which is
+// honoured when valid and an error that says why otherwise. OVER and time
+// windows are errors, as for Compile.
+func CompilePartitioned(mem memory.Allocator, q *sqlfront.Query, opts Options) (*Partitioned, error) {
+	if opts.BatchSize <= 0 {
+		opts.BatchSize = DefaultBatchSize
+	}
+	n := max(opts.Partitions, 1)
+	if q.Settings.Partitions > 0 {
+		n = q.Settings.Partitions
+	}
+	capacity := opts.ChannelCapacity
+	if q.Settings.ChannelCapacity > 0 {
+		capacity = q.Settings.ChannelCapacity
+	}
+	// nodes[0] is the root, nodes[len-1] the scan.
+	var nodes []sqlfront.Node
+	for node := q.Root; ; {
+		nodes = append(nodes, node)
+		if _, ok := node.(*sqlfront.Scan); ok {
+			break
+		}
+		in := node.Inputs()
+		if len(in) != 1 {
+			return nil, fmt.Errorf("exec: plan node %T has %d inputs", node, len(in))
+		}
+		node = in[0]
+	}
+	scan := nodes[len(nodes)-1].(*sqlfront.Scan)
+	// The partitioned stage: filters and projections above the scan, up to
+	// and including the first aggregate.
+	split := len(nodes) - 1
+	var aggNode *sqlfront.Aggregate
+stage:
+	for i := len(nodes) - 2; i >= 0; i-- {
+		switch n := nodes[i].(type) {
+		case *sqlfront.Filter, *sqlfront.Project:
+			split = i
+		case *sqlfront.Aggregate:
+			split, aggNode = i, n
+			break stage
+		default:
+			break stage
+		}
+	}
+	plan, err := choosePlan(q, scan, aggNode, n)
+	if err != nil {
+		return nil, err
+	}
+	p := &Partitioned{mem: mem, scan: scan, plan: plan}
+	p.cfg = partition.Config{
+		Partitions:      n,
+		Strategy:        plan.Strategy,
+		KeyColumns:      plan.KeyColumns,
+		Stateful:        aggNode != nil,
+		TwoPhase:        plan.TwoPhase,
+		ChannelCapacity: capacity,
+		IdleTimeout:     -1,
+		Allocator:       mem,
+	}
+	if plan.Ordered || plan.TwoPhase {
+		// The engine deals batches itself, one source per partition.
+		p.cfg.Strategy = partition.Sticky
+	}
+	if err := partition.ValidateStrategy(p.cfg.Strategy, p.cfg.Stateful, p.cfg.TwoPhase); err != nil {
+		return nil, err
+	}
+	p.sink = &Sink{mem: mem, schema: q.Root.Schema()}
+	p.final, err = chain(mem, q.Root, nodes[split], opts, p.sink)
+	if err != nil {
+		return nil, err
+	}
+	stageOut := nodes[split].Schema()
+	for range n {
+		pp := &partPipe{twoPhase: plan.TwoPhase, col: &collector{mem: mem, schema: stageOut, ordered: plan.Ordered}}
+		top := nodes[split]
+		var next Operator = pp.col
+		if aggNode != nil {
+			op, err := newAggregateOp(mem, aggNode, opts.BatchSize, next)
+			if err != nil {
+				p.closePipes()
+				return nil, err
+			}
+			pp.agg, next, top = op, op, aggNode.Input
+		}
+		head, err := chain(mem, top, scan, opts, next)
+		if err != nil {
+			p.closePipes()
+			return nil, err
+		}
+		pp.head = head
+		p.pipes = append(p.pipes, pp)
+	}
+	return p, nil
+}
+
+// choosePlan picks the routing strategy (see CompilePartitioned).
+func choosePlan(q *sqlfront.Query, scan *sqlfront.Scan, aggNode *sqlfront.Aggregate, n int) (PartitionPlan, error) {
+	plan := PartitionPlan{Partitions: n}
+	var keys []string
+	keyErr := errors.New("the query has no GROUP BY")
+	orderDependent := false
+	if aggNode != nil {
+		if len(aggNode.GroupBy) > 0 {
+			keys, keyErr = hashKeys(scan, aggNode)
+		}
+		for _, c := range aggNode.Aggs {
+			orderDependent = orderDependent || c.Func == sqlfront.AggFirst || c.Func == sqlfront.AggLast
+		}
+	}
+	name := q.Settings.PartitioningStrategy
+	if name == "" {
+		switch {
+		case aggNode == nil:
+			plan.Strategy, plan.Ordered = partition.RoundRobin, true
+		case keyErr == nil:
+			plan.Strategy, plan.KeyColumns = partition.Hash, keys
+		case orderDependent:
+			plan.Strategy = partition.FanIn
+		default:
+			plan.Strategy, plan.TwoPhase = partition.RoundRobin, true
+		}
+		return plan, nil
+	}
+	st, err := partition.ParseStrategy(name)
+	if err != nil {
+		return plan, fmt.Errorf("exec: %w", err)
+	}
+	plan.Strategy = st
+	switch st {
+	case partition.Hash, partition.Smart:
+		if keyErr != nil {
+			return plan, fmt.Errorf("exec: partitioning.strategy '%s' routes by the GROUP BY keys, but %v; omit the setting (the planner then runs the aggregation two-phase) or use 'fan_in'", st, keyErr)
+		}
+		plan.KeyColumns = keys
+	case partition.Sticky, partition.RoundRobin:
+		switch {
+		case aggNode == nil:
+			plan.Ordered = true
+		case orderDependent:
+			return plan, fmt.Errorf("exec: partitioning.strategy '%s' needs the aggregation to run two-phase (partial per partition, then merged), but FIRST/LAST depend on arrival order across partitions; use 'hash' on a GROUP BY column or 'fan_in'", st)
+		default:
+			plan.TwoPhase = true
+		}
+	case partition.FanIn:
+	}
+	return plan, nil
+}
+
+// hashKeys resolves the GROUP BY keys of a to scanned columns the router
+// can hash: plain column references (through filters and projections of
+// plain columns) of a hashable type with a unique name. The error says why
+// a key does not qualify.
+func hashKeys(scan *sqlfront.Scan, a *sqlfront.Aggregate) ([]string, error) {
+	keys := make([]string, len(a.GroupBy))
+	for i, g := range a.GroupBy {
+		c, ok := g.(*sqlfront.ColRef)
+		if !ok {
+			return nil, fmt.Errorf("GROUP BY key %s is an expression, not an input column", g.String())
+		}
+		idx := c.Index
+		for node := a.Input; node != sqlfront.Node(scan); node = node.Inputs()[0] {
+			if pr, ok := node.(*sqlfront.Project); ok {
+				inner, ok := pr.Exprs[idx].(*sqlfront.ColRef)
+				if !ok {
+					return nil, fmt.Errorf("GROUP BY key %s is the expression %s, not an input column", g.String(), pr.Exprs[idx].String())
+				}
+				idx = inner.Index
+			}
+		}
+		f := scan.Out.Field(idx)
+		if len(scan.Out.FieldIndices(f.Name)) != 1 {
+			return nil, fmt.Errorf("GROUP BY key %q names several scanned columns", f.Name)
+		}
+		switch f.Type.ID() {
+		case arrow.INT64, arrow.INT32, arrow.FLOAT64, arrow.TIMESTAMP, arrow.DATE64, arrow.DURATION, arrow.BOOL, arrow.STRING:
+		default:
+			return nil, fmt.Errorf("GROUP BY key %q has type %s, which the router cannot hash", f.Name, f.Type)
+		}
+		keys[i] = f.Name
+	}
+	return keys, nil
+}
+
+// Plan returns how the query runs on partitions.
+func (p *Partitioned) Plan() PartitionPlan {
+	plan := p.plan
+	plan.KeyColumns = append([]string(nil), plan.KeyColumns...)
+	return plan
+}
+
+// Table returns the name of the table the query scans.
+func (p *Partitioned) Table() string { return p.scan.Table }
+
+// Schema returns the result schema.
+func (p *Partitioned) Schema() *arrow.Schema { return p.sink.schema }
+
+// closePipes closes every partition pipeline (when the partition package
+// never took them over).
+func (p *Partitioned) closePipes() {
+	for _, pp := range p.pipes {
+		pp.Close()
+	}
+}
+
+// Run executes the query over src and returns its result. The first Next
+// runs the whole partitioned stage: it routes src's batches to the
+// partitions (blocking while they are busy), merges their output through
+// the final stage, and then yields the buffered result. An error or panic
+// in any partition, or the cancellation of ctx, stops every goroutine and
+// becomes the reader's Err. The reader takes over src (releasing it) and
+// must be released by the caller. A Partitioned runs once; a second Run
+// returns a reader whose Err says so.
+func (p *Partitioned) Run(ctx context.Context, src array.RecordReader) array.RecordReader {
+	r := &partReader{ctx: ctx, p: p, src: src, refs: 1}
+	if !p.used.CompareAndSwap(false, true) {
+		src.Release()
+		r.src, r.ran, r.closed = nil, true, true
+		r.err = errors.New("exec: a partitioned query runs once; compile it again")
+	}
+	return r
+}
+
+// partPipe is one partition's compiled stage; it implements
+// partition.Pipeline.
+type partPipe struct {
+	head     Operator
+	agg      *aggregateOp // the stage's aggregate, nil when stateless
+	col      *collector
+	twoPhase bool
+}
+
+func (pp *partPipe) Push(ctx context.Context, b columnar.Batch, out partition.Emitter) error {
+	pp.col.out = out
+	if err := pp.head.Push(ctx, b); err != nil {
+		return err
+	}
+	if pp.col.ordered {
+		return pp.col.flush()
+	}
+	return nil
+}
+
+func (pp *partPipe) Watermark(context.Context, int64, partition.Emitter) error { return nil }
+
+func (pp *partPipe) Finish(ctx context.Context, out partition.Emitter) error {
+	if pp.twoPhase {
+		// The partial aggregate stays in pp.agg; the final stage merges it.
+		return nil
+	}
+	pp.col.out = out
+	return pp.head.Finish(ctx)
+}
+
+func (pp *partPipe) Close() { pp.head.Close() }
+
+// collector ends a partition's stage: it materialises the stage's output
+// and emits it. In ordered mode it emits exactly one record (possibly
+// empty) per pushed batch, so the final stage can restore the input order.
+type collector struct {
+	mem     memory.Allocator
+	schema  *arrow.Schema
+	ordered bool
+	out     partition.Emitter
+	pending []arrow.Record
+}
+
+func (c *collector) Push(_ context.Context, b columnar.Batch) error {
+	rec, err := materialize(b, c.schema)
+	if err != nil || rec == nil {
+		return err
+	}
+	if !c.ordered {
+		return c.out.Emit(rec)
+	}
+	c.pending = append(c.pending, rec)
+	return nil
+}
+
+// flush emits the records collected during one Push as one record.
+func (c *collector) flush() error {
+	var rec arrow.Record
+	switch len(c.pending) {
+	case 0:
+		b := array.NewRecordBuilder(c.mem, c.schema)
+		rec = b.NewRecord()
+		b.Release()
+	case 1:
+		rec = c.pending[0]
+	default:
+		cols := make([]arrow.Array, c.schema.NumFields())
+		rows := int64(0)
+		for _, r := range c.pending {
+			rows += r.NumRows()
+		}
+		var err error
+		for i := range cols {
+			parts := make([]arrow.Array, len(c.pending))
+			for j, r := range c.pending {
+				parts[j] = r.Column(i)
+			}
+			if cols[i], err = array.Concatenate(parts, c.mem); err != nil {
+				break
+			}
+		}
+		if err == nil {
+			rec = array.NewRecord(c.schema, cols, rows)
+		}
+		for _, a := range cols {
+			if a != nil {
+				a.Release()
+			}
+		}
+		c.releasePending()
+		if err != nil {
+			return fmt.Errorf("exec: concatenating partition output: %w", err)
+		}
+	}
+	c.pending = c.pending[:0]
+	return c.out.Emit(rec)
+}
+
+func (c *collector) releasePending() {
+	for i, r := range c.pending {
+		r.Release()
+		c.pending[i] = nil
+	}
+	c.pending = c.pending[:0]
+}
+
+func (c *collector) Finish(context.Context) error { return nil }
+func (c *collector) Close()                       { c.releasePending() }
+
+// partReader runs a Partitioned query and yields its buffered result.
+type partReader struct {
+	ctx    context.Context
+	p      *Partitioned
+	src    array.RecordReader
+	cols   []arrow.Array
+	cur    arrow.Record
+	err    error
+	refs   int64
+	ran    bool
+	closed bool // the partition pipelines are closed (or owned by a query)
+
+	// Ordered mode: per-partition output queues and the next batch index.
+	queues [][]arrow.Record
+	next   int
+}
+
+func (r *partReader) Schema() *arrow.Schema { return r.p.sink.schema }
+func (r *partReader) Record() arrow.Record  { return r.cur }
+func (r *partReader) Err() error            { return r.err }
+func (r *partReader) Retain()               { atomic.AddInt64(&r.refs, 1) }
+
+func (r *partReader) Release() {
+	if atomic.AddInt64(&r.refs, -1) != 0 {
+		return
+	}
+	if r.cur != nil {
+		r.cur.Release()
+		r.cur = nil
+	}
+	r.cleanup()
+	r.p.final.Close()
+}
+
+// cleanup releases the input and whatever the run left behind.
+func (r *partReader) cleanup() {
+	if r.src != nil {
+		r.src.Release()
+		r.src = nil
+	}
+	if !r.closed {
+		r.closed = true
+		r.p.closePipes()
+	}
+	for i, q := range r.queues {
+		for _, rec := range q {
+			rec.Release()
+		}
+		r.queues[i] = nil
+	}
+}
+
+func (r *partReader) Next() bool {
+	if r.cur != nil {
+		r.cur.Release()
+		r.cur = nil
+	}
+	if !r.ran {
+		r.ran = true
+		if err := safely(r.run); err != nil {
+			r.err = err
+		}
+		r.cleanup()
+		if r.err != nil {
+			r.p.final.Close()
+		}
+	}
+	if r.err != nil {
+		return false
+	}
+	r.cur = r.p.sink.pop()
+	return r.cur != nil
+}
+
+// run executes the partitioned stage and the final stage.
+func (r *partReader) run() error {
+	p := r.p
+	n := p.plan.Partitions
+	ctx, cancel := context.WithCancelCause(r.ctx)
+	defer cancel(nil)
+	if p.plan.Ordered {
+		r.queues = make([][]arrow.Record, n)
+	}
+	q, err := partition.Start(ctx, p.cfg, func(i int) (partition.Pipeline, error) { return p.pipes[i], nil }, r.sink)
+	if err != nil {
+		return fmt.Errorf("exec: start partitions: %w", err)
+	}
+	r.closed = true // the query closes every pipeline
+	var sources []*partition.Source
+	if p.plan.Ordered || p.plan.TwoPhase {
+		for i := range n {
+			s, err := q.NewSource(partition.SourceOptions{Partition: i, HasPartition: true})
+			if err != nil {
+				cancel(err)
+				_ = q.Wait()
+				return err
+			}
+			sources = append(sources, s)
+		}
+	}
+	var perr error
+	for k := 0; perr == nil && r.src.Next(); {
+		if err := r.ctx.Err(); err != nil {
+			perr = err
+			break
+		}
+		in := r.src.Record()
+		if in.NumRows() == 0 {
+			continue
+		}
+		var rec arrow.Record
+		rec, r.cols, perr = scanRecord(p.scan, in, r.cols)
+		if perr != nil {
+			break
+		}
+		if sources != nil {
+			perr = sources[k%n].Push(rec)
+		} else {
+			perr = q.Push(rec)
+		}
+		rec.Release()
+		k++
+	}
+	if perr == nil {
+		if err := r.src.Err(); err != nil {
+			perr = fmt.Errorf("exec: reading table %q: %w", p.scan.Table, err)
+		}
+	}
+	r.src.Release()
+	r.src = nil
+	if perr != nil {
+		cancel(perr)
+		if werr := q.Wait(); werr != nil && !errors.Is(werr, context.Canceled) && !errors.Is(perr, werr) {
+			perr = werr
+		}
+	} else {
+		perr = q.Close()
+	}
+	if err := r.ctx.Err(); err != nil {
+		return err
+	}
+	if errors.Is(perr, ErrStop) {
+		return nil // a LIMIT in the final stage is satisfied
+	}
+	if perr != nil {
+		return perr
+	}
+	if ctx.Err() != nil {
+		return context.Cause(ctx)
+	}
+	if p.plan.TwoPhase {
+		return r.mergePartials()
+	}
+	if err := p.final.Finish(r.ctx); err != nil && !errors.Is(err, ErrStop) {
+		return err
+	}
+	return nil
+}
+
+// mergePartials merges every partition's partial aggregate into partition
+// 0's and runs the final stage on the result.
+func (r *partReader) mergePartials() error {
+	base := r.p.pipes[0].agg
+	parts := make([]*agg.Aggregator, 0, len(r.p.pipes)-1)
+	for _, pp := range r.p.pipes[1:] {
+		parts = append(parts, pp.agg.a)
+	}
+	for i, o := range parts {
+		if err := base.a.Merge(o); err != nil {
+			return fmt.Errorf("exec: aggregate: %w (merging the partial aggregate of partition %d)", err, i+1)
+		}
+	}
+	base.next = r.p.final
+	if err := base.Finish(r.ctx); err != nil && !errors.Is(err, ErrStop) {
+		return err
+	}
+	return nil
+}
+
+// sink receives the partitions' merged output on the partition package's
+// merge goroutine and feeds the final stage: in ordered mode in input
+// order (batch k was processed by partition k mod N), else as it arrives.
+func (r *partReader) sink(o partition.Output) error {
+	if r.queues == nil {
+		return r.feed(o.Rec)
+	}
+	r.queues[o.Partition] = append(r.queues[o.Partition], o.Rec)
+	n := len(r.queues)
+	for {
+		q := r.queues[r.next%n]
+		if len(q) == 0 {
+			return nil
+		}
+		rec := q[0]
+		q[0] = nil
+		r.queues[r.next%n] = q[1:]
+		r.next++
+		if err := r.feed(rec); err != nil {
+			return err
+		}
+	}
+}
+
+// feed pushes one partition output record into the final stage and
+// releases it.
+func (r *partReader) feed(rec arrow.Record) error {
+	defer rec.Release()
+	if rec.NumRows() == 0 {
+		return nil
+	}
+	return safely(func() error { return r.p.final.Push(r.ctx, columnar.Batch{Rec: rec}) })
+}
