@@ -10,6 +10,7 @@ import (
 	"github.com/apache/arrow/go/v17/arrow/memory"
 
 	"github.com/velo-engine/velo/columnar"
+	"github.com/velo-engine/velo/kernels"
 )
 
 // KeySpec is one GROUP BY key: an input column.
@@ -183,16 +184,7 @@ func (a *Aggregator) Update(b columnar.Batch) error {
 		a.setGroups(a.table.Len())
 	}
 	// Rows per group.
-	rows := a.rows.n
-	if b.Sel == nil {
-		for _, g := range a.groups[:n] {
-			rows[g]++
-		}
-	} else {
-		for _, r := range b.Sel {
-			rows[a.groups[r]]++
-		}
-	}
+	kernels.GroupedCountRows(a.rows.n, a.groups[:n], b.Sel)
 	// Each argument column is prepared once, however many aggregates use it.
 	for i, s := range a.states {
 		if a.aggs[i].Func == CountStar {

@@ -8,6 +8,8 @@ import (
 	"github.com/apache/arrow/go/v17/arrow/array"
 	"github.com/apache/arrow/go/v17/arrow/bitutil"
 	"github.com/apache/arrow/go/v17/arrow/memory"
+
+	"github.com/velo-engine/velo/kernels"
 )
 
 // input is one aggregate argument column of a batch, prepared once per
@@ -162,7 +164,6 @@ type sumIntState struct {
 	sums    []int64
 	nulls   []int64
 	scratch []int64
-	iota    []int32
 }
 
 func (s *sumIntState) resize(n int) {
@@ -176,40 +177,8 @@ func (s *sumIntState) overflow() error {
 
 func (s *sumIntState) update(groups []uint32, in *argInput) error {
 	vals := intValues(in.arr, &s.scratch)
-	sums := s.sums
 	countNulls(s.nulls, groups, in)
-	var ov int64
-	switch {
-	case in.valid == nil && in.sel == nil:
-		groups = groups[:len(vals)]
-		for i, v := range vals {
-			g := groups[i]
-			a := sums[g]
-			r := a + v
-			ov |= (a ^ r) & (v ^ r)
-			sums[g] = r
-		}
-	case in.valid == nil:
-		for _, i := range in.sel {
-			g, v := groups[i], vals[i]
-			a := sums[g]
-			r := a + v
-			ov |= (a ^ r) & (v ^ r)
-			sums[g] = r
-		}
-	default:
-		for _, i := range rowsOf(len(vals), in.sel, &s.iota) {
-			if !bitutil.BitIsSet(in.valid, in.off+int(i)) {
-				continue
-			}
-			g, v := groups[i], vals[i]
-			a := sums[g]
-			r := a + v
-			ov |= (a ^ r) & (v ^ r)
-			sums[g] = r
-		}
-	}
-	if ov < 0 {
+	if kernels.GroupedSumInt64(s.sums, groups[:len(vals)], vals, in.valid, in.off, in.sel) {
 		return s.overflow()
 	}
 	return nil
@@ -247,7 +216,6 @@ type sumFloatState struct {
 	sums    []float64
 	nulls   []int64
 	scratch []float64
-	iota    []int32
 }
 
 func (s *sumFloatState) resize(n int) {
@@ -257,25 +225,8 @@ func (s *sumFloatState) resize(n int) {
 
 func (s *sumFloatState) update(groups []uint32, in *argInput) error {
 	vals := floatValues(in.arr, &s.scratch)
-	sums := s.sums
 	countNulls(s.nulls, groups, in)
-	switch {
-	case in.valid == nil && in.sel == nil:
-		groups = groups[:len(vals)]
-		for i, v := range vals {
-			sums[groups[i]] += v
-		}
-	case in.valid == nil:
-		for _, i := range in.sel {
-			sums[groups[i]] += vals[i]
-		}
-	default:
-		for _, i := range rowsOf(len(vals), in.sel, &s.iota) {
-			if bitutil.BitIsSet(in.valid, in.off+int(i)) {
-				sums[groups[i]] += vals[i]
-			}
-		}
-	}
+	kernels.GroupedSumFloat64(s.sums, groups[:len(vals)], vals, in.valid, in.off, in.sel)
 	return nil
 }
 
@@ -314,7 +265,6 @@ type minMaxFloatState struct {
 	vals    []float64
 	nulls   []int64
 	scratch []float64
-	iota    []int32
 }
 
 func (s *minMaxFloatState) identity() float64 {
@@ -332,29 +282,10 @@ func (s *minMaxFloatState) resize(n int) {
 func (s *minMaxFloatState) update(groups []uint32, in *argInput) error {
 	vals := floatValues(in.arr, &s.scratch)
 	countNulls(s.nulls, groups, in)
-	cur := s.vals
-	rows := rowsOf(len(vals), in.sel, &s.iota)
-	valid, off := in.valid, in.off
 	if s.max {
-		for _, i := range rows {
-			v := vals[i]
-			g := groups[i]
-			if c := cur[g]; v > c || (v != v && c == c) || (v == 0 && c == 0 && math.Signbit(c)) {
-				if valid == nil || bitutil.BitIsSet(valid, off+int(i)) {
-					cur[g] = v
-				}
-			}
-		}
-		return nil
-	}
-	for _, i := range rows {
-		v := vals[i]
-		g := groups[i]
-		if c := cur[g]; v < c || (c != c && v == v) || (v == 0 && c == 0 && math.Signbit(v)) {
-			if valid == nil || bitutil.BitIsSet(valid, off+int(i)) {
-				cur[g] = v
-			}
-		}
+		kernels.GroupedMaxFloat64(s.vals, groups[:len(vals)], vals, in.valid, in.off, in.sel)
+	} else {
+		kernels.GroupedMinFloat64(s.vals, groups[:len(vals)], vals, in.valid, in.off, in.sel)
 	}
 	return nil
 }
@@ -411,7 +342,6 @@ type minMaxIntState struct {
 	vals    []int64
 	nulls   []int64
 	scratch []int64
-	iota    []int32
 }
 
 func (s *minMaxIntState) resize(n int) {
@@ -426,16 +356,10 @@ func (s *minMaxIntState) resize(n int) {
 func (s *minMaxIntState) update(groups []uint32, in *argInput) error {
 	vals := intValues(in.arr, &s.scratch)
 	countNulls(s.nulls, groups, in)
-	cur := s.vals
-	rows := rowsOf(len(vals), in.sel, &s.iota)
-	valid, off := in.valid, in.off
-	for _, i := range rows {
-		v, g := vals[i], groups[i]
-		if (s.max && v > cur[g]) || (!s.max && v < cur[g]) {
-			if valid == nil || bitutil.BitIsSet(valid, off+int(i)) {
-				cur[g] = v
-			}
-		}
+	if s.max {
+		kernels.GroupedMaxInt64(s.vals, groups[:len(vals)], vals, in.valid, in.off, in.sel)
+	} else {
+		kernels.GroupedMinInt64(s.vals, groups[:len(vals)], vals, in.valid, in.off, in.sel)
 	}
 	return nil
 }
