@@ -1,0 +1,30 @@
+// Package server serves a velo.Engine over Arrow Flight SQL, so any Flight
+// SQL client (Arrow's Go client and database/sql driver, the JDBC Flight SQL
+// driver, ADBC, DBeaver) can query it, and exports server metrics for
+// Prometheus.
+//
+// A statement's FlightInfo carries one endpoint whose ticket holds the query
+// text (the "handle"): tickets are self-contained, so nothing is kept between
+// GetFlightInfo and DoGet and an abandoned ticket costs nothing. DoGet runs
+// the query with Engine.Execute and streams its result batch by batch; a
+// client that goes away cancels the query through the stream's context.
+//
+// Prepared statements keep their SQL text and the bound parameters on the
+// server under a random handle until ClosePreparedStatement. Parameters ("?"
+// outside string literals, quoted identifiers and comments) are substituted
+// as typed SQL literals (strings quoted and escaped, numbers, booleans,
+// NULL); executing a prepared statement snapshots the bound text into a
+// statement ticket.
+//
+// Bulk ingest (DoPutCommandStatementIngest) appends Arrow batches to an
+// in-memory table. The engine has no append API, so the server keeps each
+// ingest table's batches and re-registers the table (RegisterTable with
+// []arrow.Record) under a lock after every ingest stream: queries already
+// running keep reading the batches they started with.
+//
+// Errors become gRPC status codes carrying the SQL error text:
+// InvalidArgument for parse, bind and parameter errors, NotFound for unknown
+// tables, Unauthenticated for a missing or wrong bearer token, Unimplemented
+// for EMIT CHANGES (the engine has no continuous-query API yet), Internal for
+// a panic inside a handler (recovered; the server keeps serving).
+package server
