@@ -184,3 +184,41 @@ func release(rs []arrow.Record) {
 		r.Release()
 	}
 }
+
+// BenchmarkS3aKeyedAlternative measures the design not taken for S3a: one
+// aggregator keyed by (symbol, window_start), the window start computed
+// per row into an extra int64 column. It only updates (closing windows
+// would add Evict/Compact on top), so it bounds that design from below.
+func BenchmarkS3aKeyedAlternative(b *testing.B) {
+	recs := loadMarket(b)
+	mem := memory.NewGoAllocator()
+	sch := recs[0].Schema()
+	fields := append(slices.Clone(sch.Fields()), arrow.Field{Name: "window_start", Type: arrow.PrimitiveTypes.Int64})
+	ext := arrow.NewSchema(fields, nil)
+	spec := s3Spec(window.EmitFinal)
+	keys := []agg.KeySpec{{Column: 1}, {Column: ext.NumFields() - 1}}
+	ws := make([]int64, 8192)
+	b.ResetTimer()
+	start, cpu0 := time.Now(), cpuTime()
+	for i := 0; i < b.N; i++ {
+		a, err := agg.New(mem, ext, keys, spec.Aggs)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, r := range recs {
+			ts := r.Column(0).(*array.Int64).Int64Values()
+			ws = ws[:len(ts)]
+			for j, t := range ts {
+				ws[j] = t - t%60_000
+			}
+			col := columnar.BuildInt64(mem, ws, nil)
+			rec := array.NewRecord(ext, append(slices.Clone(r.Columns()), col), r.NumRows())
+			col.Release()
+			if err := a.Update(columnar.Batch{Rec: rec}); err != nil {
+				b.Fatal(err)
+			}
+			rec.Release()
+		}
+	}
+	reportRows(b, start, cpu0)
+}
