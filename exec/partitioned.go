@@ -144,8 +144,11 @@ stage:
 		return nil, err
 	}
 	stageOut := nodes[split].Schema()
-	for range n {
-		pp := &partPipe{twoPhase: plan.TwoPhase, col: &collector{mem: mem, schema: stageOut, ordered: plan.Ordered}}
+	for i := range n {
+		// Under fan_in only partition 0 receives rows; the others must not
+		// emit (a global aggregate would emit its empty group).
+		idle := plan.Strategy == partition.FanIn && i > 0
+		pp := &partPipe{twoPhase: plan.TwoPhase, idle: idle, col: &collector{mem: mem, schema: stageOut, ordered: plan.Ordered}}
 		top := nodes[split]
 		var next Operator = pp.col
 		if aggNode != nil {
@@ -301,6 +304,7 @@ type partPipe struct {
 	agg      *aggregateOp // the stage's aggregate, nil when stateless
 	col      *collector
 	twoPhase bool
+	idle     bool // fan_in: a partition that never receives rows
 }
 
 func (pp *partPipe) Push(ctx context.Context, b columnar.Batch, out partition.Emitter) error {
@@ -317,7 +321,7 @@ func (pp *partPipe) Push(ctx context.Context, b columnar.Batch, out partition.Em
 func (pp *partPipe) Watermark(context.Context, int64, partition.Emitter) error { return nil }
 
 func (pp *partPipe) Finish(ctx context.Context, out partition.Emitter) error {
-	if pp.twoPhase {
+	if pp.twoPhase || pp.idle {
 		// The partial aggregate stays in pp.agg; the final stage merges it.
 		return nil
 	}
