@@ -47,6 +47,55 @@
 //     epoch (DuckDB's origin 2000-01-03 gives the same buckets for widths
 //     dividing a day).
 //
+// # Partitioned execution
+//
+// CompilePartitioned splits the plan into a partitioned stage — scan →
+// filter → project → aggregate, compiled once per partition and run by the
+// partition package on one goroutine per partition — and a final stage
+// (HAVING, the projection above an aggregate, DISTINCT, ORDER BY, LIMIT/
+// OFFSET) that runs on the merged output on a single goroutine. The
+// strategy (DESIGN.md, Partitioning strategies) is chosen as follows:
+//
+//   - GROUP BY on plain input columns of a hashable type: hash on those
+//     columns. Each group lives in one partition, so the final stage just
+//     concatenates the partitions' groups. Routing shares the source
+//     record and passes a selection vector per partition (no copies).
+//   - Global aggregates and GROUP BY keys that are expressions: two-phase.
+//     Batches are dealt to the partitions in rotation (round_robin), each
+//     partition keeps a partial aggregate, and the final stage merges them
+//     with agg.Aggregator.Merge (partition order) before HAVING etc. A
+//     float SUM/AVG may then differ from the one-partition result in the
+//     last bits (another addition order), and an integer SUM overflows when
+//     a partial or the merged sum does not fit.
+//   - FIRST/LAST without hashable plain keys depend on arrival order across
+//     partitions, so they run fan_in (every row in partition 0) instead of
+//     two-phase.
+//   - Stateless queries: round_robin by batch. Deviation from DESIGN.md's
+//     "sticky": a bounded table is one source partition, so sticky would
+//     put every row in one partition. The engine deals batch k to partition
+//     k mod N itself (N sticky sources), each partition emits exactly one
+//     record per batch, and the final stage restores the input order — the
+//     result (LIMIT without ORDER BY included) equals the one-partition
+//     result row for row.
+//
+// A 'partitioning.strategy' setting overrides the choice when it can run
+// the query: hash/smart need GROUP BY keys as above; sticky/round_robin run
+// stateless queries in input order and aggregations two-phase (an error
+// for FIRST/LAST); fan_in always works. Invalid choices are errors that
+// say why (partition.ValidateStrategy). 'partitions' overrides
+// Options.Partitions, 'channel.capacity' Options.ChannelCapacity.
+//
+// Without ORDER BY, the order of the groups of an aggregation (and of
+// DISTINCT rows) depends on the partition count; with ORDER BY the result
+// is the one-partition result, except that rows tied on every sort key
+// may come in another order when they came from different partitions of
+// an aggregation. The reader runs the whole query at its first Next and
+// then yields the buffered result; an error or panic in any partition (a
+// *partition.PanicError names it) or the cancellation of the context
+// stops every goroutine and becomes the reader's Err. When several
+// partitions fail, the first error wins, so which row an error message
+// names may differ from the one-partition run.
+//
 // Not supported yet (errors, never panics): OVER windows and time windows
-// (issue 6), GROUP BY with more than four keys, multi-partition execution.
+// (issue 6), GROUP BY with more than four keys.
 package exec
