@@ -30,7 +30,7 @@ goroutines that each own their state, with SIMD kernels (AVX2, AVX-512, NEON).`,
 			return kernels.EnvError()
 		},
 	}
-	root.AddCommand(newGenCmd(), newVersionCmd(), newDemoCmd(), newQueryCmd(), newBenchCmd())
+	root.AddCommand(newGenCmd(), newVersionCmd(), newDemoCmd(), newQueryCmd(), newBenchCmd(), newServeCmd())
 	return root
 }
 
