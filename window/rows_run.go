@@ -313,8 +313,23 @@ func (r *Rows) compute(in *runInput) *runOut {
 	return out
 }
 
-// wire points a frame's outputs at the calls' columns.
+// wire points a frame's outputs at the calls' columns; the nullable ones
+// share one validity slice (a frame's SUM, AVG, MIN and MAX are NULL
+// together).
 func (r *Rows) wire(fi int, out *runOut, o any) {
+	var has []bool
+	share := func(col *numCol) {
+		if has == nil {
+			has = col.ok
+		}
+		col.ok = has
+		switch o := o.(type) {
+		case *frameOut[float64]:
+			o.has = has
+		case *frameOut[int64]:
+			o.has = has
+		}
+	}
 	for ci, c := range r.calls {
 		if c.frame != fi {
 			continue
@@ -324,26 +339,34 @@ func (r *Rows) wire(fi int, out *runOut, o any) {
 		case *frameOut[float64]:
 			switch c.c.Func {
 			case Sum:
-				o.sum, o.sumOK = col.f64, col.ok
+				o.sum = col.f64
+				share(col)
 			case Min:
-				o.min, o.minOK = col.f64, col.ok
+				o.min = col.f64
+				share(col)
 			case Max:
-				o.max, o.maxOK = col.f64, col.ok
+				o.max = col.f64
+				share(col)
 			case Avg:
-				o.avg, o.avgOK = col.f64, col.ok
+				o.avg = col.f64
+				share(col)
 			default:
 				o.cnt = col.i64
 			}
 		case *frameOut[int64]:
 			switch c.c.Func {
 			case Sum:
-				o.sum, o.sumOK = col.i64, col.ok
+				o.sum = col.i64
+				share(col)
 			case Min:
-				o.min, o.minOK = col.i64, col.ok
+				o.min = col.i64
+				share(col)
 			case Max:
-				o.max, o.maxOK = col.i64, col.ok
+				o.max = col.i64
+				share(col)
 			case Avg:
-				o.avg, o.avgOK = col.f64, col.ok
+				o.avg = col.f64
+				share(col)
 			default:
 				o.cnt = col.i64
 			}

@@ -15,11 +15,10 @@ type number interface{ int64 | float64 }
 // frameOut receives one frame's results, indexed by output position; nil
 // slices are not wanted.
 type frameOut[T number] struct {
-	sum, min, max       []T
-	sumOK, minOK, maxOK []bool
-	avg                 []float64
-	avgOK               []bool
-	cnt                 []int64
+	sum, min, max []T
+	avg           []float64
+	has           []bool // frame holds a non-NULL value: shared validity of sum, avg, min, max
+	cnt           []int64
 }
 
 // frameState is the per-partition state of one (argument, frame) pair,
@@ -145,20 +144,22 @@ func (f *frameState[T]) run(in *runInput, vals []T, valid []bool, o *frameOut[T]
 					}
 				}
 				has := cnt > 0
+				if o.has != nil {
+					o.has[at] = has
+				}
 				if o.sum != nil {
-					o.sum[at], o.sumOK[at] = sum+comp, has
+					o.sum[at] = sum + comp
 				}
 				if o.avg != nil {
 					if has {
 						o.avg[at] = float64(sum+comp) / float64(cnt)
 					}
-					o.avgOK[at] = has
 				}
 				if o.min != nil {
-					o.min[at], o.minOK[at] = lo, has
+					o.min[at] = lo
 				}
 				if o.max != nil {
-					o.max[at], o.maxOK[at] = hi, has
+					o.max[at] = hi
 				}
 			}
 			if f.wantMin {
@@ -287,20 +288,22 @@ func (f *frameState[T]) run(in *runInput, vals []T, valid []bool, o *frameOut[T]
 				}
 			}
 			has := cnt > 0
+			if o.has != nil {
+				o.has[at] = has
+			}
 			if o.sum != nil {
-				o.sum[at], o.sumOK[at] = sum+comp, has
+				o.sum[at] = sum + comp
 			}
 			if o.avg != nil {
 				if has {
 					o.avg[at] = float64(sum+comp) / float64(cnt)
 				}
-				o.avgOK[at] = has
 			}
 			if o.min != nil {
-				o.min[at], o.minOK[at] = lo, has
+				o.min[at] = lo
 			}
 			if o.max != nil {
-				o.max[at], o.maxOK[at] = hi, has
+				o.max[at] = hi
 			}
 		}
 		f.seq[p], f.cnt[p], f.sum[p], f.comp[p], f.pos[p] = seq, cnt, sum, comp, int32(ps)
