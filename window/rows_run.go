@@ -42,6 +42,14 @@ type partRun struct {
 	lo, hi int
 }
 
+// rowAt returns the record row of the segment's i-th row.
+func (s *seg) rowAt(i int) int {
+	if s.sel != nil {
+		return int(s.sel[i])
+	}
+	return i
+}
+
 type seg struct {
 	src    int32
 	rec    arrow.Record
@@ -93,18 +101,28 @@ func (r *Rows) flatten(in *runInput) error {
 		total += s.n
 	}
 	in.pid, in.key = make([]uint32, total), make([]int64, total)
-	in.src, in.row = make([]int32, total), make([]int32, total)
+	// Record and row of each input index: only row references (LAG, LEAD,
+	// FIRST_VALUE, LAST_VALUE, streaming output) need them.
+	needRefs := r.spec.Streaming
+	for _, c := range r.calls {
+		needRefs = needRefs || c.c.Func == Lag || c.c.Func == Lead || c.c.Func == FirstValue || c.c.Func == LastValue
+	}
+	if needRefs {
+		in.src, in.row = make([]int32, total), make([]int32, total)
+	}
 	for _, s := range in.segs {
 		rec := s.rec
 		nr := int(rec.NumRows())
-		rows := in.row[s.off : s.off+s.n]
-		for i := range rows {
-			if s.sel != nil {
-				rows[i] = s.sel[i]
-			} else {
-				rows[i] = int32(i)
+		if needRefs {
+			rows := in.row[s.off : s.off+s.n]
+			for i := range rows {
+				if s.sel != nil {
+					rows[i] = s.sel[i]
+				} else {
+					rows[i] = int32(i)
+				}
+				in.src[s.off+i] = s.src
 			}
-			in.src[s.off+i] = s.src
 		}
 		if r.keys != nil {
 			r.kcols = r.kcols[:0]
@@ -120,7 +138,7 @@ func (r *Rows) flatten(in *runInput) error {
 				if _, err := r.keys.Insert(r.kcols, s.sel, ids); err != nil {
 					return fmt.Errorf("window: PARTITION BY: %w", err)
 				}
-				for i, row := range rows {
+				for i, row := range s.sel {
 					in.pid[s.off+i] = ids[row]
 				}
 			}
@@ -130,9 +148,10 @@ func (r *Rows) flatten(in *runInput) error {
 			vals := arrow.Int64Traits.CastFromBytes(col.Data().Buffers()[1].Bytes())[col.Data().Offset():]
 			keys := in.key[s.off : s.off+s.n]
 			nulls := col.NullN() > 0
-			for i, row := range rows {
+			for i := range keys {
+				row := s.rowAt(i)
 				k := vals[row]
-				if nulls && col.IsNull(int(row)) {
+				if nulls && col.IsNull(row) {
 					k = math.MinInt64
 				}
 				if r.spec.OrderDesc {
@@ -220,14 +239,13 @@ func argValues[T number](in *runInput, col int) ([]T, []bool) {
 			raw = any(arrow.Int64Traits.CastFromBytes(d.Buffers()[1].Bytes())[d.Offset():]).([]T)
 		}
 		pos := in.posOf[s.off : s.off+s.n]
-		rows := in.row[s.off : s.off+s.n]
 		if s.sel == nil {
 			for i, at := range pos {
 				vals[at] = raw[i]
 			}
 		} else {
 			for i, at := range pos {
-				vals[at] = raw[rows[i]]
+				vals[at] = raw[s.sel[i]]
 			}
 		}
 		if a.NullN() > 0 {
@@ -238,7 +256,7 @@ func argValues[T number](in *runInput, col int) ([]T, []bool) {
 				}
 			}
 			for i, at := range pos {
-				valid[at] = a.IsValid(int(rows[i]))
+				valid[at] = a.IsValid(s.rowAt(i))
 			}
 		}
 	}
@@ -250,7 +268,7 @@ func validOnly(in *runInput, col int) []bool {
 	for _, s := range in.segs {
 		a := s.rec.Column(col)
 		for i := 0; i < s.n; i++ {
-			valid[in.posOf[s.off+i]] = a.IsValid(int(in.row[s.off+i]))
+			valid[in.posOf[s.off+i]] = a.IsValid(s.rowAt(i))
 		}
 	}
 	return valid
