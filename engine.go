@@ -202,6 +202,13 @@ func (e *Engine) Execute(ctx context.Context, sql string) (array.RecordReader, e
 		}
 		return p.Run(ctx, src), nil
 	}
+	if q.Settings.PartitioningStrategy != "" {
+		// A strategy that cannot run the query is an error at every
+		// partition count.
+		if _, err := exec.PlanPartitions(q, opts); err != nil {
+			return nil, err
+		}
+	}
 	p, err := exec.Compile(e.mem, q, opts)
 	if err != nil {
 		return nil, err

@@ -129,6 +129,11 @@ func TestEnginePartitioned(t *testing.T) {
 	require.ErrorContains(t, err, "arrival order")
 	_, err = eng1.Execute(context.Background(), "SELECT symbol FROM market_data WITH ('partitions' = '4', 'partitioning.strategy' = 'nonsense')")
 	require.Error(t, err)
+	// An invalid strategy is an error on one partition too.
+	_, err = eng1.Execute(context.Background(), "SELECT symbol, LAST(price) FROM market_data GROUP BY symbol WITH ('partitioning.strategy' = 'round_robin')")
+	require.ErrorContains(t, err, "arrival order")
+	_, err = eng1.Execute(context.Background(), "SELECT price / 2 AS k, COUNT(*) FROM market_data GROUP BY price / 2 WITH ('partitioning.strategy' = 'hash')")
+	require.ErrorContains(t, err, "not an input column")
 }
 
 // TestEnginePartitionedFailures: errors in a partition, cancellation and

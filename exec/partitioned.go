@@ -78,47 +78,14 @@ func CompilePartitioned(mem memory.Allocator, q *sqlfront.Query, opts Options) (
 	if opts.BatchSize <= 0 {
 		opts.BatchSize = DefaultBatchSize
 	}
-	n := max(opts.Partitions, 1)
-	if q.Settings.Partitions > 0 {
-		n = q.Settings.Partitions
+	st, err := planStages(q, opts)
+	if err != nil {
+		return nil, err
 	}
+	n, nodes, split, scan, aggNode, plan := st.plan.Partitions, st.nodes, st.split, st.scan, st.agg, st.plan
 	capacity := opts.ChannelCapacity
 	if q.Settings.ChannelCapacity > 0 {
 		capacity = q.Settings.ChannelCapacity
-	}
-	// nodes[0] is the root, nodes[len-1] the scan.
-	var nodes []sqlfront.Node
-	for node := q.Root; ; {
-		nodes = append(nodes, node)
-		if _, ok := node.(*sqlfront.Scan); ok {
-			break
-		}
-		in := node.Inputs()
-		if len(in) != 1 {
-			return nil, fmt.Errorf("exec: plan node %T has %d inputs", node, len(in))
-		}
-		node = in[0]
-	}
-	scan := nodes[len(nodes)-1].(*sqlfront.Scan)
-	// The partitioned stage: filters and projections above the scan, up to
-	// and including the first aggregate.
-	split := len(nodes) - 1
-	var aggNode *sqlfront.Aggregate
-stage:
-	for i := len(nodes) - 2; i >= 0; i-- {
-		switch n := nodes[i].(type) {
-		case *sqlfront.Filter, *sqlfront.Project:
-			split = i
-		case *sqlfront.Aggregate:
-			split, aggNode = i, n
-			break stage
-		default:
-			break stage
-		}
-	}
-	plan, err := choosePlan(q, scan, aggNode, n)
-	if err != nil {
-		return nil, err
 	}
 	p := &Partitioned{mem: mem, scan: scan, plan: plan}
 	p.cfg = partition.Config{
@@ -168,6 +135,68 @@ stage:
 		p.pipes = append(p.pipes, pp)
 	}
 	return p, nil
+}
+
+// stages is a plan split into the partitioned and the final stage.
+type stages struct {
+	nodes []sqlfront.Node // nodes[0] is the root, the last the scan
+	scan  *sqlfront.Scan
+	split int                 // nodes[split] is the partitioned stage's top
+	agg   *sqlfront.Aggregate // the partitioned stage's aggregate, or nil
+	plan  PartitionPlan
+}
+
+// PlanPartitions returns how CompilePartitioned would run q, without
+// compiling it: an invalid 'partitioning.strategy' is the same error.
+func PlanPartitions(q *sqlfront.Query, opts Options) (PartitionPlan, error) {
+	st, err := planStages(q, opts)
+	if err != nil {
+		return PartitionPlan{}, err
+	}
+	return st.plan, nil
+}
+
+// planStages splits q's plan and chooses the strategy.
+func planStages(q *sqlfront.Query, opts Options) (*stages, error) {
+	n := max(opts.Partitions, 1)
+	if q.Settings.Partitions > 0 {
+		n = q.Settings.Partitions
+	}
+	// nodes[0] is the root, nodes[len-1] the scan.
+	var nodes []sqlfront.Node
+	for node := q.Root; ; {
+		nodes = append(nodes, node)
+		if _, ok := node.(*sqlfront.Scan); ok {
+			break
+		}
+		in := node.Inputs()
+		if len(in) != 1 {
+			return nil, fmt.Errorf("exec: plan node %T has %d inputs", node, len(in))
+		}
+		node = in[0]
+	}
+	scan := nodes[len(nodes)-1].(*sqlfront.Scan)
+	// The partitioned stage: filters and projections above the scan, up to
+	// and including the first aggregate.
+	split := len(nodes) - 1
+	var aggNode *sqlfront.Aggregate
+stage:
+	for i := len(nodes) - 2; i >= 0; i-- {
+		switch n := nodes[i].(type) {
+		case *sqlfront.Filter, *sqlfront.Project:
+			split = i
+		case *sqlfront.Aggregate:
+			split, aggNode = i, n
+			break stage
+		default:
+			break stage
+		}
+	}
+	plan, err := choosePlan(q, scan, aggNode, n)
+	if err != nil {
+		return nil, err
+	}
+	return &stages{nodes: nodes, scan: scan, split: split, agg: aggNode, plan: plan}, nil
 }
 
 // choosePlan picks the routing strategy (see CompilePartitioned).
