@@ -54,7 +54,7 @@ type testEnv struct {
 	rows int64
 }
 
-func startServer(t *testing.T, cfg Config) *testEnv {
+func startServer(t *testing.T, cfg Config, opts ...velo.Option) *testEnv {
 	t.Helper()
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 	rows := int64(50_000)
@@ -65,7 +65,7 @@ func startServer(t *testing.T, cfg Config) *testEnv {
 	recs, err := gen.GenerateAll()
 	gen.Release()
 	require.NoError(t, err)
-	eng := velo.New(velo.WithAllocator(mem))
+	eng := velo.New(append([]velo.Option{velo.WithAllocator(mem)}, opts...)...)
 	reg := prometheus.NewRegistry()
 	cfg.Allocator, cfg.Registerer = mem, reg
 	srv, err := New(eng, cfg)
@@ -191,7 +191,13 @@ func (e *testEnv) db(t *testing.T, params string) *sql.DB {
 }
 
 func TestQueriesMatchEngine(t *testing.T) {
-	env := startServer(t, Config{})
+	for _, parts := range []int{1, 3} {
+		t.Run(fmt.Sprintf("partitions=%d", parts), func(t *testing.T) { testQueriesMatchEngine(t, parts) })
+	}
+}
+
+func testQueriesMatchEngine(t *testing.T, partitions int) {
+	env := startServer(t, Config{}, velo.WithPartitions(partitions))
 	c := env.client(t)
 	db := env.db(t, "")
 	ctx := testContext(t)
@@ -406,7 +412,7 @@ func TestIngest(t *testing.T) {
 }
 
 func TestConcurrentClients(t *testing.T) {
-	env := startServer(t, Config{})
+	env := startServer(t, Config{}, velo.WithPartitions(2))
 	clients, perClient := 16, 200
 	if testing.Short() {
 		clients, perClient = 4, 25
@@ -446,6 +452,67 @@ func TestConcurrentClients(t *testing.T) {
 }
 
 // queryRows is flightRows without testing.T, for goroutines.
+// TestIngestWhileQuerying appends batches in one goroutine while others
+// count the table: every count is a whole number of batches and never
+// decreases for a reader.
+func TestIngestWhileQuerying(t *testing.T) {
+	env := startServer(t, Config{})
+	ctx := testContext(t)
+	ingester := env.client(t)
+	const batch = 1000
+	rounds := 40
+	if testing.Short() {
+		rounds = 10
+	}
+	rdr, _ := ingestBatches(env.mem, batch, batch)
+	_, err := ingester.ExecuteIngest(ctx, rdr, &flightsql.ExecuteIngestOpts{Table: "live", TableDefinitionOptions: createOrAppend()})
+	rdr.Release()
+	require.NoError(t, err)
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	errs := make(chan error, 8)
+	for w := 0; w < 4; w++ {
+		c := env.client(t)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			last := int64(0)
+			for {
+				select {
+				case <-done:
+					return
+				default:
+				}
+				got, err := queryRows(ctx, c, "SELECT COUNT(*) AS n FROM live")
+				if err != nil {
+					errs <- err
+					return
+				}
+				n, _ := strconv.ParseInt(got[0], 10, 64)
+				if n%batch != 0 || n < last {
+					errs <- fmt.Errorf("count %d after %d", n, last)
+					return
+				}
+				last = n
+			}
+		}()
+	}
+	for i := 1; i < rounds; i++ {
+		rdr, _ := ingestBatches(env.mem, batch, 250)
+		_, err := ingester.ExecuteIngest(ctx, rdr, &flightsql.ExecuteIngestOpts{Table: "live", TableDefinitionOptions: createOrAppend()})
+		rdr.Release()
+		require.NoError(t, err)
+	}
+	close(done)
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	require.Equal(t, []string{strconv.Itoa(rounds * batch)}, flightRows(ctx, t, ingester, "SELECT COUNT(*) AS n FROM live"))
+	require.Equal(t, float64(rounds*batch), counterValue(t, env.reg, "velo_server_ingested_rows_total"))
+}
+
 func queryRows(ctx context.Context, c *flightsql.Client, sql string) ([]string, error) {
 	info, err := c.Execute(ctx, sql)
 	if err != nil {
