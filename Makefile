@@ -74,5 +74,12 @@ bench:
 bench-kernels:
 	VELO_KERNEL_REPORT=1 $(GO) test -count=1 -timeout 0 -run '^TestKernelReport$$' -v ./kernels/ | grep -v -e '^=== RUN' -e '^--- PASS'
 
+## bench-peers: Velo vs DuckDB (cgo, own module bench/peers) vs naive Go on the same rows, one run.
+## Not part of `make test`. Override e.g. PEERS_ARGS="--rows 1000000 --partitions 1".
+PEERS_ARGS ?= --rows 10000000 --partitions 1,2 --reps 5
+.PHONY: bench-peers
+bench-peers:
+	cd bench/peers && $(GO) run . $(PEERS_ARGS)
+
 clean:
 	$(GO) clean -testcache
