@@ -2,6 +2,9 @@ package window
 
 import (
 	"fmt"
+	"io"
+	"log/slog"
+	"math"
 	"math/rand/v2"
 	"slices"
 	"sort"
@@ -195,7 +198,7 @@ func naiveWindows(spec Spec, rows []trow) []string {
 				continue
 			}
 			for s := r.ts - r.ts%slide - 10*spec.SizeMs; s <= r.ts; s += slide {
-				if s <= r.ts && r.ts < s+spec.SizeMs {
+				if s <= r.ts && r.ts < s+spec.SizeMs && (r.only == nil || slices.Contains(r.only, s)) {
 					add(r, s, s+spec.SizeMs)
 				}
 			}
@@ -337,6 +340,82 @@ func TestSelectionVectorInput(t *testing.T) {
 			got := append(p.keep(out), p.finish()...)
 			p.release()
 			require.Equal(t, naiveWindows(spec, kept), got)
+		})
+	}
+}
+
+// TestLateRowsMatchNaive feeds rows with disorder beyond the allowed
+// out-of-orderness in random batch sizes; a reference replays the watermark
+// row by row, decides per row (and per window) what is late, and aggregates
+// the rest naively. Output and counters must match for every batching.
+func TestLateRowsMatchNaive(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		kind   Kind
+		policy LatePolicy
+	}{
+		{"tumbling/drop", Tumbling, LateDrop},
+		{"tumbling/warn", Tumbling, LateWarn},
+		{"sliding/drop", Sliding, LateDrop},
+		{"sliding/warn", Sliding, LateWarn},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+			defer mem.AssertSize(t, 0)
+			rng := rand.New(rand.NewPCG(21, uint64(tc.kind)*7+uint64(tc.policy)))
+			rows := genRows(rng, 6000, 10, 900, 4) // disorder up to 900 ms, allowed 300
+			spec := Spec{Kind: tc.kind, SizeMs: 400, SlideMs: 100, MaxOutOfOrdernessMs: 300, AllowedLatenessMs: 50,
+				Late: tc.policy, Keys: []agg.KeySpec{{Column: 1}}, Aggs: fullAggs,
+				Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+			slide := spec.SizeMs
+			if tc.kind == Sliding {
+				slide = spec.SlideMs
+			} else {
+				spec.SlideMs = 0
+			}
+			// Reference: which (row, window) pairs are processed.
+			var kept []trow
+			var late, dropped int64
+			wm := int64(math.MinInt64)
+			for _, r := range rows {
+				if r.tsNull {
+					continue
+				}
+				var open []int64
+				anyClosed := false
+				for s := r.ts - r.ts%slide - spec.SizeMs; s <= r.ts; s += slide {
+					if s > r.ts-spec.SizeMs && s <= r.ts {
+						if s+spec.SizeMs+spec.AllowedLatenessMs <= wm {
+							anyClosed = true
+						} else {
+							open = append(open, s)
+						}
+					}
+				}
+				if anyClosed {
+					late++
+				}
+				switch {
+				case !anyClosed:
+					kept = append(kept, r)
+				case tc.policy == LateWarn && len(open) > 0:
+					rr := r
+					rr.only = open // processed into its open windows only
+					kept = append(kept, rr)
+				default:
+					dropped++
+				}
+				wm = max(wm, r.ts-spec.MaxOutOfOrdernessMs)
+			}
+			require.Positive(t, late)
+			want := naiveWindows(spec, kept)
+			for _, maxB := range []int{len(rows), 300, 5} {
+				got, st := runStream(t, mem, spec, rows, func() int { return 1 + rng.IntN(maxB) })
+				require.Equal(t, want, got, "batches up to %d", maxB)
+				require.Equal(t, late, st.LateRows)
+				require.Equal(t, dropped, st.LateDropped)
+				require.Equal(t, late-dropped, st.LateProcessed)
+			}
 		})
 	}
 }

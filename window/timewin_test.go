@@ -28,6 +28,7 @@ type trow struct {
 	v      float64
 	vNull  bool
 	q      int64
+	only   []int64 // reference only: the window starts a late row may enter
 }
 
 func mkRec(mem memory.Allocator, rows []trow) arrow.Record {
