@@ -326,14 +326,26 @@ func (s *Server) streamQuery(stream flight.FlightService_DoGetServer, sql string
 		return err
 	}
 	defer rdr.Release()
-	wr := flight.NewRecordWriter(stream, ipc.WithSchema(rdr.Schema()), ipc.WithAllocator(s.mem))
+	schema, decode := plainSchema(rdr.Schema())
+	wr := flight.NewRecordWriter(stream, ipc.WithSchema(schema), ipc.WithAllocator(s.mem))
 	for rdr.Next() {
 		rec := rdr.Record()
-		if err := wr.Write(rec); err != nil {
-			wr.Close()
-			return statusFor(err, codes.Unavailable)
+		if decode {
+			if rec, err = plainRecord(s.mem, schema, rec); err != nil {
+				wr.Close()
+				return status.Error(codes.Internal, err.Error())
+			}
 		}
-		s.metrics.rowsOut.Add(float64(rec.NumRows()))
+		n := rec.NumRows()
+		werr := wr.Write(rec)
+		if decode {
+			rec.Release()
+		}
+		if werr != nil {
+			wr.Close()
+			return statusFor(werr, codes.Unavailable)
+		}
+		s.metrics.rowsOut.Add(float64(n))
 	}
 	if err := rdr.Err(); err != nil {
 		wr.Close()
@@ -365,7 +377,8 @@ func (s *Server) schemaOf(ctx context.Context, sql string) (*arrow.Schema, error
 		return nil, err
 	}
 	defer rdr.Release()
-	return rdr.Schema(), nil
+	schema, _ := plainSchema(rdr.Schema())
+	return schema, nil
 }
 
 // emitChanges reports whether sql has an EMIT CHANGES clause.
@@ -434,13 +447,14 @@ func (s *Server) DoGetStatement(ctx context.Context, ticket flightsql.StatementQ
 		return nil, nil, err
 	}
 	ch := make(chan flight.StreamChunk)
-	go produce(ctx, rdr, ch)
-	return rdr.Schema(), ch, nil
+	schema, _ := plainSchema(rdr.Schema())
+	go s.produce(ctx, rdr, ch)
+	return schema, ch, nil
 }
 
 // produce sends rdr's batches on ch until the end, an error or ctx is
 // done; it releases rdr and closes ch.
-func produce(ctx context.Context, rdr array.RecordReader, ch chan<- flight.StreamChunk) {
+func (s *Server) produce(ctx context.Context, rdr array.RecordReader, ch chan<- flight.StreamChunk) {
 	defer close(ch)
 	defer rdr.Release()
 	send := func(c flight.StreamChunk) bool {
@@ -459,9 +473,18 @@ func produce(ctx context.Context, rdr array.RecordReader, ch chan<- flight.Strea
 			send(flight.StreamChunk{Err: status.Errorf(codes.Internal, "query panicked: %v", r)})
 		}
 	}()
+	schema, decode := plainSchema(rdr.Schema())
 	for rdr.Next() {
 		rec := rdr.Record()
-		rec.Retain()
+		if decode {
+			var err error
+			if rec, err = plainRecord(s.mem, schema, rec); err != nil {
+				send(flight.StreamChunk{Err: status.Error(codes.Internal, err.Error())})
+				return
+			}
+		} else {
+			rec.Retain()
+		}
 		if !send(flight.StreamChunk{Data: rec}) {
 			return
 		}
@@ -654,6 +677,7 @@ func (s *Server) DoGetPreparedStatement(ctx context.Context, cmd flightsql.Prepa
 		return nil, nil, err
 	}
 	ch := make(chan flight.StreamChunk)
-	go produce(ctx, rdr, ch)
-	return rdr.Schema(), ch, nil
+	schema, _ := plainSchema(rdr.Schema())
+	go s.produce(ctx, rdr, ch)
+	return schema, ch, nil
 }
