@@ -363,7 +363,11 @@ func TestLateRowsMatchNaive(t *testing.T) {
 			mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 			defer mem.AssertSize(t, 0)
 			rng := rand.New(rand.NewPCG(21, uint64(tc.kind)*7+uint64(tc.policy)))
-			rows := genRows(rng, 6000, 10, 900, 4) // disorder up to 900 ms, allowed 300
+			n := 6000
+			if testing.Short() {
+				n = 2000
+			}
+			rows := genRows(rng, n, 10, 900, 4) // disorder up to 900 ms, allowed 300
 			spec := Spec{Kind: tc.kind, SizeMs: 400, SlideMs: 100, MaxOutOfOrdernessMs: 300, AllowedLatenessMs: 50,
 				Late: tc.policy, Keys: []agg.KeySpec{{Column: 1}}, Aggs: fullAggs,
 				Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
