@@ -20,7 +20,13 @@
 // in-memory table. The engine has no append API, so the server keeps each
 // ingest table's batches and re-registers the table (RegisterTable with
 // []arrow.Record) under a lock after every ingest stream: queries already
-// running keep reading the batches they started with.
+// running keep reading the batches they started with. Register tables
+// through Server.RegisterTable, not on the engine directly: GetTables lists
+// and ingest appends to the server's tables only.
+//
+// Results go out with plain column types: dictionary columns (which the
+// engine passes through projections) are decoded first, since the v17
+// database/sql driver cannot scan them.
 //
 // Errors become gRPC status codes carrying the SQL error text:
 // InvalidArgument for parse, bind and parameter errors, NotFound for unknown
