@@ -172,9 +172,9 @@ func (e *Engine) Explain(sql string) (string, error) {
 // Execute runs a batch query and returns its result as a lazy reader; the
 // caller releases it. With more than one partition (WithPartitions, or the
 // query's 'partitions' setting) the query runs partitioned
-// (exec.CompilePartitioned): the first Next runs it to the end on the
-// partition workers and the reader then yields the buffered result; rows
-// of a query without ORDER BY may then come in another order than on one
+// (exec.CompilePartitioned) on partition worker goroutines that the
+// reader's first Next starts and Release stops; the groups of an
+// aggregation without ORDER BY may then come in another order than on one
 // partition. An EXPLAIN statement returns one utf8 column "plan"
 // with one row per line. Errors from the SQL front end carry line:column;
 // the reader's Err reports run-time errors (overflow, casts, ctx.Err()).

@@ -7,7 +7,9 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/apache/arrow/go/v17/arrow"
 	"github.com/apache/arrow/go/v17/arrow/array"
@@ -182,6 +184,23 @@ func TestEnginePartitionedFailures(t *testing.T) {
 	require.Equal(t, []string{strconv.FormatInt(ids[0], 10), strconv.FormatInt(ids[1], 10), strconv.FormatInt(ids[2], 10)}, got)
 	require.Less(t, counter.batches, len(recs), "LIMIT must stop reading early")
 
+	// A slow reader holds the run back: with one-batch channels only a
+	// bounded number of batches are read ahead of it.
+	slow := &atomicCountingReader{RecordReader: mustReader(t, recs)}
+	require.NoError(t, eng.RegisterTable("stream", slow))
+	res, err = eng.Execute(context.Background(), "SELECT trader_id, price FROM stream WITH ('channel.capacity' = '1')")
+	require.NoError(t, err)
+	require.True(t, res.Next())
+	time.Sleep(100 * time.Millisecond)
+	require.Less(t, slow.batches.Load(), int64(30), "the run must wait for the reader")
+	rows := int64(res.Record().NumRows())
+	for res.Next() {
+		rows += res.Record().NumRows()
+	}
+	require.NoError(t, res.Err())
+	require.Equal(t, int64(50_000), rows)
+	res.Release()
+
 	// A reader released before (or after) its first Next.
 	res, err = eng.Execute(context.Background(), sqlS2h)
 	require.NoError(t, err)
@@ -190,6 +209,20 @@ func TestEnginePartitionedFailures(t *testing.T) {
 	require.NoError(t, err)
 	require.True(t, res.Next())
 	res.Release()
+}
+
+// atomicCountingReader counts the batches read (read concurrently).
+type atomicCountingReader struct {
+	array.RecordReader
+	batches atomic.Int64
+}
+
+func (c *atomicCountingReader) Next() bool {
+	ok := c.RecordReader.Next()
+	if ok {
+		c.batches.Add(1)
+	}
+	return ok
 }
 
 // cancellingReader counts the batches read and calls cancel before batch

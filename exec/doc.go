@@ -89,10 +89,12 @@
 // DISTINCT rows) depends on the partition count; with ORDER BY the result
 // is the one-partition result, except that rows tied on every sort key
 // may come in another order when they came from different partitions of
-// an aggregation. The reader runs the whole query at its first Next and
-// then yields the buffered result; an error or panic in any partition (a
-// *partition.PanicError names it) or the cancellation of the context
-// stops every goroutine and becomes the reader's Err. When several
+// an aggregation. The reader's first Next starts the run on a goroutine;
+// the final stage's records reach the reader through a small queue, so a
+// slow reader blocks the partitions and the scan (bounded memory) and
+// releasing the reader early stops the run. An error or panic in any
+// partition (a *partition.PanicError names it) or the cancellation of the
+// context stops every goroutine and becomes the reader's Err. When several
 // partitions fail, the first error wins, so which row an error message
 // names may differ from the one-partition run.
 //

@@ -60,8 +60,8 @@ type Partitioned struct {
 	plan  PartitionPlan
 	cfg   partition.Config
 	pipes []*partPipe
-	final Operator // head of the final stage, ending in sink
-	sink  *Sink
+	final Operator // head of the final stage, ending in out
+	out   *streamSink
 	used  atomic.Bool
 }
 
@@ -105,8 +105,8 @@ func CompilePartitioned(mem memory.Allocator, q *sqlfront.Query, opts Options) (
 	if err := partition.ValidateStrategy(p.cfg.Strategy, p.cfg.Stateful, p.cfg.TwoPhase); err != nil {
 		return nil, err
 	}
-	p.sink = &Sink{mem: mem, schema: q.Root.Schema()}
-	p.final, err = chain(mem, q.Root, nodes[split], opts, p.sink)
+	p.out = &streamSink{schema: q.Root.Schema(), ch: make(chan arrow.Record, resultQueue)}
+	p.final, err = chain(mem, q.Root, nodes[split], opts, p.out)
 	if err != nil {
 		return nil, err
 	}
@@ -298,7 +298,7 @@ func (p *Partitioned) Plan() PartitionPlan {
 func (p *Partitioned) Table() string { return p.scan.Table }
 
 // Schema returns the result schema.
-func (p *Partitioned) Schema() *arrow.Schema { return p.sink.schema }
+func (p *Partitioned) Schema() *arrow.Schema { return p.out.schema }
 
 // closePipes closes every partition pipeline (when the partition package
 // never took them over).
@@ -308,23 +308,56 @@ func (p *Partitioned) closePipes() {
 	}
 }
 
+// resultQueue is the capacity, in records, of the channel between the
+// final stage and the reader.
+const resultQueue = 4
+
+// errReleased stops a run whose reader was released.
+var errReleased = errors.New("exec: result reader released")
+
 // Run executes the query over src and returns its result. The first Next
-// runs the whole partitioned stage: it routes src's batches to the
-// partitions (blocking while they are busy), merges their output through
-// the final stage, and then yields the buffered result. An error or panic
-// in any partition, or the cancellation of ctx, stops every goroutine and
-// becomes the reader's Err. The reader takes over src (releasing it) and
-// must be released by the caller. A Partitioned runs once; a second Run
-// returns a reader whose Err says so.
+// starts the run on a goroutine that routes src's batches to the
+// partitions (blocking while they are busy) and feeds their merged output
+// through the final stage; the reader yields the final stage's records as
+// they come, through a small queue, so a slow reader blocks the run and
+// memory stays bounded. An error or panic in any partition, or the
+// cancellation of ctx, stops every goroutine and becomes the reader's Err;
+// releasing the reader early stops the run. The reader takes over src
+// (releasing it) and must be released by the caller. A Partitioned runs
+// once; a second Run returns a reader whose Err says so.
 func (p *Partitioned) Run(ctx context.Context, src array.RecordReader) array.RecordReader {
 	r := &partReader{ctx: ctx, p: p, src: src, refs: 1}
 	if !p.used.CompareAndSwap(false, true) {
 		src.Release()
-		r.src, r.ran, r.closed = nil, true, true
+		r.src, r.closed, r.noop = nil, true, true
 		r.err = errors.New("exec: a partitioned query runs once; compile it again")
 	}
 	return r
 }
+
+// streamSink ends the final stage: it hands each result record to the
+// reader through a small channel, blocking while the reader is behind.
+type streamSink struct {
+	schema *arrow.Schema
+	ch     chan arrow.Record
+}
+
+func (s *streamSink) Push(ctx context.Context, b columnar.Batch) error {
+	rec, err := materialize(b, s.schema)
+	if err != nil || rec == nil {
+		return err
+	}
+	select {
+	case s.ch <- rec:
+		return nil
+	case <-ctx.Done():
+		rec.Release()
+		return context.Cause(ctx)
+	}
+}
+
+func (s *streamSink) Finish(context.Context) error { return nil }
+func (s *streamSink) Close()                       {}
 
 // partPipe is one partition's compiled stage; it implements
 // partition.Pipeline.
@@ -437,7 +470,8 @@ func (c *collector) releasePending() {
 func (c *collector) Finish(context.Context) error { return nil }
 func (c *collector) Close()                       { c.releasePending() }
 
-// partReader runs a Partitioned query and yields its buffered result.
+// partReader runs a Partitioned query on a goroutine and yields its
+// result.
 type partReader struct {
 	ctx    context.Context
 	p      *Partitioned
@@ -446,15 +480,22 @@ type partReader struct {
 	cur    arrow.Record
 	err    error
 	refs   int64
-	ran    bool
+	noop   bool // a second Run: nothing to run or release
 	closed bool // the partition pipelines are closed (or owned by a query)
+
+	started  bool
+	finished bool
+	cancel   context.CancelCauseFunc // stops the run
+	runCtx   context.Context         // the run's context (cancelled by cancel)
+	qctx     context.Context         // the partitioned query's context
+	runErr   error                   // set by the run goroutine before it closes p.out.ch
 
 	// Ordered mode: per-partition output queues and the next batch index.
 	queues [][]arrow.Record
 	next   int
 }
 
-func (r *partReader) Schema() *arrow.Schema { return r.p.sink.schema }
+func (r *partReader) Schema() *arrow.Schema { return r.p.out.schema }
 func (r *partReader) Record() arrow.Record  { return r.cur }
 func (r *partReader) Err() error            { return r.err }
 func (r *partReader) Retain()               { atomic.AddInt64(&r.refs, 1) }
@@ -467,7 +508,19 @@ func (r *partReader) Release() {
 		r.cur.Release()
 		r.cur = nil
 	}
-	r.cleanup()
+	if r.noop {
+		return
+	}
+	if r.started {
+		// Stop the run and wait for its goroutine, releasing what it
+		// still delivers.
+		r.cancel(errReleased)
+		for rec := range r.p.out.ch {
+			rec.Release()
+		}
+	} else {
+		r.cleanup()
+	}
 	r.p.final.Close()
 }
 
@@ -494,29 +547,40 @@ func (r *partReader) Next() bool {
 		r.cur.Release()
 		r.cur = nil
 	}
-	if !r.ran {
-		r.ran = true
-		if err := safely(r.run); err != nil {
-			r.err = err
-		}
-		r.cleanup()
-		if r.err != nil {
-			r.p.final.Close()
-		}
-	}
-	if r.err != nil {
+	if r.err != nil || r.finished {
 		return false
 	}
-	r.cur = r.p.sink.pop()
-	return r.cur != nil
+	if !r.started {
+		r.started = true
+		r.runCtx, r.cancel = context.WithCancelCause(r.ctx)
+		go r.runAsync()
+	}
+	rec, ok := <-r.p.out.ch
+	if ok {
+		r.cur = rec
+		return true
+	}
+	r.finished = true
+	r.err = r.runErr
+	return false
+}
+
+// runAsync is the run goroutine: it runs the query, releases what the run
+// left behind and closes the result channel.
+func (r *partReader) runAsync() {
+	defer close(r.p.out.ch)
+	defer r.cancel(nil)
+	r.runErr = safely(r.run)
+	r.cleanup()
 }
 
 // run executes the partitioned stage and the final stage.
 func (r *partReader) run() error {
 	p := r.p
 	n := p.plan.Partitions
-	ctx, cancel := context.WithCancelCause(r.ctx)
+	ctx, cancel := context.WithCancelCause(r.runCtx)
 	defer cancel(nil)
+	r.qctx = ctx
 	if p.plan.Ordered {
 		r.queues = make([][]arrow.Record, n)
 	}
@@ -539,8 +603,8 @@ func (r *partReader) run() error {
 	}
 	var perr error
 	for k := 0; perr == nil && r.src.Next(); {
-		if err := r.ctx.Err(); err != nil {
-			perr = err
+		if err := ctx.Err(); err != nil {
+			perr = context.Cause(ctx)
 			break
 		}
 		in := r.src.Record()
@@ -590,7 +654,7 @@ func (r *partReader) run() error {
 	if p.plan.TwoPhase {
 		return r.mergePartials()
 	}
-	if err := p.final.Finish(r.ctx); err != nil && !errors.Is(err, ErrStop) {
+	if err := p.final.Finish(ctx); err != nil && !errors.Is(err, ErrStop) {
 		return err
 	}
 	return nil
@@ -610,7 +674,7 @@ func (r *partReader) mergePartials() error {
 		}
 	}
 	base.next = r.p.final
-	if err := base.Finish(r.ctx); err != nil && !errors.Is(err, ErrStop) {
+	if err := base.Finish(r.qctx); err != nil && !errors.Is(err, ErrStop) {
 		return err
 	}
 	return nil
@@ -647,5 +711,5 @@ func (r *partReader) feed(rec arrow.Record) error {
 	if rec.NumRows() == 0 {
 		return nil
 	}
-	return safely(func() error { return r.p.final.Push(r.ctx, columnar.Batch{Rec: rec}) })
+	return safely(func() error { return r.p.final.Push(r.qctx, columnar.Batch{Rec: rec}) })
 }

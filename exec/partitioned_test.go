@@ -427,6 +427,29 @@ func TestPartitionedCancel(t *testing.T) {
 			cancel()
 		}
 	}
+	// Readers released mid-stream (many output records, a slow reader) and
+	// before their first Next stop the run.
+	for _, n := range []int{2, 4} {
+		for _, query := range []string{"SELECT k, v FROM big", "SELECT k, COUNT(*) FROM big GROUP BY k"} {
+			q, err := sqlfront.Plan(query, catalogOf(tables))
+			require.NoError(t, err)
+			p, err := exec.CompilePartitioned(mem, q, exec.Options{Partitions: n, BatchSize: 10})
+			require.NoError(t, err)
+			src, err := array.NewRecordReader(recs[0].Schema(), recs)
+			require.NoError(t, err)
+			rdr := p.Run(context.Background(), src)
+			require.True(t, rdr.Next())
+			require.True(t, rdr.Next())
+			rdr.Release()
+		}
+		q, err := sqlfront.Plan("SELECT k FROM big", catalogOf(tables))
+		require.NoError(t, err)
+		p, err := exec.CompilePartitioned(mem, q, exec.Options{Partitions: n})
+		require.NoError(t, err)
+		src, err := array.NewRecordReader(recs[0].Schema(), recs)
+		require.NoError(t, err)
+		p.Run(context.Background(), src).Release()
+	}
 	// A context cancelled before the run.
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
