@@ -2,10 +2,14 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -13,7 +17,38 @@ import (
 	"github.com/velo-engine/velo/bench"
 )
 
+// requireReexec skips a test when the test binary cannot execute itself, as
+// under user-mode emulation without binfmt_misc (exec format error).
+func requireReexec(t *testing.T) {
+	t.Helper()
+	exe, err := os.Executable()
+	require.NoError(t, err)
+	if err := exec.Command(exe, "-test.run=^$").Run(); errors.Is(err, syscall.ENOEXEC) {
+		t.Skipf("cannot re-execute the test binary here: %v", err)
+	}
+}
+
+// TestBenchInProcess runs the command's code path without re-executing, so
+// it also runs where re-execution is impossible (qemu without binfmt).
+func TestBenchInProcess(t *testing.T) {
+	var out, errb bytes.Buffer
+	o := benchOptions{scenarios: []string{"S0", "S1", "S2"}, rows: 20000, seed: 42, partitions: []int{1, 2}, reps: 2, warmup: 0,
+		batchSize: 4096, json: true, progress: "never", control: 4096}
+	require.NoError(t, runBench(context.Background(), &out, &errb, o))
+	rs, err := bench.ReadJSON(&out)
+	require.NoError(t, err)
+	require.Len(t, rs, 6)
+	for _, r := range rs {
+		require.Contains(t, []string{bench.StatusOK, bench.StatusUnsupported}, r.Status, r.Error)
+		if r.Scenario != "S1" {
+			require.Equal(t, bench.StatusOK, r.Status)
+			require.Positive(t, *r.RowsPerSec)
+		}
+	}
+}
+
 func TestBenchJSON(t *testing.T) {
+	requireReexec(t)
 	stdout, stderr, code := runCLI(t, nil, "bench", "--rows", "20000", "--reps", "2", "--json", "--control-work", "4096")
 	require.Equal(t, 0, code, stderr)
 	lines := strings.Split(strings.TrimSpace(stdout), "\n")
@@ -47,6 +82,7 @@ func TestBenchJSON(t *testing.T) {
 }
 
 func TestBenchTableAndPlot(t *testing.T) {
+	requireReexec(t)
 	plot := filepath.Join(t.TempDir(), "b.svg")
 	stdout, stderr, code := runCLI(t, nil, "bench", "--rows", "10000", "--reps", "1", "--warmup", "0", "--scenarios", "S0,S2",
 		"--partitions", "1", "--kernels", "generic", "--plot", plot, "--control-work", "4096")
@@ -61,6 +97,7 @@ func TestBenchTableAndPlot(t *testing.T) {
 }
 
 func TestBenchErrors(t *testing.T) {
+	requireReexec(t)
 	dir := t.TempDir()
 	bad := filepath.Join(dir, "bad.json")
 	require.NoError(t, os.WriteFile(bad, []byte("not json\n"), 0o644))
