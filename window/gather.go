@@ -162,10 +162,10 @@ func releaseArrays(as []arrow.Array) {
 	}
 }
 
-// compareRows orders row i against row j of column a: NULL first, then by
-// value (floats: NaN last; strings bytewise; false < true).
-func compareRows(a arrow.Array, i, j int) int {
-	ni, nj := a.IsNull(i), a.IsNull(j)
+// compareRows orders row i of a against row j of b (same type): NULL
+// first, then by value (floats: NaN last; strings bytewise; false < true).
+func compareRows(a arrow.Array, i int, b arrow.Array, j int) int {
+	ni, nj := a.IsNull(i), b.IsNull(j)
 	if ni || nj {
 		switch {
 		case ni && nj:
@@ -177,37 +177,37 @@ func compareRows(a arrow.Array, i, j int) int {
 	}
 	switch c := a.(type) {
 	case *array.Int64:
-		return cmp.Compare(c.Value(i), c.Value(j))
+		return cmp.Compare(c.Value(i), b.(*array.Int64).Value(j))
 	case *array.Timestamp:
-		return cmp.Compare(c.Value(i), c.Value(j))
+		return cmp.Compare(c.Value(i), b.(*array.Timestamp).Value(j))
 	case *array.Int32:
-		return cmp.Compare(c.Value(i), c.Value(j))
+		return cmp.Compare(c.Value(i), b.(*array.Int32).Value(j))
 	case *array.Int16:
-		return cmp.Compare(c.Value(i), c.Value(j))
+		return cmp.Compare(c.Value(i), b.(*array.Int16).Value(j))
 	case *array.Int8:
-		return cmp.Compare(c.Value(i), c.Value(j))
+		return cmp.Compare(c.Value(i), b.(*array.Int8).Value(j))
 	case *array.Uint64:
-		return cmp.Compare(c.Value(i), c.Value(j))
+		return cmp.Compare(c.Value(i), b.(*array.Uint64).Value(j))
 	case *array.Uint32:
-		return cmp.Compare(c.Value(i), c.Value(j))
+		return cmp.Compare(c.Value(i), b.(*array.Uint32).Value(j))
 	case *array.Uint16:
-		return cmp.Compare(c.Value(i), c.Value(j))
+		return cmp.Compare(c.Value(i), b.(*array.Uint16).Value(j))
 	case *array.Uint8:
-		return cmp.Compare(c.Value(i), c.Value(j))
+		return cmp.Compare(c.Value(i), b.(*array.Uint8).Value(j))
 	case *array.Float64:
-		return cmp.Compare(c.Value(i), c.Value(j))
+		return cmp.Compare(c.Value(i), b.(*array.Float64).Value(j))
 	case *array.Float32:
-		return cmp.Compare(c.Value(i), c.Value(j))
+		return cmp.Compare(c.Value(i), b.(*array.Float32).Value(j))
 	case *array.Date32:
-		return cmp.Compare(c.Value(i), c.Value(j))
+		return cmp.Compare(c.Value(i), b.(*array.Date32).Value(j))
 	case *array.Date64:
-		return cmp.Compare(c.Value(i), c.Value(j))
+		return cmp.Compare(c.Value(i), b.(*array.Date64).Value(j))
 	case *array.String:
-		return cmp.Compare(c.Value(i), c.Value(j))
+		return strings.Compare(c.Value(i), b.(*array.String).Value(j))
 	case *array.Binary:
-		return slicesCompare(c.Value(i), c.Value(j))
+		return slices.Compare(c.Value(i), b.(*array.Binary).Value(j))
 	case *array.Boolean:
-		bi, bj := c.Value(i), c.Value(j)
+		bi, bj := c.Value(i), b.(*array.Boolean).Value(j)
 		switch {
 		case bi == bj:
 			return 0
@@ -219,19 +219,18 @@ func compareRows(a arrow.Array, i, j int) int {
 	return 0 // other types keep arrival order
 }
 
-func slicesCompare(a, b []byte) int { return slices.Compare(a, b) }
-
 // sortCol is a column prepared for fast row comparisons.
 type sortCol struct {
-	arr  arrow.Array
-	kind int // 0 generic, 1 int64 view, 2 float64, 3 string
-	i64  []int64
-	f64  []float64
-	str  *array.String
+	arr   arrow.Array
+	nulls bool
+	kind  int // 0 generic, 1 int64 view, 2 float64, 3 string
+	i64   []int64
+	f64   []float64
+	str   *array.String
 }
 
 func newSortCol(a arrow.Array) sortCol {
-	c := sortCol{arr: a}
+	c := sortCol{arr: a, nulls: a.NullN() > 0}
 	switch x := a.(type) {
 	case *array.Int64:
 		c.kind, c.i64 = 1, x.Int64Values()
@@ -245,89 +244,73 @@ func newSortCol(a arrow.Array) sortCol {
 	return c
 }
 
-func (c *sortCol) compare(i, j int) int {
-	if c.arr.NullN() > 0 && (c.arr.IsNull(i) || c.arr.IsNull(j)) {
-		return compareRows(c.arr, i, j)
+// compareSort orders row i of a against row j of b (columns of one type).
+func compareSort(a *sortCol, i int, b *sortCol, j int) int {
+	if a.nulls || b.nulls {
+		if a.arr.IsNull(i) || b.arr.IsNull(j) {
+			return compareRows(a.arr, i, b.arr, j)
+		}
 	}
-	switch c.kind {
+	switch a.kind {
 	case 1:
-		return cmpInt(c.i64[i], c.i64[j])
+		return cmpInt(a.i64[i], b.i64[j])
 	case 2:
-		return cmp.Compare(c.f64[i], c.f64[j])
+		return cmp.Compare(a.f64[i], b.f64[j])
 	case 3:
-		return strings.Compare(c.str.Value(i), c.str.Value(j))
+		return strings.Compare(a.str.Value(i), b.str.Value(j))
 	}
-	return compareRows(c.arr, i, j)
+	return compareRows(a.arr, i, b.arr, j)
 }
 
-// sortRecord returns rec ordered by columns cols (stable: equal rows keep
-// their order). It returns rec itself, retained, when it is already ordered.
-func sortRecord(mem memory.Allocator, rec arrow.Record, cols []int) (arrow.Record, error) {
-	n := int(rec.NumRows())
-	scs := make([]sortCol, len(cols))
-	for i, c := range cols {
-		scs[i] = newSortCol(rec.Column(c))
+// orderedConcat returns the rows of parts (records of one schema) as one
+// record ordered by (ends[part], then columns keys), ties in part then row
+// order. parts are not released.
+func orderedConcat(mem memory.Allocator, schema *arrow.Schema, parts []arrow.Record, ends []int64, keys []int) (arrow.Record, error) {
+	total := 0
+	for _, p := range parts {
+		total += int(p.NumRows())
 	}
-	less := func(i, j int) int {
-		for k := range scs {
-			if c := scs[k].compare(i, j); c != 0 {
+	refs := make([]rowRef, 0, total)
+	scs := make([][]sortCol, len(parts))
+	for pi, p := range parts {
+		for r := 0; r < int(p.NumRows()); r++ {
+			refs = append(refs, rowRef{int32(pi), int32(r)})
+		}
+		scs[pi] = make([]sortCol, len(keys))
+		for k, c := range keys {
+			scs[pi][k] = newSortCol(p.Column(c))
+		}
+	}
+	order := func(a, b rowRef) int {
+		if c := cmpInt(ends[a.src], ends[b.src]); c != 0 {
+			return c
+		}
+		sa, sb := scs[a.src], scs[b.src]
+		for k := range sa {
+			if c := compareSort(&sa[k], int(a.row), &sb[k], int(b.row)); c != 0 {
 				return c
 			}
 		}
-		return 0
-	}
-	sorted := true
-	for i := 1; i < n && sorted; i++ {
-		sorted = less(i-1, i) <= 0
-	}
-	if sorted {
-		rec.Retain()
-		return rec, nil
-	}
-	idx := make([]int32, n)
-	for i := range idx {
-		idx[i] = int32(i)
-	}
-	slices.SortFunc(idx, func(a, b int32) int {
-		if c := less(int(a), int(b)); c != 0 {
-			return c
+		if a.src != b.src {
+			return int(a.src - b.src)
 		}
-		return int(a - b)
-	})
-	return gatherRecord(mem, rec, idx)
-}
-
-// concatRecords concatenates records of one schema (nil for none). The
-// inputs are released.
-func concatRecords(mem memory.Allocator, schema *arrow.Schema, recs []arrow.Record) (arrow.Record, error) {
-	defer func() {
-		for _, r := range recs {
-			r.Release()
-		}
-	}()
-	switch len(recs) {
-	case 0:
-		return nil, nil
-	case 1:
-		recs[0].Retain()
-		return recs[0], nil
+		return int(a.row - b.row)
+	}
+	if !slices.IsSortedFunc(refs, order) {
+		slices.SortFunc(refs, order)
 	}
 	cols := make([]arrow.Array, schema.NumFields())
 	defer releaseArrays(cols)
-	rows := int64(0)
-	for _, r := range recs {
-		rows += r.NumRows()
-	}
-	parts := make([]arrow.Array, len(recs))
+	srcs := make([]arrow.Array, len(parts))
 	for c := range cols {
-		for i, r := range recs {
-			parts[i] = r.Column(c)
+		for pi, p := range parts {
+			srcs[pi] = p.Column(c)
 		}
-		a, err := array.Concatenate(parts, mem)
+		a, err := gather(mem, srcs, refs)
 		if err != nil {
-			return nil, fmt.Errorf("window: concatenating column %q: %w", schema.Field(c).Name, err)
+			return nil, fmt.Errorf("window: column %q: %w", schema.Field(c).Name, err)
 		}
 		cols[c] = a
 	}
-	return array.NewRecord(schema, cols, rows), nil
+	return array.NewRecord(schema, cols, int64(total)), nil
 }

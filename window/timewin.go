@@ -845,20 +845,20 @@ func (w *TimeWindow) closeDue() ([]arrow.Record, error) {
 	if len(parts) == 0 {
 		return nil, nil
 	}
-	all, err := concatRecords(w.mem, w.schema, parts)
+	defer releaseRecords(parts)
+	ends := make([]int64, len(due))
+	for i, x := range due {
+		ends[i] = x.end
+	}
+	keys := make([]int, w.nkeys)
+	for k := range keys {
+		keys[k] = k
+	}
+	out, err := orderedConcat(w.mem, w.schema, parts, ends, keys)
 	if err != nil {
 		return nil, err
 	}
-	defer all.Release()
-	order := []int{w.nkeys + 1}
-	for k := 0; k < w.nkeys; k++ {
-		order = append(order, k)
-	}
-	sorted, err := sortRecord(w.mem, all, order)
-	if err != nil {
-		return nil, err
-	}
-	return []arrow.Record{sorted}, nil
+	return []arrow.Record{out}, nil
 }
 
 // Release frees every open window's state without emitting it.
