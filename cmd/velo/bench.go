@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"strings"
 	"time"
 
@@ -31,6 +32,7 @@ type benchOptions struct {
 	plot       string
 	progress   string
 	control    int
+	cpuProfile string
 }
 
 func newBenchCmd() *cobra.Command {
@@ -82,6 +84,7 @@ argument it compares the two files without running anything.`,
 	f.StringVar(&o.compare, "compare", "", "print new ÷ old ratios against this JSON file from an earlier run")
 	f.StringVar(&o.plot, "plot", "", "draw throughput per scenario and partition count into this .png or .svg")
 	f.StringVar(&o.progress, "progress", "auto", "progress bar: auto (on a terminal), always, never")
+	f.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the whole run (data generation excluded) to this file")
 	f.IntVar(&o.control, "control-work", 0, "control loop iterations per goroutine (0: default)")
 	_ = f.MarkHidden("control-work")
 	return cmd
@@ -163,7 +166,30 @@ func runBench(ctx context.Context, stdout, stderr io.Writer, o benchOptions) err
 			_ = bar.Set(done)
 		}
 	}
+	if o.cpuProfile != "" {
+		recs, rows, err := bench.LoadData(cfg)
+		if err != nil {
+			return err
+		}
+		defer bench.ReleaseAll(recs)
+		pf, err := os.Create(o.cpuProfile)
+		if err != nil {
+			return fmt.Errorf("bench: --cpuprofile: %w", err)
+		}
+		defer pf.Close()
+		if err := pprof.StartCPUProfile(pf); err != nil {
+			return fmt.Errorf("bench: --cpuprofile: %w", err)
+		}
+		rep, err := bench.RunRecords(ctx, cfg, recs, rows)
+		pprof.StopCPUProfile()
+		return finishBench(stdout, stderr, o, old, cfg, bar, rep, err)
+	}
 	rep, err := bench.Run(ctx, cfg)
+	return finishBench(stdout, stderr, o, old, cfg, bar, rep, err)
+}
+
+// finishBench prints a finished run (table or JSON, comparison, plot).
+func finishBench(stdout, stderr io.Writer, o benchOptions, old []bench.Result, cfg bench.Config, bar *progressbar.ProgressBar, rep bench.Report, err error) error {
 	if bar != nil {
 		_ = bar.Finish()
 	}

@@ -47,6 +47,18 @@ func TestBenchInProcess(t *testing.T) {
 	}
 }
 
+func TestBenchCPUProfile(t *testing.T) {
+	prof := filepath.Join(t.TempDir(), "cpu.pprof")
+	var out, errb bytes.Buffer
+	o := benchOptions{scenarios: []string{"S2"}, rows: 10000, seed: 1, partitions: []int{1}, reps: 1,
+		batchSize: 4096, progress: "never", control: 4096, cpuProfile: prof}
+	require.NoError(t, runBench(context.Background(), &out, &errb, o))
+	require.Regexp(t, `S2\s+1\s+10000\s+\d+\.\d{3}`, out.String())
+	st, err := os.Stat(prof)
+	require.NoError(t, err)
+	require.Positive(t, st.Size())
+}
+
 func TestBenchJSON(t *testing.T) {
 	requireReexec(t)
 	stdout, stderr, code := runCLI(t, nil, "bench", "--rows", "20000", "--reps", "2", "--json", "--control-work", "4096")
