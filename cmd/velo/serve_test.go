@@ -22,6 +22,7 @@ import (
 
 	"github.com/apache/arrow/go/v17/arrow/flight/flightsql"
 	"github.com/apache/arrow/go/v17/arrow/flight/flightsql/driver"
+	"github.com/apache/arrow/go/v17/arrow/memory"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 	"github.com/stretchr/testify/require"
@@ -29,6 +30,7 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 
 	"github.com/velo-engine/velo/bench"
+	"github.com/velo-engine/velo/columnar"
 )
 
 // syncBuffer is a bytes.Buffer safe for the server's log writes while the
@@ -102,8 +104,7 @@ func queryInt(t *testing.T, db *sql.DB, query string) int64 {
 func TestServeEndToEnd(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "md.arrow")
-	_, stderr, code := runCLI(t, nil, "gen", "market_data", "--rows", "20000", "--out", path)
-	require.Equal(t, 0, code, stderr)
+	writeMarketData(t, path, 20000)
 
 	const token = "tok-123"
 	flightAddr, metricsAddr, log, stop := startServe(t, serveOptions{
@@ -244,7 +245,27 @@ func TestServeFlagErrors(t *testing.T) {
 			require.ErrorContains(t, err, tc.want)
 		})
 	}
-	_, stderr, code := runCLI(t, nil, "serve", "--tls-key", "k.pem")
-	require.Equal(t, 1, code)
-	require.Contains(t, stderr, "--tls-cert and --tls-key go together")
+	// Through cobra: flags reach runServe.
+	root := newRootCmd()
+	root.SetArgs([]string{"serve", "--tls-key", "k.pem", "--metrics", ""})
+	root.SetOut(&bytes.Buffer{})
+	root.SetErr(&bytes.Buffer{})
+	require.ErrorContains(t, root.Execute(), "--tls-cert and --tls-key go together")
+}
+
+// writeMarketData writes rows of generated market_data to an Arrow IPC file
+// in-process (the test binary cannot re-execute itself under qemu-user).
+func writeMarketData(t *testing.T, path string, rows int64) {
+	t.Helper()
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	g := bench.NewMarketData(mem, bench.MarketDataConfig{Rows: rows, Seed: 1, BatchSize: 4096})
+	defer g.Release()
+	w, err := columnar.CreateFile(path, bench.MarketDataSchema(), mem)
+	require.NoError(t, err)
+	for g.Next() {
+		require.NoError(t, w.Write(g.Record()))
+	}
+	require.NoError(t, g.Err())
+	require.NoError(t, w.Close())
 }
