@@ -918,3 +918,36 @@ func TestPanicInHandlerIsInternal(t *testing.T) {
 type fakeStream struct{ grpc.ServerStream }
 
 func (fakeStream) Context() context.Context { return context.Background() }
+
+func TestXdbcTypeInfo(t *testing.T) {
+	env := startServer(t, Config{})
+	c := env.client(t)
+	ctx := testContext(t)
+	names := func(code *int32) []string {
+		t.Helper()
+		info, err := c.GetXdbcTypeInfo(ctx, code)
+		require.NoError(t, err)
+		rdr, err := c.DoGet(ctx, info.Endpoint[0].Ticket)
+		require.NoError(t, err)
+		defer rdr.Release()
+		var out []string
+		for rdr.Next() {
+			rec := rdr.Record()
+			for i := 0; i < int(rec.NumRows()); i++ {
+				out = append(out, rec.Column(0).ValueStr(i)+"|"+rec.Column(1).ValueStr(i))
+			}
+		}
+		require.NoError(t, rdr.Err())
+		return out
+	}
+	require.Equal(t, []string{"BIGINT|-5", "INTEGER|4", "REAL|7", "DOUBLE|8", "VARCHAR|12", "BOOLEAN|16", "DATE|91", "TIMESTAMP|93"}, names(nil))
+	varchar := int32(12)
+	require.Equal(t, []string{"VARCHAR|12"}, names(&varchar))
+	none := int32(2004) // BLOB
+	require.Empty(t, names(&none))
+	// Every listed name is a type the engine's CAST accepts.
+	for _, ty := range xdbcTypes {
+		_, err := env.eng.Explain("SELECT CAST(symbol AS " + ty.name + ") AS x FROM market_data")
+		require.NoError(t, err, ty.name)
+	}
+}
