@@ -28,15 +28,27 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-func runCLI(t *testing.T, env []string, args ...string) (stdout, stderr string, exitCode int) {
+// selfCommand returns a command that runs this test binary again. Under
+// emulation (make test-arm64 runs arm64 test binaries with qemu-user, which
+// the kernel cannot exec directly without binfmt_misc), VELO_TEST_EXEC names
+// the wrapper to run it through.
+func selfCommand(t *testing.T) *exec.Cmd {
 	t.Helper()
 	exe, err := os.Executable()
 	require.NoError(t, err)
-	cmd := exec.Command(exe, "-test.run=^$")
+	if w := os.Getenv("VELO_TEST_EXEC"); w != "" {
+		return exec.Command(w, exe, "-test.run=^$")
+	}
+	return exec.Command(exe, "-test.run=^$")
+}
+
+func runCLI(t *testing.T, env []string, args ...string) (stdout, stderr string, exitCode int) {
+	t.Helper()
+	cmd := selfCommand(t)
 	cmd.Env = append(os.Environ(), append(env, "VELO_TEST_RUN_MAIN=1", "VELO_TEST_ARGS="+strings.Join(args, " "))...)
 	var o, e bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &o, &e
-	err = cmd.Run()
+	err := cmd.Run()
 	if ee, ok := err.(*exec.ExitError); ok {
 		return o.String(), e.String(), ee.ExitCode()
 	}

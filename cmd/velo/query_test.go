@@ -31,11 +31,9 @@ func init() {
 
 func runQueryCLI(t *testing.T, args ...string) (stdout, stderr string, code int) {
 	t.Helper()
-	exe, err := os.Executable()
-	require.NoError(t, err)
 	enc, err := json.Marshal(args)
 	require.NoError(t, err)
-	cmd := exec.Command(exe, "-test.run=^$")
+	cmd := selfCommand(t)
 	cmd.Env = append(os.Environ(), "VELO_TEST_QUERY_ARGS="+string(enc))
 	var o, e bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &o, &e
