@@ -3,6 +3,7 @@ package partition
 import (
 	"bytes"
 	"context"
+	"github.com/prometheus/client_golang/prometheus"
 	"math"
 	"testing"
 	"time"
@@ -154,7 +155,11 @@ func TestMetricsAndPrometheus(t *testing.T) {
 	require.Equal(t, batchesIn, latencyCount)
 
 	var buf bytes.Buffer
-	fams, err := q.Gatherer(map[string]string{"query": "q1"}).Gather()
+	// Through a client_golang registry, as a server exports it (the
+	// registry also checks the collected metrics' consistency).
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(q.Collector(map[string]string{"query": "q1"}))
+	fams, err := reg.Gather()
 	require.NoError(t, err)
 	for _, f := range fams {
 		_, err := expfmt.MetricFamilyToText(&buf, f)
