@@ -69,7 +69,18 @@ type Config struct {
 	// MaxPrepared bounds the open prepared statements (default
 	// DefaultMaxPrepared); creating one more fails ResourceExhausted.
 	MaxPrepared int
+	// MaxRecvMsgSize bounds one incoming gRPC message, i.e. one ingested
+	// batch (default DefaultMaxRecvMsgSize; gRPC's own default is 4 MiB).
+	MaxRecvMsgSize int
 }
+
+// DefaultMaxRecvMsgSize is the default bound on one incoming message.
+const DefaultMaxRecvMsgSize = 256 << 20
+
+// targetMessageBytes is the size results are cut to: clients' gRPC
+// receive limit defaults to 4 MiB per message, and the engine may return a
+// batch far larger (a partitioned or sorted result).
+const targetMessageBytes = 2 << 20
 
 // Server is a Flight SQL server over a velo.Engine. Create it with New,
 // register tables with RegisterTable, then Serve on a listener.
@@ -108,6 +119,9 @@ func New(eng *velo.Engine, cfg Config) (*Server, error) {
 	if cfg.MaxPrepared <= 0 {
 		cfg.MaxPrepared = DefaultMaxPrepared
 	}
+	if cfg.MaxRecvMsgSize <= 0 {
+		cfg.MaxRecvMsgSize = DefaultMaxRecvMsgSize
+	}
 	s := &Server{
 		eng:      eng,
 		mem:      cfg.Allocator,
@@ -133,6 +147,7 @@ func New(eng *velo.Engine, cfg Config) (*Server, error) {
 	opts := []grpc.ServerOption{
 		grpc.ChainUnaryInterceptor(s.unaryInterceptor),
 		grpc.ChainStreamInterceptor(s.streamInterceptor),
+		grpc.MaxRecvMsgSize(cfg.MaxRecvMsgSize),
 	}
 	if cfg.TLS != nil {
 		opts = append(opts, grpc.Creds(credentials.NewTLS(cfg.TLS)))
@@ -337,7 +352,7 @@ func (s *Server) streamQuery(stream flight.FlightService_DoGetServer, sql string
 			}
 		}
 		n := rec.NumRows()
-		werr := wr.Write(rec)
+		werr := writeChunked(wr, rec)
 		if decode {
 			rec.Release()
 		}
@@ -356,6 +371,45 @@ func (s *Server) streamQuery(stream flight.FlightService_DoGetServer, sql string
 	}
 	s.metrics.latency.Observe(time.Since(start).Seconds())
 	return nil
+}
+
+// writeChunked writes rec as slices of about targetMessageBytes each.
+func writeChunked(wr *flight.Writer, rec arrow.Record) error {
+	n, size := rec.NumRows(), int64(0)
+	for _, c := range rec.Columns() {
+		size += dataBytes(c.Data())
+	}
+	if size <= targetMessageBytes || n <= 1 {
+		return wr.Write(rec)
+	}
+	step := max(1, n*targetMessageBytes/size)
+	for off := int64(0); off < n; off += step {
+		part := rec.NewSlice(off, min(off+step, n))
+		err := wr.Write(part)
+		part.Release()
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// dataBytes is the size of an array's buffers (whole buffers, also for
+// a slice: an over-estimate only cuts smaller messages).
+func dataBytes(d arrow.ArrayData) int64 {
+	var n int64
+	for _, b := range d.Buffers() {
+		if b != nil {
+			n += int64(b.Len())
+		}
+	}
+	for _, c := range d.Children() {
+		n += dataBytes(c)
+	}
+	if d.DataType().ID() == arrow.DICTIONARY {
+		n += dataBytes(d.Dictionary())
+	}
+	return n
 }
 
 // execute checks sql is a batch query and starts it.

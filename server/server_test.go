@@ -951,3 +951,51 @@ func TestXdbcTypeInfo(t *testing.T) {
 		require.NoError(t, err, ty.name)
 	}
 }
+
+// TestLargeBatches ingests one 6.4 MB batch (over gRPC's default 4 MiB
+// message limit) and reads it back: the server accepts large messages and
+// cuts large result batches to sizes clients accept by default.
+func TestLargeBatches(t *testing.T) {
+	env := startServer(t, Config{}, velo.WithBatchSize(1<<20))
+	c := env.client(t)
+	ctx := testContext(t)
+	const n = 400_000
+	rdr, sum := ingestBatches(env.mem, n, n)
+	got, err := c.ExecuteIngest(ctx, rdr, &flightsql.ExecuteIngestOpts{Table: "big", TableDefinitionOptions: createOrAppend()})
+	rdr.Release()
+	require.NoError(t, err)
+	require.Equal(t, int64(n), got)
+	info, err := c.Execute(ctx, "SELECT id, qty FROM big")
+	require.NoError(t, err)
+	fr, err := c.DoGet(ctx, info.Endpoint[0].Ticket)
+	require.NoError(t, err)
+	defer fr.Release()
+	var rows, gotSum, batches int64
+	next := int64(0)
+	for fr.Next() {
+		rec := fr.Record()
+		batches++
+		ids := rec.Column(0).(*array.Int64)
+		qty := rec.Column(1).(*array.Int64)
+		for i := 0; i < ids.Len(); i++ {
+			require.Equal(t, next, ids.Value(i))
+			next++
+			gotSum += qty.Value(i)
+		}
+		rows += rec.NumRows()
+	}
+	require.NoError(t, fr.Err())
+	require.Equal(t, int64(n), rows)
+	require.Equal(t, sum, gotSum)
+	require.Greater(t, batches, int64(1), "a 6.4 MB batch goes out in slices")
+}
+
+func TestMaxRecvMsgSize(t *testing.T) {
+	env := startServer(t, Config{MaxRecvMsgSize: 1 << 20})
+	c := env.client(t)
+	rdr, _ := ingestBatches(env.mem, 100_000, 100_000) // 1.6 MB in one message
+	_, err := c.ExecuteIngest(testContext(t), rdr, &flightsql.ExecuteIngestOpts{Table: "big", TableDefinitionOptions: createOrAppend()})
+	rdr.Release()
+	require.Equal(t, codes.ResourceExhausted, status.Code(err), "%v", err)
+	require.Equal(t, []string{strconv.FormatInt(env.rows, 10)}, flightRows(testContext(t), t, c, "SELECT COUNT(*) AS n FROM market_data"))
+}
