@@ -112,3 +112,19 @@ func TestLike(t *testing.T) {
 	}
 	require.True(t, like(nil, "anything"))
 }
+
+func TestEmitChanges(t *testing.T) {
+	for _, tc := range []struct {
+		sql  string
+		want bool
+	}{
+		{"SELECT a FROM t GROUP BY a WINDOW TUMBLING(ts, INTERVAL '1' MINUTE) EMIT CHANGES", true},
+		{"select a from t emit changes", true},
+		{"SELECT a FROM t EMIT FINAL", false},
+		{"SELECT 'EMIT' AS x, 'CHANGES' AS y FROM t", false},
+		{`SELECT "emit" FROM t WHERE x = 'EMIT CHANGES'`, false},
+		{"SELECT a FROM t -- EMIT CHANGES", false},
+	} {
+		require.Equal(t, tc.want, emitChanges(tc.sql), tc.sql)
+	}
+}

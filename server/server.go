@@ -442,7 +442,9 @@ func emitChanges(sql string) bool {
 		return false
 	}
 	for i := 0; i+1 < len(toks); i++ {
-		if strings.EqualFold(toks[i].Value, "EMIT") && strings.EqualFold(toks[i+1].Value, "CHANGES") {
+		a, b := toks[i], toks[i+1]
+		if a.Kind != sqlfront.TokString && b.Kind != sqlfront.TokString && a.Kind != sqlfront.TokQuotedIdent && b.Kind != sqlfront.TokQuotedIdent &&
+			strings.EqualFold(a.Value, "EMIT") && strings.EqualFold(b.Value, "CHANGES") {
 			return true
 		}
 	}
