@@ -222,3 +222,44 @@ func BenchmarkS3aKeyedAlternative(b *testing.B) {
 	}
 	reportRows(b, start, cpu0)
 }
+
+// BenchmarkWindowKinds runs the S3a aggregates over sliding (1 min every
+// 10 s: 6 windows per row) and session (gap 500 ms per symbol) windows.
+func BenchmarkWindowKinds(b *testing.B) {
+	recs := loadMarket(b)
+	mem := memory.NewGoAllocator()
+	for _, k := range []struct {
+		name string
+		mod  func(*window.Spec)
+	}{
+		{"sliding", func(s *window.Spec) { s.Kind, s.SlideMs = window.Sliding, 10_000 }},
+		{"session", func(s *window.Spec) { s.Kind, s.GapMs = window.Session, 500 }},
+	} {
+		b.Run(k.name, func(b *testing.B) {
+			spec := s3Spec(window.EmitFinal)
+			k.mod(&spec)
+			start, cpu0 := time.Now(), cpuTime()
+			for i := 0; i < b.N; i++ {
+				w, err := window.NewTimeWindow(mem, recs[0].Schema(), spec)
+				if err != nil {
+					b.Fatal(err)
+				}
+				for _, r := range recs {
+					out, err := w.Push(columnar.Batch{Rec: r})
+					if err != nil {
+						b.Fatal(err)
+					}
+					release(out)
+				}
+				out, err := w.Finish()
+				if err != nil {
+					b.Fatal(err)
+				}
+				release(out)
+				b.ReportMetric(float64(w.Stats().OutputRows), "out-rows")
+				w.Release()
+			}
+			reportRows(b, start, cpu0)
+		})
+	}
+}

@@ -45,7 +45,13 @@
 // shared host): 27–29 M rows/s for the whole operator against 24–25 M for
 // the keyed design's updates alone. Its cost is a fixed overhead per
 // (window, batch): many tiny windows per batch (e.g. 1 ms tumbling windows
-// over dense data) are slower than a keyed table would be.
+// over dense data) are slower than a keyed table would be. Windows that
+// hold a small share of a batch are fed slices of one compacted copy of
+// their rows (agg.Update costs O(record rows) whatever the selection).
+// Session windows own one aggregator per session: about 20 µs of fixed
+// cost per session (creation, emit, ordering), fine for sessions of many
+// rows, slow for floods of tiny sessions (BenchmarkWindowKinds/session:
+// 485 k sessions of ~4 rows each in 2 M rows take seconds).
 //
 // # Watermarks and lateness
 //

@@ -661,7 +661,35 @@ func (w *TimeWindow) flush(rec arrow.Record, all bool) ([]arrow.Record, error) {
 	if w.spec.Kind != Session {
 		slices.SortFunc(touched, func(a, b *win) int { return cmpInt(a.start, b.start) })
 	}
-	for _, x := range touched {
+	// agg.Update costs O(record rows) whatever the selection, so windows
+	// holding a small share of the batch (sessions, many small windows) are
+	// fed slices of one compacted copy of their rows instead.
+	var compact arrow.Record
+	var offs []int
+	if !all && len(touched) > 2 {
+		var idx []int32
+		offs = make([]int, len(touched))
+		for i, x := range touched {
+			offs[i] = -1
+			if x.unsorted {
+				slices.Sort(x.sel)
+				x.unsorted = false
+			}
+			if len(x.sel)*8 < n {
+				offs[i] = len(idx)
+				idx = append(idx, x.sel...)
+			}
+		}
+		if len(idx) > 0 {
+			c, err := gatherRecord(w.mem, rec, idx)
+			if err != nil {
+				return nil, err
+			}
+			compact = c
+			defer compact.Release()
+		}
+	}
+	for ti, x := range touched {
 		sel := x.sel
 		if x.unsorted {
 			slices.Sort(sel)
@@ -670,7 +698,16 @@ func (w *TimeWindow) flush(rec arrow.Record, all bool) ([]arrow.Record, error) {
 		if all || (len(sel) == n && len(touched) == 1 && w.spec.Kind != Session) {
 			sel = nil
 		}
-		if err := x.a.Update(columnar.Batch{Rec: rec, Sel: sel}); err != nil {
+		src, rows := rec, n
+		if compact != nil && offs[ti] >= 0 {
+			src = compact.NewSlice(int64(offs[ti]), int64(offs[ti]+len(sel)))
+			rows, sel = len(x.sel), nil
+		}
+		err := x.a.Update(columnar.Batch{Rec: src, Sel: sel})
+		if src != rec {
+			src.Release()
+		}
+		if err != nil {
 			return nil, fmt.Errorf("window: %w", err)
 		}
 		if w.spec.Emit != EmitChanges {
@@ -683,7 +720,7 @@ func (w *TimeWindow) flush(rec arrow.Record, all bool) ([]arrow.Record, error) {
 		}
 		var ids []uint32
 		if sel == nil {
-			for _, g := range gids[:n] {
+			for _, g := range gids[:rows] {
 				if x.mark[g] != w.epoch {
 					x.mark[g] = w.epoch
 					ids = append(ids, g)
