@@ -20,6 +20,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -108,15 +109,32 @@ type engineTiming struct {
 	times []time.Duration
 }
 
-func (e engineTiming) rate(rows int64) float64 {
-	if e.err != nil || len(e.times) == 0 {
-		return 0
+func (e engineTiming) rates(rows int64) []float64 {
+	if e.err != nil {
+		return nil
 	}
 	rs := make([]float64, len(e.times))
 	for i, d := range e.times {
 		rs[i] = float64(rows) / d.Seconds()
 	}
+	return rs
+}
+
+func (e engineTiming) rate(rows int64) float64 {
+	rs := e.rates(rows)
+	if len(rs) == 0 {
+		return 0
+	}
 	return bench.Median(rs)
+}
+
+// spread formats the min–max rows/s of e in M rows/s.
+func (e engineTiming) spread(rows int64) string {
+	rs := e.rates(rows)
+	if len(rs) == 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%.1f–%.1f", slices.Min(rs)/1e6, slices.Max(rs)/1e6)
 }
 
 // row is one line of the report.
@@ -128,6 +146,7 @@ type row struct {
 	naiveSum           *Checksum
 	veloRate, duckRate float64
 	naiveRate          float64
+	rowsIn             int64
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -275,6 +294,7 @@ func measure(ctx context.Context, o options, sc bench.Scenario, p int, recs []ar
 	for _, rec := range recs {
 		rowsIn += rec.NumRows()
 	}
+	r.rowsIn = rowsIn
 	r.veloRate, r.duckRate, r.naiveRate = r.velo.rate(rowsIn), r.duck.rate(rowsIn), r.naive.rate(rowsIn)
 	return r, nil
 }
@@ -322,15 +342,16 @@ func target(r row) float64 {
 
 func writeReport(w io.Writer, o options, rows []row) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "scenario\tpartitions\tVelo Mrows/s\tDuckDB\tnaive Go\tVelo÷DuckDB\tVelo÷naive\ttarget\tmet\t")
+	fmt.Fprintln(tw, "scenario\tpartitions\tVelo Mrows/s\tDuckDB\tnaive Go\tVelo÷DuckDB\tVelo÷naive\ttarget\tmet\tVelo min–max\tDuckDB min–max\tnaive min–max\t")
 	for _, r := range rows {
 		t := target(r)
 		met := "-"
 		if t > 0 && r.veloRate > 0 {
 			met = map[bool]string{true: "yes", false: "no"}[r.veloRate >= t]
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", r.scenario, r.partitions, mrows(r.veloRate), mrows(r.duckRate),
-			mrows(r.naiveRate), ratio(r.veloRate, r.duckRate), ratio(r.veloRate, r.naiveRate), mrows(t), met)
+		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", r.scenario, r.partitions, mrows(r.veloRate), mrows(r.duckRate),
+			mrows(r.naiveRate), ratio(r.veloRate, r.duckRate), ratio(r.veloRate, r.naiveRate), mrows(t), met,
+			r.velo.spread(r.rowsIn), r.duck.spread(r.rowsIn), r.naive.spread(r.rowsIn))
 	}
 	if err := tw.Flush(); err != nil {
 		return err

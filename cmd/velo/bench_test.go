@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -18,12 +17,11 @@ import (
 )
 
 // requireReexec skips a test when the test binary cannot execute itself, as
-// under user-mode emulation without binfmt_misc (exec format error).
+// under user-mode emulation without binfmt_misc and without VELO_TEST_EXEC
+// (exec format error).
 func requireReexec(t *testing.T) {
 	t.Helper()
-	exe, err := os.Executable()
-	require.NoError(t, err)
-	if err := exec.Command(exe, "-test.run=^$").Run(); errors.Is(err, syscall.ENOEXEC) {
+	if err := selfCommand(t).Run(); errors.Is(err, syscall.ENOEXEC) {
 		t.Skipf("cannot re-execute the test binary here: %v", err)
 	}
 }
