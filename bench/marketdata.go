@@ -3,7 +3,6 @@ package bench
 import (
 	"fmt"
 	"math/bits"
-	"runtime"
 	"sync"
 	"sync/atomic"
 
@@ -73,10 +72,11 @@ type MarketDataConfig struct {
 	// 0 or less means DefaultBatchSize. It does not influence the rows.
 	BatchSize int
 	// Workers is the number of goroutines GenerateAll uses; 0 or less means
-	// runtime.GOMAXPROCS(0), 1 generates on the calling goroutine. Next
-	// always generates on the calling goroutine. It does not influence the
-	// rows. With more than one worker the allocator must be safe for
-	// concurrent use (Arrow's allocators are).
+	// 1, the calling goroutine (on this shared 2-core host two workers
+	// measured slower than one; pass runtime.GOMAXPROCS(0) on a machine with
+	// idle cores). Next always generates on the calling goroutine. It does
+	// not influence the rows. With more than one worker the allocator must
+	// be safe for concurrent use (Arrow's allocators are).
 	Workers int
 }
 
@@ -210,7 +210,7 @@ func NewMarketData(mem memory.Allocator, cfg MarketDataConfig) *MarketData {
 		cfg.BatchSize = DefaultBatchSize
 	}
 	if cfg.Workers <= 0 {
-		cfg.Workers = runtime.GOMAXPROCS(0)
+		cfg.Workers = 1
 	}
 	g := &MarketData{mem: mem, cfg: cfg, schema: marketDataSchema}
 	g.refs.Store(1)

@@ -108,7 +108,7 @@ func TestMarketDataSchema(t *testing.T) {
 const goldenHash = uint64(0x79a25a5dc3d5ddfa)
 
 func TestMarketDataGoldenHash(t *testing.T) {
-	for _, c := range []struct{ batchSize, workers int }{{8192, 0}, {100_000, 1}, {777, 3}} {
+	for _, c := range []struct{ batchSize, workers int }{{8192, 0}, {100_000, 2}, {777, 3}} {
 		cfg := MarketDataConfig{Rows: 100_000, Seed: 42, BatchSize: c.batchSize, Workers: c.workers}
 		require.Equal(t, goldenHash, hashOf(t, cfg), "batch size %d, workers %d", c.batchSize, c.workers)
 	}
@@ -319,6 +319,7 @@ func TestDefaultMarketDataConfig(t *testing.T) {
 	g := NewMarketData(memory.NewGoAllocator(), MarketDataConfig{Rows: 1})
 	defer g.Release()
 	require.Equal(t, DefaultBatchSize, g.Config().BatchSize)
+	require.Equal(t, 1, g.Config().Workers)
 }
 
 // TestMarketDataDistributions checks each column's law on 2,000,000 rows of
