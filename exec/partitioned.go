@@ -78,6 +78,7 @@ func CompilePartitioned(mem memory.Allocator, q *sqlfront.Query, opts Options) (
 	if opts.BatchSize <= 0 {
 		opts.BatchSize = DefaultBatchSize
 	}
+	opts.settings = q.Settings
 	st, err := planStages(q, opts)
 	if err != nil {
 		return nil, err
@@ -118,7 +119,7 @@ func CompilePartitioned(mem memory.Allocator, q *sqlfront.Query, opts Options) (
 		pp := &partPipe{twoPhase: plan.TwoPhase, idle: idle, col: &collector{mem: mem, schema: stageOut, ordered: plan.Ordered}}
 		top := nodes[split]
 		var next Operator = pp.col
-		if aggNode != nil {
+		if aggNode != nil && aggNode.Window == nil {
 			op, err := newAggregateOp(mem, aggNode, opts.BatchSize, next)
 			if err != nil {
 				p.closePipes()
@@ -213,6 +214,11 @@ func choosePlan(q *sqlfront.Query, scan *sqlfront.Scan, aggNode *sqlfront.Aggreg
 			orderDependent = orderDependent || c.Func == sqlfront.AggFirst || c.Func == sqlfront.AggLast
 		}
 	}
+	// Time windows of one group key are independent of other keys' (hash
+	// on the keys), but a windowed aggregate has no partial form to merge
+	// (no two-phase): without plain keys it runs on one partition.
+	windowed := aggNode != nil && aggNode.Window != nil
+	orderDependent = orderDependent || windowed
 	name := q.Settings.PartitioningStrategy
 	if name == "" {
 		switch {
@@ -242,6 +248,8 @@ func choosePlan(q *sqlfront.Query, scan *sqlfront.Scan, aggNode *sqlfront.Aggreg
 		switch {
 		case aggNode == nil:
 			plan.Ordered = true
+		case windowed:
+			return plan, fmt.Errorf("exec: partitioning.strategy '%s' needs the aggregation to run two-phase (partial per partition, then merged), which time windows do not support; use 'hash' on a GROUP BY column or 'fan_in'", st)
 		case orderDependent:
 			return plan, fmt.Errorf("exec: partitioning.strategy '%s' needs the aggregation to run two-phase (partial per partition, then merged), but FIRST/LAST depend on arrival order across partitions; use 'hash' on a GROUP BY column or 'fan_in'", st)
 		default:

@@ -30,6 +30,10 @@ type Options struct {
 	// batches when the query has no 'channel.capacity' setting (0: the
 	// partition package's default). Compile ignores it.
 	ChannelCapacity int
+
+	// settings are the query's WITH settings (set by Compile and
+	// CompilePartitioned), read by the time-window operator.
+	settings sqlfront.Settings
 }
 
 // Pipeline is a compiled query: the chain of operators from the scan of
@@ -42,11 +46,13 @@ type Pipeline struct {
 }
 
 // Compile builds the physical pipeline of a bound query. Plans it cannot
-// run yet (OVER windows, time windows) are errors, never panics.
+// run (see exec/window.go for what OVER and time windows support) are
+// errors, never panics.
 func Compile(mem memory.Allocator, q *sqlfront.Query, opts Options) (*Pipeline, error) {
 	if opts.BatchSize <= 0 {
 		opts.BatchSize = DefaultBatchSize
 	}
+	opts.settings = q.Settings
 	sink := &Sink{mem: mem, schema: q.Root.Schema()}
 	p := &Pipeline{mem: mem, sink: sink}
 	scan, err := scanOf(q.Root)
@@ -77,7 +83,7 @@ func scanOf(node sqlfront.Node) (*sqlfront.Scan, error) {
 
 // chain builds the operators of the plan nodes from top down to stop
 // (excluded; a node below top) in front of next, and returns the first.
-// Plans it cannot run yet (OVER windows, time windows) are errors.
+// Plans it cannot run are errors.
 func chain(mem memory.Allocator, top, stop sqlfront.Node, opts Options, next Operator) (Operator, error) {
 	if opts.BatchSize <= 0 {
 		opts.BatchSize = DefaultBatchSize
@@ -100,13 +106,25 @@ func chain(mem memory.Allocator, top, stop sqlfront.Node, opts Options, next Ope
 		case *sqlfront.Project:
 			next = &projectOp{mem: mem, exprs: n.Exprs, out: n.Out, next: next}
 		case *sqlfront.Aggregate:
+			if n.Window != nil {
+				op, err := newTimeWindowOp(mem, n, opts.settings, opts.BatchSize, next)
+				if err != nil {
+					return nil, err
+				}
+				next = op
+				break
+			}
 			op, err := newAggregateOp(mem, n, opts.BatchSize, next)
 			if err != nil {
 				return nil, err
 			}
 			next = op
 		case *sqlfront.Window:
-			return nil, errors.New("exec: OVER (analytic window) functions are not supported yet: they arrive with the window operator (issue 6)")
+			op, err := newRowsOp(mem, n, opts.BatchSize, next)
+			if err != nil {
+				return nil, err
+			}
+			next = op
 		case *sqlfront.Distinct:
 			next = &distinctOp{mem: mem, schema: n.Schema(), next: next}
 		case *sqlfront.Sort:

@@ -1,0 +1,464 @@
+package exec
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/apache/arrow/go/v17/arrow"
+	"github.com/apache/arrow/go/v17/arrow/array"
+	"github.com/apache/arrow/go/v17/arrow/memory"
+
+	"github.com/velo-engine/velo/agg"
+	"github.com/velo-engine/velo/columnar"
+	"github.com/velo-engine/velo/sqlfront"
+	"github.com/velo-engine/velo/window"
+)
+
+// timeWindowOp runs an Aggregate with a time window (GROUP BY … WINDOW
+// TUMBLING/SLIDING/SESSION, or TUMBLE/HOP/SESSION in GROUP BY) through
+// window.TimeWindow. Keys, aggregate arguments and the time column are
+// evaluated into the operator's input record first; when they are all plain
+// column references the input's columns are handed over as they are, with
+// the batch's selection.
+//
+// Over a bounded input every batch is pushed (windows close as the
+// watermark — max event time minus the max out-of-orderness — passes them)
+// and Finish raises the watermark to +∞, closing every window. EMIT FINAL
+// (the default) yields each window's rows once; EMIT CHANGES yields the
+// changelog: after each input batch, the current row of every (window,
+// group) the batch touched, so the result depends on how the input is cut
+// into batches and the last change of each (window, group) equals its
+// FINAL row.
+type timeWindowOp struct {
+	mem       memory.Allocator
+	node      *sqlfront.Aggregate
+	inputs    []sqlfront.BoundExpr
+	inSchema  *arrow.Schema
+	plain     bool
+	w         *window.TimeWindow
+	batchSize int
+	next      Operator
+}
+
+var timeWindowKinds = map[sqlfront.TimeWindowKind]window.Kind{
+	sqlfront.Tumbling: window.Tumbling, sqlfront.Sliding: window.Sliding, sqlfront.Session: window.Session,
+}
+
+func newTimeWindowOp(mem memory.Allocator, n *sqlfront.Aggregate, settings sqlfront.Settings, batchSize int, next Operator) (*timeWindowOp, error) {
+	if len(n.GroupBy) > agg.MaxKeyColumns {
+		return nil, fmt.Errorf("exec: GROUP BY with %d keys is not supported yet (at most %d)", len(n.GroupBy), agg.MaxKeyColumns)
+	}
+	kind, ok := timeWindowKinds[n.Window.Kind]
+	if !ok {
+		return nil, fmt.Errorf("exec: time window kind %s is not supported", n.Window.Kind)
+	}
+	op := &timeWindowOp{mem: mem, node: n, plain: true, batchSize: batchSize, next: next}
+	index := map[string]int{}
+	add := func(e sqlfront.BoundExpr) int {
+		key := e.String() + "|" + e.DataType().String()
+		if i, ok := index[key]; ok {
+			return i
+		}
+		if _, ok := e.(*sqlfront.ColRef); !ok {
+			op.plain = false
+		}
+		index[key] = len(op.inputs)
+		op.inputs = append(op.inputs, e)
+		return len(op.inputs) - 1
+	}
+	nk := len(n.GroupBy)
+	spec := window.Spec{
+		Kind: kind, SizeMs: n.Window.SizeMs, SlideMs: n.Window.SlideMs, GapMs: n.Window.GapMs,
+		StartName: n.Out.Field(nk).Name, EndName: n.Out.Field(nk + 1).Name,
+	}
+	if n.Emit == sqlfront.EmitChanges {
+		spec.Emit = window.EmitChanges
+	}
+	if settings.HasMaxOutOfOrderness {
+		spec.MaxOutOfOrdernessMs = settings.MaxOutOfOrdernessMs
+		if spec.MaxOutOfOrdernessMs == 0 {
+			spec.MaxOutOfOrdernessMs = window.NoOutOfOrderness
+		}
+	}
+	if settings.HasAllowedLateness {
+		spec.AllowedLatenessMs = settings.AllowedLatenessMs
+	}
+	if settings.LateDataStrategy != "" {
+		p, err := window.ParseLatePolicy(settings.LateDataStrategy)
+		if err != nil {
+			return nil, fmt.Errorf("exec: %w", err)
+		}
+		spec.Late = p
+	}
+	for i, g := range n.GroupBy {
+		spec.Keys = append(spec.Keys, agg.KeySpec{Column: add(g), Name: n.Out.Field(i).Name})
+	}
+	spec.TimeCol = add(&sqlfront.ColRef{Typed: sqlfront.Typed{Type: n.Window.TimeType, Null: true}, Index: n.Window.TimeCol, Name: n.Window.TimeName})
+	for i, c := range n.Aggs {
+		f, ok := aggFuncs[c.Func]
+		if !ok {
+			return nil, fmt.Errorf("exec: aggregate %s is not supported", c.Func)
+		}
+		s := agg.AggSpec{Func: f, Distinct: c.Distinct, Name: n.Out.Field(nk + 2 + i).Name}
+		if c.Arg != nil {
+			s.Column = add(c.Arg)
+		}
+		spec.Aggs = append(spec.Aggs, s)
+	}
+	fields := make([]arrow.Field, len(op.inputs))
+	for i, e := range op.inputs {
+		name := e.String()
+		if c, ok := e.(*sqlfront.ColRef); ok {
+			name = c.Name
+		}
+		fields[i] = arrow.Field{Name: name, Type: e.DataType(), Nullable: true}
+	}
+	op.inSchema = arrow.NewSchema(fields, nil)
+	w, err := window.NewTimeWindow(mem, op.inSchema, spec)
+	if err != nil {
+		return nil, fmt.Errorf("exec: time window %s: %w", n.Window, err)
+	}
+	if err := checkOutTypes(w.Schema(), n.Out, "time window"); err != nil {
+		w.Release()
+		return nil, err
+	}
+	op.w = w
+	return op, nil
+}
+
+// checkOutTypes checks that an operator's output types are the plan's.
+func checkOutTypes(got, want *arrow.Schema, what string) error {
+	if got.NumFields() != want.NumFields() {
+		return fmt.Errorf("exec: %s produces %d columns, plan expects %d", what, got.NumFields(), want.NumFields())
+	}
+	for i, f := range got.Fields() {
+		if w := want.Field(i).Type; !arrow.TypeEqual(f.Type, w) {
+			return fmt.Errorf("exec: %s column %q: operator produces %s, plan expects %s", what, want.Field(i).Name, f.Type, w)
+		}
+	}
+	return nil
+}
+
+func (o *timeWindowOp) Push(ctx context.Context, b columnar.Batch) error {
+	if b.Len() == 0 {
+		return nil
+	}
+	cols := make([]arrow.Array, len(o.inputs))
+	defer func() {
+		for _, c := range cols {
+			if c != nil {
+				c.Release()
+			}
+		}
+	}()
+	sel := b.Sel
+	rows := b.NumRows()
+	if o.plain {
+		for i, e := range o.inputs {
+			cols[i] = b.Rec.Column(e.(*sqlfront.ColRef).Index)
+			cols[i].Retain()
+		}
+	} else {
+		rs := selRows(b.Rec, b.Sel)
+		for i, e := range o.inputs {
+			v, err := evalExpr(e, rs)
+			if err != nil {
+				return err
+			}
+			if err := checkKind(v, e.DataType(), e); err != nil {
+				return err
+			}
+			cols[i] = v.toArray(e.DataType())
+		}
+		sel, rows = nil, b.Len()
+	}
+	rec := array.NewRecord(o.inSchema, cols, int64(rows))
+	defer rec.Release()
+	out, err := o.w.Push(columnar.Batch{Rec: rec, Sel: sel})
+	if err != nil {
+		return fmt.Errorf("exec: time window %s: %w", o.node.Window, err)
+	}
+	return pushRecords(ctx, out, o.node.Out, o.batchSize, o.next)
+}
+
+func (o *timeWindowOp) Finish(ctx context.Context) error {
+	out, err := o.w.Finish()
+	if err != nil {
+		return fmt.Errorf("exec: time window %s: %w", o.node.Window, err)
+	}
+	if err := pushRecords(ctx, out, o.node.Out, o.batchSize, o.next); err != nil {
+		return err
+	}
+	return o.next.Finish(ctx)
+}
+
+func (o *timeWindowOp) Close() {
+	if o.w != nil {
+		o.w.Release()
+		o.w = nil
+	}
+	o.next.Close()
+}
+
+// pushRecords pushes recs (owned, released here) to next under schema, in
+// slices of at most batchSize rows.
+func pushRecords(ctx context.Context, recs []arrow.Record, schema *arrow.Schema, batchSize int, next Operator) error {
+	defer func() {
+		for _, r := range recs {
+			if r != nil {
+				r.Release()
+			}
+		}
+	}()
+	if batchSize <= 0 {
+		batchSize = DefaultBatchSize
+	}
+	for i, r := range recs {
+		out := array.NewRecord(schema, r.Columns(), r.NumRows())
+		r.Release()
+		recs[i] = nil
+		for lo := int64(0); lo < out.NumRows(); lo += int64(batchSize) {
+			hi := min(lo+int64(batchSize), out.NumRows())
+			s := out
+			if lo > 0 || hi < out.NumRows() {
+				s = out.NewSlice(lo, hi)
+			} else {
+				s.Retain()
+			}
+			err := next.Push(ctx, columnar.Batch{Rec: s})
+			s.Release()
+			if err != nil {
+				out.Release()
+				return err
+			}
+		}
+		out.Release()
+	}
+	return nil
+}
+
+// rowsOp runs a Window node (analytic functions OVER (PARTITION BY …
+// ORDER BY … ROWS …)) through window.Rows, bounded mode: batches are
+// buffered, and at Finish every partition is processed in ORDER BY order
+// and the batches are emitted in input order with the function columns
+// attached. Consecutive calls with the same PARTITION BY and ORDER BY share
+// one window.Rows; a call with another window starts the next stage, whose
+// input is the previous stage's output.
+type rowsOp struct {
+	stages    []*window.Rows
+	hidden    []bool // the stage's last column is a workaround call, dropped
+	visible   []*arrow.Schema
+	out       *arrow.Schema
+	batchSize int
+	next      Operator
+}
+
+var rowsFuncs = map[sqlfront.WindowFunc]window.Func{
+	sqlfront.WindowFunc(sqlfront.AggSum): window.Sum, sqlfront.WindowFunc(sqlfront.AggAvg): window.Avg,
+	sqlfront.WindowFunc(sqlfront.AggCount): window.Count, sqlfront.WindowFunc(sqlfront.AggCountStar): window.CountStar,
+	sqlfront.WindowFunc(sqlfront.AggMin): window.Min, sqlfront.WindowFunc(sqlfront.AggMax): window.Max,
+	sqlfront.WinLag: window.Lag, sqlfront.WinLead: window.Lead, sqlfront.WinRowNumber: window.RowNumber,
+	sqlfront.WinRank: window.Rank, sqlfront.WinDenseRank: window.DenseRank,
+	sqlfront.WinFirstValue: window.FirstValue, sqlfront.WinLastValue: window.LastValue,
+}
+
+// overKey identifies the window (PARTITION BY, ORDER BY) of a call.
+func overKey(c sqlfront.WindowCall) string {
+	s := ""
+	for _, p := range c.PartitionBy {
+		s += p.String() + ","
+	}
+	s += "|"
+	for _, k := range c.OrderBy {
+		s += k.String() + ","
+	}
+	return s
+}
+
+// windowCol returns the input column index of a PARTITION BY, ORDER BY or
+// argument expression, which must be a plain column reference.
+func windowCol(e sqlfront.BoundExpr, what string) (int, error) {
+	c, ok := e.(*sqlfront.ColRef)
+	if !ok {
+		return 0, fmt.Errorf("exec: OVER: %s %s is an expression; only plain input columns are supported yet", what, e.String())
+	}
+	return c.Index, nil
+}
+
+func newRowsOp(mem memory.Allocator, n *sqlfront.Window, batchSize int, next Operator) (*rowsOp, error) {
+	op := &rowsOp{out: n.Out, batchSize: batchSize, next: next}
+	in := n.Input.Schema()
+	ncols := in.NumFields()
+	for lo := 0; lo < len(n.Funcs); {
+		hi := lo + 1
+		for hi < len(n.Funcs) && overKey(n.Funcs[hi]) == overKey(n.Funcs[lo]) {
+			hi++
+		}
+		first := n.Funcs[lo]
+		spec := window.RowsSpec{OrderBy: -1}
+		for _, p := range first.PartitionBy {
+			i, err := windowCol(p, "PARTITION BY key")
+			if err != nil {
+				op.release()
+				return nil, err
+			}
+			spec.PartitionBy = append(spec.PartitionBy, i)
+		}
+		switch len(first.OrderBy) {
+		case 0:
+		case 1:
+			k := first.OrderBy[0]
+			i, err := windowCol(k.Expr, "ORDER BY key")
+			if err != nil {
+				op.release()
+				return nil, err
+			}
+			if id := k.Expr.DataType().ID(); id != arrow.INT64 && id != arrow.TIMESTAMP {
+				op.Close()
+				return nil, fmt.Errorf("exec: OVER: ORDER BY %s has type %s; only int64 and timestamp order keys are supported yet", k.Expr.String(), k.Expr.DataType())
+			}
+			spec.OrderBy, spec.OrderDesc = i, k.Desc
+		default:
+			op.release()
+			return nil, fmt.Errorf("exec: OVER: ORDER BY with %d keys is not supported yet (one int64 or timestamp column)", len(first.OrderBy))
+		}
+		refs := false
+		for j := lo; j < hi; j++ {
+			c := n.Funcs[j]
+			call, err := rowsCall(c, n.Out.Field(ncols+j).Name)
+			if err != nil {
+				op.release()
+				return nil, err
+			}
+			switch call.Func {
+			case window.Lag, window.Lead, window.FirstValue, window.LastValue:
+				refs = true
+			}
+			spec.Calls = append(spec.Calls, call)
+		}
+		// window.Rows (bounded) indexes per-row references in ROW_NUMBER /
+		// RANK / DENSE_RANK that it only builds when a reference function
+		// (LAG, LEAD, FIRST_VALUE, LAST_VALUE) is present: a stage without
+		// one gets a LAST_VALUE whose column is dropped.
+		hidden := !refs
+		if hidden {
+			spec.Calls = append(spec.Calls, window.Call{Func: window.LastValue, Arg: 0, Name: "$hidden"})
+		}
+		r, err := window.NewRows(mem, in, spec)
+		if err != nil {
+			op.release()
+			return nil, fmt.Errorf("exec: OVER: %w", err)
+		}
+		op.stages = append(op.stages, r)
+		op.hidden = append(op.hidden, hidden)
+		in = r.Schema()
+		if hidden {
+			in = arrow.NewSchema(in.Fields()[:in.NumFields()-1], nil)
+		}
+		op.visible = append(op.visible, in)
+		lo = hi
+	}
+	if err := checkOutTypes(in, n.Out, "OVER"); err != nil {
+		op.release()
+		return nil, err
+	}
+	return op, nil
+}
+
+// rowsCall converts one analytic call.
+func rowsCall(c sqlfront.WindowCall, name string) (window.Call, error) {
+	f, ok := rowsFuncs[c.Func]
+	if !ok {
+		return window.Call{}, fmt.Errorf("exec: OVER: function %s is not supported", c.Func)
+	}
+	call := window.Call{Func: f, Name: name, Offset: c.Offset}
+	if len(c.Args) > 0 {
+		i, err := windowCol(c.Args[0], "argument")
+		if err != nil {
+			return call, err
+		}
+		call.Arg = i
+	}
+	if c.Default != nil {
+		k, ok := c.Default.(*sqlfront.Const)
+		if !ok {
+			return call, fmt.Errorf("exec: OVER: %s: the default %s must be a constant", c.Func, c.Default.String())
+		}
+		call.Default = k.Value
+	}
+	switch f {
+	case window.Lag, window.Lead, window.RowNumber, window.Rank, window.DenseRank:
+		return call, nil // the frame does not apply
+	}
+	if c.Frame.End.Kind != sqlfront.CurrentRow {
+		return call, fmt.Errorf("exec: OVER: %s: frame %s is not supported yet (frames end at CURRENT ROW; add ORDER BY for UNBOUNDED PRECEDING AND CURRENT ROW)", c.Func, c.Frame)
+	}
+	switch c.Frame.Start.Kind {
+	case sqlfront.UnboundedPreceding:
+		call.Preceding = window.UnboundedPreceding
+	case sqlfront.Preceding:
+		call.Preceding = c.Frame.Start.Offset
+	case sqlfront.CurrentRow:
+		call.Preceding = 0
+	default:
+		return call, fmt.Errorf("exec: OVER: %s: frame %s is not supported", c.Func, c.Frame)
+	}
+	return call, nil
+}
+
+func (o *rowsOp) Push(_ context.Context, b columnar.Batch) error {
+	if b.Len() == 0 {
+		return nil
+	}
+	if _, err := o.stages[0].Push(b); err != nil {
+		return fmt.Errorf("exec: OVER: %w", err)
+	}
+	return nil
+}
+
+func (o *rowsOp) Finish(ctx context.Context) error {
+	var recs []arrow.Record
+	for i, st := range o.stages {
+		out, err := st.Finish()
+		if err != nil {
+			return fmt.Errorf("exec: OVER: %w", err)
+		}
+		recs = out
+		if o.hidden[i] {
+			for j, r := range recs {
+				cols := r.Columns()
+				recs[j] = array.NewRecord(o.visible[i], cols[:len(cols)-1], r.NumRows())
+				r.Release()
+			}
+		}
+		if i+1 < len(o.stages) {
+			for j, r := range recs {
+				if err == nil {
+					_, err = o.stages[i+1].Push(columnar.Batch{Rec: r})
+				}
+				r.Release()
+				recs[j] = nil
+			}
+			if err != nil {
+				return fmt.Errorf("exec: OVER: %w", err)
+			}
+		}
+	}
+	if err := pushRecords(ctx, recs, o.out, o.batchSize, o.next); err != nil {
+		return err
+	}
+	return o.next.Finish(ctx)
+}
+
+// release frees the window stages (not the next operator).
+func (o *rowsOp) release() {
+	for _, st := range o.stages {
+		st.Release()
+	}
+	o.stages = nil
+}
+
+func (o *rowsOp) Close() {
+	o.release()
+	o.next.Close()
+}
