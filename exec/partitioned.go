@@ -84,6 +84,7 @@ func CompilePartitioned(mem memory.Allocator, q *sqlfront.Query, opts Options) (
 		return nil, err
 	}
 	n, nodes, split, scan, aggNode, plan := st.plan.Partitions, st.nodes, st.split, st.scan, st.agg, st.plan
+	stateful := aggNode != nil || st.over != nil
 	capacity := opts.ChannelCapacity
 	if q.Settings.ChannelCapacity > 0 {
 		capacity = q.Settings.ChannelCapacity
@@ -93,7 +94,7 @@ func CompilePartitioned(mem memory.Allocator, q *sqlfront.Query, opts Options) (
 		Partitions:      n,
 		Strategy:        plan.Strategy,
 		KeyColumns:      plan.KeyColumns,
-		Stateful:        aggNode != nil,
+		Stateful:        stateful,
 		TwoPhase:        plan.TwoPhase,
 		ChannelCapacity: capacity,
 		IdleTimeout:     -1,
@@ -144,6 +145,7 @@ type stages struct {
 	scan  *sqlfront.Scan
 	split int                 // nodes[split] is the partitioned stage's top
 	agg   *sqlfront.Aggregate // the partitioned stage's aggregate, or nil
+	over  *sqlfront.Window    // the partitioned stage's OVER window, or nil
 	plan  PartitionPlan
 }
 
@@ -181,6 +183,8 @@ func planStages(q *sqlfront.Query, opts Options) (*stages, error) {
 	// and including the first aggregate.
 	split := len(nodes) - 1
 	var aggNode *sqlfront.Aggregate
+	var overNode *sqlfront.Window
+	var overKeys []string
 stage:
 	for i := len(nodes) - 2; i >= 0; i-- {
 		switch n := nodes[i].(type) {
@@ -189,15 +193,36 @@ stage:
 		case *sqlfront.Aggregate:
 			split, aggNode = i, n
 			break stage
+		case *sqlfront.Window:
+			// OVER with one PARTITION BY of plain columns runs per
+			// partition, hash-routed on those columns (partitions of the
+			// window are independent); otherwise in the final stage, on
+			// the merged input in its original order.
+			switch q.Settings.PartitioningStrategy {
+			case "", "hash", "smart":
+				if keys, err := overHashKeys(scan, n); err == nil {
+					split, overNode, overKeys = i, n, keys
+				}
+			}
+			break stage
 		default:
 			break stage
 		}
 	}
-	plan, err := choosePlan(q, scan, aggNode, n)
-	if err != nil {
-		return nil, err
+	var plan PartitionPlan
+	if overNode != nil {
+		plan = PartitionPlan{Partitions: n, Strategy: partition.Hash, KeyColumns: overKeys}
+		if q.Settings.PartitioningStrategy == "smart" {
+			plan.Strategy = partition.Smart
+		}
+	} else {
+		var err error
+		plan, err = choosePlan(q, scan, aggNode, n)
+		if err != nil {
+			return nil, err
+		}
 	}
-	return &stages{nodes: nodes, scan: scan, split: split, agg: aggNode, plan: plan}, nil
+	return &stages{nodes: nodes, scan: scan, split: split, agg: aggNode, over: overNode, plan: plan}, nil
 }
 
 // choosePlan picks the routing strategy (see CompilePartitioned).
@@ -265,30 +290,61 @@ func choosePlan(q *sqlfront.Query, scan *sqlfront.Scan, aggNode *sqlfront.Aggreg
 // plain columns) of a hashable type with a unique name. The error says why
 // a key does not qualify.
 func hashKeys(scan *sqlfront.Scan, a *sqlfront.Aggregate) ([]string, error) {
-	keys := make([]string, len(a.GroupBy))
-	for i, g := range a.GroupBy {
+	return scanKeys(scan, a.Input, a.GroupBy, "GROUP BY key")
+}
+
+// overHashKeys resolves the PARTITION BY keys of an OVER window to scanned
+// columns as hashKeys does; every call must share one non-empty PARTITION
+// BY.
+func overHashKeys(scan *sqlfront.Scan, w *sqlfront.Window) ([]string, error) {
+	if len(w.Funcs) == 0 || len(w.Funcs[0].PartitionBy) == 0 {
+		return nil, errors.New("OVER without PARTITION BY")
+	}
+	first := partitionText(w.Funcs[0])
+	for _, c := range w.Funcs[1:] {
+		if partitionText(c) != first {
+			return nil, errors.New("OVER windows with different PARTITION BY")
+		}
+	}
+	return scanKeys(scan, w.Input, w.Funcs[0].PartitionBy, "PARTITION BY key")
+}
+
+// partitionText identifies a call's PARTITION BY.
+func partitionText(c sqlfront.WindowCall) string {
+	s := ""
+	for _, p := range c.PartitionBy {
+		s += p.String() + ","
+	}
+	return s
+}
+
+// scanKeys resolves key expressions over input (a chain of filters and
+// projections above scan) to scanned column names the router can hash.
+func scanKeys(scan *sqlfront.Scan, input sqlfront.Node, exprs []sqlfront.BoundExpr, what string) ([]string, error) {
+	keys := make([]string, len(exprs))
+	for i, g := range exprs {
 		c, ok := g.(*sqlfront.ColRef)
 		if !ok {
-			return nil, fmt.Errorf("GROUP BY key %s is an expression, not an input column", g.String())
+			return nil, fmt.Errorf("%s %s is an expression, not an input column", what, g.String())
 		}
 		idx := c.Index
-		for node := a.Input; node != sqlfront.Node(scan); node = node.Inputs()[0] {
+		for node := input; node != sqlfront.Node(scan); node = node.Inputs()[0] {
 			if pr, ok := node.(*sqlfront.Project); ok {
 				inner, ok := pr.Exprs[idx].(*sqlfront.ColRef)
 				if !ok {
-					return nil, fmt.Errorf("GROUP BY key %s is the expression %s, not an input column", g.String(), pr.Exprs[idx].String())
+					return nil, fmt.Errorf("%s %s is the expression %s, not an input column", what, g.String(), pr.Exprs[idx].String())
 				}
 				idx = inner.Index
 			}
 		}
 		f := scan.Out.Field(idx)
 		if len(scan.Out.FieldIndices(f.Name)) != 1 {
-			return nil, fmt.Errorf("GROUP BY key %q names several scanned columns", f.Name)
+			return nil, fmt.Errorf("%s %q names several scanned columns", what, f.Name)
 		}
 		switch f.Type.ID() {
 		case arrow.INT64, arrow.INT32, arrow.FLOAT64, arrow.TIMESTAMP, arrow.DATE64, arrow.DURATION, arrow.BOOL, arrow.STRING:
 		default:
-			return nil, fmt.Errorf("GROUP BY key %q has type %s, which the router cannot hash", f.Name, f.Type)
+			return nil, fmt.Errorf("%s %q has type %s, which the router cannot hash", what, f.Name, f.Type)
 		}
 		keys[i] = f.Name
 	}

@@ -195,7 +195,7 @@ func TestPartitionedPlan(t *testing.T) {
 		{"SELECT symbol FROM trades WITH ('partitioning.strategy' = 'sticky')", "sticky × 4"},
 		{"SELECT quantity / 10 AS k, COUNT(*) FROM trades GROUP BY quantity / 10 WITH ('partitioning.strategy' = 'hash')", "error: is an expression, not an input column"},
 		{"SELECT symbol, LAST(price) FROM trades GROUP BY symbol WITH ('partitioning.strategy' = 'round_robin')", "error: FIRST/LAST depend on arrival order"},
-		{"SELECT symbol, AVG(price) OVER (PARTITION BY symbol ORDER BY trade_time ROWS BETWEEN 2 PRECEDING AND CURRENT ROW) FROM trades", "round_robin × 4"},
+		{"SELECT symbol, AVG(price) OVER (PARTITION BY symbol ORDER BY trade_time ROWS BETWEEN 2 PRECEDING AND CURRENT ROW) FROM trades", "hash(symbol) × 4"},
 	}
 	for _, c := range cases {
 		t.Run(c.sql, func(t *testing.T) {

@@ -248,6 +248,7 @@ type rowsOp struct {
 	stages    []*window.Rows
 	hidden    []bool // the stage's last column is a workaround call, dropped
 	visible   []*arrow.Schema
+	pushed    int // rows pushed
 	out       *arrow.Schema
 	batchSize int
 	next      Operator
@@ -413,10 +414,16 @@ func (o *rowsOp) Push(_ context.Context, b columnar.Batch) error {
 	if _, err := o.stages[0].Push(b); err != nil {
 		return fmt.Errorf("exec: OVER: %w", err)
 	}
+	o.pushed += b.Len()
 	return nil
 }
 
 func (o *rowsOp) Finish(ctx context.Context) error {
+	if o.pushed == 0 {
+		// window.Rows.Finish fails on an input without rows (e.g. a
+		// partition the router sent nothing); there is nothing to emit.
+		return o.next.Finish(ctx)
+	}
 	var recs []arrow.Record
 	for i, st := range o.stages {
 		out, err := st.Finish()
