@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/apache/arrow/go/v17/arrow"
@@ -16,6 +17,8 @@ import (
 	"github.com/velo-engine/velo/agg"
 	"github.com/velo-engine/velo/bench"
 	"github.com/velo-engine/velo/columnar"
+	"github.com/velo-engine/velo/exec"
+	"github.com/velo-engine/velo/sqlfront"
 	"github.com/velo-engine/velo/window"
 )
 
@@ -193,5 +196,102 @@ func TestWindowBenchQueries(t *testing.T) {
 				require.Equal(t, c.want, got)
 			})
 		}
+	}
+}
+
+// lateTable is one row per record, in arrival order: t = 1 s, 70 s (the
+// default 5 s out-of-orderness puts the watermark at 65 s, closing
+// [0, 60 s)), then 2 s, late for [0, 60 s).
+func lateTable(mem memory.Allocator) map[string][]arrow.Record {
+	schema := columnar.NewSchema([]string{"ts", "k", "v"}, []arrow.DataType{arrow.PrimitiveTypes.Int64, arrow.BinaryTypes.String, arrow.PrimitiveTypes.Int64})
+	var recs []arrow.Record
+	for i, ts := range []int64{1_000, 70_000, 2_000} {
+		recs = append(recs, columnar.NewRecord(schema, []arrow.Array{
+			columnar.BuildInt64(mem, []int64{ts}, nil),
+			columnar.BuildString(mem, []string{"a"}, nil),
+			columnar.BuildInt64(mem, []int64{int64(10 * (i + 1))}, nil),
+		}))
+	}
+	return map[string][]arrow.Record{"ev": recs}
+}
+
+// TestTimeWindowSettings: the WITH settings reach the window operator
+// (expected rows hand-computed from the watermark rules in window/doc.go).
+func TestTimeWindowSettings(t *testing.T) {
+	const q = "SELECT window_start, COUNT(*) AS n, SUM(v) AS s FROM ev GROUP BY k WINDOW TUMBLING(ts, INTERVAL '1' MINUTE)"
+	for _, c := range []struct{ with, want string }{
+		{"", "0 | 1 | 10\n60000 | 1 | 20\n"},
+		{" WITH ('late.data.strategy' = 'drop')", "0 | 1 | 10\n60000 | 1 | 20\n"},
+		// process: a late firing of [0, 60 s) with only the late row.
+		{" WITH ('late.data.strategy' = 'process')", "0 | 1 | 10\n0 | 1 | 30\n60000 | 1 | 20\n"},
+		// 70 s of out-of-orderness: the watermark stays at 0, nothing is late.
+		{" WITH ('watermark.max_out_of_orderness' = '70s')", "0 | 2 | 40\n60000 | 1 | 20\n"},
+		// [0, 60 s) stays open until the watermark reaches 70 s.
+		{" WITH ('allowed.lateness' = '10s')", "0 | 2 | 40\n60000 | 1 | 20\n"},
+		// Out-of-orderness 0 (none): the watermark is 70 s; same as the default here.
+		{" WITH ('watermark.max_out_of_orderness' = '0s')", "0 | 1 | 10\n60000 | 1 | 20\n"},
+	} {
+		t.Run(c.with, func(t *testing.T) {
+			mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+			defer mem.AssertSize(t, 0)
+			tables := lateTable(mem)
+			defer releaseTables(tables)
+			recs, schema, err := runSQL(context.Background(), mem, tables, q+c.with, 0)
+			require.NoError(t, err)
+			defer releaseRecs(recs)
+			require.Equal(t, "window_start:int64 | n:int64 | s:int64\n"+c.want, formatResult(schema, recs))
+		})
+	}
+}
+
+// TestTimeWindowEmitChanges: over a bounded input EMIT CHANGES returns the
+// changelog — after each input record, the current row of every (window,
+// group) it touched — and the last change of each equals the FINAL row.
+func TestTimeWindowEmitChanges(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	tables := testTables(mem)
+	defer releaseTables(tables)
+	// trades arrive as records of rows 0-3 and 4-5 (exec/harness_test.go).
+	recs, schema, err := runSQL(context.Background(), mem, tables,
+		"SELECT symbol, window_start, COUNT(*) AS n, SUM(quantity) AS q FROM trades GROUP BY symbol WINDOW TUMBLING(trade_time, INTERVAL '1' MINUTE) EMIT CHANGES", 0)
+	require.NoError(t, err)
+	defer releaseRecs(recs)
+	require.Equal(t, `symbol:utf8 | window_start:int64 | n:int64 | q:int64
+AAA | 1699999980000 | 1 | 10
+BBB | 1699999980000 | 1 | 5
+AAA | 1700000040000 | 1 | 20
+BBB | 1700000040000 | 1 | 7
+AAA | 1700000040000 | 2 | 21
+CCC | 1700000100000 | 1 | 1000
+`, formatResult(schema, recs))
+}
+
+// TestWindowPartitionPlan: how windowed queries are partitioned.
+func TestWindowPartitionPlan(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	tables := testTables(mem)
+	defer releaseTables(tables)
+	for _, c := range []struct{ sql, want string }{
+		{"SELECT symbol, COUNT(*) AS n FROM trades GROUP BY symbol WINDOW TUMBLING(trade_time, INTERVAL '1' MINUTE)", "hash(symbol) × 4"},
+		{"SELECT COUNT(*) AS n FROM trades GROUP BY TUMBLE(trade_time, INTERVAL '1' MINUTE)", "fan_in × 4"},
+		{"SELECT symbol, COUNT(*) AS n FROM trades GROUP BY symbol WINDOW TUMBLING(trade_time, INTERVAL '1' MINUTE) WITH ('partitioning.strategy' = 'round_robin')", "error: time windows do not support"},
+		{"SELECT symbol, LAG(price) OVER (PARTITION BY symbol ORDER BY trade_time) AS p FROM trades WHERE quantity > 1", "hash(symbol) × 4"},
+		// Without PARTITION BY the window runs once, in the final stage.
+		{"SELECT symbol, ROW_NUMBER() OVER (ORDER BY trade_time) AS r FROM trades", "round_robin × 4"},
+		{"SELECT symbol, LAG(price) OVER (PARTITION BY symbol ORDER BY trade_time) AS p FROM trades WITH ('partitioning.strategy' = 'fan_in')", "fan_in × 4"},
+	} {
+		t.Run(c.sql, func(t *testing.T) {
+			q, err := sqlfront.Plan(c.sql, catalogOf(tables))
+			require.NoError(t, err)
+			plan, err := exec.PlanPartitions(q, exec.Options{Partitions: 4})
+			if want, ok := strings.CutPrefix(c.want, "error: "); ok {
+				require.ErrorContains(t, err, want)
+				return
+			}
+			require.NoError(t, err)
+			require.Equal(t, c.want, plan.String())
+		})
 	}
 }
