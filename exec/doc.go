@@ -98,6 +98,13 @@
 // partitions fail, the first error wins, so which row an error message
 // names may differ from the one-partition run.
 //
-// Not supported yet (errors, never panics): OVER windows and time windows
-// (issue 6), GROUP BY with more than four keys.
+// Time windows (GROUP BY … WINDOW TUMBLING/SLIDING/SESSION, TUMBLE/HOP/
+// SESSION) run through window.TimeWindow and OVER (ROWS) through
+// window.Rows; see exec/window.go for what they support and how they are
+// partitioned.
+//
+// Not supported yet (errors, never panics): GROUP BY with more than four
+// keys; OVER with expression arguments or keys, several ORDER BY keys, an
+// ORDER BY that is not int64 or timestamp, or a frame not ending at
+// CURRENT ROW.
 package exec

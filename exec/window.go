@@ -318,6 +318,12 @@ func newRowsOp(mem memory.Allocator, n *sqlfront.Window, batchSize int, next Ope
 				op.Close()
 				return nil, fmt.Errorf("exec: OVER: ORDER BY %s has type %s; only int64 and timestamp order keys are supported yet", k.Expr.String(), k.Expr.DataType())
 			}
+			// window.Rows sorts NULL keys below every value: first
+			// ascending, last descending.
+			if k.Expr.Nullable() && k.NullsFirst == k.Desc {
+				op.release()
+				return nil, fmt.Errorf("exec: OVER: ORDER BY %s over a nullable column is not supported yet (NULLs sort first ascending and last descending: write NULLS FIRST with ASC, NULLS LAST with DESC)", k)
+			}
 			spec.OrderBy, spec.OrderDesc = i, k.Desc
 		default:
 			op.release()
