@@ -329,7 +329,7 @@ func newRowsOp(mem memory.Allocator, n *sqlfront.Window, batchSize int, next Ope
 			op.release()
 			return nil, fmt.Errorf("exec: OVER: ORDER BY with %d keys is not supported yet (one int64 or timestamp column)", len(first.OrderBy))
 		}
-		refs := false
+		refs, ranks := false, false
 		for j := lo; j < hi; j++ {
 			c := n.Funcs[j]
 			call, err := rowsCall(c, n.Out.Field(ncols+j).Name)
@@ -340,14 +340,17 @@ func newRowsOp(mem memory.Allocator, n *sqlfront.Window, batchSize int, next Ope
 			switch call.Func {
 			case window.Lag, window.Lead, window.FirstValue, window.LastValue:
 				refs = true
+			case window.RowNumber, window.Rank, window.DenseRank:
+				ranks = true
 			}
 			spec.Calls = append(spec.Calls, call)
 		}
 		// window.Rows (bounded) indexes per-row references in ROW_NUMBER /
 		// RANK / DENSE_RANK that it only builds when a reference function
 		// (LAG, LEAD, FIRST_VALUE, LAST_VALUE) is present: a stage without
-		// one gets a LAST_VALUE whose column is dropped.
-		hidden := !refs
+		// one gets a LAST_VALUE whose column is dropped (stages of moving
+		// aggregates only do not need it: it would cost a per-row pass).
+		hidden := ranks && !refs
 		if hidden {
 			spec.Calls = append(spec.Calls, window.Call{Func: window.LastValue, Arg: 0, Name: "$hidden"})
 		}
