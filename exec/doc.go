@@ -104,7 +104,6 @@
 // partitioned.
 //
 // Not supported yet (errors, never panics): GROUP BY with more than four
-// keys; OVER with expression arguments or keys, several ORDER BY keys, an
-// ORDER BY that is not int64 or timestamp, or a frame not ending at
-// CURRENT ROW.
+// keys; OVER with several ORDER BY keys, an ORDER BY that is not int64 or
+// timestamp, or a frame not ending at CURRENT ROW.
 package exec

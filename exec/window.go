@@ -253,10 +253,17 @@ func pushRecords(ctx context.Context, recs []arrow.Record, schema *arrow.Schema,
 // one window.Rows; a call with another window starts the next stage, whose
 // input is the previous stage's output.
 type rowsOp struct {
-	stages    []*window.Rows
-	hidden    []bool // the stage's last column is a workaround call, dropped
-	visible   []*arrow.Schema
-	pushed    int // rows pushed
+	stages  []*window.Rows
+	hidden  []bool // the stage's last column is a workaround call, dropped
+	visible []*arrow.Schema
+	pushed  int // rows pushed
+	// pre computes the input columns plus the extra columns of expression
+	// keys and arguments (nil when there are none); the output drops the
+	// extra columns, which follow the ncols input columns.
+	pre       []sqlfront.BoundExpr
+	preSchema *arrow.Schema
+	ncols     int
+	extra     int
 	out       *arrow.Schema
 	batchSize int
 	next      Operator
@@ -284,20 +291,58 @@ func overKey(c sqlfront.WindowCall) string {
 	return s
 }
 
-// windowCol returns the input column index of a PARTITION BY, ORDER BY or
-// argument expression, which must be a plain column reference.
-func windowCol(e sqlfront.BoundExpr, what string) (int, error) {
-	c, ok := e.(*sqlfront.ColRef)
-	if !ok {
-		return 0, fmt.Errorf("exec: OVER: %s %s is an expression; only plain input columns are supported yet", what, e.String())
+// overCols maps the PARTITION BY, ORDER BY and argument expressions of a
+// Window to columns of the window stages' input: plain column references
+// to the input's columns, other expressions to extra columns appended to
+// the input (computed per batch, dropped from the output).
+type overCols struct {
+	ncols int
+	extra []sqlfront.BoundExpr
+	index map[string]int
+}
+
+func (m *overCols) col(e sqlfront.BoundExpr) int {
+	if c, ok := e.(*sqlfront.ColRef); ok {
+		return c.Index
 	}
-	return c.Index, nil
+	key := e.String() + "|" + e.DataType().String()
+	if i, ok := m.index[key]; ok {
+		return i
+	}
+	m.index[key] = m.ncols + len(m.extra)
+	m.extra = append(m.extra, e)
+	return m.ncols + len(m.extra) - 1
 }
 
 func newRowsOp(mem memory.Allocator, n *sqlfront.Window, batchSize int, next Operator) (*rowsOp, error) {
 	op := &rowsOp{out: n.Out, batchSize: batchSize, next: next}
 	in := n.Input.Schema()
 	ncols := in.NumFields()
+	m := &overCols{ncols: ncols, index: map[string]int{}}
+	for _, c := range n.Funcs {
+		for _, p := range c.PartitionBy {
+			m.col(p)
+		}
+		for _, k := range c.OrderBy {
+			m.col(k.Expr)
+		}
+		if len(c.Args) > 0 {
+			m.col(c.Args[0])
+		}
+	}
+	if len(m.extra) > 0 {
+		fields := append([]arrow.Field(nil), in.Fields()...)
+		for i := range ncols {
+			op.pre = append(op.pre, &sqlfront.ColRef{Typed: sqlfront.Typed{Type: fields[i].Type, Null: fields[i].Nullable}, Index: i, Name: fields[i].Name})
+		}
+		for i, e := range m.extra {
+			fields = append(fields, arrow.Field{Name: fmt.Sprintf("$over%d", i), Type: e.DataType(), Nullable: true})
+			op.pre = append(op.pre, e)
+		}
+		in = arrow.NewSchema(fields, nil)
+		op.preSchema = in
+		op.extra = len(m.extra)
+	}
 	for lo := 0; lo < len(n.Funcs); {
 		hi := lo + 1
 		for hi < len(n.Funcs) && overKey(n.Funcs[hi]) == overKey(n.Funcs[lo]) {
@@ -306,22 +351,13 @@ func newRowsOp(mem memory.Allocator, n *sqlfront.Window, batchSize int, next Ope
 		first := n.Funcs[lo]
 		spec := window.RowsSpec{OrderBy: -1}
 		for _, p := range first.PartitionBy {
-			i, err := windowCol(p, "PARTITION BY key")
-			if err != nil {
-				op.release()
-				return nil, err
-			}
-			spec.PartitionBy = append(spec.PartitionBy, i)
+			spec.PartitionBy = append(spec.PartitionBy, m.col(p))
 		}
 		switch len(first.OrderBy) {
 		case 0:
 		case 1:
 			k := first.OrderBy[0]
-			i, err := windowCol(k.Expr, "ORDER BY key")
-			if err != nil {
-				op.release()
-				return nil, err
-			}
+			i := m.col(k.Expr)
 			if id := k.Expr.DataType().ID(); id != arrow.INT64 && id != arrow.TIMESTAMP {
 				op.Close()
 				return nil, fmt.Errorf("exec: OVER: ORDER BY %s has type %s; only int64 and timestamp order keys are supported yet", k.Expr.String(), k.Expr.DataType())
@@ -340,7 +376,7 @@ func newRowsOp(mem memory.Allocator, n *sqlfront.Window, batchSize int, next Ope
 		refs, ranks := false, false
 		for j := lo; j < hi; j++ {
 			c := n.Funcs[j]
-			call, err := rowsCall(c, n.Out.Field(ncols+j).Name)
+			call, err := rowsCall(c, n.Out.Field(ncols+j).Name, m)
 			if err != nil {
 				op.release()
 				return nil, err
@@ -376,6 +412,12 @@ func newRowsOp(mem memory.Allocator, n *sqlfront.Window, batchSize int, next Ope
 		op.visible = append(op.visible, in)
 		lo = hi
 	}
+	if op.extra > 0 {
+		// The output drops the extra columns.
+		fields := append([]arrow.Field(nil), in.Fields()[:ncols]...)
+		in = arrow.NewSchema(append(fields, in.Fields()[ncols+op.extra:]...), nil)
+		op.ncols = ncols
+	}
 	if err := checkOutTypes(in, n.Out, "OVER"); err != nil {
 		op.release()
 		return nil, err
@@ -384,18 +426,14 @@ func newRowsOp(mem memory.Allocator, n *sqlfront.Window, batchSize int, next Ope
 }
 
 // rowsCall converts one analytic call.
-func rowsCall(c sqlfront.WindowCall, name string) (window.Call, error) {
+func rowsCall(c sqlfront.WindowCall, name string, m *overCols) (window.Call, error) {
 	f, ok := rowsFuncs[c.Func]
 	if !ok {
 		return window.Call{}, fmt.Errorf("exec: OVER: function %s is not supported", c.Func)
 	}
 	call := window.Call{Func: f, Name: name, Offset: c.Offset}
 	if len(c.Args) > 0 {
-		i, err := windowCol(c.Args[0], "argument")
-		if err != nil {
-			return call, err
-		}
-		call.Arg = i
+		call.Arg = m.col(c.Args[0])
 	}
 	if c.Default != nil {
 		k, ok := c.Default.(*sqlfront.Const)
@@ -428,10 +466,19 @@ func (o *rowsOp) Push(_ context.Context, b columnar.Batch) error {
 	if b.Len() == 0 {
 		return nil
 	}
+	n := b.Len()
+	if o.pre != nil {
+		rec, err := project(b, o.pre, o.preSchema)
+		if err != nil {
+			return err
+		}
+		defer rec.Release()
+		b = columnar.Batch{Rec: rec}
+	}
 	if _, err := o.stages[0].Push(b); err != nil {
 		return fmt.Errorf("exec: OVER: %w", err)
 	}
-	o.pushed += b.Len()
+	o.pushed += n
 	return nil
 }
 
@@ -466,6 +513,14 @@ func (o *rowsOp) Finish(ctx context.Context) error {
 			if err != nil {
 				return fmt.Errorf("exec: OVER: %w", err)
 			}
+		}
+	}
+	if o.extra > 0 {
+		for j, r := range recs {
+			cols := r.Columns()
+			keep := append(append([]arrow.Array(nil), cols[:o.ncols]...), cols[o.ncols+o.extra:]...)
+			recs[j] = array.NewRecord(o.out, keep, r.NumRows())
+			r.Release()
 		}
 	}
 	if err := pushRecords(ctx, recs, o.out, o.batchSize, o.next); err != nil {
