@@ -440,7 +440,12 @@ func (r *Rows) rowFuncs(in *runInput, out *runOut) {
 			r.dense[p]++
 		}
 		r.lastK[p] = k
-		cur := rowRef{src: in.src[g], row: in.row[g]}
+		// Row references exist only when a function needs them (LAG, LEAD,
+		// FIRST_VALUE, LAST_VALUE, or streaming output).
+		var cur rowRef
+		if in.src != nil {
+			cur = rowRef{src: in.src[g], row: in.row[g]}
+		}
 		for ci := range r.calls {
 			c := &r.calls[ci]
 			switch c.c.Func {
@@ -539,6 +544,9 @@ func (r *Rows) processBounded() ([]arrow.Record, error) {
 		n := int(rec.NumRows())
 		in.segs = append(in.segs, seg{src: int32(i), rec: rec, off: off, n: n})
 		off += n
+	}
+	if off == 0 {
+		return nil, nil // no rows in, no rows out
 	}
 	if err := r.flatten(in); err != nil {
 		return nil, err

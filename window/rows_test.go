@@ -497,3 +497,39 @@ func TestRowsMatchSQLite(t *testing.T) {
 	defer releaseRecords(outs)
 	requireClose(t, want, resultsBySeq(t, outs, len(allCalls)), tol, allCalls)
 }
+
+// TestRowsRankingOnlyAndEmpty: a bounded stage of ranking functions alone
+// (no function that keeps row references) and a Finish without rows used
+// to panic.
+func TestRowsRankingOnlyAndEmpty(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	spec := RowsSpec{PartitionBy: []int{1}, OrderBy: 2, Calls: []Call{{Func: RowNumber}, {Func: Rank}, {Func: DenseRank}}}
+	rows := []rrow{{p: "a", t: 2}, {p: "a", t: 1}, {p: "b", t: 5}, {p: "a", t: 2}}
+	outs, op := runRows(t, mem, spec, rows, func() int { return 3 })
+	got := resultsBySeq(t, outs, len(spec.Calls))
+	// a in order: seq1 (t1), seq0 (t2), seq3 (t2, tie → arrival order).
+	require.Equal(t, []any{int64(1), int64(1), int64(1)}, got[1])
+	require.Equal(t, []any{int64(2), int64(2), int64(2)}, got[0])
+	require.Equal(t, []any{int64(3), int64(2), int64(2)}, got[3])
+	require.Equal(t, []any{int64(1), int64(1), int64(1)}, got[2])
+	releaseRecords(outs)
+	op.Release()
+
+	// Finish with no rows at all, and after only an empty batch.
+	for _, pushEmpty := range []bool{false, true} {
+		op, err := NewRows(mem, rowsSchema, spec)
+		require.NoError(t, err)
+		if pushEmpty {
+			rec := mkRowsRec(mem, nil, 0)
+			o, err := op.Push(columnar.Batch{Rec: rec})
+			rec.Release()
+			require.NoError(t, err)
+			require.Empty(t, o)
+		}
+		o, err := op.Finish()
+		require.NoError(t, err)
+		require.Empty(t, o)
+		op.Release()
+	}
+}
