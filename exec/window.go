@@ -253,10 +253,8 @@ func pushRecords(ctx context.Context, recs []arrow.Record, schema *arrow.Schema,
 // one window.Rows; a call with another window starts the next stage, whose
 // input is the previous stage's output.
 type rowsOp struct {
-	stages  []*window.Rows
-	hidden  []bool // the stage's last column is a workaround call, dropped
-	visible []*arrow.Schema
-	pushed  int // rows pushed
+	stages []*window.Rows
+	pushed int // rows pushed
 	// pre computes the input columns plus the extra columns of expression
 	// keys and arguments (nil when there are none); the output drops the
 	// extra columns, which follow the ncols input columns.
@@ -373,7 +371,6 @@ func newRowsOp(mem memory.Allocator, n *sqlfront.Window, batchSize int, next Ope
 			op.release()
 			return nil, fmt.Errorf("exec: OVER: ORDER BY with %d keys is not supported yet (one int64 or timestamp column)", len(first.OrderBy))
 		}
-		refs, ranks := false, false
 		for j := lo; j < hi; j++ {
 			c := n.Funcs[j]
 			call, err := rowsCall(c, n.Out.Field(ncols+j).Name, m)
@@ -381,22 +378,7 @@ func newRowsOp(mem memory.Allocator, n *sqlfront.Window, batchSize int, next Ope
 				op.release()
 				return nil, err
 			}
-			switch call.Func {
-			case window.Lag, window.Lead, window.FirstValue, window.LastValue:
-				refs = true
-			case window.RowNumber, window.Rank, window.DenseRank:
-				ranks = true
-			}
 			spec.Calls = append(spec.Calls, call)
-		}
-		// window.Rows (bounded) indexes per-row references in ROW_NUMBER /
-		// RANK / DENSE_RANK that it only builds when a reference function
-		// (LAG, LEAD, FIRST_VALUE, LAST_VALUE) is present: a stage without
-		// one gets a LAST_VALUE whose column is dropped (stages of moving
-		// aggregates only do not need it: it would cost a per-row pass).
-		hidden := ranks && !refs
-		if hidden {
-			spec.Calls = append(spec.Calls, window.Call{Func: window.LastValue, Arg: 0, Name: "$hidden"})
 		}
 		r, err := window.NewRows(mem, in, spec)
 		if err != nil {
@@ -404,12 +386,7 @@ func newRowsOp(mem memory.Allocator, n *sqlfront.Window, batchSize int, next Ope
 			return nil, fmt.Errorf("exec: OVER: %w", err)
 		}
 		op.stages = append(op.stages, r)
-		op.hidden = append(op.hidden, hidden)
 		in = r.Schema()
-		if hidden {
-			in = arrow.NewSchema(in.Fields()[:in.NumFields()-1], nil)
-		}
-		op.visible = append(op.visible, in)
 		lo = hi
 	}
 	if op.extra > 0 {
@@ -484,8 +461,7 @@ func (o *rowsOp) Push(_ context.Context, b columnar.Batch) error {
 
 func (o *rowsOp) Finish(ctx context.Context) error {
 	if o.pushed == 0 {
-		// window.Rows.Finish fails on an input without rows (e.g. a
-		// partition the router sent nothing); there is nothing to emit.
+		// Nothing reached this partition: there is nothing to emit.
 		return o.next.Finish(ctx)
 	}
 	var recs []arrow.Record
@@ -495,13 +471,6 @@ func (o *rowsOp) Finish(ctx context.Context) error {
 			return fmt.Errorf("exec: OVER: %w", err)
 		}
 		recs = out
-		if o.hidden[i] {
-			for j, r := range recs {
-				cols := r.Columns()
-				recs[j] = array.NewRecord(o.visible[i], cols[:len(cols)-1], r.NumRows())
-				r.Release()
-			}
-		}
 		if i+1 < len(o.stages) {
 			for j, r := range recs {
 				if err == nil {
