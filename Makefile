@@ -75,11 +75,12 @@ bench-kernels:
 	VELO_KERNEL_REPORT=1 $(GO) test -count=1 -timeout 0 -run '^TestKernelReport$$' -v ./kernels/ | grep -v -e '^=== RUN' -e '^--- PASS'
 
 ## bench-peers: Velo vs DuckDB (cgo, own module bench/peers) vs naive Go on the same rows, one run.
-## Not part of `make test`. Override e.g. PEERS_ARGS="--rows 1000000 --partitions 1".
+## Not part of `make test`; -mod=mod lets its go.sum follow new main-module dependencies.
+## Override e.g. PEERS_ARGS="--rows 1000000 --partitions 1".
 PEERS_ARGS ?= --rows 10000000 --partitions 1,2 --reps 5
 .PHONY: bench-peers
 bench-peers:
-	cd bench/peers && $(GO) run . $(PEERS_ARGS)
+	cd bench/peers && $(GO) run -mod=mod . $(PEERS_ARGS)
 
 clean:
 	$(GO) clean -testcache
