@@ -1,0 +1,255 @@
+package velo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+
+	"github.com/apache/arrow/go/v17/arrow"
+
+	"github.com/velo-engine/velo/exec"
+	"github.com/velo-engine/velo/sqlfront"
+)
+
+// ErrQueryClosed is returned (wrapped) by Push and Watermark after Close.
+var ErrQueryClosed = errors.New("velo: query is closed")
+
+// StartOption configures a continuous query (Engine.Start).
+type StartOption func(*startConfig)
+
+type startConfig struct {
+	input *arrow.Schema
+}
+
+// WithInputSchema gives the schema of the records the query will be pushed,
+// for a stream that is not a registered table: the query's FROM name then
+// resolves to this schema (it takes precedence over a registered table of
+// that name). Without it the FROM name must be a registered table, whose
+// schema the pushed records must have; the table's data is not read.
+func WithInputSchema(schema *arrow.Schema) StartOption {
+	return func(c *startConfig) { c.input = schema }
+}
+
+// streamCatalog resolves every table name to the pushed input's schema.
+type streamCatalog struct {
+	catalog
+	schema *arrow.Schema
+}
+
+func (c streamCatalog) Table(string) (*arrow.Schema, error) { return c.schema, nil }
+
+// Query is a continuous query started by Engine.Start: the caller pushes
+// input records and watermarks, and the query hands its result records to
+// the sink as they are produced. Its methods are safe for concurrent use
+// (they serialise); the sink is called on the goroutine of the Push,
+// Watermark or Close that produced the records, never concurrently.
+type Query struct {
+	ctx    context.Context
+	sink   func(arrow.Record) error
+	input  *arrow.Schema
+	schema *arrow.Schema
+
+	mu     sync.Mutex
+	s      *exec.Stream
+	err    error
+	closed bool
+}
+
+// Start compiles sql as a continuous query over pushed input and returns
+// it running. The query's FROM name is the input stream: a registered
+// table gives its schema, or WithInputSchema does (see there).
+//
+// The sink receives every result record as soon as it is produced and
+// takes ownership of it (it must Release it, also when it returns an
+// error):
+//   - stateless queries (filter/project): the selected rows of each pushed
+//     record, during that Push;
+//   - time windows with EMIT FINAL: each window when the watermark closes
+//     it — the watermark is the maximum event time pushed minus the max
+//     out-of-orderness (setting 'max_out_of_orderness', default 5 s), or an
+//     explicit Query.Watermark when that is ahead — and the rest at Close;
+//   - EMIT CHANGES: the current row of every (window, group) a pushed
+//     record changed, after that Push;
+//   - a plain GROUP BY (EMIT CHANGES included, for now), DISTINCT or ORDER
+//     BY above it, and OVER: at Close.
+//
+// The batch path (Execute) runs the same operators over a table to its
+// end; a Start fed the table's records then closed gives the same rows.
+// A LIMIT that is satisfied ends the query: later pushes are ignored.
+//
+// A failing sink or operator stops the query: the call that hit the error
+// returns it and so do every later call, Close and Err. The query runs on
+// the callers' goroutines (it starts none), on one partition: WithPartitions
+// and the 'partitions' setting do not apply to it yet. When ctx is
+// cancelled the next call stops the query with ctx.Err(); Close still
+// releases it.
+func (e *Engine) Start(ctx context.Context, sql string, sink func(arrow.Record) error, opts ...StartOption) (*Query, error) {
+	if sink == nil {
+		return nil, errors.New("velo: Start: nil sink")
+	}
+	var cfg startConfig
+	for _, o := range opts {
+		o(&cfg)
+	}
+	var cat sqlfront.Catalog = catalog{e}
+	if cfg.input != nil {
+		cat = streamCatalog{catalog: catalog{e}, schema: cfg.input}
+	}
+	q, err := sqlfront.Plan(sql, cat)
+	if err != nil {
+		return nil, err
+	}
+	if q.ExplainOnly {
+		return nil, errors.New("velo: Start: EXPLAIN is not a continuous query (use Explain or Execute)")
+	}
+	s, err := exec.CompileStream(e.mem, q, exec.Options{BatchSize: e.batchSize})
+	if err != nil {
+		return nil, err
+	}
+	return &Query{ctx: ctx, sink: sink, input: s.InputSchema(), schema: s.Schema(), s: s}, nil
+}
+
+// Schema returns the schema of the result records.
+func (q *Query) Schema() *arrow.Schema { return q.schema }
+
+// InputSchema returns the schema pushed records must have.
+func (q *Query) InputSchema() *arrow.Schema { return q.input }
+
+// Push runs rec through the query; the caller keeps its reference (the
+// query retains or copies what it keeps). rec must have the input schema:
+// the same column names and types in the same order (nullability and
+// metadata are not compared); a mismatch is an error naming the column
+// that does not stop the query. Results produced by this record reach the
+// sink before Push returns; a sink or operator error stops the query and
+// is returned.
+func (q *Query) Push(rec arrow.Record) error {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if err := q.check(); err != nil {
+		return err
+	}
+	if err := checkInput(q.s.Table(), q.input, rec); err != nil {
+		return err
+	}
+	return q.run(func() error { return q.s.Push(q.ctx, rec) })
+}
+
+// Watermark tells the query that no row with an event time below ts is
+// expected any more (in the time column's units: milliseconds for an
+// int64 time column such as market_data's trade_time). Time windows that
+// ts passes (window end + allowed lateness ≤ ts) close and, with EMIT
+// FINAL, reach the sink before Watermark returns. A watermark not ahead of
+// the current one changes nothing; queries without a time window ignore
+// it.
+func (q *Query) Watermark(ts int64) error {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if err := q.check(); err != nil {
+		return err
+	}
+	return q.run(func() error { return q.s.Watermark(q.ctx, ts) })
+}
+
+// Close ends the input (watermark +∞): every open window closes, the
+// blocking operators emit, the sink receives the rest, and the query's
+// resources are released. It returns the query's first error (nil when it
+// ran cleanly). Calling it again returns the same.
+func (q *Query) Close() error {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.closed {
+		return q.err
+	}
+	if q.err == nil {
+		if err := q.ctx.Err(); err != nil {
+			q.err = err
+		} else {
+			_ = q.run(func() error { return q.s.Finish(q.ctx) })
+		}
+	}
+	q.closed = true
+	q.s.Close()
+	return q.err
+}
+
+// Err returns the error that stopped the query, or nil.
+func (q *Query) Err() error {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return q.err
+}
+
+// check returns why the query cannot take input: closed, failed, or the
+// context is done (which stops it).
+func (q *Query) check() error {
+	if q.closed {
+		if q.err != nil {
+			return q.err
+		}
+		return ErrQueryClosed
+	}
+	if q.err != nil {
+		return q.err
+	}
+	if err := q.ctx.Err(); err != nil {
+		q.err = err
+		q.s.Close()
+		return err
+	}
+	return nil
+}
+
+// run runs one step of the pipeline and hands its output to the sink; an
+// error stops the query.
+func (q *Query) run(step func() error) error {
+	err := step()
+	if err == nil {
+		err = q.drain()
+	}
+	if err != nil {
+		q.err = err
+		q.s.Close()
+	}
+	return err
+}
+
+// drain passes the produced records to the sink.
+func (q *Query) drain() error {
+	for rec := q.s.Next(); rec != nil; rec = q.s.Next() {
+		if err := q.callSink(rec); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (q *Query) callSink(rec arrow.Record) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("velo: sink panicked: %v", p)
+		}
+	}()
+	if err := q.sink(rec); err != nil {
+		return fmt.Errorf("velo: sink: %w", err)
+	}
+	return nil
+}
+
+// checkInput checks a pushed record against the input schema.
+func checkInput(table string, want *arrow.Schema, rec arrow.Record) error {
+	got := rec.Schema()
+	if got.NumFields() != want.NumFields() {
+		return fmt.Errorf("velo: push to %q: record has %d columns, input schema has %d", table, got.NumFields(), want.NumFields())
+	}
+	for i, f := range want.Fields() {
+		g := got.Field(i)
+		if g.Name != f.Name {
+			return fmt.Errorf("velo: push to %q: column %d is %q, input schema has %q", table, i, g.Name, f.Name)
+		}
+		if !arrow.TypeEqual(g.Type, f.Type) {
+			return fmt.Errorf("velo: push to %q: column %q has type %s, input schema has %s", table, f.Name, g.Type, f.Type)
+		}
+	}
+	return nil
+}
