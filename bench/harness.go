@@ -112,7 +112,8 @@ type Result struct {
 	// (runtime.MemStats.TotalAlloc delta) per input row.
 	BytesPerRow *float64 `json:"bytes_per_row"`
 	// ControlSpeedup is the same-run speed-up of a pure-CPU loop on
-	// Partitions goroutines over one goroutine (1 at one partition).
+	// Partitions goroutines over one goroutine (1 at one partition),
+	// from alternating runs before and after the scenarios.
 	ControlSpeedup float64 `json:"control_speedup"`
 	// ScalingEfficiency is (rows/s at N ÷ rows/s at 1) ÷ ControlSpeedup;
 	// nil at one partition or when either side was not measured.
@@ -265,12 +266,17 @@ func MeasureControl(g, reps, work int) float64 {
 	if g <= 1 {
 		return 1
 	}
-	var t1, tg []time.Duration
+	t1, tg := controlRuns(g, reps, work)
+	return ControlSpeedup(t1, tg, g)
+}
+
+// controlRuns returns reps alternating control times on 1 and g goroutines.
+func controlRuns(g, reps, work int) (t1, tg []time.Duration) {
 	for i := 0; i < reps; i++ {
 		t1 = append(t1, ControlTimes(1, work))
 		tg = append(tg, ControlTimes(g, work))
 	}
-	return ControlSpeedup(t1, tg, g)
+	return t1, tg
 }
 
 // LoadData returns the benchmark rows: cfg.Data loaded into memory, or
@@ -385,16 +391,29 @@ func RunRecords(ctx context.Context, cfg Config, recs []arrow.Record, rows int64
 		return Report{}, err
 	}
 	rep := Report{Env: CurrentEnv(), Control: map[int]float64{}}
-	for _, p := range cfg.Partitions {
-		if _, ok := rep.Control[p]; !ok {
-			rep.Control[p] = MeasureControl(p, 5, cfg.ControlWork)
+	// The control runs before and after the scenarios; its speed-up comes
+	// from the medians over both, so load that changes during the run is
+	// reflected in it.
+	type runs struct{ t1, tg []time.Duration }
+	control := map[int]*runs{}
+	measureControl := func() {
+		for _, p := range cfg.Partitions {
+			if p == 1 {
+				continue
+			}
+			if control[p] == nil {
+				control[p] = &runs{}
+			}
+			t1, tg := controlRuns(p, 3, cfg.ControlWork)
+			control[p].t1 = append(control[p].t1, t1...)
+			control[p].tg = append(control[p].tg, tg...)
 		}
 	}
+	measureControl()
 	total := len(cfg.Scenarios) * len(cfg.Partitions) * (cfg.Reps + cfg.Warmup)
 	done := 0
 	for _, id := range cfg.Scenarios {
 		sc, _ := LookupScenario(id)
-		base := map[int]*float64{}
 		for _, p := range cfg.Partitions {
 			if err := ctx.Err(); err != nil {
 				return rep, err
@@ -411,20 +430,31 @@ func RunRecords(ctx context.Context, cfg Config, recs []arrow.Record, rows int64
 				cfg.Progress(done, total, fmt.Sprintf("%s ×%d", sc.ID, p))
 			}
 			res.Env = rep.Env
-			res.ControlSpeedup = rep.Control[p]
-			base[p] = res.RowsPerSec
 			rep.Results = append(rep.Results, res)
 		}
-		// Scaling against the same run's one-partition figure.
-		for i := range rep.Results {
-			r := &rep.Results[i]
-			if r.Scenario != sc.ID || r.Partitions == 1 || r.RowsPerSec == nil || base[1] == nil {
-				continue
-			}
-			ratio := *r.RowsPerSec / *base[1]
-			r.ScalingEfficiency = fptr(ratio / r.ControlSpeedup)
-			r.LinearEfficiency = fptr(ratio / float64(r.Partitions))
+	}
+	measureControl()
+	rep.Control[1] = 1
+	for p, c := range control {
+		rep.Control[p] = ControlSpeedup(c.t1, c.tg, p)
+	}
+	// Scaling against the same run's one-partition figure.
+	base := map[string]*float64{}
+	for _, r := range rep.Results {
+		if r.Partitions == 1 {
+			base[r.Scenario] = r.RowsPerSec
 		}
+	}
+	for i := range rep.Results {
+		r := &rep.Results[i]
+		r.ControlSpeedup = rep.Control[r.Partitions]
+		one := base[r.Scenario]
+		if r.Partitions == 1 || r.RowsPerSec == nil || one == nil {
+			continue
+		}
+		ratio := *r.RowsPerSec / *one
+		r.ScalingEfficiency = fptr(ratio / r.ControlSpeedup)
+		r.LinearEfficiency = fptr(ratio / float64(r.Partitions))
 	}
 	return rep, nil
 }
