@@ -51,7 +51,8 @@ type Query struct {
 	schema *arrow.Schema
 
 	mu     sync.Mutex
-	s      *exec.Stream
+	s      *exec.Stream            // one partition
+	ps     *exec.PartitionedStream // more than one
 	err    error
 	closed bool
 }
@@ -103,7 +104,30 @@ func (e *Engine) Start(ctx context.Context, sql string, sink func(arrow.Record) 
 	if q.ExplainOnly {
 		return nil, errors.New("velo: Start: EXPLAIN is not a continuous query (use Explain or Execute)")
 	}
-	s, err := exec.CompileStream(e.mem, q, exec.Options{BatchSize: e.batchSize})
+	eopts := exec.Options{BatchSize: e.batchSize, Partitions: e.partitions}
+	n := e.partitions
+	if q.Settings.Partitions > 0 {
+		n = q.Settings.Partitions
+	}
+	if n > 1 {
+		p, err := exec.CompilePartitioned(e.mem, q, eopts)
+		if err != nil {
+			return nil, err
+		}
+		query := &Query{ctx: ctx, sink: sink}
+		ps, err := p.Stream(ctx, query.callSink)
+		if err != nil {
+			return nil, err
+		}
+		query.ps, query.input, query.schema = ps, ps.InputSchema(), ps.Schema()
+		return query, nil
+	}
+	if q.Settings.PartitioningStrategy != "" {
+		if _, err := exec.PlanPartitions(q, eopts); err != nil {
+			return nil, err
+		}
+	}
+	s, err := exec.CompileStream(e.mem, q, eopts)
 	if err != nil {
 		return nil, err
 	}
@@ -129,8 +153,11 @@ func (q *Query) Push(rec arrow.Record) error {
 	if err := q.check(); err != nil {
 		return err
 	}
-	if err := checkInput(q.s.Table(), q.input, rec); err != nil {
+	if err := checkInput(q.table(), q.input, rec); err != nil {
 		return err
+	}
+	if q.ps != nil {
+		return q.fail(q.ps.Push(rec))
 	}
 	return q.run(func() error { return q.s.Push(q.ctx, rec) })
 }
@@ -148,6 +175,9 @@ func (q *Query) Watermark(ts int64) error {
 	if err := q.check(); err != nil {
 		return err
 	}
+	if q.ps != nil {
+		return q.fail(q.ps.Watermark(ts))
+	}
 	return q.run(func() error { return q.s.Watermark(q.ctx, ts) })
 }
 
@@ -159,6 +189,13 @@ func (q *Query) Close() error {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	if q.closed {
+		return q.err
+	}
+	if q.ps != nil {
+		q.closed = true
+		if err := q.ps.Close(); q.err == nil {
+			q.err = err
+		}
 		return q.err
 	}
 	if q.err == nil {
@@ -194,10 +231,36 @@ func (q *Query) check() error {
 	}
 	if err := q.ctx.Err(); err != nil {
 		q.err = err
-		q.s.Close()
+		q.release()
 		return err
 	}
 	return nil
+}
+
+// table returns the input stream's name.
+func (q *Query) table() string {
+	if q.ps != nil {
+		return q.ps.Table()
+	}
+	return q.s.Table()
+}
+
+// release stops the pipeline after an error (Close still reports it).
+func (q *Query) release() {
+	if q.ps != nil {
+		_ = q.ps.Close()
+		return
+	}
+	q.s.Close()
+}
+
+// fail records err (nil: nothing) as the query's error and stops it.
+func (q *Query) fail(err error) error {
+	if err != nil {
+		q.err = err
+		q.release()
+	}
+	return err
 }
 
 // run runs one step of the pipeline and hands its output to the sink; an
@@ -207,11 +270,7 @@ func (q *Query) run(step func() error) error {
 	if err == nil {
 		err = q.drain()
 	}
-	if err != nil {
-		q.err = err
-		q.s.Close()
-	}
-	return err
+	return q.fail(err)
 }
 
 // drain passes the produced records to the sink.

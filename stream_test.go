@@ -376,3 +376,117 @@ func TestStartErrors(t *testing.T) {
 	require.ErrorIs(t, q.Push(rec), context.Canceled)
 	require.ErrorIs(t, q.Close(), context.Canceled)
 }
+
+// TestStartPartitioned runs Start on several partitions (partition.Start
+// behind Push): results reach the sink asynchronously and, after Close,
+// equal the batch results; explicit watermarks reach every partition; a
+// sink error stops the query; no goroutine is left.
+func TestStartPartitioned(t *testing.T) {
+	defer goleak.VerifyNone(t)
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	recs := genMarket(t, mem, 50_000, 4096)
+	defer releaseAll(recs)
+	one := velo.New(velo.WithAllocator(mem))
+	defer one.Close()
+	require.NoError(t, one.RegisterTable("market_data", recs))
+	eng := velo.New(velo.WithAllocator(mem), velo.WithPartitions(3))
+	defer eng.Close()
+	require.NoError(t, eng.RegisterTable("market_data", recs))
+	rng := rand.New(rand.NewPCG(3, 5))
+
+	tests := []struct {
+		name    string
+		sql     string
+		ordered bool // the result keeps the input order
+	}{
+		{"filter", "SELECT symbol, price * 2 AS p2 FROM market_data WHERE price > 100.0", true},
+		{"final", sqlS3aWindows + " EMIT FINAL", false},
+		{"group by", "SELECT symbol, COUNT(*) AS n, SUM(quantity) AS q FROM market_data GROUP BY symbol", false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			want := executeRows(t, one, tc.sql)
+			var c collector
+			q, err := eng.Start(context.Background(), tc.sql, c.sink)
+			require.NoError(t, err)
+			pushRandom(t, q, recs, rng)
+			require.NoError(t, q.Close())
+			require.NoError(t, q.Close())
+			got := c.rows()
+			if !tc.ordered {
+				slices.Sort(want)
+				slices.Sort(got)
+			}
+			require.Equal(t, want, got)
+		})
+	}
+
+	t.Run("changes", func(t *testing.T) {
+		want := executeRows(t, one, sqlS3aWindows+" EMIT FINAL")
+		slices.Sort(want)
+		var c collector
+		q, err := eng.Start(context.Background(), sqlS3aWindows+" EMIT CHANGES", c.sink)
+		require.NoError(t, err)
+		pushRandom(t, q, recs, rng)
+		require.NoError(t, q.Close())
+		last := map[string]string{}
+		for _, row := range c.rows() {
+			cells := strings.Split(row, "|")
+			last[strings.Join(cells[:3], "|")] = row
+		}
+		got := make([]string, 0, len(last))
+		for _, r := range last {
+			got = append(got, r)
+		}
+		slices.Sort(got)
+		require.Equal(t, want, got)
+	})
+
+	t.Run("watermark", func(t *testing.T) {
+		sql := "SELECT k, window_start, window_end, COUNT(*) AS n, SUM(v) AS s FROM events GROUP BY k WINDOW TUMBLING(ts, INTERVAL '10' SECOND) EMIT FINAL"
+		for _, explicit := range []bool{false, true} {
+			var c collector
+			q, err := eng.Start(context.Background(), sql, c.sink, velo.WithInputSchema(eventSchema()))
+			require.NoError(t, err)
+			a := events(mem, []int64{1000, 2000, 9000}, []string{"a", "b", "a"}, []int64{1, 2, 3})
+			require.NoError(t, q.Push(a))
+			a.Release()
+			if explicit {
+				require.NoError(t, q.Watermark(10_000))
+			}
+			b := events(mem, []int64{3000, 16000}, []string{"b", "b"}, []int64{100, 5})
+			require.NoError(t, q.Push(b))
+			b.Release()
+			require.NoError(t, q.Close())
+			got := c.rows()
+			slices.Sort(got)
+			// The explicit watermark closed [0, 10 s) before b's row at
+			// 3 s arrived: it is late and dropped.
+			want := []string{"a|0|10000|2|4", "b|0|10000|2|102", "b|10000|20000|1|5"}
+			if explicit {
+				want = []string{"a|0|10000|2|4", "b|0|10000|1|2", "b|10000|20000|1|5"}
+			}
+			require.Equal(t, want, got)
+		}
+	})
+
+	t.Run("sink error", func(t *testing.T) {
+		boom := errors.New("sink full")
+		calls := 0
+		q, err := eng.Start(context.Background(), "SELECT symbol FROM market_data WHERE price > 10.0", func(rec arrow.Record) error {
+			rec.Release()
+			calls++
+			return boom
+		})
+		require.NoError(t, err)
+		for _, rec := range recs {
+			if q.Push(rec) != nil {
+				break
+			}
+		}
+		require.ErrorIs(t, q.Close(), boom)
+		require.ErrorIs(t, q.Err(), boom)
+		require.Equal(t, 1, calls)
+	})
+}

@@ -444,7 +444,14 @@ func (pp *partPipe) Push(ctx context.Context, b columnar.Batch, out partition.Em
 	return nil
 }
 
-func (pp *partPipe) Watermark(context.Context, int64, partition.Emitter) error { return nil }
+// Watermark forwards a watermark to the stage's operators (time windows
+// close); the partition package calls it when the partition's watermark
+// advances (explicit watermarks only: the config names no event-time
+// column).
+func (pp *partPipe) Watermark(ctx context.Context, wm int64, out partition.Emitter) error {
+	pp.col.out = out
+	return forwardWatermark(ctx, pp.head, wm)
+}
 
 func (pp *partPipe) Finish(ctx context.Context, out partition.Emitter) error {
 	if pp.twoPhase || pp.idle {
