@@ -42,8 +42,9 @@ func (c streamCatalog) Table(string) (*arrow.Schema, error) { return c.schema, n
 // Query is a continuous query started by Engine.Start: the caller pushes
 // input records and watermarks, and the query hands its result records to
 // the sink as they are produced. Its methods are safe for concurrent use
-// (they serialise); the sink is called on the goroutine of the Push,
-// Watermark or Close that produced the records, never concurrently.
+// (they serialise). The sink is never called concurrently: on one
+// partition it runs on the goroutine of the Push, Watermark or Close that
+// produced the records, on several on the query's drain goroutine.
 type Query struct {
 	ctx    context.Context
 	sink   func(arrow.Record) error
@@ -80,11 +81,22 @@ type Query struct {
 // A LIMIT that is satisfied ends the query: later pushes are ignored.
 //
 // A failing sink or operator stops the query: the call that hit the error
-// returns it and so do every later call, Close and Err. The query runs on
-// the callers' goroutines (it starts none), on one partition: WithPartitions
-// and the 'partitions' setting do not apply to it yet. When ctx is
-// cancelled the next call stops the query with ctx.Err(); Close still
-// releases it.
+// returns it and so do every later call, Close and Err.
+//
+// On one partition (the default) the query runs synchronously on the
+// callers' goroutines and starts none: the results of a Push or Watermark
+// reach the sink before it returns, and when ctx is cancelled the next
+// call stops the query with ctx.Err(). With more than one (WithPartitions,
+// or the query's 'partitions' setting) Start compiles the query as Execute
+// does (exec.CompilePartitioned: same strategies, same results) and runs it
+// through partition.Start: Push routes the record to the partition
+// goroutines (blocking while they are busy, so memory stays bounded) and
+// returns; results reach the sink later, from one drain goroutine, in the
+// order the partitioned executor produces them (stateless queries keep the
+// input order). Watermark goes to every partition. An error surfaces at a
+// later Push, Watermark or Close. Cancelling ctx stops every goroutine of
+// the query at once. In both modes Close must still be called: it releases
+// the query and reports the first error.
 func (e *Engine) Start(ctx context.Context, sql string, sink func(arrow.Record) error, opts ...StartOption) (*Query, error) {
 	if sink == nil {
 		return nil, errors.New("velo: Start: nil sink")
@@ -144,9 +156,9 @@ func (q *Query) InputSchema() *arrow.Schema { return q.input }
 // query retains or copies what it keeps). rec must have the input schema:
 // the same column names and types in the same order (nullability and
 // metadata are not compared); a mismatch is an error naming the column
-// that does not stop the query. Results produced by this record reach the
-// sink before Push returns; a sink or operator error stops the query and
-// is returned.
+// that does not stop the query. On one partition the results produced by
+// this record reach the sink before Push returns (see Start for several);
+// a sink or operator error stops the query and is returned.
 func (q *Query) Push(rec arrow.Record) error {
 	q.mu.Lock()
 	defer q.mu.Unlock()
@@ -166,7 +178,7 @@ func (q *Query) Push(rec arrow.Record) error {
 // expected any more (in the time column's units: milliseconds for an
 // int64 time column such as market_data's trade_time). Time windows that
 // ts passes (window end + allowed lateness ≤ ts) close and, with EMIT
-// FINAL, reach the sink before Watermark returns. A watermark not ahead of
+// FINAL, reach the sink (on one partition before Watermark returns). A watermark not ahead of
 // the current one changes nothing; queries without a time window ignore
 // it.
 func (q *Query) Watermark(ts int64) error {

@@ -490,3 +490,27 @@ func TestStartPartitioned(t *testing.T) {
 		require.Equal(t, 1, calls)
 	})
 }
+
+// TestStartPartitionedCancel: cancelling the context stops every goroutine
+// of a partitioned query before Close, which reports the cancellation.
+func TestStartPartitionedCancel(t *testing.T) {
+	defer goleak.VerifyNone(t)
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	recs := genMarket(t, mem, 20_000, 1000)
+	defer releaseAll(recs)
+	eng := velo.New(velo.WithAllocator(mem), velo.WithPartitions(2))
+	defer eng.Close()
+	require.NoError(t, eng.RegisterTable("market_data", recs))
+	ctx, cancel := context.WithCancel(context.Background())
+	var c collector
+	q, err := eng.Start(ctx, "SELECT symbol, price FROM market_data WHERE price > 10.0", c.sink)
+	require.NoError(t, err)
+	for _, rec := range recs[:5] {
+		require.NoError(t, q.Push(rec))
+	}
+	cancel()
+	goleak.VerifyNone(t)
+	require.ErrorIs(t, q.Push(recs[5]), context.Canceled)
+	require.ErrorIs(t, q.Close(), context.Canceled)
+}

@@ -78,21 +78,27 @@ func (p *Partitioned) Stream(ctx context.Context, emit func(arrow.Record) error)
 }
 
 // drain hands the final stage's records to emit until the result channel
-// closes; after an emit error it stops the query and releases the rest.
+// closes or the run stops (an emit error, which stops the query, or the
+// cancellation of the context: then no goroutine of the query is left, and
+// Close releases what is still queued).
 func (s *PartitionedStream) drain(emit func(arrow.Record) error) {
 	defer close(s.drained)
-	failed := false
-	for rec := range s.p.out.ch {
-		if failed {
-			rec.Release()
-			continue
-		}
-		if err := emit(rec); err != nil {
-			failed = true
-			s.mu.Lock()
-			s.emitErr = err
-			s.mu.Unlock()
-			s.r.cancel(err)
+	done := s.r.runCtx.Done()
+	for {
+		select {
+		case rec, ok := <-s.p.out.ch:
+			if !ok {
+				return
+			}
+			if err := emit(rec); err != nil {
+				s.mu.Lock()
+				s.emitErr = err
+				s.mu.Unlock()
+				s.r.cancel(err)
+				return
+			}
+		case <-done:
+			return
 		}
 	}
 }
@@ -208,6 +214,9 @@ func (s *PartitionedStream) Close() error {
 	}
 	close(p.out.ch)
 	<-s.drained
+	for rec := range p.out.ch {
+		rec.Release()
+	}
 	r.cancel(nil)
 	r.cleanup()
 	p.final.Close()
