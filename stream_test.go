@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/apache/arrow/go/v17/arrow"
 	"github.com/apache/arrow/go/v17/arrow/array"
@@ -513,4 +514,47 @@ func TestStartPartitionedCancel(t *testing.T) {
 	goleak.VerifyNone(t)
 	require.ErrorIs(t, q.Push(recs[5]), context.Canceled)
 	require.ErrorIs(t, q.Close(), context.Canceled)
+}
+
+// BenchmarkStart pushes BENCH.md's market_data (8,192-row batches) through
+// continuous S3a (EMIT FINAL) and S3b (EMIT CHANGES) on one partition and
+// reports input rows/s and the per-batch latency (Push → its results
+// handed to the sink) p50/p99.
+func BenchmarkStart(b *testing.B) {
+	mem := memory.NewGoAllocator()
+	recs := genMarket(b, mem, benchRows, 8192)
+	defer releaseAll(recs)
+	eng := velo.New(velo.WithAllocator(mem))
+	defer eng.Close()
+	if err := eng.RegisterTable("market_data", recs); err != nil {
+		b.Fatal(err)
+	}
+	for _, sc := range []struct{ name, sql string }{{"S3a", sqlS3a + " EMIT FINAL"}, {"S3b", sqlS3a + " EMIT CHANGES"}} {
+		b.Run(sc.name, func(b *testing.B) {
+			sink := func(rec arrow.Record) error { rec.Release(); return nil }
+			var lat []time.Duration
+			b.ResetTimer()
+			for range b.N {
+				q, err := eng.Start(context.Background(), sc.sql, sink)
+				if err != nil {
+					b.Fatal(err)
+				}
+				for _, rec := range recs {
+					t0 := time.Now()
+					if err := q.Push(rec); err != nil {
+						b.Fatal(err)
+					}
+					lat = append(lat, time.Since(t0))
+				}
+				if err := q.Close(); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.StopTimer()
+			slices.Sort(lat)
+			b.ReportMetric(float64(benchRows)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
+			b.ReportMetric(float64(lat[len(lat)/2].Microseconds()), "p50-µs")
+			b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds()), "p99-µs")
+		})
+	}
 }
