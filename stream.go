@@ -44,7 +44,8 @@ func (c streamCatalog) Table(string) (*arrow.Schema, error) { return c.schema, n
 // the sink as they are produced. Its methods are safe for concurrent use
 // (they serialise). The sink is never called concurrently: on one
 // partition it runs on the goroutine of the Push, Watermark or Close that
-// produced the records, on several on the query's drain goroutine.
+// produced the records, on several on the query's drain goroutine. The
+// sink must not call the query's methods.
 type Query struct {
 	ctx    context.Context
 	sink   func(arrow.Record) error

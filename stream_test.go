@@ -558,3 +558,25 @@ func BenchmarkStart(b *testing.B) {
 		})
 	}
 }
+
+// TestStartLimit: a satisfied LIMIT ends the query; later pushes are
+// accepted and ignored, on one partition and on several.
+func TestStartLimit(t *testing.T) {
+	defer goleak.VerifyNone(t)
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	for _, parts := range []int{1, 3} {
+		eng := velo.New(velo.WithAllocator(mem), velo.WithPartitions(parts))
+		var c collector
+		q, err := eng.Start(context.Background(), "SELECT k, v FROM events WHERE v > 1 LIMIT 3", c.sink, velo.WithInputSchema(eventSchema()))
+		require.NoError(t, err)
+		for i := range int64(4) {
+			rec := events(mem, []int64{1, 2}, []string{"a", "b"}, []int64{10*i + 1, 10*i + 2})
+			require.NoError(t, q.Push(rec))
+			rec.Release()
+		}
+		require.NoError(t, q.Close())
+		require.Equal(t, []string{"b|2", "a|11", "b|12"}, c.rows(), "partitions=%d", parts)
+		eng.Close()
+	}
+}
