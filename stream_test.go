@@ -20,6 +20,7 @@ import (
 	velo "github.com/velo-engine/velo"
 	"github.com/velo-engine/velo/bench"
 	"github.com/velo-engine/velo/columnar"
+	"github.com/velo-engine/velo/exec"
 )
 
 const sqlS3a = "SELECT symbol, COUNT(*) AS trade_count, AVG(price) AS avg_price, MIN(price) AS low, MAX(price) AS high, SUM(quantity) AS total_quantity, SUM(price * quantity) AS total_value FROM market_data GROUP BY symbol WINDOW TUMBLING(trade_time, INTERVAL '1' MINUTE)"
@@ -470,6 +471,21 @@ func TestStartPartitioned(t *testing.T) {
 			}
 			require.Equal(t, want, got)
 		}
+	})
+
+	t.Run("operator error", func(t *testing.T) {
+		q, err := eng.Start(context.Background(), "SELECT quantity * 4611686018427387904 AS x FROM market_data", func(rec arrow.Record) error {
+			rec.Release()
+			return nil
+		})
+		require.NoError(t, err)
+		for _, rec := range recs {
+			if q.Push(rec) != nil {
+				break
+			}
+		}
+		require.ErrorIs(t, q.Close(), exec.ErrOverflow)
+		require.ErrorIs(t, q.Close(), exec.ErrOverflow)
 	})
 
 	t.Run("sink error", func(t *testing.T) {
