@@ -223,7 +223,9 @@ func (q *Query) Close() error {
 	return q.err
 }
 
-// Err returns the error that stopped the query, or nil.
+// Err returns the error that stopped the query, or nil. On several
+// partitions an error of the partition goroutines or the sink shows here
+// once a Push, Watermark or Close has run into it.
 func (q *Query) Err() error {
 	q.mu.Lock()
 	defer q.mu.Unlock()
