@@ -7,6 +7,7 @@ import (
 	"math"
 	"runtime"
 	"slices"
+	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -30,10 +31,62 @@ const (
 	StatusError = "error"
 )
 
-// LatencyUnavailable explains why the latency fields are null: the engine
-// has no continuous-mode (push a batch, see its results) API yet, and the
-// gaps between a batch query's result batches are not per-batch latencies.
-const LatencyUnavailable = "unavailable: the engine has no continuous-mode (push/emit) API yet"
+// Why a result carries no latency percentiles (LatencyNote).
+const (
+	// LatencyAtEndOnly: in continuous mode this query's results arrive only
+	// at end of input (plain GROUP BY, OVER), so "batch pushed → its results
+	// emitted" is not defined.
+	LatencyAtEndOnly = "not applicable: in continuous mode this query's results arrive only at end of input"
+	// LatencyOnePartition: latency is measured at one partition, where Push
+	// runs the pipeline synchronously and returns once the batch's results
+	// reached the sink; with more partitions Push returns before that.
+	LatencyOnePartition = "measured at 1 partition only"
+)
+
+// streamsPerBatch reports whether a scenario's results follow each pushed
+// batch in continuous mode: filters and projections per batch, EMIT CHANGES
+// per batch, EMIT FINAL windows as the watermark closes them.
+func streamsPerBatch(id string) bool { return id == "S0" || id == "S3a" || id == "S3b" }
+
+// MeasureLatency runs sql in continuous mode on a one-partition engine
+// (eng.Start), pushes recs one at a time and returns the per-batch latency
+// percentiles in milliseconds: the time from Push to Push returning, which
+// at one partition includes running the pipeline and handing every result
+// record of that batch to the sink.
+func MeasureLatency(ctx context.Context, eng *velo.Engine, sql string, recs []arrow.Record) (p50, p95, p99 float64, err error) {
+	q, err := eng.Start(ctx, sql, func(rec arrow.Record) error {
+		rec.Release()
+		return nil
+	})
+	if err != nil {
+		return 0, 0, 0, err
+	}
+	lat := make([]float64, 0, len(recs))
+	for _, rec := range recs {
+		t0 := time.Now()
+		if err := q.Push(rec); err != nil {
+			_ = q.Close()
+			return 0, 0, 0, err
+		}
+		lat = append(lat, float64(time.Since(t0).Nanoseconds())/1e6)
+	}
+	if err := q.Close(); err != nil {
+		return 0, 0, 0, err
+	}
+	return Percentile(lat, 0.50), Percentile(lat, 0.95), Percentile(lat, 0.99), nil
+}
+
+// Percentile returns the q-quantile (0 < q <= 1) of xs by the nearest-rank
+// method (the smallest value with at least q of the values at or below it);
+// 0 for no values. xs is sorted in place.
+func Percentile(xs []float64, q float64) float64 {
+	if len(xs) == 0 {
+		return 0
+	}
+	sort.Float64s(xs)
+	k := int(math.Ceil(q*float64(len(xs)))) - 1
+	return xs[max(0, min(k, len(xs)-1))]
+}
 
 // Config selects what Run measures.
 type Config struct {
@@ -477,7 +530,7 @@ func fptr[T any](v T) *T { return &v }
 
 // runOne measures one scenario at one partition count.
 func runOne(ctx context.Context, cfg Config, sc Scenario, p int, recs []arrow.Record, rows int64, step func()) Result {
-	res := Result{Scenario: sc.ID, Partitions: p, Rows: rows, Reps: cfg.Reps, LatencyNote: LatencyUnavailable}
+	res := Result{Scenario: sc.ID, Partitions: p, Rows: rows, Reps: cfg.Reps}
 	eng := velo.New(velo.WithAllocator(cfg.Mem), velo.WithPartitions(p), velo.WithBatchSize(cfg.BatchSize))
 	defer eng.Close()
 	if err := eng.RegisterTable(MarketDataTable, recs); err != nil {
@@ -501,6 +554,19 @@ func runOne(ctx context.Context, cfg Config, sc Scenario, p int, recs []arrow.Re
 	res.RowsPerSec, res.RowsPerSecMin, res.RowsPerSecMax = &med, &lo, &hi
 	res.BytesPerRow = fptr(t.BytesPerRow(rows))
 	res.OutputRows = fptr(t.OutputRows)
+	switch {
+	case !streamsPerBatch(sc.ID):
+		res.LatencyNote = LatencyAtEndOnly
+	case p != 1:
+		res.LatencyNote = LatencyOnePartition
+	default:
+		p50, p95, p99, err := MeasureLatency(ctx, eng, sc.SQL, recs)
+		if err != nil {
+			res.Status, res.Error = StatusError, "continuous mode: "+oneLine(err)
+			return res
+		}
+		res.LatencyP50Ms, res.LatencyP95Ms, res.LatencyP99Ms = &p50, &p95, &p99
+	}
 	return res
 }
 

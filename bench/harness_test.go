@@ -68,8 +68,16 @@ func TestRunMeasuresEveryScenario(t *testing.T) {
 		require.Equal(t, ScenarioIDs()[i/2], r.Scenario)
 		require.Equal(t, []int{1, 2}[i%2], r.Partitions)
 		require.Equal(t, int64(rows), r.Rows)
-		require.Nil(t, r.LatencyP99Ms, "no continuous API: latency must not be invented")
-		require.Equal(t, LatencyUnavailable, r.LatencyNote)
+		if r.Status == StatusOK && streamsPerBatch(r.Scenario) && r.Partitions == 1 {
+			require.NotNil(t, r.LatencyP99Ms, "%s ×1 measures continuous-mode latency", r.Scenario)
+			require.LessOrEqual(t, *r.LatencyP50Ms, *r.LatencyP95Ms)
+			require.LessOrEqual(t, *r.LatencyP95Ms, *r.LatencyP99Ms)
+			require.Greater(t, *r.LatencyP50Ms, 0.0)
+			require.Empty(t, r.LatencyNote)
+		} else {
+			require.Nil(t, r.LatencyP99Ms, "%s ×%d: latency must not be invented", r.Scenario, r.Partitions)
+			require.NotEmpty(t, r.LatencyNote)
+		}
 		require.NotEmpty(t, r.KernelLevel)
 		require.NotEmpty(t, r.GoVersion)
 		switch r.Status {
@@ -233,11 +241,11 @@ func sample() Report {
 	return Report{Env: env, Control: map[int]float64{1: 1, 2: 1.6}, Results: []Result{
 		{Scenario: "S0", Partitions: 1, Rows: 1000, Status: StatusOK, Reps: 3, OutputRows: &out,
 			RowsPerSec: fptr(123_456_789.0), RowsPerSecMin: fptr(100_000_000.0), RowsPerSecMax: fptr(130_000_000.0),
-			BytesPerRow: fptr(12.5), ControlSpeedup: 1, LatencyNote: LatencyUnavailable, Env: env},
+			BytesPerRow: fptr(12.5), ControlSpeedup: 1, LatencyNote: LatencyAtEndOnly, Env: env},
 		{Scenario: "S0", Partitions: 2, Rows: 1000, Status: StatusOK, Reps: 3, OutputRows: &out,
 			RowsPerSec: fptr(200_000_000.0), RowsPerSecMin: fptr(190_000_000.0), RowsPerSecMax: fptr(210_000_000.0),
 			BytesPerRow: fptr(14.0), ControlSpeedup: 1.6, ScalingEfficiency: fptr(200 / 123.456789 / 1.6), LinearEfficiency: fptr(200 / 123.456789 / 2),
-			LatencyNote: LatencyUnavailable, Env: env},
+			LatencyNote: LatencyAtEndOnly, Env: env},
 		{Scenario: "S1", Partitions: 1, Rows: 1000, Status: StatusUnsupported, Error: "exec: OVER not supported yet", Reps: 3, ControlSpeedup: 1, Env: env},
 	}}
 }
@@ -413,4 +421,14 @@ func TestLoadDataFromFile(t *testing.T) {
 	out, err := RunQuery(context.Background(), eng, "SELECT COUNT(*) AS n FROM market_data")
 	require.NoError(t, err)
 	require.Equal(t, int64(1), out)
+}
+
+func TestPercentile(t *testing.T) {
+	require.Equal(t, 0.0, Percentile(nil, 0.5))
+	xs := []float64{5, 1, 4, 2, 3, 10, 9, 8, 7, 6}
+	require.Equal(t, 5.0, Percentile(xs, 0.50)) // nearest rank: ceil(0.5·10) = 5th smallest
+	require.Equal(t, 10.0, Percentile(xs, 0.95))
+	require.Equal(t, 10.0, Percentile(xs, 0.99))
+	require.Equal(t, 1.0, Percentile(xs, 0.01))
+	require.Equal(t, 7.0, Percentile([]float64{7}, 0.99))
 }

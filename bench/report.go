@@ -59,8 +59,11 @@ func WriteTable(w io.Writer, rep Report) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	if len(rep.Results) > 0 {
-		fmt.Fprintf(w, "latency p50/p95/p99: %s\n", LatencyUnavailable)
+	for _, r := range rep.Results {
+		if r.LatencyP99Ms != nil {
+			fmt.Fprintf(w, "%s ×%d continuous-mode latency per pushed batch p50/p95/p99: %.3f / %.3f / %.3f ms\n",
+				r.Scenario, r.Partitions, *r.LatencyP50Ms, *r.LatencyP95Ms, *r.LatencyP99Ms)
+		}
 	}
 	for _, n := range notes {
 		if _, err := fmt.Fprintln(w, n); err != nil {
