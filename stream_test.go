@@ -233,6 +233,50 @@ func TestStartWatermark(t *testing.T) {
 	require.ErrorIs(t, q.Watermark(1), velo.ErrQueryClosed)
 }
 
+// TestStartGroupByEmitChanges: a GROUP BY without a window and EMIT
+// CHANGES hands the sink, during each Push, the current row of every group
+// that batch touched (hand-computed running COUNT/SUM); nothing more at
+// Close. On two partitions the same rows arrive by Close.
+func TestStartGroupByEmitChanges(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	const sql = "SELECT k, COUNT(*) AS n, SUM(v) AS s FROM events GROUP BY k EMIT CHANGES"
+	batches := []struct {
+		k []string
+		v []int64
+	}{
+		{[]string{"a", "b", "a"}, []int64{1, 2, 3}},
+		{[]string{"b", "b"}, []int64{10, 20}},
+		{[]string{"c", "a"}, []int64{7, 100}},
+	}
+	// Within a push, groups come in the order they first appeared in the
+	// input (a before c).
+	want := [][]string{{"a|2|4", "b|1|2"}, {"b|3|32"}, {"a|3|104", "c|1|7"}}
+	for _, parts := range []int{1, 2} {
+		eng := velo.New(velo.WithAllocator(mem), velo.WithPartitions(parts))
+		var c collector
+		q, err := eng.Start(context.Background(), sql, c.sink, velo.WithInputSchema(eventSchema()))
+		require.NoError(t, err)
+		require.Equal(t, []string{"k", "n", "s"}, fieldNames(q.Schema()))
+		var all []string
+		for i, b := range batches {
+			rec := events(mem, make([]int64, len(b.k)), b.k, b.v)
+			require.NoError(t, q.Push(rec))
+			rec.Release()
+			all = append(all, want[i]...)
+			if parts == 1 {
+				require.Equal(t, all, c.rows(), "after push %d", i)
+			}
+		}
+		require.NoError(t, q.Close())
+		got := c.rows()
+		slices.Sort(got)
+		slices.Sort(all)
+		require.Equal(t, all, got, "%d partitions", parts)
+		eng.Close()
+	}
+}
+
 func fieldNames(s *arrow.Schema) []string {
 	var names []string
 	for _, f := range s.Fields() {

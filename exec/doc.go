@@ -98,6 +98,28 @@
 // partitions fail, the first error wins, so which row an error message
 // names may differ from the one-partition run.
 //
+// # EMIT CHANGES without a window
+//
+// A GROUP BY (or global aggregate) with EMIT CHANGES and no time window is
+// a continuously updated GROUP BY: it runs through window.TimeWindow with
+// Kind None instead of the hash aggregate, and emits, after each input
+// batch, the current row of every group the batch touched (the GROUP BY's
+// columns; within a batch groups come in the order they first appeared in
+// the input) and nothing at the end, so the last change of each group is
+// its EMIT FINAL row. Execute over a bounded input returns this changelog;
+// Start hands each batch's changes to the sink during its Push. EMIT FINAL
+// and no EMIT clause are unchanged (one result at the end). An empty input
+// emits no rows, not even a global aggregate's empty group. Above the
+// aggregate, the operators work on the changelog as they do for a time
+// window's EMIT CHANGES: HAVING filters each change (a group that stops
+// qualifying is not retracted), ORDER BY and DISTINCT buffer the whole
+// changelog to the end of the input, LIMIT/OFFSET count change rows.
+// Partitioned, plain hashable keys run hash (groups are disjoint, so each
+// partition's changes are the groups' current rows; changes of different
+// partitions interleave); a global aggregate or expression keys run fan_in
+// — never two-phase, since a partial's change is not its group's current
+// value — and sticky/round_robin settings are errors.
+//
 // Time windows (GROUP BY … WINDOW TUMBLING/SLIDING/SESSION, TUMBLE/HOP/
 // SESSION) run through window.TimeWindow and OVER (ROWS) through
 // window.Rows; see exec/window.go for what they support and how they are

@@ -70,7 +70,7 @@ type Partitioned struct {
 // it). The planner picks the strategy — GROUP BY on plain input columns:
 // hash on those columns; global aggregates and expression keys: two-phase
 // (round_robin, merged partials), or fan_in when an aggregate depends on
-// arrival order (FIRST, LAST); stateless: round_robin with the input order
+// arrival order (FIRST, LAST) or emits changes (EMIT CHANGES); stateless: round_robin with the input order
 // restored — unless the query sets 'partitioning.strategy', which is
 // honoured when valid and an error that says why otherwise. OVER and time
 // windows are errors, as for Compile.
@@ -120,7 +120,7 @@ func CompilePartitioned(mem memory.Allocator, q *sqlfront.Query, opts Options) (
 		pp := &partPipe{twoPhase: plan.TwoPhase, idle: idle, col: &collector{mem: mem, schema: stageOut, ordered: plan.Ordered}}
 		top := nodes[split]
 		var next Operator = pp.col
-		if aggNode != nil && aggNode.Window == nil {
+		if aggNode != nil && aggNode.Window == nil && aggNode.Emit != sqlfront.EmitChanges {
 			op, err := newAggregateOp(mem, aggNode, opts.BatchSize, next)
 			if err != nil {
 				p.closePipes()
@@ -242,8 +242,11 @@ func choosePlan(q *sqlfront.Query, scan *sqlfront.Scan, aggNode *sqlfront.Aggreg
 	// Time windows of one group key are independent of other keys' (hash
 	// on the keys), but a windowed aggregate has no partial form to merge
 	// (no two-phase): without plain keys it runs on one partition.
+	// EMIT CHANGES without a window likewise: a partial's change is not
+	// its group's current value, so without plain keys it runs fan_in.
 	windowed := aggNode != nil && aggNode.Window != nil
-	orderDependent = orderDependent || windowed
+	changes := aggNode != nil && aggNode.Window == nil && aggNode.Emit == sqlfront.EmitChanges
+	orderDependent = orderDependent || windowed || changes
 	name := q.Settings.PartitioningStrategy
 	if name == "" {
 		switch {
@@ -275,6 +278,8 @@ func choosePlan(q *sqlfront.Query, scan *sqlfront.Scan, aggNode *sqlfront.Aggreg
 			plan.Ordered = true
 		case windowed:
 			return plan, fmt.Errorf("exec: partitioning.strategy '%s' needs the aggregation to run two-phase (partial per partition, then merged), which time windows do not support; use 'hash' on a GROUP BY column or 'fan_in'", st)
+		case changes:
+			return plan, fmt.Errorf("exec: partitioning.strategy '%s' needs the aggregation to run two-phase (partial per partition, then merged), which EMIT CHANGES does not support (a partial's change is not its group's current row); use 'hash' on a GROUP BY column or 'fan_in'", st)
 		case orderDependent:
 			return plan, fmt.Errorf("exec: partitioning.strategy '%s' needs the aggregation to run two-phase (partial per partition, then merged), but FIRST/LAST depend on arrival order across partitions; use 'hash' on a GROUP BY column or 'fan_in'", st)
 		default:

@@ -106,7 +106,10 @@ func chain(mem memory.Allocator, top, stop sqlfront.Node, opts Options, next Ope
 		case *sqlfront.Project:
 			next = &projectOp{mem: mem, exprs: n.Exprs, out: n.Out, next: next}
 		case *sqlfront.Aggregate:
-			if n.Window != nil {
+			// A GROUP BY … EMIT CHANGES without a time window is the time
+			// window operator's Kind None: it emits the touched groups'
+			// current rows after every batch.
+			if n.Window != nil || n.Emit == sqlfront.EmitChanges {
 				op, err := newTimeWindowOp(mem, n, opts.settings, opts.BatchSize, next)
 				if err != nil {
 					return nil, err

@@ -72,7 +72,7 @@ func (o *rowsOp) Watermark(ctx context.Context, wm int64) error {
 func (o *timeWindowOp) Watermark(ctx context.Context, wm int64) error {
 	out, err := o.w.AdvanceWatermark(wm)
 	if err != nil {
-		return fmt.Errorf("exec: time window %s: %w", o.node.Window, err)
+		return fmt.Errorf("exec: %s: %w", o.what, err)
 	}
 	if err := pushRecords(ctx, out, o.node.Out, o.batchSize, o.next); err != nil {
 		return err
@@ -94,8 +94,10 @@ func (s *Sink) Watermark(context.Context, int64) error { return nil }
 // Output: a stateless query (filter/project) emits the selected rows of
 // every pushed batch; a time window with EMIT FINAL emits windows as the
 // watermark closes them, with EMIT CHANGES the changed rows after each
-// batch; a plain GROUP BY, ORDER BY, DISTINCT … above an aggregate, and
-// OVER emit at Finish.
+// batch; a GROUP BY without a window and EMIT CHANGES emits the touched
+// groups' current rows after each batch; a plain GROUP BY (EMIT FINAL or
+// no EMIT), ORDER BY, DISTINCT … above an aggregate, and OVER emit at
+// Finish.
 type Stream struct {
 	p        *Pipeline
 	cols     []arrow.Array

@@ -37,9 +37,13 @@ import (
 // whenever no row is late there (BENCH.md's market_data: lateness ≤ 2 s
 // under the default 5 s out-of-orderness); with late rows the partitioned
 // run drops (or re-fires) fewer of them.
+//
+// Without a time window it runs a GROUP BY … EMIT CHANGES as window.None:
+// the touched groups' current rows after every batch (exec/doc.go).
 type timeWindowOp struct {
 	mem       memory.Allocator
 	node      *sqlfront.Aggregate
+	what      string // names the operator in errors
 	inputs    []sqlfront.BoundExpr
 	inSchema  *arrow.Schema
 	plain     bool
@@ -56,11 +60,17 @@ func newTimeWindowOp(mem memory.Allocator, n *sqlfront.Aggregate, settings sqlfr
 	if len(n.GroupBy) > agg.MaxKeyColumns {
 		return nil, fmt.Errorf("exec: GROUP BY with %d keys is not supported yet (at most %d)", len(n.GroupBy), agg.MaxKeyColumns)
 	}
-	kind, ok := timeWindowKinds[n.Window.Kind]
-	if !ok {
-		return nil, fmt.Errorf("exec: time window kind %s is not supported", n.Window.Kind)
+	kind, what := window.None, "GROUP BY … EMIT CHANGES"
+	if n.Window != nil {
+		k, ok := timeWindowKinds[n.Window.Kind]
+		if !ok {
+			return nil, fmt.Errorf("exec: time window kind %s is not supported", n.Window.Kind)
+		}
+		kind, what = k, "time window "+n.Window.String()
+	} else if n.Emit != sqlfront.EmitChanges {
+		return nil, fmt.Errorf("exec: GROUP BY without a time window runs as a time-window operator only with EMIT CHANGES")
 	}
-	op := &timeWindowOp{mem: mem, node: n, plain: true, batchSize: batchSize, next: next}
+	op := &timeWindowOp{mem: mem, node: n, what: what, plain: true, batchSize: batchSize, next: next}
 	index := map[string]int{}
 	add := func(e sqlfront.BoundExpr) int {
 		key := e.String() + "|" + e.DataType().String()
@@ -75,9 +85,14 @@ func newTimeWindowOp(mem memory.Allocator, n *sqlfront.Aggregate, settings sqlfr
 		return len(op.inputs) - 1
 	}
 	nk := len(n.GroupBy)
-	spec := window.Spec{
-		Kind: kind, SizeMs: n.Window.SizeMs, SlideMs: n.Window.SlideMs, GapMs: n.Window.GapMs,
-		StartName: n.Out.Field(nk).Name, EndName: n.Out.Field(nk + 1).Name,
+	// aggOff is the output position of the first aggregate: after the keys
+	// and, with a time window, window_start and window_end.
+	aggOff := nk
+	spec := window.Spec{Kind: kind}
+	if n.Window != nil {
+		spec.SizeMs, spec.SlideMs, spec.GapMs = n.Window.SizeMs, n.Window.SlideMs, n.Window.GapMs
+		spec.StartName, spec.EndName = n.Out.Field(nk).Name, n.Out.Field(nk+1).Name
+		aggOff = nk + 2
 	}
 	if n.Emit == sqlfront.EmitChanges {
 		spec.Emit = window.EmitChanges
@@ -101,13 +116,15 @@ func newTimeWindowOp(mem memory.Allocator, n *sqlfront.Aggregate, settings sqlfr
 	for i, g := range n.GroupBy {
 		spec.Keys = append(spec.Keys, agg.KeySpec{Column: add(g), Name: n.Out.Field(i).Name})
 	}
-	spec.TimeCol = add(&sqlfront.ColRef{Typed: sqlfront.Typed{Type: n.Window.TimeType, Null: true}, Index: n.Window.TimeCol, Name: n.Window.TimeName})
+	if n.Window != nil {
+		spec.TimeCol = add(&sqlfront.ColRef{Typed: sqlfront.Typed{Type: n.Window.TimeType, Null: true}, Index: n.Window.TimeCol, Name: n.Window.TimeName})
+	}
 	for i, c := range n.Aggs {
 		f, ok := aggFuncs[c.Func]
 		if !ok {
 			return nil, fmt.Errorf("exec: aggregate %s is not supported", c.Func)
 		}
-		s := agg.AggSpec{Func: f, Distinct: c.Distinct, Name: n.Out.Field(nk + 2 + i).Name}
+		s := agg.AggSpec{Func: f, Distinct: c.Distinct, Name: n.Out.Field(aggOff + i).Name}
 		if c.Arg != nil {
 			s.Column = add(c.Arg)
 		}
@@ -124,9 +141,9 @@ func newTimeWindowOp(mem memory.Allocator, n *sqlfront.Aggregate, settings sqlfr
 	op.inSchema = arrow.NewSchema(fields, nil)
 	w, err := window.NewTimeWindow(mem, op.inSchema, spec)
 	if err != nil {
-		return nil, fmt.Errorf("exec: time window %s: %w", n.Window, err)
+		return nil, fmt.Errorf("exec: %s: %w", what, err)
 	}
-	if err := checkOutTypes(w.Schema(), n.Out, "time window"); err != nil {
+	if err := checkOutTypes(w.Schema(), n.Out, what); err != nil {
 		w.Release()
 		return nil, err
 	}
@@ -184,7 +201,7 @@ func (o *timeWindowOp) Push(ctx context.Context, b columnar.Batch) error {
 	defer rec.Release()
 	out, err := o.w.Push(columnar.Batch{Rec: rec, Sel: sel})
 	if err != nil {
-		return fmt.Errorf("exec: time window %s: %w", o.node.Window, err)
+		return fmt.Errorf("exec: %s: %w", o.what, err)
 	}
 	return pushRecords(ctx, out, o.node.Out, o.batchSize, o.next)
 }
@@ -192,7 +209,7 @@ func (o *timeWindowOp) Push(ctx context.Context, b columnar.Batch) error {
 func (o *timeWindowOp) Finish(ctx context.Context) error {
 	out, err := o.w.Finish()
 	if err != nil {
-		return fmt.Errorf("exec: time window %s: %w", o.node.Window, err)
+		return fmt.Errorf("exec: %s: %w", o.what, err)
 	}
 	if err := pushRecords(ctx, out, o.node.Out, o.batchSize, o.next); err != nil {
 		return err
