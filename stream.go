@@ -72,10 +72,10 @@ type Query struct {
 //     it — the watermark is the maximum event time pushed minus the max
 //     out-of-orderness (setting 'max_out_of_orderness', default 5 s), or an
 //     explicit Query.Watermark when that is ahead — and the rest at Close;
-//   - EMIT CHANGES: the current row of every (window, group) a pushed
-//     record changed, after that Push;
-//   - a plain GROUP BY (EMIT CHANGES included, for now), DISTINCT or ORDER
-//     BY above it, and OVER: at Close.
+//   - EMIT CHANGES (with or without a time window): the current row of
+//     every (window, group) a pushed record changed, after that Push;
+//   - a plain GROUP BY with EMIT FINAL (or no EMIT), DISTINCT or ORDER BY
+//     above an aggregate, and OVER: at Close.
 //
 // The batch path (Execute) runs the same operators over a table to its
 // end; a Start fed the table's records then closed gives the same rows.

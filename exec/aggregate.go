@@ -39,7 +39,8 @@ type aggregateOp struct {
 
 func newAggregateOp(mem memory.Allocator, n *sqlfront.Aggregate, batchSize int, next Operator) (*aggregateOp, error) {
 	if n.Window != nil {
-		return nil, fmt.Errorf("exec: time windows (%s) are not supported yet: they arrive with the window operator (issue 6)", n.Window)
+		// The planner routes windowed aggregates to the window operator.
+		return nil, fmt.Errorf("exec: internal error: windowed aggregate (%s) reached the hash aggregate", n.Window)
 	}
 	if len(n.GroupBy) > agg.MaxKeyColumns {
 		return nil, fmt.Errorf("exec: GROUP BY with %d keys is not supported yet (at most %d)", len(n.GroupBy), agg.MaxKeyColumns)
