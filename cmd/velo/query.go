@@ -98,38 +98,53 @@ func runQuery(ctx context.Context, stdout io.Writer, sql string, tables []string
 }
 
 func registerGenerated(eng *velo.Engine, mem memory.Allocator, spec string) error {
+	recs, err := generateSpec(mem, spec)
+	if err != nil {
+		return err
+	}
+	defer releaseRecords(recs)
+	return eng.RegisterTable(bench.MarketDataTable, recs)
+}
+
+// generateSpec generates the data set named by a --gen flag value,
+// "market_data[:rows]" (default 1,000,000 rows, seed 42). It returns at
+// least one record (an empty one for zero rows) so the schema is known; the
+// caller releases them.
+func generateSpec(mem memory.Allocator, spec string) ([]arrow.Record, error) {
 	name, rowsText, hasRows := strings.Cut(spec, ":")
 	if name != bench.MarketDataTable {
-		return fmt.Errorf("--gen %q: only %s[:rows] can be generated", spec, bench.MarketDataTable)
+		return nil, fmt.Errorf("--gen %q: only %s[:rows] can be generated", spec, bench.MarketDataTable)
 	}
-	rows := int64(1_000_000)
+	cfg := bench.DefaultMarketDataConfig()
+	cfg.Rows = 1_000_000
 	if hasRows {
 		n, err := strconv.ParseInt(rowsText, 10, 64)
 		if err != nil || n < 0 {
-			return fmt.Errorf("--gen %q: rows must be a non-negative integer", spec)
+			return nil, fmt.Errorf("--gen %q: rows must be a non-negative integer", spec)
 		}
-		rows = n
+		cfg.Rows = n
 	}
-	cfg := bench.DefaultMarketDataConfig()
-	cfg.Rows = rows
 	g := bench.NewMarketData(mem, cfg)
 	defer g.Release()
 	recs, err := g.GenerateAll()
 	if err != nil {
-		return fmt.Errorf("--gen %q: %w", spec, err)
+		releaseRecords(recs)
+		return nil, fmt.Errorf("--gen %q: %w", spec, err)
 	}
-	defer func() {
-		for _, r := range recs {
-			r.Release()
-		}
-	}()
 	if len(recs) == 0 {
-		empty := array.NewRecord(bench.MarketDataSchema(), emptyColumns(mem, bench.MarketDataSchema()), 0)
-		defer empty.Release()
-		recs = append(recs, empty)
-		empty.Retain()
+		cols := emptyColumns(mem, bench.MarketDataSchema())
+		recs = append(recs, array.NewRecord(bench.MarketDataSchema(), cols, 0))
+		for _, c := range cols {
+			c.Release()
+		}
 	}
-	return eng.RegisterTable(bench.MarketDataTable, recs)
+	return recs, nil
+}
+
+func releaseRecords(recs []arrow.Record) {
+	for _, r := range recs {
+		r.Release()
+	}
 }
 
 func emptyColumns(mem memory.Allocator, s *arrow.Schema) []arrow.Array {

@@ -13,6 +13,8 @@ import (
 	"github.com/apache/arrow/go/v17/arrow/ipc"
 	"github.com/apache/arrow/go/v17/arrow/memory"
 	"github.com/stretchr/testify/require"
+
+	"github.com/velo-engine/velo/bench"
 )
 
 // init runs the CLI when the test binary is re-executed by runQueryCLI:
@@ -118,4 +120,28 @@ func TestQueryGenExplainAndErrors(t *testing.T) {
 	out, _, code = runQueryCLI(t, "query", "--help")
 	require.Equal(t, 0, code)
 	require.Contains(t, out, "velo query --table md=md.parquet")
+}
+
+func TestGenerateSpec(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	for _, c := range []struct {
+		spec string
+		rows int64
+	}{{"market_data:0", 0}, {"market_data:1000", 1000}} {
+		recs, err := generateSpec(mem, c.spec)
+		require.NoError(t, err)
+		require.NotEmpty(t, recs, "at least one record carries the schema")
+		var n int64
+		for _, r := range recs {
+			require.True(t, r.Schema().Equal(bench.MarketDataSchema()))
+			n += r.NumRows()
+		}
+		require.Equal(t, c.rows, n)
+		releaseRecords(recs)
+	}
+	_, err := generateSpec(mem, "orders:10")
+	require.ErrorContains(t, err, "only market_data[:rows]")
+	_, err = generateSpec(mem, "market_data:-5")
+	require.ErrorContains(t, err, "non-negative integer")
 }

@@ -10,12 +10,10 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
-	"strconv"
 	"strings"
 	"syscall"
 	"time"
 
-	"github.com/apache/arrow/go/v17/arrow/array"
 	"github.com/apache/arrow/go/v17/arrow/memory"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -201,37 +199,10 @@ func isLoopback(a net.Addr) bool {
 
 // serveGenerated registers generated market_data with the server.
 func serveGenerated(srv *server.Server, mem memory.Allocator, spec string) error {
-	name, rowsText, hasRows := strings.Cut(spec, ":")
-	if name != bench.MarketDataTable {
-		return fmt.Errorf("--gen %q: only %s[:rows] can be generated", spec, bench.MarketDataTable)
-	}
-	rows := int64(1_000_000)
-	if hasRows {
-		n, err := strconv.ParseInt(rowsText, 10, 64)
-		if err != nil || n < 0 {
-			return fmt.Errorf("--gen %q: rows must be a non-negative integer", spec)
-		}
-		rows = n
-	}
-	cfg := bench.DefaultMarketDataConfig()
-	cfg.Rows = rows
-	g := bench.NewMarketData(mem, cfg)
-	defer g.Release()
-	recs, err := g.GenerateAll()
+	recs, err := generateSpec(mem, spec)
 	if err != nil {
-		return fmt.Errorf("--gen %q: %w", spec, err)
+		return err
 	}
-	defer func() {
-		for _, r := range recs {
-			r.Release()
-		}
-	}()
-	if len(recs) == 0 {
-		empty, err := array.NewRecordReader(bench.MarketDataSchema(), nil)
-		if err != nil {
-			return fmt.Errorf("--gen %q: %w", spec, err)
-		}
-		return srv.RegisterTable(bench.MarketDataTable, empty)
-	}
+	defer releaseRecords(recs)
 	return srv.RegisterTable(bench.MarketDataTable, recs)
 }
