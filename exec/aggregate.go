@@ -98,7 +98,25 @@ func newAggregateOp(mem memory.Allocator, n *sqlfront.Aggregate, batchSize int, 
 }
 
 func (o *aggregateOp) Push(_ context.Context, b columnar.Batch) error {
-	cols := make([]arrow.Array, len(o.inputs))
+	in, err := inputBatch(b, o.inputs, o.plain, o.inSchema)
+	if err != nil {
+		return err
+	}
+	defer in.Rec.Release()
+	if err := o.a.Update(in); err != nil {
+		return fmt.Errorf("exec: aggregate: %w", err)
+	}
+	return nil
+}
+
+// inputBatch builds the batch an aggregating operator consumes: the values
+// of inputs over b, as a record of schema inSchema that the caller releases.
+// When every input is a plain column reference (plain) the columns are
+// passed through with b's selection, without a copy; otherwise the
+// expressions are evaluated over the selected rows and the result has no
+// selection.
+func inputBatch(b columnar.Batch, inputs []sqlfront.BoundExpr, plain bool, inSchema *arrow.Schema) (columnar.Batch, error) {
+	cols := make([]arrow.Array, len(inputs))
 	defer func() {
 		for _, c := range cols {
 			if c != nil {
@@ -106,36 +124,25 @@ func (o *aggregateOp) Push(_ context.Context, b columnar.Batch) error {
 			}
 		}
 	}()
-	sel := b.Sel
-	if o.plain {
-		for i, e := range o.inputs {
+	if plain {
+		for i, e := range inputs {
 			cols[i] = b.Rec.Column(e.(*sqlfront.ColRef).Index)
 			cols[i].Retain()
 		}
-	} else {
-		rs := selRows(b.Rec, b.Sel)
-		for i, e := range o.inputs {
-			v, err := evalExpr(e, rs)
-			if err != nil {
-				return err
-			}
-			if err := checkKind(v, e.DataType(), e); err != nil {
-				return err
-			}
-			cols[i] = v.toArray(e.DataType())
+		return columnar.Batch{Rec: array.NewRecord(inSchema, cols, int64(b.NumRows())), Sel: b.Sel}, nil
+	}
+	rs := selRows(b.Rec, b.Sel)
+	for i, e := range inputs {
+		v, err := evalExpr(e, rs)
+		if err != nil {
+			return columnar.Batch{}, err
 		}
-		sel = nil
+		if err := checkKind(v, e.DataType(), e); err != nil {
+			return columnar.Batch{}, err
+		}
+		cols[i] = v.toArray(e.DataType())
 	}
-	rows := b.NumRows()
-	if !o.plain {
-		rows = b.Len()
-	}
-	rec := array.NewRecord(o.inSchema, cols, int64(rows))
-	defer rec.Release()
-	if err := o.a.Update(columnar.Batch{Rec: rec, Sel: sel}); err != nil {
-		return fmt.Errorf("exec: aggregate: %w", err)
-	}
-	return nil
+	return columnar.Batch{Rec: array.NewRecord(inSchema, cols, int64(b.Len()))}, nil
 }
 
 func (o *aggregateOp) Finish(ctx context.Context) error {

@@ -168,38 +168,12 @@ func (o *timeWindowOp) Push(ctx context.Context, b columnar.Batch) error {
 	if b.Len() == 0 {
 		return nil
 	}
-	cols := make([]arrow.Array, len(o.inputs))
-	defer func() {
-		for _, c := range cols {
-			if c != nil {
-				c.Release()
-			}
-		}
-	}()
-	sel := b.Sel
-	rows := b.NumRows()
-	if o.plain {
-		for i, e := range o.inputs {
-			cols[i] = b.Rec.Column(e.(*sqlfront.ColRef).Index)
-			cols[i].Retain()
-		}
-	} else {
-		rs := selRows(b.Rec, b.Sel)
-		for i, e := range o.inputs {
-			v, err := evalExpr(e, rs)
-			if err != nil {
-				return err
-			}
-			if err := checkKind(v, e.DataType(), e); err != nil {
-				return err
-			}
-			cols[i] = v.toArray(e.DataType())
-		}
-		sel, rows = nil, b.Len()
+	in, err := inputBatch(b, o.inputs, o.plain, o.inSchema)
+	if err != nil {
+		return err
 	}
-	rec := array.NewRecord(o.inSchema, cols, int64(rows))
-	defer rec.Release()
-	out, err := o.w.Push(columnar.Batch{Rec: rec, Sel: sel})
+	defer in.Rec.Release()
+	out, err := o.w.Push(in)
 	if err != nil {
 		return fmt.Errorf("exec: %s: %w", o.what, err)
 	}
