@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"github.com/apache/arrow/go/v17/arrow"
+
+	"github.com/velo-engine/velo/internal/editdist"
 )
 
 // EventTimeKey is the field metadata key that declares a column the event-time
@@ -150,7 +152,7 @@ func fieldNames(schema *arrow.Schema) []string {
 func nearestName(name string, candidates []string) (string, bool) {
 	best, bestD := "", -1
 	for _, c := range candidates {
-		d := editDistance(strings.ToLower(name), strings.ToLower(c))
+		d := editdist.Distance(strings.ToLower(name), strings.ToLower(c))
 		if bestD < 0 || d < bestD {
 			best, bestD = c, d
 		}
@@ -160,32 +162,4 @@ func nearestName(name string, candidates []string) (string, bool) {
 	}
 	limit := max(len([]rune(name)), len([]rune(best))) / 3
 	return best, bestD <= max(limit, 2)
-}
-
-// editDistance is the optimal string alignment distance between a and b in
-// runes: insertions, deletions, substitutions and swaps of adjacent runes
-// (the commonest typo) each cost 1.
-func editDistance(a, b string) int {
-	ra, rb := []rune(a), []rune(b)
-	d := make([][]int, len(ra)+1)
-	for i := range d {
-		d[i] = make([]int, len(rb)+1)
-		d[i][0] = i
-	}
-	for j := range d[0] {
-		d[0][j] = j
-	}
-	for i := 1; i <= len(ra); i++ {
-		for j := 1; j <= len(rb); j++ {
-			cost := 1
-			if ra[i-1] == rb[j-1] {
-				cost = 0
-			}
-			d[i][j] = min(d[i-1][j]+1, d[i][j-1]+1, d[i-1][j-1]+cost)
-			if i > 1 && j > 1 && ra[i-1] == rb[j-2] && ra[i-2] == rb[j-1] {
-				d[i][j] = min(d[i][j], d[i-2][j-2]+1)
-			}
-		}
-	}
-	return d[len(ra)][len(rb)]
 }

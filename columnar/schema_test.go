@@ -41,18 +41,6 @@ func TestFieldIndex(t *testing.T) {
 	require.ErrorContains(t, err, `"a" is ambiguous`)
 }
 
-func TestEditDistance(t *testing.T) {
-	for _, c := range []struct {
-		a, b string
-		d    int
-	}{
-		{"", "", 0}, {"a", "", 1}, {"kitten", "sitting", 3}, {"price", "prcie", 1}, {"ab", "ba", 1}, {"ca", "abc", 3}, {"日本", "日本語", 1}, {"abc", "abc", 0},
-	} {
-		require.Equal(t, c.d, editDistance(c.a, c.b), "%q %q", c.a, c.b)
-		require.Equal(t, c.d, editDistance(c.b, c.a))
-	}
-}
-
 func TestEventTime(t *testing.T) {
 	i64, f64 := arrow.PrimitiveTypes.Int64, arrow.PrimitiveTypes.Float64
 	ts := &arrow.TimestampType{Unit: arrow.Millisecond}

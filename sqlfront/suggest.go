@@ -3,34 +3,15 @@ package sqlfront
 import (
 	"strings"
 	"unicode/utf8"
+
+	"github.com/velo-engine/velo/internal/editdist"
 )
 
-// editDistance is the optimal-string-alignment distance between a and b
-// (Levenshtein plus adjacent transpositions, so "dorp" is one edit from
-// "drop"), case-insensitive, counted in code points.
+// editDistance is the case-insensitive edit distance of two names
+// (optimal string alignment, in code points: "dorp" is one edit from
+// "drop").
 func editDistance(a, b string) int {
-	ra, rb := []rune(strings.ToLower(a)), []rune(strings.ToLower(b))
-	d := make([][]int, len(ra)+1)
-	for i := range d {
-		d[i] = make([]int, len(rb)+1)
-		d[i][0] = i
-	}
-	for j := range d[0] {
-		d[0][j] = j
-	}
-	for i := 1; i <= len(ra); i++ {
-		for j := 1; j <= len(rb); j++ {
-			cost := 1
-			if ra[i-1] == rb[j-1] {
-				cost = 0
-			}
-			d[i][j] = min(d[i-1][j]+1, d[i][j-1]+1, d[i-1][j-1]+cost)
-			if i > 1 && j > 1 && ra[i-1] == rb[j-2] && ra[i-2] == rb[j-1] {
-				d[i][j] = min(d[i][j], d[i-2][j-2]+1)
-			}
-		}
-	}
-	return d[len(ra)][len(rb)]
+	return editdist.Distance(strings.ToLower(a), strings.ToLower(b))
 }
 
 // nearest returns the candidate closest to name by edit distance, if it is
