@@ -104,7 +104,7 @@ func (s *countDistinctState) merge(src state, mapping []uint32) error {
 }
 
 func (s *countDistinctState) emit(mem memory.Allocator, ids []uint32) arrow.Array {
-	return buildInt64(mem, s.counts, ids, nil)
+	return buildInt64(mem, len(s.counts), ids, func(g int) int64 { return s.counts[g] }, nil)
 }
 
 func (s *countDistinctState) compact(keep []uint32) {

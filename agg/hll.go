@@ -159,21 +159,7 @@ func (s *hllState) count(g int) int64 {
 }
 
 func (s *hllState) emit(mem memory.Allocator, ids []uint32) arrow.Array {
-	b := array.NewInt64Builder(mem)
-	defer b.Release()
-	n := len(s.exact)
-	if ids != nil {
-		n = len(ids)
-	}
-	b.Reserve(n)
-	for j := 0; j < n; j++ {
-		g := j
-		if ids != nil {
-			g = int(ids[j])
-		}
-		b.UnsafeAppend(s.count(g))
-	}
-	return b.NewArray()
+	return buildInt64(mem, len(s.exact), ids, s.count, nil)
 }
 
 func (s *hllState) compact(keep []uint32) {

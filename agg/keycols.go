@@ -209,45 +209,21 @@ func (k *wordKey) appendRow(r int) {
 }
 
 func (k *wordKey) emit(mem memory.Allocator, ids []uint32) arrow.Array {
-	n := len(k.words)
-	if ids != nil {
-		n = len(ids)
-	}
-	b := array.NewBuilder(mem, k.dt)
-	defer b.Release()
-	b.Reserve(n)
-	for j := 0; j < n; j++ {
-		g := j
-		if ids != nil {
-			g = int(ids[j])
-		}
+	return emitGroups(mem, k.dt, len(k.words), ids, func(b array.Builder, g int) {
 		if k.nulls[g] {
 			b.AppendNull()
-			continue
+			return
 		}
 		w := k.words[g]
 		switch bb := b.(type) {
-		case *array.Int64Builder:
-			bb.UnsafeAppend(w)
-		case *array.TimestampBuilder:
-			bb.UnsafeAppend(arrow.Timestamp(w))
-		case *array.Date64Builder:
-			bb.UnsafeAppend(arrow.Date64(w))
-		case *array.DurationBuilder:
-			bb.UnsafeAppend(arrow.Duration(w))
-		case *array.Int32Builder:
-			bb.UnsafeAppend(int32(w))
-		case *array.Date32Builder:
-			bb.UnsafeAppend(arrow.Date32(w))
 		case *array.Float64Builder:
-			bb.UnsafeAppend(math.Float64frombits(uint64(w)))
+			bb.Append(math.Float64frombits(uint64(w)))
 		case *array.Float32Builder:
-			bb.UnsafeAppend(float32(math.Float64frombits(uint64(w))))
-		case *array.BooleanBuilder:
-			bb.UnsafeAppend(w != 0)
+			bb.Append(float32(math.Float64frombits(uint64(w))))
+		default:
+			appendWord(b, w)
 		}
-	}
-	return b.NewArray()
+	})
 }
 
 func (k *wordKey) compact(keep []uint32) {
@@ -466,25 +442,13 @@ func (k *stringKey) appendRow(r int) {
 }
 
 func (k *stringKey) emit(mem memory.Allocator, ids []uint32) arrow.Array {
-	n := len(k.prefix)
-	if ids != nil {
-		n = len(ids)
-	}
-	b := array.NewStringBuilder(mem)
-	defer b.Release()
-	b.Reserve(n)
-	for j := 0; j < n; j++ {
-		g := j
-		if ids != nil {
-			g = int(ids[j])
-		}
+	return emitGroups(mem, arrow.BinaryTypes.String, len(k.prefix), ids, func(b array.Builder, g int) {
 		if k.nulls[g] {
 			b.AppendNull()
-			continue
+		} else {
+			b.(*array.StringBuilder).BinaryBuilder.Append(k.arena[k.offs[g]:k.offs[g+1]])
 		}
-		b.BinaryBuilder.Append(k.arena[k.offs[g]:k.offs[g+1]])
-	}
-	return b.NewArray()
+	})
 }
 
 func (k *stringKey) compact(keep []uint32) {

@@ -136,21 +136,10 @@ func (v *valueStore) lessStored(src *valueStore, i int, g uint32) bool {
 }
 
 func (v *valueStore) emit(mem memory.Allocator, ids []uint32, null func(g int) bool) arrow.Array {
-	b := array.NewBuilder(mem, v.dt)
-	defer b.Release()
-	n := v.length
-	if ids != nil {
-		n = len(ids)
-	}
-	b.Reserve(n)
-	for j := 0; j < n; j++ {
-		g := j
-		if ids != nil {
-			g = int(ids[j])
-		}
+	return emitGroups(mem, v.dt, v.length, ids, func(b array.Builder, g int) {
 		if null(g) {
 			b.AppendNull()
-			continue
+			return
 		}
 		switch bb := b.(type) {
 		case *array.StringBuilder:
@@ -162,8 +151,7 @@ func (v *valueStore) emit(mem memory.Allocator, ids []uint32, null func(g int) b
 		default:
 			appendWord(b, v.words[g])
 		}
-	}
-	return b.NewArray()
+	})
 }
 
 func (v *valueStore) compact(keep []uint32) {

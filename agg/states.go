@@ -94,23 +94,9 @@ func (s *countState) merge(src state, mapping []uint32) error {
 
 func (s *countState) emit(mem memory.Allocator, ids []uint32) arrow.Array {
 	if s.star {
-		return buildInt64(mem, s.rows.n, ids, nil)
+		return buildInt64(mem, len(s.rows.n), ids, func(g int) int64 { return s.rows.n[g] }, nil)
 	}
-	b := array.NewInt64Builder(mem)
-	defer b.Release()
-	n := len(s.nulls)
-	if ids != nil {
-		n = len(ids)
-	}
-	b.Reserve(n)
-	for j := 0; j < n; j++ {
-		g := j
-		if ids != nil {
-			g = int(ids[j])
-		}
-		b.UnsafeAppend(s.rows.n[g] - s.nulls[g])
-	}
-	return b.NewArray()
+	return buildInt64(mem, len(s.nulls), ids, func(g int) int64 { return s.rows.n[g] - s.nulls[g] }, nil)
 }
 
 func (s *countState) compact(keep []uint32) {
@@ -199,7 +185,7 @@ func (s *sumIntState) merge(src state, mapping []uint32) error {
 }
 
 func (s *sumIntState) emit(mem memory.Allocator, ids []uint32) arrow.Array {
-	return buildInt64(mem, s.sums, ids, func(g int) bool { return !nonNull(s.rows, s.nulls, g) })
+	return buildInt64(mem, len(s.sums), ids, func(g int) int64 { return s.sums[g] }, func(g int) bool { return !nonNull(s.rows, s.nulls, g) })
 }
 
 func (s *sumIntState) compact(keep []uint32) {
@@ -305,24 +291,13 @@ func (s *minMaxFloatState) merge(src state, mapping []uint32) error {
 func (s *minMaxFloatState) emit(mem memory.Allocator, ids []uint32) arrow.Array {
 	null := func(g int) bool { return !nonNull(s.rows, s.nulls, g) }
 	if s.dt.ID() == arrow.FLOAT32 {
-		b := array.NewFloat32Builder(mem)
-		defer b.Release()
-		n := len(s.vals)
-		if ids != nil {
-			n = len(ids)
-		}
-		for j := 0; j < n; j++ {
-			g := j
-			if ids != nil {
-				g = int(ids[j])
-			}
+		return emitGroups(mem, s.dt, len(s.vals), ids, func(b array.Builder, g int) {
 			if null(g) {
 				b.AppendNull()
 			} else {
-				b.Append(float32(s.vals[g]))
+				b.(*array.Float32Builder).Append(float32(s.vals[g]))
 			}
-		}
-		return b.NewArray()
+		})
 	}
 	return buildFloat64(mem, len(s.vals), ids, func(g int) float64 { return s.vals[g] }, null)
 }
@@ -377,25 +352,13 @@ func (s *minMaxIntState) merge(src state, mapping []uint32) error {
 }
 
 func (s *minMaxIntState) emit(mem memory.Allocator, ids []uint32) arrow.Array {
-	b := array.NewBuilder(mem, s.dt)
-	defer b.Release()
-	n := len(s.vals)
-	if ids != nil {
-		n = len(ids)
-	}
-	b.Reserve(n)
-	for j := 0; j < n; j++ {
-		g := j
-		if ids != nil {
-			g = int(ids[j])
-		}
+	return emitGroups(mem, s.dt, len(s.vals), ids, func(b array.Builder, g int) {
 		if !nonNull(s.rows, s.nulls, g) {
 			b.AppendNull()
 		} else {
 			appendWord(b, s.vals[g])
 		}
-	}
-	return b.NewArray()
+	})
 }
 
 func (s *minMaxIntState) compact(keep []uint32) {

@@ -141,50 +141,47 @@ func appendWord(b array.Builder, w int64) {
 	}
 }
 
-// buildInt64 builds an int64 array of vals[ids[j]] (ids nil: all), NULL where
-// null(g) is true (null may be nil).
-func buildInt64(mem memory.Allocator, vals []int64, ids []uint32, null func(g int) bool) arrow.Array {
-	b := array.NewInt64Builder(mem)
+// emitGroups builds an array of type dt with one entry per emitted group:
+// groups ids in that order, or every group 0..n-1 when ids is nil.
+// appendGroup appends group g's value (or a NULL) to b, a builder of dt.
+func emitGroups(mem memory.Allocator, dt arrow.DataType, n int, ids []uint32, appendGroup func(b array.Builder, g int)) arrow.Array {
+	b := array.NewBuilder(mem, dt)
 	defer b.Release()
-	n := len(vals)
-	if ids != nil {
-		n = len(ids)
-	}
-	b.Reserve(n)
-	for j := 0; j < n; j++ {
-		g := j
-		if ids != nil {
-			g = int(ids[j])
+	if ids == nil {
+		b.Reserve(n)
+		for g := 0; g < n; g++ {
+			appendGroup(b, g)
 		}
-		if null != nil && null(g) {
-			b.AppendNull()
-		} else {
-			b.UnsafeAppend(vals[g])
+	} else {
+		b.Reserve(len(ids))
+		for _, g := range ids {
+			appendGroup(b, int(g))
 		}
 	}
 	return b.NewArray()
 }
 
-// buildFloat64 is buildInt64 for float64 values.
-func buildFloat64(mem memory.Allocator, n int, ids []uint32, val func(g int) float64, null func(g int) bool) arrow.Array {
-	b := array.NewFloat64Builder(mem)
-	defer b.Release()
-	if ids != nil {
-		n = len(ids)
-	}
-	b.Reserve(n)
-	for j := 0; j < n; j++ {
-		g := j
-		if ids != nil {
-			g = int(ids[j])
-		}
+// buildInt64 builds an int64 array of val(g) per emitted group of n (see
+// emitGroups), NULL where null(g) is true (null may be nil).
+func buildInt64(mem memory.Allocator, n int, ids []uint32, val func(g int) int64, null func(g int) bool) arrow.Array {
+	return emitGroups(mem, arrow.PrimitiveTypes.Int64, n, ids, func(b array.Builder, g int) {
 		if null != nil && null(g) {
 			b.AppendNull()
 		} else {
-			b.UnsafeAppend(val(g))
+			b.(*array.Int64Builder).Append(val(g))
 		}
-	}
-	return b.NewArray()
+	})
+}
+
+// buildFloat64 is buildInt64 for float64 values.
+func buildFloat64(mem memory.Allocator, n int, ids []uint32, val func(g int) float64, null func(g int) bool) arrow.Array {
+	return emitGroups(mem, arrow.PrimitiveTypes.Float64, n, ids, func(b array.Builder, g int) {
+		if null != nil && null(g) {
+			b.AppendNull()
+		} else {
+			b.(*array.Float64Builder).Append(val(g))
+		}
+	})
 }
 
 // compactSlice returns s reordered to s[keep[0]], s[keep[1]], ….
