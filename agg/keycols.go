@@ -122,58 +122,24 @@ func canonicalFloatBits(f float64) int64 {
 	return int64(math.Float64bits(f))
 }
 
-func (k *wordKey) widen(n int) []int64 {
-	if cap(k.scratch) < n {
-		k.scratch = make([]int64, n)
-	}
-	return k.scratch[:n]
-}
-
 func (k *wordKey) load(arr arrow.Array) error {
-	n := arr.Len()
 	switch a := arr.(type) {
-	case *array.Int64:
-		k.row = a.Int64Values()
-	case *array.Timestamp:
-		k.row = int64View(a.TimestampValues())
-	case *array.Date64:
-		k.row = int64View(a.Date64Values())
-	case *array.Duration:
-		k.row = int64View(a.DurationValues())
-	case *array.Int32:
-		w := k.widen(n)
-		for i, v := range a.Int32Values() {
-			w[i] = int64(v)
-		}
-		k.row = w
-	case *array.Date32:
-		w := k.widen(n)
-		for i, v := range a.Date32Values() {
-			w[i] = int64(v)
-		}
-		k.row = w
 	case *array.Float64:
-		w := k.widen(n)
+		w := resize(k.scratch, a.Len())
+		k.scratch = w
 		for i, v := range a.Float64Values() {
 			w[i] = canonicalFloatBits(v)
 		}
 		k.row = w
 	case *array.Float32:
-		w := k.widen(n)
+		w := resize(k.scratch, a.Len())
+		k.scratch = w
 		for i, v := range a.Float32Values() {
 			w[i] = canonicalFloatBits(float64(v))
 		}
 		k.row = w
-	case *array.Boolean:
-		w := k.widen(n)
-		for i := range w {
-			if a.Value(i) {
-				w[i] = 1
-			} else {
-				w[i] = 0
-			}
-		}
-		k.row = w
+	case *array.Int64, *array.Timestamp, *array.Date64, *array.Duration, *array.Int32, *array.Date32, *array.Boolean:
+		k.row = intValues(arr, &k.scratch)
 	default:
 		return fmt.Errorf("got %s, want %s", arr.DataType(), k.dt)
 	}
