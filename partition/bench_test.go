@@ -277,3 +277,29 @@ func (p emitPipe) Push(_ context.Context, b columnar.Batch, out Emitter) error {
 func (emitPipe) Watermark(context.Context, int64, Emitter) error { return nil }
 func (emitPipe) Finish(context.Context, Emitter) error           { return nil }
 func (emitPipe) Close()                                          {}
+
+// BenchmarkStringKeyHash compares the router's utf8 key hash (one word per
+// value of at most 8 bytes, kernels.HashUint64) with a byte hash per value
+// (kernels.HashStrings, xxhash.Sum64 of each value: the previous router)
+// on market_data-like "SYM0000" keys, in the same binary.
+func BenchmarkStringKeyHash(b *testing.B) {
+	const rows = 8192
+	recs := benchRecords(b, true, 1, rows)
+	defer recs[0].Release()
+	offsets, data, err := columnar.StringData(recs[0].Column(0))
+	require.NoError(b, err)
+	dst := make([]uint64, rows)
+	for _, impl := range []string{"xxhash-per-value", "word"} {
+		b.Run(impl, func(b *testing.B) {
+			var h keyHasher
+			for b.Loop() {
+				if impl == "word" {
+					h.hashStrings(dst, offsets, data, nil, 0)
+				} else {
+					kernels.HashStrings(dst, offsets, data, nil, 0)
+				}
+			}
+			b.ReportMetric(float64(b.N)*rows/b.Elapsed().Seconds(), "rows/s")
+		})
+	}
+}
