@@ -211,51 +211,96 @@ func (k *wordKey) reset() {
 
 func (k *wordKey) bytes() int { return cap(k.words)*8 + cap(k.nulls) }
 
-// stringKey stores utf8 keys: per group its first 8 bytes as a little-endian
-// word (zero-padded; compared with the probe kernel to reject most
-// mismatches), and the whole string in an arena. Dictionary-encoded columns
-// are decoded per dictionary: each distinct dictionary is hashed once per
-// entry, and rows gather from the entry-level hashes and words.
+// stringKey stores utf8 keys as one 64-bit key word per group (see
+// stringWord) plus the whole string in an arena. For a string of at most 7
+// bytes, and for NULL, the key word is the whole key, so those compare as
+// one word like a wordKey; a longer string's word holds its first 7 bytes
+// and only strings of equal word also compare length and the remaining
+// bytes. Dictionary-encoded columns are decoded per dictionary: each
+// distinct dictionary is hashed once per entry, and rows gather from the
+// entry-level hashes and words.
 type stringKey struct {
 	dict bool
-	// stored keys: group g is arena[offs[g]:offs[g+1]]
-	prefix    []int64
-	offs      []int32
-	arena     []byte
-	nulls     []bool
-	nullCount int
+	// stored keys: group g has key word words[g] and, unless NULL, the
+	// string arena[offs[g]:offs[g+1]]
+	words []int64
+	offs  []int32
+	arena []byte
 	// current batch (for dictionaries: the row→entry indices and the
 	// entries' strings)
 	offsets []int32
 	data    []byte
 	idx     []int32 // dictionary indices of the rows (nil: plain utf8)
-	row     []int64 // per-row prefix words
+	row     []int64 // per-row key words
+	long    bool    // some row's word is a long string's (stringLongTag)
 	valid   []byte
 	off     int
-	// dictionary memo: entry-level prefixes and hashes of the last dictionary
+	// dictionary memo: entry-level words and hashes of the last dictionary
 	lastDict    arrow.Array
-	dictPrefix  []int64
+	dictWords   []int64
 	dictHash    []uint64
+	dictLong    bool
 	dictOffsets []int32
 	dictData    []byte
 }
 
-// prefixWord reads up to 8 bytes of s little-endian, zero-padded, without
-// reading past data's end.
-func prefixWord(data []byte, start, end int32) int64 {
-	l := end - start
-	if l >= 8 {
-		return int64(binary.LittleEndian.Uint64(data[start:]))
-	}
-	if int(start)+8 <= len(data) {
-		w := binary.LittleEndian.Uint64(data[start:])
-		return int64(w & (1<<(8*uint(l)) - 1))
-	}
+// Key words of utf8 keys: the top byte says what the low 7 bytes hold.
+// 0–7: a string of that many bytes, little-endian, zero-padded (the whole
+// key); stringLongTag>>56: the first 7 bytes of a longer string; 0xFF:
+// NULL (low bytes zero). Equal keys have equal words, and for strings of up
+// to 7 bytes and NULL the converse holds too: no two of them share a word,
+// and none shares a word with a longer string.
+const (
+	stringLongTag  = 8 << 56
+	stringNullWord = -1 << 56
+	low7           = 1<<56 - 1
+)
+
+// stringWord returns the key word of data[start:end], reading 8 bytes at
+// once where data has them.
+func stringWord(data []byte, start, end int32) int64 {
+	l := uint64(end - start)
 	var w uint64
-	for i := l - 1; i >= 0; i-- {
-		w = w<<8 | uint64(data[start+i])
+	if int(start)+8 <= len(data) {
+		w = binary.LittleEndian.Uint64(data[start:])
+	} else {
+		for i := min(int32(l), 8) - 1; i >= 0; i-- {
+			w = w<<8 | uint64(data[start+i])
+		}
 	}
-	return int64(w)
+	return int64(w&(1<<(8*min(l, 7))-1) | min(l, 8)<<56)
+}
+
+// isLongWord reports whether key word w is a string of 8 or more bytes.
+func isLongWord(w int64) bool { return uint64(w)>>56 == stringLongTag>>56 }
+
+// stringWords sets row[i] to the key word of string i of offsets/data and
+// reports whether any is longer than 7 bytes.
+func stringWords(row []int64, offsets []int32, data []byte) (long bool) {
+	offsets = offsets[:len(row)+1]
+	var maxLen int32
+	i := 0
+	if len(data) >= 8 {
+		// Rows whose 8-byte read stays inside data: no bounds checks.
+		base := unsafe.Pointer(unsafe.SliceData(data))
+		limit := int32(len(data) - 8)
+		for ; i < len(row); i++ {
+			s, e := offsets[i], offsets[i+1]
+			if s > limit || s < 0 {
+				break
+			}
+			l := uint64(e - s)
+			maxLen = max(maxLen, e-s)
+			w := *(*uint64)(unsafe.Add(base, s)) // little-endian hosts only (amd64, arm64)
+			row[i] = int64(w&(1<<(8*min(l, 7))-1) | min(l, 8)<<56)
+		}
+	}
+	for ; i < len(row); i++ {
+		s, e := offsets[i], offsets[i+1]
+		maxLen = max(maxLen, e-s)
+		row[i] = stringWord(data, s, e)
+	}
+	return maxLen > 7
 }
 
 func (k *stringKey) load(arr arrow.Array) error {
@@ -269,13 +314,11 @@ func (k *stringKey) load(arr arrow.Array) error {
 	case *array.String:
 		k.idx = nil
 		k.offsets, k.data, _ = columnar.StringData(a)
-		for i := range k.row {
-			k.row[i] = prefixWord(k.data, k.offsets[i], k.offsets[i+1])
-		}
+		k.long = stringWords(k.row, k.offsets, k.data)
 		if k.valid != nil {
 			for i := range k.row {
 				if isNull(k.valid, k.off, i) {
-					k.row[i] = 0
+					k.row[i] = stringNullWord
 				}
 			}
 		}
@@ -284,50 +327,40 @@ func (k *stringKey) load(arr arrow.Array) error {
 		if !ok {
 			return fmt.Errorf("got dictionary of %s, want dictionary of utf8", a.Dictionary().DataType())
 		}
-		if err := k.loadDictionary(dv); err != nil {
-			return err
-		}
+		k.loadDictionary(dv)
 		if cap(k.idx) < n {
 			k.idx = make([]int32, n)
 		}
 		k.idx = k.idx[:n]
 		for i := range k.idx {
 			if isNull(k.valid, k.off, i) {
-				k.idx[i], k.row[i] = 0, 0
+				k.idx[i], k.row[i] = 0, stringNullWord
 				continue
 			}
 			e := a.GetValueIndex(i)
 			k.idx[i] = int32(e)
-			k.row[i] = k.dictPrefix[e]
+			k.row[i] = k.dictWords[e]
 		}
-		k.offsets, k.data = k.dictOffsets, k.dictData
+		k.offsets, k.data, k.long = k.dictOffsets, k.dictData, k.dictLong
 	default:
 		return fmt.Errorf("got %s, want utf8", arr.DataType())
 	}
 	return nil
 }
 
-// loadDictionary prepares entry-level prefixes and hashes, once per distinct
+// loadDictionary prepares entry-level words and hashes, once per distinct
 // dictionary array (a stable dictionary costs nothing per batch).
-func (k *stringKey) loadDictionary(dv *array.String) error {
+func (k *stringKey) loadDictionary(dv *array.String) {
 	if k.lastDict == arrow.Array(dv) {
-		return nil
+		return
 	}
 	m := dv.Len()
 	k.dictOffsets, k.dictData, _ = columnar.StringData(dv)
-	k.dictPrefix = make([]int64, m)
-	for e := 0; e < m; e++ {
-		k.dictPrefix[e] = prefixWord(k.dictData, k.dictOffsets[e], k.dictOffsets[e+1])
-	}
+	k.dictWords = make([]int64, m)
+	k.dictLong = stringWords(k.dictWords, k.dictOffsets, k.dictData)
 	k.dictHash = make([]uint64, m)
-	kernels.HashInt64(k.dictHash, k.dictPrefix, nil, 0)
-	for e := 0; e < m; e++ {
-		if s, t := k.dictOffsets[e], k.dictOffsets[e+1]; t-s > 8 {
-			k.dictHash[e] = xxhash.Sum64(k.dictData[s:t])
-		}
-	}
+	k.hashWords(k.dictHash, k.dictWords, k.dictOffsets, k.dictData, nil, 0, k.dictLong)
 	k.lastDict = dv
-	return nil
 }
 
 func (k *stringKey) rowRange(r int) (int32, int32) {
@@ -338,11 +371,23 @@ func (k *stringKey) rowRange(r int) (int32, int32) {
 	return k.offsets[e], k.offsets[e+1]
 }
 
-// hash: a string of at most 8 bytes hashes as its prefix word (an 8-byte
-// key, vectorized by kernels.HashInt64); a longer one as xxhash of its
-// bytes. Each value always hashes the same way, which is all the table
-// needs; short strings that differ only by trailing NUL bytes share a hash
-// and are told apart by the length comparison.
+// hashWords hashes strings by their key words: a string of at most 7 bytes
+// as its key word (an 8-byte key, vectorized by kernels.HashInt64), a
+// longer one (long: there may be some) as xxhash of its bytes, NULL (valid
+// bit clear) as kernels.NullHash. Each value always hashes the same way,
+// which is all the table needs.
+func (k *stringKey) hashWords(dst []uint64, words []int64, offs []int32, data []byte, valid []byte, off int, long bool) {
+	kernels.HashInt64(dst, words[:len(dst)], valid, off)
+	if !long {
+		return
+	}
+	for i, w := range words[:len(dst)] {
+		if isLongWord(w) {
+			dst[i] = xxhash.Sum64(data[offs[i]:offs[i+1]])
+		}
+	}
+}
+
 func (k *stringKey) hash(h, scratch []uint64, first bool) {
 	n := len(h)
 	dst := h
@@ -350,22 +395,16 @@ func (k *stringKey) hash(h, scratch []uint64, first bool) {
 		dst = scratch[:n]
 	}
 	if k.idx == nil {
-		kernels.HashInt64(dst, k.row[:n], nil, 0)
-		offs := k.offsets
-		for i := range dst {
-			if offs[i+1]-offs[i] > 8 {
-				dst[i] = xxhash.Sum64(k.data[offs[i]:offs[i+1]])
-			}
-		}
+		k.hashWords(dst, k.row, k.offsets, k.data, k.valid, k.off, k.long)
 	} else {
 		for i, e := range k.idx[:n] {
 			dst[i] = k.dictHash[e]
 		}
-	}
-	if k.valid != nil {
-		for i := range dst {
-			if isNull(k.valid, k.off, i) {
-				dst[i] = kernels.NullHash
+		if k.valid != nil {
+			for i := range dst {
+				if isNull(k.valid, k.off, i) {
+					dst[i] = kernels.NullHash
+				}
 			}
 		}
 	}
@@ -374,42 +413,42 @@ func (k *stringKey) hash(h, scratch []uint64, first bool) {
 	}
 }
 
+// sameTail reports whether row r, whose key word equals group g's and is a
+// long string's, has g's string: same length and bytes after the first 7.
+func (k *stringKey) sameTail(r int, g uint32) bool {
+	s, e := k.rowRange(r)
+	gs, ge := k.offs[g], k.offs[g+1]
+	return e-s == ge-gs && bytes.Equal(k.data[s+7:e], k.arena[gs+7:ge])
+}
+
 func (k *stringKey) equal(eq []byte, cand []uint32, sel []int32, n int) {
-	kernels.ProbeEqInt64Sel(eq, k.row[:n], k.prefix, cand[:n], sel)
+	kernels.ProbeEqInt64Sel(eq, k.row[:n], k.words, cand[:n], sel)
+	if !k.long {
+		return
+	}
 	for _, r := range sel {
-		if !bitutil.BitIsSet(eq, int(r)) {
-			continue
-		}
-		s, e := k.rowRange(int(r))
-		g := cand[r]
-		gs, ge := k.offs[g], k.offs[g+1]
-		if e-s != ge-gs || (e-s > 8 && !bytes.Equal(k.data[s+8:e], k.arena[gs+8:ge])) {
+		if isLongWord(k.row[r]) && bitutil.BitIsSet(eq, int(r)) && !k.sameTail(int(r), cand[r]) {
 			bitutil.ClearBit(eq, int(r))
 		}
 	}
-	fixNullEquality(eq, cand, sel, k.valid, k.off, k.nulls, k.nullCount > 0)
 }
 
 func (k *stringKey) appendRow(r int) {
 	if len(k.offs) == 0 {
 		k.offs = append(k.offs, 0)
 	}
-	if isNull(k.valid, k.off, r) {
-		k.prefix = append(k.prefix, 0)
-		k.nulls = append(k.nulls, true)
-		k.nullCount++
-	} else {
+	w := k.row[r]
+	if w != stringNullWord {
 		s, e := k.rowRange(r)
 		k.arena = append(k.arena, k.data[s:e]...)
-		k.prefix = append(k.prefix, k.row[r])
-		k.nulls = append(k.nulls, false)
 	}
+	k.words = append(k.words, w)
 	k.offs = append(k.offs, int32(len(k.arena)))
 }
 
 func (k *stringKey) emit(mem memory.Allocator, ids []uint32) arrow.Array {
-	return emitGroups(mem, arrow.BinaryTypes.String, len(k.prefix), ids, func(b array.Builder, g int) {
-		if k.nulls[g] {
+	return emitGroups(mem, arrow.BinaryTypes.String, len(k.words), ids, func(b array.Builder, g int) {
+		if k.words[g] == stringNullWord {
 			b.AppendNull()
 		} else {
 			b.(*array.StringBuilder).BinaryBuilder.Append(k.arena[k.offs[g]:k.offs[g+1]])
@@ -418,26 +457,21 @@ func (k *stringKey) emit(mem memory.Allocator, ids []uint32) arrow.Array {
 }
 
 func (k *stringKey) compact(keep []uint32) {
-	prefix := make([]int64, len(keep))
-	nulls := make([]bool, len(keep))
+	words := make([]int64, len(keep))
 	offs := make([]int32, 1, len(keep)+1)
 	var arena []byte
-	k.nullCount = 0
 	for j, g := range keep {
-		prefix[j], nulls[j] = k.prefix[g], k.nulls[g]
-		if nulls[j] {
-			k.nullCount++
-		}
+		words[j] = k.words[g]
 		arena = append(arena, k.arena[k.offs[g]:k.offs[g+1]]...)
 		offs = append(offs, int32(len(arena)))
 	}
-	k.prefix, k.nulls, k.offs, k.arena = prefix, nulls, offs, arena
+	k.words, k.offs, k.arena = words, offs, arena
 }
 
 func (k *stringKey) reset() {
-	k.prefix, k.nulls, k.offs, k.arena, k.nullCount = k.prefix[:0], k.nulls[:0], k.offs[:0], k.arena[:0], 0
+	k.words, k.offs, k.arena = k.words[:0], k.offs[:0], k.arena[:0]
 }
 
 func (k *stringKey) bytes() int {
-	return cap(k.prefix)*8 + cap(k.nulls) + cap(k.offs)*4 + cap(k.arena)
+	return cap(k.words)*8 + cap(k.offs)*4 + cap(k.arena)
 }

@@ -118,6 +118,20 @@ func (t *KeyTable) Insert(cols []arrow.Array, sel []int32, groups []uint32) (cre
 		}
 	}
 
+	before := len(t.hashes)
+	if len(t.cols) == 1 {
+		switch k := t.cols[0].(type) {
+		case *wordKey:
+			if k.valid == nil && k.nullCount == 0 {
+				t.insertWords(k, sel, n, groups)
+				return len(t.hashes) - before, nil
+			}
+		case *stringKey:
+			t.insertStrings(k, sel, n, groups)
+			return len(t.hashes) - before, nil
+		}
+	}
+
 	t.pos = grow(t.pos, n)
 	t.cand = grow(t.cand, n)
 	t.eq = grow(t.eq, (n+7)/8)
@@ -132,22 +146,6 @@ func (t *KeyTable) Insert(cols []arrow.Array, sel []int32, groups []uint32) (cre
 		for _, r := range sel {
 			t.pending = append(t.pending, r)
 			t.pos[r] = t.h[r] & t.mask
-		}
-	}
-
-	before := len(t.hashes)
-	if len(t.cols) == 1 {
-		switch k := t.cols[0].(type) {
-		case *wordKey:
-			if k.valid == nil && k.nullCount == 0 {
-				t.insertWords(k, groups)
-				return len(t.hashes) - before, nil
-			}
-		case *stringKey:
-			if k.valid == nil && k.nullCount == 0 && k.idx == nil {
-				t.insertStrings(k, groups)
-				return len(t.hashes) - before, nil
-			}
 		}
 	}
 	slots, mask := t.slots, t.mask
@@ -207,13 +205,30 @@ func (t *KeyTable) Insert(cols []arrow.Array, sel []int32, groups []uint32) (cre
 // insertWords is Insert's fast path for one fixed-width key column with no
 // NULLs in the batch or the table: the candidate's key word is compared in
 // the probe loop itself, so a row costs one pass and, for a hit, two loads
-// (its slot and the group's key word).
-func (t *KeyTable) insertWords(k *wordKey, groups []uint32) {
+// (its slot and the group's key word). It visits rows sel, or 0..n-1 when
+// sel is nil.
+func (t *KeyTable) insertWords(k *wordKey, sel []int32, n int, groups []uint32) {
 	slots, mask := t.slots, t.mask
-	for _, r := range t.pending {
-		h := t.h[r]
+	hs, row := t.h[:n], k.row[:n]
+	groups = groups[:n]
+	j := 0
+	for {
+		var r int
+		if sel == nil {
+			if j >= n {
+				return
+			}
+			r = j
+		} else {
+			if j >= len(sel) {
+				return
+			}
+			r = int(sel[j])
+		}
+		j++
+		h := hs[r]
 		tag := h >> 32
-		key := k.row[r]
+		key := row[r]
 		s := h & mask
 		for {
 			e := slots[s]
@@ -237,39 +252,46 @@ func (t *KeyTable) insertWords(k *wordKey, groups []uint32) {
 	}
 }
 
-// insertStrings is Insert's fast path for one plain utf8 key column with no
-// NULLs in the batch or the table: prefix word and length are compared in
-// the probe loop, the remaining bytes only for strings longer than 8 bytes.
-func (t *KeyTable) insertStrings(k *stringKey, groups []uint32) {
+// insertStrings is Insert's fast path for one utf8 key column (plain or
+// dictionary-encoded, NULLs allowed): the key words are compared in the
+// probe loop, which decides for strings of up to 7 bytes and NULL; only
+// longer strings with equal words also compare length and the remaining
+// bytes. It visits rows sel, or 0..n-1 when sel is nil.
+func (t *KeyTable) insertStrings(k *stringKey, sel []int32, n int, groups []uint32) {
 	slots, mask := t.slots, t.mask
-	offs, data := k.offsets, k.data
-	if len(k.offs) == 0 {
-		k.offs = append(k.offs, 0)
-	}
-	for _, r := range t.pending {
-		h := t.h[r]
+	hs, row := t.h[:n], k.row[:n]
+	groups = groups[:n]
+	j := 0
+	for {
+		var r int
+		if sel == nil {
+			if j >= n {
+				return
+			}
+			r = j
+		} else {
+			if j >= len(sel) {
+				return
+			}
+			r = int(sel[j])
+		}
+		j++
+		h := hs[r]
 		tag := h >> 32
-		w := k.row[r]
-		s0, e0 := offs[r], offs[r+1]
-		l := e0 - s0
+		w := row[r]
 		s := h & mask
 		for {
 			e := slots[s]
 			if e == 0 {
 				g := uint32(len(t.hashes))
-				k.arena = append(k.arena, data[s0:e0]...)
-				k.prefix = append(k.prefix, w)
-				k.nulls = append(k.nulls, false)
-				k.offs = append(k.offs, int32(len(k.arena)))
+				k.appendRow(r)
 				t.hashes = append(t.hashes, h)
 				slots[s] = tag<<32 | uint64(g+1)
 				groups[r] = g
 				break
 			}
 			if e>>32 == tag {
-				g := uint32(e) - 1
-				if gs, ge := k.offs[g], k.offs[g+1]; k.prefix[g] == w && ge-gs == l &&
-					(l <= 8 || string(data[s0+8:e0]) == string(k.arena[gs+8:ge])) {
+				if g := uint32(e) - 1; k.words[g] == w && (!isLongWord(w) || k.sameTail(r, g)) {
 					groups[r] = g
 					break
 				}

@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"strings"
 	"testing"
+	"unsafe"
 
 	"github.com/apache/arrow/go/v17/arrow"
 	"github.com/apache/arrow/go/v17/arrow/array"
@@ -128,6 +129,17 @@ var keyGens = map[string]keyGen{
 		}
 		return columnar.BuildString(mem, v, validMask(rng, n, 0.05))
 	},
+	// utf8-short: every length 0..16 over the bytes 0x00, 0x01, 'a' and
+	// 0xFF, so many keys share a prefix, differ only by trailing NULs, or
+	// have the bytes of a key word's length/NULL tag; lengths 0–7 take the
+	// one-word comparison, 8–16 the byte comparison.
+	"utf8-short": func(mem memory.Allocator, rng *rand.Rand, n, card int) arrow.Array {
+		v := make([]string, n)
+		for i := range v {
+			v[i] = shortKey(rng.IntN(card))
+		}
+		return columnar.BuildString(mem, v, validMask(rng, n, 0.05))
+	},
 	"dict": func(mem memory.Allocator, rng *rand.Rand, n, card int) arrow.Array {
 		dt := &arrow.DictionaryType{IndexType: arrow.PrimitiveTypes.Int32, ValueType: arrow.BinaryTypes.String}
 		b := array.NewDictionaryBuilder(mem, dt).(*array.BinaryDictionaryBuilder)
@@ -143,10 +155,24 @@ var keyGens = map[string]keyGen{
 	},
 }
 
+// shortKey is key k of the utf8-short generator: length k%17, bytes the
+// base-4 digits of k/17 over {0x00, 0x01, 'a', 0xFF}, most significant last
+// (so keys of one length differ early and late).
+func shortKey(k int) string {
+	alphabet := []byte{0x00, 0x01, 'a', 0xFF}
+	b := make([]byte, k%17)
+	d := k / 17
+	for i := range b {
+		b[i] = alphabet[d%4]
+		d /= 4
+	}
+	return string(b)
+}
+
 func init() {
 	// Null-free variants exercise the single-column fast paths
 	// (insertWords, insertStrings).
-	for _, k := range []string{"int64", "utf8", "float64", "timestamp"} {
+	for _, k := range []string{"int64", "utf8", "utf8-short", "float64", "timestamp"} {
 		gen := keyGens[k]
 		keyGens[k+"-nonull"] = func(mem memory.Allocator, rng *rand.Rand, n, card int) arrow.Array {
 			a := gen(mem, rng, n, card)
@@ -280,6 +306,7 @@ func TestKeyTableMultiColumn(t *testing.T) {
 	for _, kinds := range [][]string{
 		{"int64", "utf8"}, {"utf8", "int64"}, {"float64", "bool", "int32"},
 		{"timestamp", "utf8", "int64", "dict"}, {"bool", "bool"},
+		{"utf8-short", "bool"}, {"utf8-short", "utf8-short"},
 	} {
 		t.Run(strings.Join(kinds, ","), func(t *testing.T) {
 			checkTable(t, kinds, 10, 2000, 40, nil, 3)
@@ -294,7 +321,8 @@ func TestKeyTableForcedCollisions(t *testing.T) {
 		"same-tags": func(h uint64) uint64 { return h & 0xffff },
 	}
 	for name, d := range degrades {
-		for _, kinds := range [][]string{{"int64"}, {"utf8"}, {"float64", "utf8"}, {"dict"}, {"int64-nonull"}, {"utf8-nonull"}, {"float64-nonull"}} {
+		for _, kinds := range [][]string{{"int64"}, {"utf8"}, {"float64", "utf8"}, {"dict"}, {"int64-nonull"}, {"utf8-nonull"}, {"float64-nonull"},
+			{"utf8-short"}, {"utf8-short-nonull"}, {"utf8-short", "int64"}} {
 			t.Run(name+"/"+strings.Join(kinds, ","), func(t *testing.T) {
 				checkTable(t, kinds, 6, 400, 150, d, 11)
 			})
@@ -341,4 +369,103 @@ func TestKeyTableErrors(t *testing.T) {
 	defer col.Release()
 	_, err = tbl.Insert([]arrow.Array{col}, nil, make([]uint32, 1))
 	require.ErrorContains(t, err, "want int64")
+}
+
+// refStringWord is stringWord written out from its definition.
+func refStringWord(s string, null bool) int64 {
+	if null {
+		return -1 << 56 // 0xFF tag, zero bytes
+	}
+	var w uint64
+	for i := 0; i < min(len(s), 7); i++ {
+		w |= uint64(s[i]) << (8 * i)
+	}
+	return int64(w | uint64(min(len(s), 8))<<56)
+}
+
+func TestStringWords(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	rng := rand.New(rand.NewPCG(5, 5))
+	for _, n := range []int{0, 1, 2, 7, 64, 500} {
+		vals := make([]string, n)
+		valid := make([]bool, n)
+		var data []byte
+		offs := []int32{0}
+		for i := range vals {
+			vals[i] = shortKey(rng.IntN(3000))
+			valid[i] = rng.IntN(10) > 0
+			data = append(data, vals[i]...)
+			offs = append(offs, int32(len(data)))
+		}
+		// The data buffer is exactly the strings' bytes, so the last rows
+		// take stringWord's short-read path.
+		dataBuf := memory.NewBufferBytes(data)
+		offBuf := memory.NewBufferBytes(unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(offs))), 4*len(offs)))
+		nulls := columnar.BuildBool(mem, valid, nil) // reuse its bitmap as validity
+		vb := nulls.Data().Buffers()[1]
+		var validBuf *memory.Buffer
+		nullN := 0
+		for _, v := range valid {
+			if !v {
+				nullN++
+			}
+		}
+		if nullN > 0 {
+			validBuf = vb
+		}
+		d := array.NewData(arrow.BinaryTypes.String, n, []*memory.Buffer{validBuf, offBuf, dataBuf}, nil, nullN, 0)
+		arr := array.NewStringData(d)
+		k := &stringKey{}
+		require.NoError(t, k.load(arr))
+		wantLong := false
+		for i, v := range vals {
+			require.Equal(t, refStringWord(v, !valid[i]), k.row[i], "row %d %q null=%v", i, v, !valid[i])
+			wantLong = wantLong || len(v) > 7
+		}
+		if nullN == 0 {
+			require.Equal(t, wantLong, k.long)
+		}
+		arr.Release()
+		d.Release()
+		nulls.Release()
+	}
+}
+
+// TestStringWordPathMatchesBytePath checks that one utf8 key column (the
+// one-word comparison in insertStrings) groups exactly like the same
+// strings beside a constant second key (the general path comparing bytes
+// through stringKey.equal), for every length 0..16, embedded NULs and NULLs.
+func TestStringWordPathMatchesBytePath(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	rng := rand.New(rand.NewPCG(9, 9))
+	one, err := NewKeyTable([]arrow.DataType{arrow.BinaryTypes.String})
+	require.NoError(t, err)
+	two, err := NewKeyTable([]arrow.DataType{arrow.BinaryTypes.String, arrow.FixedWidthTypes.Boolean})
+	require.NoError(t, err)
+	for b := 0; b < 8; b++ {
+		n := 1 + rng.IntN(2000)
+		col := keyGens["utf8-short"](mem, rng, n, 17*64)
+		konst := columnar.BuildBool(mem, make([]bool, n), nil)
+		g1, g2 := make([]uint32, n), make([]uint32, n)
+		_, err := one.Insert([]arrow.Array{col}, nil, g1)
+		require.NoError(t, err)
+		_, err = two.Insert([]arrow.Array{col, konst}, nil, g2)
+		require.NoError(t, err)
+		// The two numberings may differ; the partitions of rows must not.
+		m12, m21 := map[uint32]uint32{}, map[uint32]uint32{}
+		for r := 0; r < n; r++ {
+			if x, ok := m12[g1[r]]; ok {
+				require.Equal(t, x, g2[r], "row %d %q", r, col.ValueStr(r))
+			}
+			if x, ok := m21[g2[r]]; ok {
+				require.Equal(t, x, g1[r], "row %d %q", r, col.ValueStr(r))
+			}
+			m12[g1[r]], m21[g2[r]] = g2[r], g1[r]
+		}
+		require.Equal(t, one.Len(), two.Len())
+		col.Release()
+		konst.Release()
+	}
 }
