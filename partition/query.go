@@ -82,6 +82,7 @@ type message struct {
 	kind msgKind
 	src  int32
 	b    columnar.Batch // msgBatch: owned by the message
+	sel  *selBuf        // msgBatch: the buffer b.Sel lies in (nil: none); one reference owned by the message
 	wm   int64          // msgWatermark
 	enq  int64          // monotonic nanos when sent
 }
@@ -128,6 +129,8 @@ type Query struct {
 	workers   sync.WaitGroup
 	done      chan struct{}
 
+	selFree chan *selBuf // recycled selection buffers (selbuf.go)
+
 	outWM    atomic.Int64 // monotonic query watermark
 	lastWarn atomic.Int64 // monotonic nanos of the last late-row warning
 }
@@ -166,6 +169,9 @@ func Start(ctx context.Context, cfg Config, factory Factory, sink Sink) (*Query,
 		out:     make(chan Output, cfg.OutputCapacity),
 		started: now(),
 		done:    make(chan struct{}),
+		// Enough free buffers for every queued batch of every partition to
+		// have come from a different record, plus a few being routed.
+		selFree: make(chan *selBuf, cfg.Partitions*(cfg.ChannelCapacity+2)+8),
 	}
 	q.ctx, q.cancel = context.WithCancelCause(ctx)
 	q.outWM.Store(math.MinInt64)
@@ -203,7 +209,7 @@ func Start(ctx context.Context, cfg Config, factory Factory, sink Sink) (*Query,
 		for _, ps := range q.parts {
 			for len(ps.in) > 0 {
 				m := <-ps.in
-				m.b.Release()
+				m.release(q)
 			}
 		}
 		q.gate.Unlock()
@@ -334,7 +340,7 @@ func (q *Query) send(p int, m message) error {
 		select {
 		case ps.in <- m:
 		case <-q.ctx.Done():
-			m.b.Release()
+			m.release(q)
 			return q.stopErr()
 		}
 	}

@@ -252,7 +252,7 @@ func (s *Source) Push(rec arrow.Record) error {
 
 	t := now()
 	if ids == nil {
-		if err := s.sendBatch(target, columnar.NewBatch(rec, nil), t); err != nil {
+		if err := s.sendBatch(target, columnar.NewBatch(rec, nil), nil, t); err != nil {
 			return err
 		}
 	} else if err := s.scatter(rec, ids, t); err != nil {
@@ -280,30 +280,54 @@ func (s *Source) scatter(rec arrow.Record, ids []uint32, t int64) error {
 	kernels.Histogram(counts, ids)
 	kernels.PartitionStarts(s.starts[:np+1], counts)
 	copy(s.cursors, s.starts)
-	// One fresh selection buffer per record: the partitions own their
-	// sub-slices until they release the batch.
-	sel := make([]int32, n)
+	// Partitions that receive every row get the record without a
+	// selection vector.
+	for p := range np {
+		if int(counts[p]) == n {
+			return s.sendBatch(p, columnar.NewBatch(rec, nil), nil, t)
+		}
+	}
+	// One selection buffer per record, recycled: each partition batch
+	// holds a reference to it and the last release returns it to the
+	// query's free list. The references are taken before the first send,
+	// so an early release cannot recycle it while it is still being cut.
+	var targets int32
+	for p := range np {
+		if counts[p] > 0 {
+			targets++
+		}
+	}
+	if targets == 0 {
+		return nil // every row was dropped
+	}
+	sb := s.q.getSel(n)
+	sel := sb.idx
 	kernels.ScatterIndices(sel, ids, s.cursors[:np+1])
+	sb.refs.Store(targets)
 	for p := range np {
 		c := int(counts[p])
 		if c == 0 {
 			continue
 		}
-		var ps []int32
-		if c != n {
-			st := int(s.starts[p])
-			ps = sel[st : st+c : st+c]
-		}
-		if err := s.sendBatch(p, columnar.NewBatch(rec, ps), t); err != nil {
+		st := int(s.starts[p])
+		targets--
+		if err := s.sendBatch(p, columnar.NewBatch(rec, sel[st:st+c:st+c]), sb, t); err != nil {
+			// The failed send released its reference; drop the ones of
+			// the batches never sent.
+			for range targets {
+				s.q.releaseSel(sb)
+			}
 			return err
 		}
 	}
 	return nil
 }
 
-func (s *Source) sendBatch(p int, b columnar.Batch, t int64) error {
+// sendBatch sends b (holding a reference to sb when sb is not nil) to
+// partition p. On failure b and its sb reference are released.
+func (s *Source) sendBatch(p int, b columnar.Batch, sb *selBuf, t int64) error {
 	rows := int64(b.Len())
-	if err := s.q.send(p, message{kind: msgBatch, src: int32(s.id), b: b, enq: t}); err != nil {
+	if err := s.q.send(p, message{kind: msgBatch, src: int32(s.id), b: b, sel: sb, enq: t}); err != nil {
 		return err
 	}
 	c := &s.q.parts[p].c

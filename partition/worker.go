@@ -40,8 +40,9 @@ func (e *emitter) Emit(rec arrow.Record) error {
 // pending is a batch waiting in a partition's coalescing buffer.
 type pending struct {
 	b    columnar.Batch
-	enq  int64 // routed (for the latency histogram)
-	recv int64 // taken from the channel (for the coalescing deadline)
+	sel  *selBuf // the buffer b.Sel lies in (nil: none)
+	enq  int64   // routed (for the latency histogram)
+	recv int64   // taken from the channel (for the coalescing deadline)
 }
 
 // worker is one partition's goroutine state. Only that goroutine touches it.
@@ -192,17 +193,17 @@ func (w *worker) onWatermark(ctx context.Context, src int, wm int64) error {
 func (w *worker) onBatch(ctx context.Context, m message) error {
 	n := m.b.Len()
 	if !w.batching {
-		defer m.b.Release()
+		defer m.release(w.q)
 		return w.invoke(ctx, m.b, m.enq)
 	}
 	if n*4 >= w.target {
 		// Large enough to run on its own: keep the order by flushing the
 		// held rows first.
 		if err := w.flush(ctx); err != nil {
-			m.b.Release()
+			m.release(w.q)
 			return err
 		}
-		defer m.b.Release()
+		defer m.release(w.q)
 		if n <= w.maxRows {
 			return w.invoke(ctx, m.b, m.enq)
 		}
@@ -224,7 +225,7 @@ func (w *worker) onBatch(ctx context.Context, m message) error {
 		return nil
 	}
 	t := now()
-	w.held = append(w.held, pending{b: m.b, enq: m.enq, recv: t})
+	w.held = append(w.held, pending{b: m.b, sel: m.sel, enq: m.enq, recv: t})
 	w.heldRows += n
 	if w.heldRows >= w.target || t-w.held[0].recv >= w.maxDelay {
 		return w.flush(ctx)
@@ -257,6 +258,7 @@ func (w *worker) flush(ctx context.Context) error {
 	defer func() {
 		for i := range held {
 			held[i].b.Release()
+			w.q.releaseSel(held[i].sel)
 			held[i] = pending{}
 		}
 	}()
@@ -310,6 +312,7 @@ func (w *worker) invoke(ctx context.Context, b columnar.Batch, enq int64) error 
 func (w *worker) releaseHeld() {
 	for i := range w.held {
 		w.held[i].b.Release()
+		w.q.releaseSel(w.held[i].sel)
 	}
 	w.held = nil
 	w.heldRows = 0
