@@ -14,6 +14,7 @@ import (
 
 	"github.com/velo-engine/velo/columnar"
 	"github.com/velo-engine/velo/exec"
+	"github.com/velo-engine/velo/partition"
 	"github.com/velo-engine/velo/sqlfront"
 )
 
@@ -33,6 +34,8 @@ type Engine struct {
 
 	mu     sync.Mutex
 	tables map[string]*table // keyed by lower-case name
+
+	queries registry // live queries, for Gatherer
 }
 
 // table is a registered source: exactly one of reader, records, path.
@@ -178,6 +181,8 @@ func (e *Engine) Explain(sql string) (string, error) {
 // partition. An EXPLAIN statement returns one utf8 column "plan"
 // with one row per line. Errors from the SQL front end carry line:column;
 // the reader's Err reports run-time errors (overflow, casts, ctx.Err()).
+// The query shows in the engine's metrics (Gatherer) until its reader is
+// exhausted or released.
 func (e *Engine) Execute(ctx context.Context, sql string) (array.RecordReader, error) {
 	q, err := sqlfront.Plan(sql, catalog{e})
 	if err != nil {
@@ -200,7 +205,8 @@ func (e *Engine) Execute(ctx context.Context, sql string) (array.RecordReader, e
 		if err != nil {
 			return nil, err
 		}
-		return p.Run(ctx, src), nil
+		c := newQueryCounters()
+		return e.track(p.Run(ctx, &countingReader{src, c}), &runningQuery{name: settingName(q), c: c}), nil
 	}
 	if q.Settings.PartitioningStrategy != "" {
 		// A strategy that cannot run the query is an error at every
@@ -217,8 +223,14 @@ func (e *Engine) Execute(ctx context.Context, sql string) (array.RecordReader, e
 	if err != nil {
 		return nil, err
 	}
-	return p.Run(ctx, src), nil
+	c := newQueryCounters()
+	rq := &runningQuery{name: settingName(q), c: c}
+	rq.metrics = func() partition.Metrics { return onePartition(c) }
+	return e.track(p.Run(ctx, &countingReader{src, c}), rq), nil
 }
+
+// settingName returns the query's 'name' setting ("" without one).
+func settingName(q *sqlfront.Query) string { return q.Settings.Values["name"] }
 
 // open returns a fresh reader over a table.
 func (e *Engine) open(name string) (array.RecordReader, error) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"sync"
 
 	"github.com/apache/arrow/go/v17/arrow"
@@ -20,6 +21,14 @@ type StartOption func(*startConfig)
 
 type startConfig struct {
 	input *arrow.Schema
+	name  string
+}
+
+// WithQueryName names the query: the name label of its metrics
+// (Engine.Gatherer) and Query.Name. Without it the query's 'name' setting
+// names it, if the SQL front end accepts one.
+func WithQueryName(name string) StartOption {
+	return func(c *startConfig) { c.name = name }
 }
 
 // WithInputSchema gives the schema of the records the query will be pushed,
@@ -47,6 +56,10 @@ func (c streamCatalog) Table(string) (*arrow.Schema, error) { return c.schema, n
 // produced the records, on several on the query's drain goroutine. The
 // sink must not call the query's methods.
 type Query struct {
+	e      *Engine
+	id     uint64
+	name   string
+	c      *queryCounters
 	ctx    context.Context
 	sink   func(arrow.Record) error
 	input  *arrow.Schema
@@ -98,6 +111,10 @@ type Query struct {
 // later Push, Watermark or Close. Cancelling ctx stops every goroutine of
 // the query at once. In both modes Close must still be called: it releases
 // the query and reports the first error.
+//
+// The query is one of the engine's live queries (Engine.Gatherer exports
+// its metrics, Query.Metrics snapshots them) from Start until Close or the
+// error that stops it.
 func (e *Engine) Start(ctx context.Context, sql string, sink func(arrow.Record) error, opts ...StartOption) (*Query, error) {
 	if sink == nil {
 		return nil, errors.New("velo: Start: nil sink")
@@ -122,17 +139,22 @@ func (e *Engine) Start(ctx context.Context, sql string, sink func(arrow.Record) 
 	if q.Settings.Partitions > 0 {
 		n = q.Settings.Partitions
 	}
+	name := cfg.name
+	if name == "" {
+		name = settingName(q)
+	}
 	if n > 1 {
 		p, err := exec.CompilePartitioned(e.mem, q, eopts)
 		if err != nil {
 			return nil, err
 		}
-		query := &Query{ctx: ctx, sink: sink}
+		query := &Query{e: e, name: name, c: newQueryCounters(), ctx: ctx, sink: sink}
 		ps, err := p.Stream(ctx, query.callSink)
 		if err != nil {
 			return nil, err
 		}
 		query.ps, query.input, query.schema = ps, ps.InputSchema(), ps.Schema()
+		query.register()
 		return query, nil
 	}
 	if q.Settings.PartitioningStrategy != "" {
@@ -144,7 +166,14 @@ func (e *Engine) Start(ctx context.Context, sql string, sink func(arrow.Record) 
 	if err != nil {
 		return nil, err
 	}
-	return &Query{ctx: ctx, sink: sink, input: s.InputSchema(), schema: s.Schema(), s: s}, nil
+	query := &Query{e: e, name: name, c: newQueryCounters(), ctx: ctx, sink: sink, input: s.InputSchema(), schema: s.Schema(), s: s}
+	query.register()
+	return query, nil
+}
+
+// register adds the query to the engine's live queries (Engine.Gatherer).
+func (q *Query) register() {
+	q.id = q.e.queries.add(&runningQuery{name: q.name, continuous: true, c: q.c, metrics: q.partitionMetrics()})
 }
 
 // Schema returns the schema of the result records.
@@ -152,6 +181,10 @@ func (q *Query) Schema() *arrow.Schema { return q.schema }
 
 // InputSchema returns the schema pushed records must have.
 func (q *Query) InputSchema() *arrow.Schema { return q.input }
+
+// Table returns the name of the stream the query reads: its FROM name as
+// the SQL wrote it.
+func (q *Query) Table() string { return q.table() }
 
 // Push runs rec through the query; the caller keeps its reference (the
 // query retains or copies what it keeps). rec must have the input schema:
@@ -168,6 +201,9 @@ func (q *Query) Push(rec arrow.Record) error {
 	}
 	if err := checkInput(q.table(), q.input, rec); err != nil {
 		return err
+	}
+	if rec.NumRows() > 0 {
+		q.c.countIn(rec.NumRows())
 	}
 	if q.ps != nil {
 		return q.fail(q.ps.Push(rec))
@@ -191,6 +227,7 @@ func (q *Query) Watermark(ts int64) error {
 	if q.ps != nil {
 		return q.fail(q.ps.Watermark(ts))
 	}
+	q.c.noteWatermark(ts)
 	return q.run(func() error { return q.s.Watermark(q.ctx, ts) })
 }
 
@@ -204,6 +241,7 @@ func (q *Query) Close() error {
 	if q.closed {
 		return q.err
 	}
+	defer q.e.queries.remove(q.id)
 	if q.ps != nil {
 		q.closed = true
 		if err := q.ps.Close(); q.err == nil {
@@ -219,6 +257,7 @@ func (q *Query) Close() error {
 		}
 	}
 	q.closed = true
+	q.c.watermark.Store(math.MaxInt64)
 	q.s.Close()
 	return q.err
 }
@@ -262,6 +301,7 @@ func (q *Query) table() string {
 
 // release stops the pipeline after an error (Close still reports it).
 func (q *Query) release() {
+	q.e.queries.remove(q.id)
 	if q.ps != nil {
 		_ = q.ps.Close()
 		return
@@ -304,6 +344,7 @@ func (q *Query) callSink(rec arrow.Record) (err error) {
 			err = fmt.Errorf("velo: sink panicked: %v", p)
 		}
 	}()
+	q.c.countOut(rec.NumRows())
 	if err := q.sink(rec); err != nil {
 		return fmt.Errorf("velo: sink: %w", err)
 	}

@@ -1,0 +1,415 @@
+package velo
+
+import (
+	"math"
+	"sort"
+	"strconv"
+	"sync"
+	"sync/atomic"
+
+	"github.com/apache/arrow/go/v17/arrow/array"
+	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
+
+	"github.com/velo-engine/velo/partition"
+)
+
+// partitionMetricser is what a partitioned executor (exec.PartitionedStream
+// for Start, the reader of a partitioned Execute) implements when it
+// exposes its partition.Query's per-partition metrics.
+type partitionMetricser interface {
+	Metrics() partition.Metrics
+}
+
+// queryCounters are what the engine itself counts of a query, for every
+// execution mode: rows and batches in (pushed to a continuous query, read
+// from the table by a batch query) and out (handed to the sink, returned by
+// the reader). Updated with atomics: the sink of a partitioned Start runs
+// on the query's drain goroutine, a partitioned Execute reads its table on
+// its run goroutine.
+type queryCounters struct {
+	recordsIn, batchesIn   atomic.Int64
+	recordsOut, batchesOut atomic.Int64
+	watermark              atomic.Int64 // the last explicit watermark (one-partition Start)
+}
+
+// newQueryCounters returns counters with no watermark seen yet.
+func newQueryCounters() *queryCounters {
+	c := &queryCounters{}
+	c.watermark.Store(math.MinInt64)
+	return c
+}
+
+func (c *queryCounters) countIn(rows int64) {
+	c.recordsIn.Add(rows)
+	c.batchesIn.Add(1)
+}
+
+func (c *queryCounters) countOut(rows int64) {
+	c.recordsOut.Add(rows)
+	c.batchesOut.Add(1)
+}
+
+// runningQuery is one entry of the engine's registry of live queries.
+type runningQuery struct {
+	id         uint64
+	name       string
+	continuous bool
+	c          *queryCounters
+	metrics    func() partition.Metrics // per-partition snapshot; nil when the executor exposes none
+}
+
+// registry holds the engine's live queries, keyed by id.
+type registry struct {
+	next    atomic.Uint64
+	mu      sync.Mutex
+	running map[uint64]*runningQuery
+}
+
+// add registers a live query under a new id and returns it.
+func (r *registry) add(q *runningQuery) uint64 {
+	q.id = r.next.Add(1)
+	r.mu.Lock()
+	if r.running == nil {
+		r.running = map[uint64]*runningQuery{}
+	}
+	r.running[q.id] = q
+	r.mu.Unlock()
+	return q.id
+}
+
+// remove forgets a finished query (a no-op when it is gone already).
+func (r *registry) remove(id uint64) {
+	r.mu.Lock()
+	delete(r.running, id)
+	r.mu.Unlock()
+}
+
+// snapshot returns the live queries ordered by id.
+func (r *registry) snapshot() []*runningQuery {
+	r.mu.Lock()
+	qs := make([]*runningQuery, 0, len(r.running))
+	for _, q := range r.running {
+		qs = append(qs, q)
+	}
+	r.mu.Unlock()
+	sort.Slice(qs, func(i, j int) bool { return qs[i].id < qs[j].id })
+	return qs
+}
+
+// RunningQueries returns the number of live queries: continuous queries
+// started and not yet closed, batch queries whose reader is neither
+// exhausted nor released.
+func (e *Engine) RunningQueries() int {
+	e.queries.mu.Lock()
+	defer e.queries.mu.Unlock()
+	return len(e.queries.running)
+}
+
+// Gatherer returns a Prometheus gatherer (prometheus.Gatherer: serve it
+// with promhttp.HandlerFor, merge it with a registry through
+// prometheus.Gatherers) that exports every live query of the engine — each
+// continuous query from Start until Close, each batch query from Execute
+// until its reader is exhausted or released; finished queries disappear.
+// Every metric carries query="<id>" (the query's id, unique per engine;
+// Query.ID) and, when the query has a name (WithQueryName), name="<name>".
+//
+// Per query, what the engine counts itself in every execution mode:
+//
+//	velo_query_records_in_total   counter  rows pushed (Start) or read from the table (Execute)
+//	velo_query_records_out_total  counter  result rows handed to the sink or returned by the reader
+//	velo_query_batches_total      counter  records in and out, label direction="in"|"out"
+//
+// with label kind="continuous" or "batch"; plus velo_queries_running, the
+// number of live queries (no query label). Per partition (label
+// partition="<id>"), the families partition.Gatherer documents
+// (velo_partition_records_in_total, velo_partition_queue_depth,
+// velo_partition_batch_latency_seconds, …) from the query's Metrics
+// snapshot — for a one-partition Start the snapshot Query.Metrics
+// describes; a partitioned query exports them once its executor exposes
+// its partition metrics (exec.PartitionedStream and the partitioned
+// Execute reader implementing Metrics() partition.Metrics). Each Gather
+// reads one snapshot per query.
+func (e *Engine) Gatherer() prometheus.Gatherer { return engineGatherer{e} }
+
+type engineGatherer struct{ e *Engine }
+
+// metricFamilies accumulates metric families by name.
+type metricFamilies map[string]*dto.MetricFamily
+
+func (fs metricFamilies) add(name, help string, typ dto.MetricType, m *dto.Metric) {
+	f := fs[name]
+	if f == nil {
+		f = &dto.MetricFamily{Name: ptr(name), Help: ptr(help), Type: typ.Enum()}
+		fs[name] = f
+	}
+	f.Metric = append(f.Metric, m)
+}
+
+func (fs metricFamilies) sorted() []*dto.MetricFamily {
+	out := make([]*dto.MetricFamily, 0, len(fs))
+	for _, f := range fs {
+		out = append(out, f)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].GetName() < out[j].GetName() })
+	return out
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// labelPairs returns base plus the name/value pairs in extra, sorted by
+// name as the Prometheus data model wants.
+func labelPairs(base []*dto.LabelPair, extra ...string) []*dto.LabelPair {
+	ls := make([]*dto.LabelPair, 0, len(base)+len(extra)/2)
+	ls = append(ls, base...)
+	for i := 0; i+1 < len(extra); i += 2 {
+		ls = append(ls, &dto.LabelPair{Name: ptr(extra[i]), Value: ptr(extra[i+1])})
+	}
+	sort.Slice(ls, func(i, j int) bool { return ls[i].GetName() < ls[j].GetName() })
+	return ls
+}
+
+func counterMetric(labels []*dto.LabelPair, v int64) *dto.Metric {
+	return &dto.Metric{Label: labels, Counter: &dto.Counter{Value: ptr(float64(v))}}
+}
+
+func gaugeMetric(labels []*dto.LabelPair, v float64) *dto.Metric {
+	return &dto.Metric{Label: labels, Gauge: &dto.Gauge{Value: ptr(v)}}
+}
+
+// Gather implements prometheus.Gatherer.
+func (g engineGatherer) Gather() ([]*dto.MetricFamily, error) {
+	qs := g.e.queries.snapshot()
+	fs := metricFamilies{}
+	fs.add("velo_queries_running", "Live queries: continuous queries not closed, batch query readers not exhausted or released.",
+		dto.MetricType_GAUGE, gaugeMetric(nil, float64(len(qs))))
+	for _, q := range qs {
+		base := labelPairs(nil, "query", strconv.FormatUint(q.id, 10))
+		if q.name != "" {
+			base = labelPairs(base, "name", q.name)
+		}
+		kind := "batch"
+		if q.continuous {
+			kind = "continuous"
+		}
+		withKind := labelPairs(base, "kind", kind)
+		fs.add("velo_query_records_in_total", "Rows pushed to a continuous query or read from the table by a batch query.",
+			dto.MetricType_COUNTER, counterMetric(withKind, q.c.recordsIn.Load()))
+		fs.add("velo_query_records_out_total", "Result rows handed to the sink or returned by the reader.",
+			dto.MetricType_COUNTER, counterMetric(withKind, q.c.recordsOut.Load()))
+		const batchesHelp = "Records pushed or read (in) and result records produced (out)."
+		fs.add("velo_query_batches_total", batchesHelp, dto.MetricType_COUNTER, counterMetric(labelPairs(withKind, "direction", "in"), q.c.batchesIn.Load()))
+		fs.add("velo_query_batches_total", batchesHelp, dto.MetricType_COUNTER, counterMetric(labelPairs(withKind, "direction", "out"), q.c.batchesOut.Load()))
+		if q.metrics != nil {
+			addPartitionFamilies(fs, q.metrics(), base)
+		}
+	}
+	return fs.sorted(), nil
+}
+
+// addPartitionFamilies adds one metric per partition of m to the families
+// partition.Gatherer exports, with the same names, types, help and labels
+// (base plus partition="<id>").
+func addPartitionFamilies(fs metricFamilies, m partition.Metrics, base []*dto.LabelPair) {
+	for _, pm := range m.Partitions {
+		p := strconv.Itoa(pm.Partition)
+		labels := func(extra ...string) []*dto.LabelPair {
+			return labelPairs(base, append([]string{"partition", p}, extra...)...)
+		}
+		counter := func(name, help string, v int64, extra ...string) {
+			fs.add(name, help, dto.MetricType_COUNTER, counterMetric(labels(extra...), v))
+		}
+		gauge := func(name, help string, v float64) {
+			fs.add(name, help, dto.MetricType_GAUGE, gaugeMetric(labels(), v))
+		}
+		counter("velo_partition_records_in_total", "Rows routed to the partition.", pm.RecordsIn)
+		counter("velo_partition_records_out_total", "Rows emitted by the partition's pipeline.", pm.RecordsOut)
+		const batchesHelp = "Batches routed to (in) and emitted by (out) the partition."
+		counter("velo_partition_batches_total", batchesHelp, pm.BatchesIn, "direction", "in")
+		counter("velo_partition_batches_total", batchesHelp, pm.BatchesOut, "direction", "out")
+		counter("velo_partition_invocations_total", "Pipeline push invocations.", pm.Invocations)
+		counter("velo_late_records_total", "Rows that arrived below their source's watermark.", pm.LateRecords)
+		counter("velo_dropped_records_total", "Late rows dropped by the router.", pm.DroppedRecords)
+		gauge("velo_partition_queue_depth", "Messages waiting in the partition's input channel.", float64(pm.QueueDepth))
+		gauge("velo_partition_channel_utilization", "Input channel depth divided by its capacity.", pm.Utilization)
+		gauge("velo_partition_backpressure_state", "Backpressure state: 0 healthy (<70% full), 1 warning (<85%), 2 critical (<95%), 3 saturated.", float64(pm.Backpressure))
+		hot := 0.0
+		if pm.Hot {
+			hot = 1
+		}
+		gauge("velo_partition_hot", "1 when the partition's throughput exceeds the hot factor times the mean.", hot)
+		wm := float64(pm.Watermark)
+		switch pm.Watermark {
+		case math.MinInt64:
+			wm = math.Inf(-1)
+		case math.MaxInt64:
+			wm = math.Inf(1)
+		}
+		gauge("velo_partition_watermark", "The partition's event-time watermark.", wm)
+		gauge("velo_partition_batch_target_rows", "The adaptive batching target in rows (0 when off).", float64(pm.BatchTarget))
+		h := &dto.Histogram{SampleCount: ptr(uint64(pm.Latency.Count)), SampleSum: ptr(pm.Latency.Sum.Seconds())}
+		var cum uint64
+		for i := 0; i+1 < len(pm.Latency.Buckets) && i < len(pm.Latency.BucketBounds); i++ { // +Inf is implied by SampleCount
+			cum += uint64(pm.Latency.Buckets[i])
+			h.Bucket = append(h.Bucket, &dto.Bucket{UpperBound: ptr(pm.Latency.BucketBounds[i]), CumulativeCount: ptr(cum)})
+		}
+		fs.add("velo_partition_batch_latency_seconds", "Time from a batch being routed to the partition's pipeline having processed it.",
+			dto.MetricType_HISTOGRAM, &dto.Metric{Label: labels(), Histogram: h})
+	}
+}
+
+// trackedReader is the reader Execute returns: it counts the result rows,
+// exposes the executor's partition metrics, and removes the query from the
+// engine's registry once it is exhausted or released.
+type trackedReader struct {
+	array.RecordReader
+	e    *Engine
+	q    *runningQuery
+	refs atomic.Int64
+	done atomic.Bool
+}
+
+// track registers a batch query whose input is src (already wrapped by
+// countIn) and whose result reader is rdr.
+func (e *Engine) track(rdr array.RecordReader, q *runningQuery) array.RecordReader {
+	if pm, ok := rdr.(partitionMetricser); ok {
+		q.metrics = pm.Metrics
+	}
+	e.queries.add(q)
+	t := &trackedReader{RecordReader: rdr, e: e, q: q}
+	t.refs.Store(1)
+	return t
+}
+
+func (t *trackedReader) finish() {
+	if t.done.CompareAndSwap(false, true) {
+		t.e.queries.remove(t.q.id)
+	}
+}
+
+// Next implements array.RecordReader.
+func (t *trackedReader) Next() bool {
+	if !t.RecordReader.Next() {
+		t.finish()
+		return false
+	}
+	t.q.c.countOut(t.RecordReader.Record().NumRows())
+	return true
+}
+
+// Retain implements array.RecordReader.
+func (t *trackedReader) Retain() {
+	t.refs.Add(1)
+	t.RecordReader.Retain()
+}
+
+// Release implements array.RecordReader.
+func (t *trackedReader) Release() {
+	if t.refs.Add(-1) == 0 {
+		t.finish()
+	}
+	t.RecordReader.Release()
+}
+
+// Metrics returns the partition metrics of a partitioned Execute (see
+// Query.Metrics), or the zero Metrics when its executor exposes none.
+func (t *trackedReader) Metrics() partition.Metrics {
+	if t.q.metrics != nil {
+		return t.q.metrics()
+	}
+	return partition.Metrics{}
+}
+
+// countingReader counts the records a batch query reads from its table.
+type countingReader struct {
+	array.RecordReader
+	c *queryCounters
+}
+
+// Next implements array.RecordReader.
+func (r *countingReader) Next() bool {
+	if !r.RecordReader.Next() {
+		return false
+	}
+	r.c.countIn(r.RecordReader.Record().NumRows())
+	return true
+}
+
+// Metrics returns a snapshot of the query's metrics as partition.Metrics.
+//
+// On several partitions it is the partition.Query's own snapshot (records
+// in/out, batches, queue depth, utilisation, backpressure, batch latency,
+// late and dropped rows, hot partitions, per partition) once
+// exec.PartitionedStream exposes it (Metrics() partition.Metrics); until
+// then Partitions is empty and RecordsIn/RecordsOut are the rows pushed and
+// the result rows handed to the sink.
+//
+// On one partition the query runs synchronously on the caller's
+// goroutine, with no router and no channel; the snapshot has one
+// partition (id 0) with what that mode counts truthfully: RecordsIn and
+// BatchesIn (rows and non-empty records pushed, Invocations the same
+// count), RecordsOut and BatchesOut (rows and records handed to the sink),
+// Watermark (the highest explicit Watermark, math.MaxInt64 after Close,
+// math.MinInt64 before either). There is no queue (QueueDepth,
+// QueueCapacity, Utilization zero, Backpressure Healthy) and no batch
+// latency (Push returns once its results reached the sink); LateRecords
+// and DroppedRecords stay zero, because on one partition the time-window
+// operator applies the lateness policy itself without counting rows.
+func (q *Query) Metrics() partition.Metrics {
+	if q.ps != nil {
+		if pm, ok := any(q.ps).(partitionMetricser); ok {
+			return pm.Metrics()
+		}
+		return partition.Metrics{Watermark: math.MinInt64, RecordsIn: q.c.recordsIn.Load(), RecordsOut: q.c.recordsOut.Load()}
+	}
+	return onePartition(q.c)
+}
+
+// onePartition returns the one-partition snapshot of what c counted (see
+// Query.Metrics).
+func onePartition(c *queryCounters) partition.Metrics {
+	pm := partition.PartitionMetrics{
+		RecordsIn:   c.recordsIn.Load(),
+		BatchesIn:   c.batchesIn.Load(),
+		RecordsOut:  c.recordsOut.Load(),
+		BatchesOut:  c.batchesOut.Load(),
+		Invocations: c.batchesIn.Load(),
+		Watermark:   c.watermark.Load(),
+	}
+	return partition.Metrics{
+		Partitions: []partition.PartitionMetrics{pm},
+		Watermark:  pm.Watermark,
+		RecordsIn:  pm.RecordsIn,
+		RecordsOut: pm.RecordsOut,
+	}
+}
+
+// partitionMetrics returns the registry's per-partition snapshot function
+// for q: nil for a partitioned query whose executor exposes none (the
+// query-level counters still export).
+func (q *Query) partitionMetrics() func() partition.Metrics {
+	if q.ps != nil {
+		if pm, ok := any(q.ps).(partitionMetricser); ok {
+			return pm.Metrics
+		}
+		return nil
+	}
+	return q.Metrics
+}
+
+// ID returns the query's id, unique among the engine's queries: the value
+// of the query label on the engine's metrics (Engine.Gatherer).
+func (q *Query) ID() uint64 { return q.id }
+
+// Name returns the name given with WithQueryName ("" without one).
+func (q *Query) Name() string { return q.name }
+
+// noteWatermark records an explicit watermark (one partition).
+func (c *queryCounters) noteWatermark(ts int64) {
+	for {
+		w := c.watermark.Load()
+		if ts <= w || c.watermark.CompareAndSwap(w, ts) {
+			return
+		}
+	}
+}

@@ -1,0 +1,89 @@
+package velo
+
+import (
+	"context"
+	"testing"
+
+	"github.com/apache/arrow/go/v17/arrow"
+	"github.com/apache/arrow/go/v17/arrow/array"
+	"github.com/apache/arrow/go/v17/arrow/memory"
+	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/velo-engine/velo/columnar"
+	"github.com/velo-engine/velo/partition"
+)
+
+// passPipe emits every pushed batch's selected rows unchanged.
+type passPipe struct{ mem memory.Allocator }
+
+func (p passPipe) Push(_ context.Context, b columnar.Batch, out partition.Emitter) error {
+	if b.Sel == nil {
+		b.Rec.Retain()
+		return out.Emit(b.Rec)
+	}
+	idx := make([]int64, len(b.Sel))
+	for i, s := range b.Sel {
+		idx[i] = int64(s)
+	}
+	col := b.Rec.Column(0).(*array.Int64)
+	vals := make([]int64, len(idx))
+	for i, j := range idx {
+		vals[i] = col.Value(int(j))
+	}
+	arr := columnar.BuildInt64(p.mem, vals, nil)
+	defer arr.Release()
+	return out.Emit(array.NewRecord(b.Rec.Schema(), []arrow.Array{arr}, int64(len(vals))))
+}
+func (passPipe) Watermark(context.Context, int64, partition.Emitter) error { return nil }
+func (passPipe) Finish(context.Context, partition.Emitter) error           { return nil }
+func (passPipe) Close()                                                    {}
+
+// TestPartitionFamiliesMatchPartitionGatherer: the engine exports a
+// partitioned query's metrics exactly as partition.Gatherer does (same
+// families, help, types, labels and values) from the same snapshot.
+func TestPartitionFamiliesMatchPartitionGatherer(t *testing.T) {
+	defer goleak.VerifyNone(t)
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	schema := arrow.NewSchema([]arrow.Field{{Name: "k", Type: arrow.PrimitiveTypes.Int64}}, nil)
+	var out int64
+	q, err := partition.Start(context.Background(), partition.Config{Partitions: 3, KeyColumns: []string{"k"}, Allocator: mem},
+		func(int) (partition.Pipeline, error) { return passPipe{mem}, nil },
+		func(o partition.Output) error { out += o.Rec.NumRows(); o.Rec.Release(); return nil })
+	require.NoError(t, err)
+	for b := range 10 {
+		vals := make([]int64, 100)
+		for i := range vals {
+			vals[i] = int64(b*100 + i)
+		}
+		arr := columnar.BuildInt64(mem, vals, nil)
+		rec := array.NewRecord(schema, []arrow.Array{arr}, 100)
+		arr.Release()
+		require.NoError(t, q.Push(rec))
+		rec.Release()
+	}
+	require.NoError(t, q.Close())
+	require.EqualValues(t, 1000, out)
+
+	want, err := q.Gatherer(map[string]string{"query": "7", "name": "bars"}).Gather()
+	require.NoError(t, err)
+	fs := metricFamilies{}
+	addPartitionFamilies(fs, q.Metrics(), labelPairs(nil, "query", "7", "name", "bars"))
+	got := fs.sorted()
+	require.Len(t, got, len(want))
+	for i := range want {
+		require.True(t, proto.Equal(want[i], got[i]), "family %s:\nwant %v\ngot  %v", want[i].GetName(), want[i], got[i])
+	}
+	var in float64
+	for _, f := range got {
+		if f.GetName() == "velo_partition_records_in_total" {
+			require.Len(t, f.Metric, 3)
+			for _, m := range f.Metric {
+				in += m.GetCounter().GetValue()
+			}
+		}
+	}
+	require.Equal(t, 1000.0, in)
+}
