@@ -24,13 +24,30 @@
 // through Server.RegisterTable, not on the engine directly: GetTables lists
 // and ingest appends to the server's tables only.
 //
+// Continuous queries: a DoGet on an EMIT CHANGES query (a statement or a
+// prepared statement) starts it with Engine.Start over its table and
+// streams result batches as they are produced, until the client cancels.
+// The query first reads the rows already in the table, then every batch
+// ingested into it afterwards, in ingest order — like a consumer reading a
+// topic from its earliest offset: the latest change per group is always
+// the batch GROUP BY over the table so far. The schema is sent at once,
+// so the client's DoGet returns before the first change. Backpressure:
+// ingest never waits for a continuous query; each stream buffers at most
+// Config.StreamBuffer ingested batches (and as many result batches), and
+// a stream whose client reads too slowly for that fails with
+// ResourceExhausted (re-running it restarts from the table's first row),
+// so one slow client can neither stall ingest and the other streams nor
+// make the server buffer without bound. Replacing the table and Shutdown
+// end the continuous queries: each takes no more input, closes, and its
+// stream finishes without error once the changes produced are sent.
+//
 // Results go out with plain column types: dictionary columns (which the
 // engine passes through projections) are decoded first, since the v17
 // database/sql driver cannot scan them.
 //
 // Errors become gRPC status codes carrying the SQL error text:
 // InvalidArgument for parse, bind and parameter errors, NotFound for unknown
-// tables, Unauthenticated for a missing or wrong bearer token, Unimplemented
-// for EMIT CHANGES (the engine has no continuous-query API yet), Internal for
+// tables, Unauthenticated for a missing or wrong bearer token,
+// ResourceExhausted for a continuous stream that fell behind, Internal for
 // a panic inside a handler (recovered; the server keeps serving).
 package server

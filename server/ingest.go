@@ -20,7 +20,10 @@ import (
 // refused (FAIL). Appended batches must have the table's column names
 // (case-insensitive) and types, else InvalidArgument names the column.
 // The whole stream is read before the table changes, so a failed ingest
-// appends nothing; the table is then re-registered with the engine.
+// appends nothing; the table is then re-registered with the engine. The
+// appended batches then go, in order, to every continuous (EMIT CHANGES)
+// query running over the table (see Config.StreamBuffer); replacing the
+// table ends those queries.
 func (s *Server) DoPutCommandStatementIngest(_ context.Context, cmd flightsql.StatementIngest, rdr flight.MessageReader) (int64, error) {
 	name := cmd.GetTable()
 	switch {
@@ -93,10 +96,15 @@ func (s *Server) DoPutCommandStatementIngest(_ context.Context, cmd flightsql.St
 	}
 	entry := &tableEntry{name: name, schema: schema, records: all}
 	if old != nil && len(all) > len(recs) {
-		// Appended: the new entry takes over old's references.
+		// Appended: the new entry takes over old's references, and the
+		// continuous queries over the table get the new batches.
 		old.records = nil
+		key := strings.ToLower(name)
+		s.tables[key] = entry
+		s.fanOutLocked(key, recs)
+	} else {
+		s.replaceLocked(entry) // created or replaced: continuous queries over the old table end
 	}
-	s.replaceLocked(entry)
 	recs = nil // owned by the entry now
 	s.metrics.ingested.Add(float64(rows))
 	return rows, nil

@@ -13,13 +13,15 @@ import (
 //	velo_server_ingested_rows_total      counter    rows appended by bulk ingest
 //	velo_server_active_streams           gauge      query streams in flight
 //	velo_server_query_duration_seconds   histogram  DoGet start → last batch sent
+//	velo_server_slow_streams_total       counter    continuous streams stopped for falling behind ingest
 type metrics struct {
-	queries  prometheus.Counter
-	errors   *prometheus.CounterVec
-	rowsOut  prometheus.Counter
-	ingested prometheus.Counter
-	active   prometheus.Gauge
-	latency  prometheus.Histogram
+	slowStreams prometheus.Counter
+	queries     prometheus.Counter
+	errors      *prometheus.CounterVec
+	rowsOut     prometheus.Counter
+	ingested    prometheus.Counter
+	active      prometheus.Gauge
+	latency     prometheus.Histogram
 }
 
 func newMetrics() *metrics {
@@ -37,11 +39,13 @@ func newMetrics() *metrics {
 		latency: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name: "velo_server_query_duration_seconds", Help: "Time from DoGet to the last result batch sent.",
 			Buckets: prometheus.ExponentialBuckets(0.0005, 4, 10)}),
+		slowStreams: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "velo_server_slow_streams_total", Help: "Continuous query streams stopped because their client fell behind ingest."}),
 	}
 }
 
 func (m *metrics) collectors() []prometheus.Collector {
-	return []prometheus.Collector{m.queries, m.errors, m.rowsOut, m.ingested, m.active, m.latency}
+	return []prometheus.Collector{m.queries, m.errors, m.rowsOut, m.ingested, m.active, m.latency, m.slowStreams}
 }
 
 // countError counts a failed call by its status code.

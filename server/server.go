@@ -72,6 +72,14 @@ type Config struct {
 	// MaxRecvMsgSize bounds one incoming gRPC message, i.e. one ingested
 	// batch (default DefaultMaxRecvMsgSize; gRPC's own default is 4 MiB).
 	MaxRecvMsgSize int
+	// StreamBuffer bounds, per continuous (EMIT CHANGES) stream, both the
+	// ingested batches waiting to be pushed into its query and the result
+	// batches waiting to be sent to its client (default
+	// DefaultStreamBuffer). Ingest never waits for a stream: when a
+	// stream's client reads too slowly and StreamBuffer ingested batches
+	// are waiting for it, that stream fails with ResourceExhausted while
+	// ingest and every other stream go on.
+	StreamBuffer int
 }
 
 // DefaultMaxRecvMsgSize is the default bound on one incoming message.
@@ -94,8 +102,10 @@ type Server struct {
 	grpc    *grpc.Server
 
 	mu       sync.Mutex
-	tables   map[string]*tableEntry // keyed by lower-case name
-	prepared map[string]*prepared   // keyed by handle
+	tables   map[string]*tableEntry   // keyed by lower-case name
+	prepared map[string]*prepared     // keyed by handle
+	subs     map[string][]*subscriber // running continuous queries, by lower-case table name
+	closing  bool                     // Shutdown or Close began: continuous queries end
 }
 
 // tableEntry is a table registered through the server: its schema and, for
@@ -121,6 +131,9 @@ func New(eng *velo.Engine, cfg Config) (*Server, error) {
 	}
 	if cfg.MaxRecvMsgSize <= 0 {
 		cfg.MaxRecvMsgSize = DefaultMaxRecvMsgSize
+	}
+	if cfg.StreamBuffer <= 0 {
+		cfg.StreamBuffer = DefaultStreamBuffer
 	}
 	s := &Server{
 		eng:      eng,
@@ -172,7 +185,10 @@ func (s *Server) Serve(lis net.Listener) error {
 
 // Shutdown stops accepting connections and waits for in-flight calls
 // (streams included) to finish; after timeout it cancels the remaining ones.
+// Continuous (EMIT CHANGES) streams end: each query takes no more input,
+// closes, and its last changes are sent before its stream finishes.
 func (s *Server) Shutdown(timeout time.Duration) {
+	s.endStreams()
 	done := make(chan struct{})
 	go func() {
 		s.grpc.GracefulStop()
@@ -189,7 +205,18 @@ func (s *Server) Shutdown(timeout time.Duration) {
 }
 
 // Stop closes every connection and listener at once.
-func (s *Server) Stop() { s.grpc.Stop() }
+func (s *Server) Stop() {
+	s.endStreams()
+	s.grpc.Stop()
+}
+
+// endStreams ends every continuous query and makes new ones end at once.
+func (s *Server) endStreams() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.closing = true
+	s.endStreamsLocked("")
+}
 
 // Close releases the batches the server holds (ingested and registered
 // in-memory tables) and forgets prepared statements. Call it after the
@@ -197,6 +224,8 @@ func (s *Server) Stop() { s.grpc.Stop() }
 func (s *Server) Close() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.closing = true
+	s.endStreamsLocked("")
 	for k, t := range s.tables {
 		releaseAll(t.records)
 		delete(s.tables, k)
@@ -283,11 +312,13 @@ func (s *Server) registerRecords(name string, schema *arrow.Schema, recs []arrow
 	return nil
 }
 
-// replaceLocked installs t, releasing the entry it replaces. s.mu is held.
+// replaceLocked installs t, releasing the entry it replaces and ending
+// the continuous queries over it (see RegisterTable). s.mu is held.
 func (s *Server) replaceLocked(t *tableEntry) {
 	key := strings.ToLower(t.name)
 	if old := s.tables[key]; old != nil {
 		releaseAll(old.records)
+		s.endStreamsLocked(key)
 	}
 	s.tables[key] = t
 }
@@ -329,8 +360,12 @@ func (w *service) DoGet(t *flight.Ticket, stream flight.FlightService_DoGetServe
 	return w.FlightServer.DoGet(t, stream)
 }
 
-// streamQuery runs sql and writes its result to stream batch by batch.
+// streamQuery runs sql and writes its result to stream batch by batch; an
+// EMIT CHANGES query runs continuously (streamContinuous).
 func (s *Server) streamQuery(stream flight.FlightService_DoGetServer, sql string) error {
+	if emitChanges(sql) {
+		return s.streamContinuous(stream, sql)
+	}
 	ctx := stream.Context()
 	start := time.Now()
 	s.metrics.queries.Inc()
@@ -415,8 +450,14 @@ func dataBytes(d arrow.ArrayData) int64 {
 // execute checks sql is a batch query and starts it.
 func (s *Server) execute(ctx context.Context, sql string) (array.RecordReader, error) {
 	if emitChanges(sql) {
-		return nil, status.Error(codes.Unimplemented, "EMIT CHANGES: continuous queries are not served yet (the engine has no continuous-query API); run the query without EMIT CHANGES")
+		return nil, status.Error(codes.Unimplemented, "EMIT CHANGES: continuous queries stream through the server's DoGet on a statement ticket, not through the flightsql dispatcher")
 	}
+	return s.plan(ctx, sql)
+}
+
+// plan starts sql with Engine.Execute (an EMIT CHANGES query too: its
+// reader gives the result schema; nothing is read).
+func (s *Server) plan(ctx context.Context, sql string) (array.RecordReader, error) {
 	rdr, err := s.eng.Execute(ctx, sql)
 	if err != nil {
 		return nil, statusFor(err, codes.InvalidArgument)
@@ -426,7 +467,7 @@ func (s *Server) execute(ctx context.Context, sql string) (array.RecordReader, e
 
 // schemaOf plans sql and returns its result schema without reading rows.
 func (s *Server) schemaOf(ctx context.Context, sql string) (*arrow.Schema, error) {
-	rdr, err := s.execute(ctx, sql)
+	rdr, err := s.plan(ctx, sql)
 	if err != nil {
 		return nil, err
 	}

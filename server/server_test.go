@@ -570,7 +570,6 @@ func TestBadRequestsLeaveServerServing(t *testing.T) {
 		{"bad expression", "SELECT symbol FROM market_data WHERE", codes.InvalidArgument, "1:"},
 		{"unknown table", "SELECT * FROM nope", codes.NotFound, "nope"},
 		{"unknown column", "SELECT nope FROM market_data", codes.InvalidArgument, "nope"},
-		{"emit changes", bench.SQLS3b, codes.Unimplemented, "EMIT CHANGES"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := c.Execute(ctx, tc.sql)
