@@ -48,7 +48,11 @@ func newServeCmd() *cobra.Command {
 		Long: `serve registers each --table NAME=PATH (Parquet, Arrow IPC, CSV or JSON lines,
 by extension) and --gen data, then answers Arrow Flight SQL clients (the Go
 database/sql driver, JDBC, ADBC, DBeaver) on --flight and serves Prometheus
-metrics on --metrics (http://ADDR/metrics). Both bind to loopback by default.
+metrics on --metrics (http://ADDR/metrics): server counters plus every running
+query's partition metrics, labelled query="<id>". Both bind to loopback by
+default. A DoGet on an EMIT CHANGES query streams changes continuously: the
+table's rows first, then every batch ingested into it, until the client
+cancels.
 With --token (or $` + tokenEnv + `) every call must carry "authorization: Bearer
 TOKEN"; with --tls-cert/--tls-key the server speaks TLS. Clients can append
 batches to in-memory tables with Flight SQL bulk ingest. SIGINT or SIGTERM
@@ -144,7 +148,9 @@ func runServe(ctx context.Context, log io.Writer, o serveOptions, ready func(fli
 			return fmt.Errorf("--metrics %s: %w", o.metrics, err)
 		}
 		mux := http.NewServeMux()
-		mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+		// The server's collectors (and the Go runtime's) from the
+		// registry, next to every live query's partition metrics.
+		mux.Handle("/metrics", promhttp.HandlerFor(prometheus.Gatherers{reg, eng.Gatherer()}, promhttp.HandlerOpts{}))
 		hs = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 		metricsAddr = mlis.Addr().String()
 		go func() {

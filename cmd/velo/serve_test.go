@@ -23,6 +23,7 @@ import (
 	"github.com/apache/arrow/go/v17/arrow/flight/flightsql"
 	"github.com/apache/arrow/go/v17/arrow/flight/flightsql/driver"
 	"github.com/apache/arrow/go/v17/arrow/memory"
+	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 	"github.com/stretchr/testify/require"
@@ -268,4 +269,90 @@ func writeMarketData(t *testing.T, path string, rows int64) {
 	}
 	require.NoError(t, g.Err())
 	require.NoError(t, w.Close())
+}
+
+// TestServeMetricsPartitions: /metrics carries the partition metrics of the
+// queries running on the server — here two continuous EMIT CHANGES
+// streams, one on the engine's two partitions and one on a single
+// partition — next to the server metrics, each under its query label;
+// they leave /metrics when their streams are cancelled.
+func TestServeMetricsPartitions(t *testing.T) {
+	const rows = 20000
+	flightAddr, metricsAddr, _, _ := startServe(t, serveOptions{gen: "market_data:20000", partitions: 2})
+	c, err := flightsql.NewClient(flightAddr, nil, nil, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	require.NoError(t, err)
+	defer c.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	const sql = "SELECT symbol, COUNT(*) AS n FROM market_data GROUP BY symbol EMIT CHANGES"
+	for _, q := range []string{sql, sql + " WITH ('partitions' = '1')"} {
+		info, err := c.Execute(ctx, q)
+		require.NoError(t, err)
+		rdr, err := c.DoGet(ctx, info.Endpoint[0].Ticket)
+		require.NoError(t, err)
+		defer rdr.Release()
+		require.True(t, rdr.Next())
+	}
+	scrape := func() map[string]*dto.MetricFamily {
+		resp, err := http.Get("http://" + metricsAddr + "/metrics")
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		p := expfmt.NewTextParser(model.UTF8Validation)
+		fams, err := p.TextToMetricFamilies(resp.Body)
+		require.NoError(t, err)
+		return fams
+	}
+	sum := func(fams map[string]*dto.MetricFamily, name string, want map[string]string) (v float64, n int) {
+	metrics:
+		for _, m := range fams[name].GetMetric() {
+			for _, l := range m.GetLabel() {
+				if w, ok := want[l.GetName()]; ok && w != l.GetValue() {
+					continue metrics
+				}
+			}
+			n++
+			v += m.GetCounter().GetValue() + m.GetGauge().GetValue()
+		}
+		return v, n
+	}
+	// Both queries have read the whole table (the stream reads the table's
+	// rows first).
+	var fams map[string]*dto.MetricFamily
+	require.Eventually(t, func() bool {
+		fams = scrape()
+		v, n := sum(fams, "velo_query_records_in_total", map[string]string{"kind": "continuous"})
+		return n == 2 && v == 2*rows
+	}, 30*time.Second, 10*time.Millisecond)
+	v, _ := sum(fams, "velo_queries_running", nil)
+	require.Equal(t, 2.0, v)
+	v, _ = sum(fams, "velo_server_active_streams", nil)
+	require.Equal(t, 2.0, v)
+	// The one-partition query's partition 0 counted every row; a
+	// partitioned query's partitions (when its executor exposes them) add
+	// up to every row too: rows × 2 in all.
+	v, n := sum(fams, "velo_partition_records_in_total", nil)
+	switch n {
+	case 1: // the partitioned executor does not expose its partitions
+		require.Equal(t, float64(rows), v)
+	case 3:
+		require.Equal(t, float64(2*rows), v)
+	default:
+		t.Fatalf("%d velo_partition_records_in_total series, want 1 + 0 or 2", n)
+	}
+	require.Contains(t, fams, "velo_partition_batch_latency_seconds")
+	for _, m := range fams["velo_query_records_in_total"].GetMetric() {
+		var query string
+		for _, l := range m.GetLabel() {
+			if l.GetName() == "query" {
+				query = l.GetValue()
+			}
+		}
+		require.NotEmpty(t, query, "every query metric has a query label")
+	}
+
+	cancel()
+	require.Eventually(t, func() bool {
+		v, _ := sum(scrape(), "velo_queries_running", nil)
+		return v == 0
+	}, 10*time.Second, 10*time.Millisecond)
 }
