@@ -60,7 +60,7 @@ func Compile(mem memory.Allocator, q *sqlfront.Query, opts Options) (*Pipeline, 
 		return nil, err
 	}
 	p.scan = scan
-	p.head, err = chain(mem, q.Root, scan, opts, sink)
+	p.head, err = chainWithEventTime(mem, q, scan, opts, sink)
 	if err != nil {
 		return nil, err
 	}

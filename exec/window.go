@@ -3,6 +3,9 @@ package exec
 import (
 	"context"
 	"fmt"
+	"math"
+	"sync"
+	"time"
 
 	"github.com/apache/arrow/go/v17/arrow"
 	"github.com/apache/arrow/go/v17/arrow/array"
@@ -21,22 +24,30 @@ import (
 // column references the input's columns are handed over as they are, with
 // the batch's selection.
 //
-// Over a bounded input every batch is pushed (windows close as the
-// watermark — max event time minus the max out-of-orderness — passes them)
-// and Finish raises the watermark to +∞, closing every window. EMIT FINAL
-// (the default) yields each window's rows once; EMIT CHANGES yields the
-// changelog: after each input batch, the current row of every (window,
-// group) the batch touched, so the result depends on how the input is cut
-// into batches and the last change of each (window, group) equals its
-// FINAL row.
+// The watermark is generated where rows enter the query, as in Flink, and
+// the operator only follows it (window.Spec.ExternalWatermark): after each
+// input batch the watermark becomes max(event time of every row scanned
+// so far, filtered out or not) − max out-of-orderness, or an explicit
+// watermark when that is ahead. On one partition eventTimeOp, at the head
+// of the pipeline, generates it; on several the partition router does
+// (partition.Config.EventTimeColumn) and broadcasts it to every partition,
+// so each partition's windows close at the same watermark as on one
+// partition, whatever rows the partition receives. A batch's rows are
+// assigned, and judged late, against the watermark before the batch; the
+// windows the batch's watermark closes close right after it. Rows of one
+// batch are therefore never late relative to each other, and a partition
+// (which sees a subset of each batch, or several coalesced batches routed
+// under one watermark) makes exactly the decisions of the one-partition
+// run: the same rows and the same late counters (LateRows, LateDropped,
+// LateProcessed) at every partition count. The late policy is the
+// window's alone: the router processes every row.
 //
-// Partitioned (hash on the GROUP BY keys), each partition's watermark
-// follows the rows it receives: a row that is late on one partition (a
-// later row of another key already moved the global watermark past its
-// window) may be on time on several. Results equal the one-partition run's
-// whenever no row is late there (BENCH.md's market_data: lateness ≤ 2 s
-// under the default 5 s out-of-orderness); with late rows the partitioned
-// run drops (or re-fires) fewer of them.
+// Over a bounded input Finish raises the watermark to +∞, closing every
+// window. EMIT FINAL (the default) yields each window's rows once; EMIT
+// CHANGES yields the changelog: after each input batch, the current row of
+// every (window, group) the batch touched, so the result depends on how
+// the input is cut into batches and the last change of each (window,
+// group) equals its FINAL row.
 //
 // Without a time window it runs a GROUP BY … EMIT CHANGES as window.None:
 // the touched groups' current rows after every batch (exec/doc.go).
@@ -50,6 +61,11 @@ type timeWindowOp struct {
 	w         *window.TimeWindow
 	batchSize int
 	next      Operator
+
+	// stats is w's counters after the last call, for WindowStats (read
+	// from other goroutines while a partition runs).
+	mu    sync.Mutex
+	stats window.Stats
 }
 
 var timeWindowKinds = map[sqlfront.TimeWindowKind]window.Kind{
@@ -103,6 +119,9 @@ func newTimeWindowOp(mem memory.Allocator, n *sqlfront.Aggregate, settings sqlfr
 			spec.MaxOutOfOrdernessMs = window.NoOutOfOrderness
 		}
 	}
+	// The watermark comes from the source (eventTimeOp or the partition
+	// router), not from the rows this operator receives.
+	spec.ExternalWatermark = kind != window.None
 	if settings.HasAllowedLateness {
 		spec.AllowedLatenessMs = settings.AllowedLatenessMs
 	}
@@ -148,7 +167,26 @@ func newTimeWindowOp(mem memory.Allocator, n *sqlfront.Aggregate, settings sqlfr
 		return nil, err
 	}
 	op.w = w
+	op.stats = w.Stats()
 	return op, nil
+}
+
+// publish records the window's counters for WindowStats.
+func (o *timeWindowOp) publish() {
+	if o.w == nil {
+		return
+	}
+	st := o.w.Stats()
+	o.mu.Lock()
+	o.stats = st
+	o.mu.Unlock()
+}
+
+// windowStats returns the counters after the last call.
+func (o *timeWindowOp) windowStats() window.Stats {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.stats
 }
 
 // checkOutTypes checks that an operator's output types are the plan's.
@@ -174,6 +212,7 @@ func (o *timeWindowOp) Push(ctx context.Context, b columnar.Batch) error {
 	}
 	defer in.Rec.Release()
 	out, err := o.w.Push(in)
+	o.publish()
 	if err != nil {
 		return fmt.Errorf("exec: %s: %w", o.what, err)
 	}
@@ -182,6 +221,7 @@ func (o *timeWindowOp) Push(ctx context.Context, b columnar.Batch) error {
 
 func (o *timeWindowOp) Finish(ctx context.Context) error {
 	out, err := o.w.Finish()
+	o.publish()
 	if err != nil {
 		return fmt.Errorf("exec: %s: %w", o.what, err)
 	}
@@ -500,4 +540,209 @@ func (o *rowsOp) release() {
 func (o *rowsOp) Close() {
 	o.release()
 	o.next.Close()
+}
+
+// eventTime is where a query's time window takes its watermark from: a
+// column of the scanned record and the max out-of-orderness.
+type eventTime struct {
+	col  int    // index of the time column in the scanned record (Scan.Out)
+	name string // its name
+	// ooo is the max out-of-orderness in the column's units (0: none);
+	// dur is the same as partition.Config.MaxOutOfOrderness takes it
+	// (negative: none).
+	ooo int64
+	dur time.Duration
+}
+
+// queryEventTime resolves the event-time column of q's time window (nil
+// when q has none) to a scanned column. The time-window aggregate sits on
+// filters and projections over the scan (a plan has one aggregate, and
+// OVER windows come above it).
+func queryEventTime(q *sqlfront.Query, scan *sqlfront.Scan) (*eventTime, error) {
+	var a *sqlfront.Aggregate
+	for node := q.Root; node != sqlfront.Node(scan); {
+		if n, ok := node.(*sqlfront.Aggregate); ok && n.Window != nil {
+			a = n
+			break
+		}
+		in := node.Inputs()
+		if len(in) != 1 {
+			return nil, fmt.Errorf("exec: plan node %T has %d inputs", node, len(in))
+		}
+		node = in[0]
+	}
+	if a == nil {
+		return nil, nil
+	}
+	for node := a.Input; node != sqlfront.Node(scan); node = node.Inputs()[0] {
+		switch node.(type) {
+		case *sqlfront.Filter, *sqlfront.Project:
+		default:
+			return nil, fmt.Errorf("exec: time window %s: its input has a %T between it and the scan; only filters and projections are supported", a.Window, node)
+		}
+	}
+	ref := &sqlfront.ColRef{Typed: sqlfront.Typed{Type: a.Window.TimeType, Null: true}, Index: a.Window.TimeCol, Name: a.Window.TimeName}
+	names, err := scanKeys(scan, a.Input, []sqlfront.BoundExpr{ref}, "time column")
+	if err != nil {
+		return nil, fmt.Errorf("exec: time window %s: %w", a.Window, err)
+	}
+	et := &eventTime{col: scan.Out.FieldIndices(names[0])[0], name: names[0]}
+	ms := int64(window.DefaultMaxOutOfOrdernessMs)
+	if q.Settings.HasMaxOutOfOrderness {
+		ms = q.Settings.MaxOutOfOrdernessMs
+	}
+	if ms <= 0 {
+		et.dur = -1
+		return et, nil
+	}
+	et.dur = time.Duration(ms) * time.Millisecond
+	et.ooo = ms
+	if ts, ok := scan.Out.Field(et.col).Type.(*arrow.TimestampType); ok {
+		switch ts.Unit {
+		case arrow.Second:
+			et.ooo = ms / 1000
+		case arrow.Microsecond:
+			et.ooo = et.dur.Microseconds()
+		case arrow.Nanosecond:
+			et.ooo = et.dur.Nanoseconds()
+		}
+	}
+	return et, nil
+}
+
+// chainWithEventTime is chain from q's root down to scan for a
+// one-partition pipeline: with a time window, eventTimeOp heads it and
+// generates the watermark from the scanned rows.
+func chainWithEventTime(mem memory.Allocator, q *sqlfront.Query, scan *sqlfront.Scan, opts Options, next Operator) (Operator, error) {
+	et, err := queryEventTime(q, scan)
+	if err != nil {
+		return nil, err
+	}
+	head, err := chain(mem, q.Root, scan, opts, next)
+	if err != nil || et == nil {
+		return head, err
+	}
+	return &eventTimeOp{col: et.col, name: et.name, ooo: et.ooo, maxEvent: math.MinInt64, wm: math.MinInt64,
+		win: findTimeWindow(head), next: head}, nil
+}
+
+// eventTimeOp generates the watermark of a one-partition pipeline with a
+// time window, exactly as partition.Source does for several partitions:
+// after pushing each scanned record down the pipeline it raises the
+// watermark to the largest event time seen (valid rows of every record,
+// before any filter) minus the max out-of-orderness, when that is ahead
+// of the current one, and forwards it (the window closes what it passed).
+// Explicit watermarks pass through and count as the current one.
+type eventTimeOp struct {
+	col      int
+	name     string
+	ooo      int64
+	maxEvent int64
+	wm       int64
+	win      *timeWindowOp // for its counters
+	next     Operator
+}
+
+func (o *eventTimeOp) Push(ctx context.Context, b columnar.Batch) error {
+	if b.Len() == 0 {
+		return nil
+	}
+	col := b.Rec.Column(o.col)
+	ev, err := columnar.TimeValues(col)
+	if err != nil {
+		return fmt.Errorf("exec: event-time column %q: %w", o.name, err)
+	}
+	valid, off := columnar.Validity(col)
+	newMax := o.maxEvent
+	n := int(b.Rec.NumRows())
+	for i, v := range ev[:n] {
+		if v > newMax && columnar.IsValid(valid, off, i) {
+			newMax = v
+		}
+	}
+	if err := o.next.Push(ctx, b); err != nil {
+		return err
+	}
+	if newMax <= o.maxEvent {
+		return nil
+	}
+	o.maxEvent = newMax
+	wm := newMax - o.ooo
+	if newMax < math.MinInt64+o.ooo {
+		wm = math.MinInt64
+	}
+	if wm <= o.wm {
+		return nil
+	}
+	return o.Watermark(ctx, wm)
+}
+
+// Watermark implements Watermarker: an explicit watermark ahead of the
+// generated one replaces it.
+func (o *eventTimeOp) Watermark(ctx context.Context, wm int64) error {
+	o.wm = max(o.wm, wm)
+	err := forwardWatermark(ctx, o.next, wm)
+	if o.win != nil {
+		o.win.publish()
+	}
+	return err
+}
+
+func (o *eventTimeOp) Finish(ctx context.Context) error { return o.next.Finish(ctx) }
+func (o *eventTimeOp) Close()                           { o.next.Close() }
+
+// findTimeWindow returns the time-window operator a chain's head feeds
+// through filters and projections, or nil.
+func findTimeWindow(op Operator) *timeWindowOp {
+	for {
+		switch o := op.(type) {
+		case *timeWindowOp:
+			return o
+		case *eventTimeOp:
+			op = o.next
+		case *filterOp:
+			op = o.next
+		case *projectOp:
+			op = o.next
+		default:
+			return nil
+		}
+	}
+}
+
+// WindowStats returns the counters of the query's time window
+// (window.Stats: rows, NULL event times, late rows by outcome, windows,
+// output rows, current watermark), false when the query has none. It may
+// be called after the run.
+func (p *Pipeline) WindowStats() (window.Stats, bool) {
+	if w := findTimeWindow(p.head); w != nil {
+		return w.windowStats(), true
+	}
+	return window.Stats{}, false
+}
+
+// WindowStats returns the counters of the query's time window, as
+// Pipeline.WindowStats.
+func (s *Stream) WindowStats() (window.Stats, bool) { return s.p.WindowStats() }
+
+// sumStats adds the counters of one partition's window to st: every count
+// sums; the watermark is the lowest. Windows, Reopened and Open count
+// each partition's windows, so a window holding rows of several
+// partitions counts once per partition; the row counters (Rows, NullTime,
+// LateRows, LateDropped, LateProcessed, OutputRows of EMIT FINAL) equal
+// the one-partition run's.
+func sumStats(st *window.Stats, o window.Stats, first bool) {
+	st.Rows += o.Rows
+	st.NullTime += o.NullTime
+	st.LateRows += o.LateRows
+	st.LateDropped += o.LateDropped
+	st.LateProcessed += o.LateProcessed
+	st.Windows += o.Windows
+	st.Reopened += o.Reopened
+	st.Merges += o.Merges
+	st.OutputRows += o.OutputRows
+	st.Open += o.Open
+	if first || o.Watermark < st.Watermark {
+		st.Watermark = o.Watermark
+	}
 }

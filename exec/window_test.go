@@ -3,6 +3,9 @@ package exec_test
 import (
 	"context"
 	"fmt"
+	"math"
+	"slices"
+	"sort"
 	"strconv"
 	"strings"
 	"testing"
@@ -12,6 +15,7 @@ import (
 	"github.com/apache/arrow/go/v17/arrow/memory"
 	"github.com/cespare/xxhash/v2"
 	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
 
 	"github.com/velo-engine/velo"
 	"github.com/velo-engine/velo/agg"
@@ -293,5 +297,176 @@ func TestWindowPartitionPlan(t *testing.T) {
 			require.NoError(t, err)
 			require.Equal(t, c.want, plan.String())
 		})
+	}
+}
+
+// lateEvents arrives as four records (event times in seconds, v a power
+// of two per row, so every sum names its rows):
+//
+//	1: a@1 b@3 c@5                 max 5  → watermark 3 (out-of-orderness 2 s)
+//	2: d@2 a@14 c@NULL             max 14 → 12: [0,10) closes (tumbling)
+//	3: b@4 (late) c@13 x@30        max 30 → 28: [10,20) closes; x fails WHERE v >= 0
+//	4: a@15 (late) d@25 b@9 (late) e@22
+//
+// b@4 is late because of a@14, a row of another key (another partition);
+// a@15 and b@9 because of x@30, a row the WHERE clause drops: the
+// watermark follows every scanned row.
+func lateEvents(mem memory.Allocator) []arrow.Record {
+	schema := arrow.NewSchema([]arrow.Field{{Name: "ts", Type: arrow.PrimitiveTypes.Int64, Nullable: true},
+		{Name: "k", Type: arrow.BinaryTypes.String}, {Name: "v", Type: arrow.PrimitiveTypes.Int64}}, nil)
+	type row struct {
+		k  string
+		ts int64 // seconds; -1 for NULL
+		v  int64
+	}
+	var recs []arrow.Record
+	for _, batch := range [][]row{
+		{{"a", 1, 1}, {"b", 3, 2}, {"c", 5, 4}},
+		{{"d", 2, 8}, {"a", 14, 16}, {"c", -1, 1024}},
+		{{"b", 4, 32}, {"c", 13, 64}, {"x", 30, -1}},
+		{{"a", 15, 128}, {"d", 25, 256}, {"b", 9, 512}, {"e", 22, 2048}},
+	} {
+		var ts, vs []int64
+		var ok []bool
+		var ks []string
+		for _, r := range batch {
+			ts, ok, ks, vs = append(ts, r.ts*1000), append(ok, r.ts >= 0), append(ks, r.k), append(vs, r.v)
+		}
+		recs = append(recs, columnar.NewRecord(schema, []arrow.Array{columnar.BuildInt64(mem, ts, ok),
+			columnar.BuildString(mem, ks, nil), columnar.BuildInt64(mem, vs, nil)}))
+	}
+	return recs
+}
+
+// runWindowQuery runs sql over recs on n partitions — through Run
+// (Compile, or CompilePartitioned when n > 1) or, with push, through
+// CompileStream / Partitioned.Stream fed one record per Push — and returns
+// the result rows sorted, and the window counters.
+func runWindowQuery(t *testing.T, mem memory.Allocator, recs []arrow.Record, sql string, n int, push bool) ([]string, window.Stats) {
+	t.Helper()
+	q, err := sqlfront.Plan(sql, sqlfront.MapCatalog{"ev": recs[0].Schema()})
+	require.NoError(t, err)
+	var rows []string
+	collect := func(rec arrow.Record) {
+		for i := 0; i < int(rec.NumRows()); i++ {
+			cells := make([]string, rec.NumCols())
+			for c := range cells {
+				cells[c] = rec.Column(c).ValueStr(i)
+			}
+			rows = append(rows, strings.Join(cells, " "))
+		}
+	}
+	var st window.Stats
+	var ok bool
+	ctx := context.Background()
+	switch {
+	case n == 1 && push:
+		s, err := exec.CompileStream(mem, q, exec.Options{})
+		require.NoError(t, err)
+		for _, r := range recs {
+			require.NoError(t, s.Push(ctx, r))
+		}
+		require.NoError(t, s.Finish(ctx))
+		for rec := s.Next(); rec != nil; rec = s.Next() {
+			collect(rec)
+			rec.Release()
+		}
+		st, ok = s.WindowStats()
+		s.Close()
+	case push:
+		p, err := exec.CompilePartitioned(mem, q, exec.Options{Partitions: n})
+		require.NoError(t, err)
+		s, err := p.Stream(ctx, func(rec arrow.Record) error {
+			collect(rec)
+			rec.Release()
+			return nil
+		})
+		require.NoError(t, err)
+		for _, r := range recs {
+			require.NoError(t, s.Push(r))
+		}
+		require.NoError(t, s.Close())
+		st, ok = s.WindowStats()
+	default:
+		var rdr array.RecordReader
+		var stats func() (window.Stats, bool)
+		src, err := array.NewRecordReader(recs[0].Schema(), recs)
+		require.NoError(t, err)
+		if n == 1 {
+			p, err := exec.Compile(mem, q, exec.Options{})
+			require.NoError(t, err)
+			rdr, stats = p.Run(ctx, src), p.WindowStats
+		} else {
+			p, err := exec.CompilePartitioned(mem, q, exec.Options{Partitions: n})
+			require.NoError(t, err)
+			rdr, stats = p.Run(ctx, src), p.WindowStats
+		}
+		for rdr.Next() {
+			collect(rdr.Record())
+		}
+		require.NoError(t, rdr.Err())
+		rdr.Release()
+		st, ok = stats()
+	}
+	require.True(t, ok, "the query has a time window")
+	sort.Strings(rows)
+	return rows, st
+}
+
+// TestLatePoliciesPartitioned: late rows under each policy give the same
+// rows and the same late counters at 1, 2, 4 and 7 partitions, through Run
+// and through pushed input; expected rows and counters hand-computed from
+// lateEvents (window_start, then k, n, SUM(v)).
+func TestLatePoliciesPartitioned(t *testing.T) {
+	defer goleak.VerifyNone(t)
+	const (
+		tumbling = "SELECT window_start, k, COUNT(*) AS n, SUM(v) AS s FROM ev WHERE v >= 0 GROUP BY k WINDOW TUMBLING(ts, INTERVAL '10' SECOND)"
+		sliding  = "SELECT window_start, k, COUNT(*) AS n, SUM(v) AS s FROM ev WHERE v >= 0 GROUP BY k WINDOW SLIDING(ts, INTERVAL '10' SECOND, INTERVAL '5' SECOND)"
+	)
+	tumbleOnTime := []string{"0 a 1 1", "0 b 1 2", "0 c 1 4", "0 d 1 8", "10000 a 1 16", "10000 c 1 64", "20000 d 1 256", "20000 e 1 2048"}
+	slideOnTime := []string{"-5000 a 1 1", "-5000 b 1 2", "-5000 d 1 8", "0 a 1 1", "0 b 1 2", "0 c 1 4", "0 d 1 8",
+		"5000 a 1 16", "5000 c 2 68", "10000 a 1 16", "10000 c 1 64", "20000 d 1 256", "25000 d 1 256"}
+	with := func(sql, policy string) string {
+		return sql + " WITH ('watermark.max_out_of_orderness' = '2s', 'late.data.strategy' = '" + policy + "')"
+	}
+	for _, c := range []struct {
+		name, sql                     string
+		want                          []string
+		late, dropped, processed, out int64
+	}{
+		// b@4, a@15 and b@9 are late for their only window.
+		{"tumbling/drop", with(tumbling, "drop"), tumbleOnTime, 3, 3, 0, 8},
+		{"tumbling/warn", with(tumbling, "warn"), tumbleOnTime, 3, 3, 0, 8},
+		// Late firings: [0,10) re-opens for b@4 and closes at the
+		// watermark after record 3; b@9 and a@15 re-open [0,10) and
+		// [10,20) again until the end.
+		{"tumbling/process", with(tumbling, "process"), append(slices.Clone(tumbleOnTime), "0 b 1 32", "0 b 1 512", "10000 a 1 128"), 3, 0, 3, 11},
+		// e@22 is late too: [15,25) closed, [20,30) open.
+		{"sliding/drop", with(sliding, "drop"), slideOnTime, 4, 4, 0, 13},
+		{"sliding/warn", with(sliding, "warn"), append(slices.Clone(slideOnTime), "20000 e 1 2048"), 4, 3, 1, 14},
+		{"sliding/process", with(sliding, "process"), append(slices.Clone(slideOnTime), "-5000 b 1 32", "0 b 1 32", "0 b 1 512", "5000 b 1 512",
+			"10000 a 1 128", "15000 a 1 128", "15000 e 1 2048", "20000 e 1 2048"), 4, 0, 4, 21},
+	} {
+		want := slices.Clone(c.want)
+		sort.Strings(want)
+		for _, n := range []int{1, 2, 4, 7} {
+			for _, push := range []bool{false, true} {
+				t.Run(fmt.Sprintf("%s/%d/push=%v", c.name, n, push), func(t *testing.T) {
+					mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+					defer mem.AssertSize(t, 0)
+					recs := lateEvents(mem)
+					defer releaseRecs(recs)
+					rows, st := runWindowQuery(t, mem, recs, c.sql, n, push)
+					require.Equal(t, want, rows)
+					require.Equal(t, int64(12), st.Rows, "rows reaching the window (x@30 fails the WHERE)")
+					require.Equal(t, int64(1), st.NullTime)
+					require.Equal(t, c.late, st.LateRows)
+					require.Equal(t, c.dropped, st.LateDropped)
+					require.Equal(t, c.processed, st.LateProcessed)
+					require.Equal(t, c.out, st.OutputRows)
+					require.Equal(t, int64(math.MaxInt64), st.Watermark)
+				})
+			}
+		}
 	}
 }

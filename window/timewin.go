@@ -118,6 +118,16 @@ type Spec struct {
 	// AllowedLatenessMs keeps a window open that long after the watermark
 	// passed its end.
 	AllowedLatenessMs int64
+	// ExternalWatermark makes the caller the only source of the watermark:
+	// Push assigns rows and judges lateness against the watermark last set
+	// by AdvanceWatermark (math.MinInt64 before the first) and never moves
+	// it, whatever the rows' event times; windows close only in
+	// AdvanceWatermark and Finish. The caller generates the watermark where
+	// the rows enter the query (Flink's source watermarks), e.g. after each
+	// input batch max event time − out-of-orderness, so that several
+	// operators fed different subsets of the rows (partitions) share one
+	// watermark. MaxOutOfOrdernessMs is then unused.
+	ExternalWatermark bool
 	Late              LatePolicy
 	Emit              EmitMode
 
@@ -546,10 +556,10 @@ func (w *TimeWindow) assignSession(kid uint32, t int64, r int32) {
 }
 
 // Push processes one batch: rows are assigned to windows and aggregated,
-// the watermark advances, and the records to emit are returned (EMIT
-// CHANGES: the touched (window, group) rows; EMIT FINAL: windows closed by
-// the advanced watermark). The caller releases the records; b is not
-// retained.
+// the watermark advances (not with Spec.ExternalWatermark), and the records
+// to emit are returned (EMIT CHANGES: the touched (window, group) rows;
+// EMIT FINAL: windows closed by the advanced watermark). The caller
+// releases the records; b is not retained.
 func (w *TimeWindow) Push(b columnar.Batch) ([]arrow.Record, error) {
 	rec := b.Rec
 	if int(rec.NumCols()) != w.input.NumFields() {
@@ -596,6 +606,7 @@ func (w *TimeWindow) Push(b columnar.Batch) ([]arrow.Record, error) {
 	var cur *win
 	curStart, curEnd, curClose := int64(0), int64(0), int64(math.MinInt64)
 	tumbling := w.spec.Kind == Tumbling
+	external := w.spec.ExternalWatermark
 	for i := 0; i < n; i++ {
 		r := i
 		if b.Sel != nil {
@@ -624,6 +635,9 @@ func (w *TimeWindow) Push(b columnar.Batch) ([]arrow.Record, error) {
 		} else {
 			w.assign(t, int32(r))
 		}
+		if external {
+			continue
+		}
 		if wm := satAdd(t, -w.ooo); wm > w.wm && w.wm != math.MaxInt64 {
 			w.wm = wm
 		}
@@ -631,6 +645,9 @@ func (w *TimeWindow) Push(b columnar.Batch) ([]arrow.Record, error) {
 	out, err := w.flush(rec, false)
 	if err != nil {
 		return nil, err
+	}
+	if external {
+		return out, nil
 	}
 	closed, err := w.closeDue()
 	if err != nil {

@@ -357,3 +357,45 @@ func TestSessionLate(t *testing.T) {
 		})
 	}
 }
+
+// TestExternalWatermark: with Spec.ExternalWatermark the rows never move
+// the watermark; lateness is judged against the last AdvanceWatermark and
+// windows close only there (and at Finish).
+func TestExternalWatermark(t *testing.T) {
+	for _, c := range []struct {
+		name     string
+		policy   LatePolicy
+		late     []string // emitted by the late push (closed windows only at the next AdvanceWatermark)
+		atFinish []string
+		dropped  int64
+	}{
+		{"drop", LateDrop, nil, []string{"10|20|1|2"}, 1},
+		// The late row re-opens [0,10), which closes at the next watermark.
+		{"process", LateProcess, []string{"0|10|1|4"}, []string{"10|20|1|2"}, 0},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+			defer mem.AssertSize(t, 0)
+			p := newPusher(t, mem, Spec{Kind: Tumbling, SizeMs: 10, MaxOutOfOrdernessMs: NoOutOfOrderness, ExternalWatermark: true, Late: c.policy, Aggs: countSum})
+			defer p.release()
+			// Without ExternalWatermark 15 would close [0,10) and make 3 late.
+			require.Empty(t, p.push(trow{ts: 0, q: 1}, trow{ts: 15, q: 2}, trow{ts: 3, q: 8}))
+			require.Equal(t, int64(math.MinInt64), p.w.Watermark())
+			require.Zero(t, p.w.Stats().LateRows)
+			out, err := p.w.AdvanceWatermark(12)
+			require.NoError(t, err)
+			require.Equal(t, []string{"0|10|2|9"}, p.keep(out))
+			require.Empty(t, p.push(trow{ts: 5, q: 4}, trow{ts: 100, q: 16}), "no window closes in Push")
+			require.Equal(t, int64(12), p.w.Watermark())
+			out, err = p.w.AdvanceWatermark(50)
+			require.NoError(t, err)
+			require.Equal(t, append(c.late, c.atFinish...), p.keep(out))
+			require.Equal(t, []string{"100|110|1|16"}, p.finish())
+			st := p.w.Stats()
+			require.Equal(t, int64(1), st.LateRows)
+			require.Equal(t, c.dropped, st.LateDropped)
+			require.Equal(t, 1-c.dropped, st.LateProcessed)
+			require.Equal(t, int64(5), st.Rows)
+		})
+	}
+}
