@@ -2,6 +2,7 @@ package velo
 
 import (
 	"context"
+	"fmt"
 	"testing"
 
 	"github.com/apache/arrow/go/v17/arrow"
@@ -86,4 +87,46 @@ func TestPartitionFamiliesMatchPartitionGatherer(t *testing.T) {
 		}
 	}
 	require.Equal(t, 1000.0, in)
+}
+
+// fakeReader is a finished batch query whose executor exposes partition
+// metrics, as a partitioned Execute's reader does when exec implements
+// Metrics on it.
+type fakeReader struct {
+	array.RecordReader
+	m partition.Metrics
+}
+
+func (f fakeReader) Metrics() partition.Metrics { return f.m }
+
+// TestTrackExportsExecutorPartitions: a batch query whose reader exposes
+// per-partition metrics exports them under its query label until the
+// reader is exhausted.
+func TestTrackExportsExecutorPartitions(t *testing.T) {
+	schema := arrow.NewSchema([]arrow.Field{{Name: "k", Type: arrow.PrimitiveTypes.Int64}}, nil)
+	inner, err := array.NewRecordReader(schema, nil)
+	require.NoError(t, err)
+	m := partition.Metrics{Partitions: []partition.PartitionMetrics{{Partition: 0, RecordsIn: 5}, {Partition: 1, RecordsIn: 7}}, RecordsIn: 12}
+	e := New()
+	rdr := e.track(fakeReader{inner, m}, &runningQuery{name: "n", c: newQueryCounters()})
+	require.Equal(t, m, rdr.(*trackedReader).Metrics())
+	fams, err := e.Gatherer().Gather()
+	require.NoError(t, err)
+	var series []string
+	for _, f := range fams {
+		if f.GetName() != "velo_partition_records_in_total" {
+			continue
+		}
+		for _, mt := range f.Metric {
+			var ls []string
+			for _, l := range mt.Label {
+				ls = append(ls, l.GetName()+"="+l.GetValue())
+			}
+			series = append(series, fmt.Sprint(ls, mt.GetCounter().GetValue()))
+		}
+	}
+	require.Equal(t, []string{"[name=n partition=0 query=1] 5", "[name=n partition=1 query=1] 7"}, series)
+	require.False(t, rdr.Next())
+	require.Equal(t, 0, e.RunningQueries())
+	rdr.Release()
 }
