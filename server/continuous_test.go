@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
@@ -19,6 +20,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	velo "github.com/velo-engine/velo"
+	"github.com/velo-engine/velo/columnar"
 )
 
 func eventsSchema() *arrow.Schema {
@@ -266,4 +268,38 @@ func TestContinuousEnds(t *testing.T) {
 	drain(rdr)
 	<-ended
 	rec.Release()
+}
+
+// TestContinuousFileTable: a continuous query over a file table reads the
+// file's rows (such a table takes no ingest, so nothing follows).
+func TestContinuousFileTable(t *testing.T) {
+	env := startServer(t, Config{})
+	ctx := testContext(t)
+	c := env.client(t)
+	path := filepath.Join(t.TempDir(), "events.arrow")
+	w, err := columnar.CreateFile(path, eventsSchema(), env.mem)
+	require.NoError(t, err)
+	for i := range 3 {
+		rec := eventBatch(env.mem, i, 100, 7, "")
+		require.NoError(t, w.Write(rec))
+		rec.Release()
+	}
+	require.NoError(t, w.Close())
+	require.NoError(t, env.srv.RegisterTable("events", path))
+
+	sctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	info, err := c.Execute(sctx, "SELECT k, SUM(v) AS s FROM events GROUP BY k EMIT CHANGES")
+	require.NoError(t, err)
+	rdr, err := c.DoGet(sctx, info.Endpoint[0].Ticket)
+	require.NoError(t, err)
+	st := &changeState{nKey: 1, latest: map[string]string{}}
+	want := env.engineRows(t, "SELECT k, SUM(v) AS s FROM events GROUP BY k")
+	for !slices.Equal(st.rows(), want) {
+		require.True(t, rdr.Next(), "%v", rdr.Err())
+		st.add(recordRowsOf(rdr.Record()))
+	}
+	cancel()
+	rdr.Release()
+	require.Eventually(t, func() bool { return env.eng.RunningQueries() == 0 }, 10*time.Second, 5*time.Millisecond)
 }
