@@ -303,3 +303,44 @@ func BenchmarkStringKeyHash(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkRouters measures hash routing from one producer goroutine into
+// two partitions that only count rows, with routing on the producer
+// (routers=1) or spread over router goroutines delivering in push order.
+func BenchmarkRouters(b *testing.B) {
+	const rows = 8192
+	restore, err := kernels.SetLevel(kernels.Best())
+	require.NoError(b, err)
+	defer restore()
+	for _, utf8Key := range []bool{false, true} {
+		recs := benchRecords(b, utf8Key, 16, rows)
+		key := "int64"
+		if utf8Key {
+			key = "utf8"
+		}
+		for _, routers := range []int{1, 2, 3} {
+			b.Run(fmt.Sprintf("key=%s/N=2/routers=%d", key, routers), func(b *testing.B) {
+				var seen atomic.Int64
+				q, err := Start(context.Background(), Config{Partitions: 2, KeyColumns: []string{"k"}, Routers: routers},
+					func(int) (Pipeline, error) { return nopPipe{&seen}, nil },
+					func(o Output) error { o.Rec.Release(); return nil })
+				require.NoError(b, err)
+				b.ResetTimer()
+				start := time.Now()
+				for i := range b.N {
+					if err := q.Push(recs[i%len(recs)]); err != nil {
+						b.Fatal(err)
+					}
+				}
+				require.NoError(b, q.Close())
+				el := time.Since(start)
+				b.StopTimer()
+				require.EqualValues(b, int64(b.N)*rows, seen.Load())
+				b.ReportMetric(float64(b.N)*rows/el.Seconds(), "rows/s")
+			})
+		}
+		for _, r := range recs {
+			r.Release()
+		}
+	}
+}

@@ -30,6 +30,13 @@ const (
 	DefaultBatchMaxDelay = time.Millisecond
 )
 
+// DefaultRouters is the router goroutines of a Config whose Routers is 0.
+// It is 1 (route on the caller's goroutine): on the 2-core development
+// machine hash routing costs a fraction of what the partitions' pipelines
+// do, so extra router goroutines only add hand-offs (see BenchmarkRouters
+// and BenchmarkScaling).
+var DefaultRouters = 1
+
 // Config configures a partitioned query. The zero value of every field
 // except the strategy's key columns selects a default.
 type Config struct {
@@ -75,6 +82,15 @@ type Config struct {
 	Batching Batching
 	// Allocator allocates coalesced records (nil: memory.DefaultAllocator).
 	Allocator memory.Allocator
+	// Routers is the number of goroutines that route each hash-routed
+	// source's records (SourceOptions.Routers overrides it per source;
+	// Query.Push uses it for the default source). 0 or 1 routes on the
+	// caller's goroutine inside Push (0 means DefaultRouters). R > 1 has Push hand each record to
+	// one of R router goroutines that hash and cut records in parallel and
+	// deliver them to the partitions in push order (routers.go): for one
+	// producer goroutine whose routing, not the partitions, is the
+	// bottleneck. Strategies that send whole records never use routers.
+	Routers int
 }
 
 // Batching configures adaptive batching: each partition coalesces routed
@@ -135,6 +151,12 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.OutputCapacity < 0 {
 		return c, fmt.Errorf("partition: output capacity %d is negative", c.OutputCapacity)
+	}
+	if c.Routers == 0 {
+		c.Routers = DefaultRouters
+	}
+	if c.Routers < 0 {
+		return c, fmt.Errorf("partition: %d router goroutines is negative", c.Routers)
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()

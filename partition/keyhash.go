@@ -255,3 +255,21 @@ func gatherHashes[T int8 | int16 | int32 | int64 | uint8 | uint16 | uint32 | uin
 	}
 	return nil
 }
+
+// checkKeyType reports whether hashColumn can hash columns of type dt, with
+// the error hashColumn would return: Push checks the key columns' types
+// when it first sees a schema, so an unsupported key fails there (also when
+// router goroutines do the hashing).
+func checkKeyType(dt arrow.DataType) error {
+	switch t := dt.(type) {
+	case *arrow.Int64Type, *arrow.TimestampType, *arrow.Date64Type, *arrow.DurationType,
+		*arrow.Int32Type, *arrow.Float64Type, *arrow.BooleanType, *arrow.StringType:
+		return nil
+	case *arrow.DictionaryType:
+		if t.ValueType.ID() != arrow.STRING {
+			return fmt.Errorf("dictionary of %s keys is not supported (want utf8 values)", t.ValueType)
+		}
+		return nil
+	}
+	return fmt.Errorf("type %s cannot be a partitioning key (want int64, int32, float64, timestamp, bool, utf8 or dictionary<utf8>)", dt)
+}

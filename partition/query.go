@@ -131,6 +131,10 @@ type Query struct {
 
 	selFree chan *selBuf // recycled selection buffers (selbuf.go)
 
+	poolMu   sync.Mutex
+	pools    []*routerPool // sources' router goroutines (routers.go)
+	routerWG sync.WaitGroup
+
 	outWM    atomic.Int64 // monotonic query watermark
 	lastWarn atomic.Int64 // monotonic nanos of the last late-row warning
 }
@@ -201,9 +205,10 @@ func Start(ctx context.Context, cfg Config, factory Factory, sink Sink) (*Query,
 		close(q.out)
 		<-mergeDone
 		// No worker reads the channels any more: refuse new pushes, wait
-		// for the ones in flight (they give up on the cancelled context)
-		// and release what is still queued.
+		// for the ones in flight and the routers (they give up on the
+		// cancelled context) and release what is still queued.
 		q.cancel(nil)
+		q.routerWG.Wait()
 		q.gate.Lock()
 		q.closing = true
 		for _, ps := range q.parts {
@@ -212,6 +217,7 @@ func Start(ctx context.Context, cfg Config, factory Factory, sink Sink) (*Query,
 				m.release(q)
 			}
 		}
+		q.discardRouted()
 		q.gate.Unlock()
 		close(q.done)
 	}()
@@ -279,6 +285,9 @@ func (q *Query) Close() error {
 		if already {
 			return
 		}
+		// Router goroutines deliver what they hold before the partitions
+		// finish.
+		q.flushRouters()
 		for _, ps := range q.parts {
 			select {
 			case ps.in <- message{kind: msgFinish, enq: now()}:

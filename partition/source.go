@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"sync/atomic"
 
 	"github.com/apache/arrow/go/v17/arrow"
 
@@ -25,35 +26,63 @@ type SourceOptions struct {
 	// key columns (in order), because then every key already comes from
 	// exactly one source partition.
 	PartitionedBy []string
+	// Routers is the number of goroutines that route this source's
+	// records (see Config.Routers); 0 means Config.Routers.
+	Routers int
 }
 
 // Source is one input of a query with its own router: it routes the records
 // pushed to it, tracks its event-time watermark and broadcasts it to the
 // partitions. A Source must be used by one goroutine at a time; different
-// sources route concurrently.
+// sources route concurrently. With several router goroutines
+// (SourceOptions.Routers) Push only hands the record over and the routers
+// deliver it (routers.go).
 type Source struct {
 	q        *Query
 	id       int
 	part     int  // source partition
 	ownRoute bool // Smart keeps the source partition
 
+	scr  routeScratch // routing on the caller's goroutine
+	bind *binding     // columns of the last schema seen (never mutated)
+	pool *routerPool  // router goroutines, or nil
+
+	// Delivery state: touched by the goroutine that delivers (the caller,
+	// or the router holding the turn).
+	maxEvent int64
+	wm       int64
+	rr       int
+
+	wmPub  atomic.Int64 // wm, for CurrentWatermark
+	closed bool
+}
+
+// binding is the key and event-time columns resolved in one schema.
+type binding struct {
+	schema *arrow.Schema
+	keyIdx []int
+	etIdx  int   // -1: no event-time column
+	ooo    int64 // max out-of-orderness in event-time units
+}
+
+// routeScratch is the per-router working memory of routing one record.
+type routeScratch struct {
 	hasher  keyHasher
 	hashes  []uint64
 	ids     []uint32
 	counts  []int32 // N+1: the last bucket collects dropped rows
 	starts  []int32
 	cursors []int32
-	late    []int64 // per partition, scratch
+	late    []int64 // per partition
+}
 
-	schema *arrow.Schema
-	keyIdx []int
-	etIdx  int   // -1: no event-time column
-	ooo    int64 // max out-of-orderness in event-time units
-
-	maxEvent int64
-	wm       int64
-	rr       int
-	closed   bool
+func newRouteScratch(n int) routeScratch {
+	return routeScratch{
+		counts:  make([]int32, n+1),
+		starts:  make([]int32, n+1),
+		cursors: make([]int32, n+1),
+		late:    make([]int64, n),
+	}
 }
 
 // NewSource registers a new source with its own router. The source joins
@@ -64,6 +93,9 @@ type Source struct {
 func (q *Query) NewSource(opts SourceOptions) (*Source, error) {
 	if opts.HasPartition && opts.Partition < 0 {
 		return nil, fmt.Errorf("partition: source partition %d is negative", opts.Partition)
+	}
+	if opts.Routers < 0 {
+		return nil, fmt.Errorf("partition: %d router goroutines is negative", opts.Routers)
 	}
 	q.gate.RLock()
 	defer q.gate.RUnlock()
@@ -79,14 +111,11 @@ func (q *Query) NewSource(opts SourceOptions) (*Source, error) {
 		q:        q,
 		id:       id,
 		part:     id,
-		counts:   make([]int32, n+1),
-		starts:   make([]int32, n+1),
-		cursors:  make([]int32, n+1),
-		late:     make([]int64, n),
-		etIdx:    -1,
+		scr:      newRouteScratch(n),
 		maxEvent: math.MinInt64,
 		wm:       math.MinInt64,
 	}
+	s.wmPub.Store(math.MinInt64)
 	if opts.HasPartition {
 		s.part = opts.Partition
 	}
@@ -96,59 +125,85 @@ func (q *Query) NewSource(opts SourceOptions) (*Source, error) {
 	if err := s.advance(math.MinInt64); err != nil {
 		return nil, err
 	}
+	routers := opts.Routers
+	if routers == 0 {
+		routers = q.cfg.Routers
+	}
+	if routers > 1 && s.hashes() {
+		s.pool = q.startRouters(s, routers)
+	}
 	return s, nil
+}
+
+// hashes reports whether the source routes rows by the hash of their keys
+// (the only routing with work worth spreading over router goroutines).
+func (s *Source) hashes() bool {
+	cfg := &s.q.cfg
+	return len(s.q.parts) > 1 && (cfg.Strategy == Hash || cfg.Strategy == Smart && !s.ownRoute)
 }
 
 // ID returns the source's registration index.
 func (s *Source) ID() int { return s.id }
 
-// bind resolves the key and event-time columns of a new schema.
-func (s *Source) bind(schema *arrow.Schema) error {
-	if s.schema == schema {
-		return nil
+// bindSchema resolves the key and event-time columns of a new schema.
+func (s *Source) bindSchema(schema *arrow.Schema) (*binding, error) {
+	if s.bind != nil && s.bind.schema == schema {
+		return s.bind, nil
 	}
 	cfg := &s.q.cfg
+	b := &binding{schema: schema, etIdx: -1}
 	// Keys are resolved even when they are not needed (one partition), so
 	// a wrong key column fails the same way at every partition count.
 	needKeys := cfg.Strategy == Hash || (cfg.Strategy == Smart && !s.ownRoute)
-	keyIdx := s.keyIdx[:0]
 	if needKeys {
 		for _, name := range cfg.KeyColumns {
 			idx := schema.FieldIndices(name)
 			if len(idx) != 1 {
-				return fmt.Errorf("partition: key column %q: %d columns of that name in the source schema %s", name, len(idx), schema)
+				return nil, fmt.Errorf("partition: key column %q: %d columns of that name in the source schema %s", name, len(idx), schema)
 			}
-			keyIdx = append(keyIdx, idx[0])
+			if err := checkKeyType(schema.Field(idx[0]).Type); err != nil {
+				return nil, fmt.Errorf("partition: hash key column %q: %w", name, err)
+			}
+			b.keyIdx = append(b.keyIdx, idx[0])
 		}
 	}
-	etIdx := -1
-	var ooo int64
 	if cfg.EventTimeColumn != "" {
 		idx := schema.FieldIndices(cfg.EventTimeColumn)
 		if len(idx) != 1 {
-			return fmt.Errorf("partition: event-time column %q: %d columns of that name in the source schema %s", cfg.EventTimeColumn, len(idx), schema)
+			return nil, fmt.Errorf("partition: event-time column %q: %d columns of that name in the source schema %s", cfg.EventTimeColumn, len(idx), schema)
 		}
-		etIdx = idx[0]
-		switch dt := schema.Field(etIdx).Type.(type) {
+		b.etIdx = idx[0]
+		switch dt := schema.Field(b.etIdx).Type.(type) {
 		case *arrow.Int64Type:
-			ooo = cfg.MaxOutOfOrderness.Milliseconds()
+			b.ooo = cfg.MaxOutOfOrderness.Milliseconds()
 		case *arrow.TimestampType:
 			switch dt.Unit {
 			case arrow.Second:
-				ooo = int64(cfg.MaxOutOfOrderness.Seconds())
+				b.ooo = int64(cfg.MaxOutOfOrderness.Seconds())
 			case arrow.Millisecond:
-				ooo = cfg.MaxOutOfOrderness.Milliseconds()
+				b.ooo = cfg.MaxOutOfOrderness.Milliseconds()
 			case arrow.Microsecond:
-				ooo = cfg.MaxOutOfOrderness.Microseconds()
+				b.ooo = cfg.MaxOutOfOrderness.Microseconds()
 			default:
-				ooo = cfg.MaxOutOfOrderness.Nanoseconds()
+				b.ooo = cfg.MaxOutOfOrderness.Nanoseconds()
 			}
 		default:
-			return fmt.Errorf("partition: event-time column %q has type %s, want int64 (milliseconds) or timestamp", cfg.EventTimeColumn, dt)
+			return nil, fmt.Errorf("partition: event-time column %q has type %s, want int64 (milliseconds) or timestamp", cfg.EventTimeColumn, dt)
 		}
 	}
-	s.schema, s.keyIdx, s.etIdx, s.ooo = schema, keyIdx, etIdx, ooo
-	return nil
+	s.bind = b
+	return b, nil
+}
+
+// routed is one record's routing, computed by prepare (on any router) and
+// carried out by deliver (in push order).
+type routed struct {
+	rec    arrow.Record
+	target int      // ≥ 0: every row goes to this partition
+	ids    []uint32 // hash routing: each row's partition (scratch)
+	sb     *selBuf  // the rows cut per partition (no references yet), or nil
+	minEv  int64    // smallest valid event time (math.MaxInt64: none)
+	maxEv  int64    // largest valid event time (math.MinInt64: none)
 }
 
 // Push routes rec to the partitions. rec is borrowed: every partition batch
@@ -158,6 +213,11 @@ func (s *Source) bind(schema *arrow.Schema) error {
 // column is copied. Push blocks while a target partition's channel is full
 // and returns the query's error once the query stopped (rows not yet sent
 // are then discarded).
+//
+// With router goroutines Push checks the schema, retains rec and hands it
+// to the next router, blocking only while that router's queue is full; a
+// routing error then stops the query (Wait returns it) instead of being
+// returned here.
 func (s *Source) Push(rec arrow.Record) error {
 	q := s.q
 	q.gate.RLock()
@@ -168,100 +228,177 @@ func (s *Source) Push(rec arrow.Record) error {
 	if q.ctx.Err() != nil {
 		return q.stopErr()
 	}
-	if err := s.bind(rec.Schema()); err != nil {
+	b, err := s.bindSchema(rec.Schema())
+	if err != nil {
 		return err
 	}
-	n := int(rec.NumRows())
-	if n == 0 {
+	if rec.NumRows() == 0 {
 		return nil
 	}
+	if s.pool != nil {
+		return s.pool.hand(routeItem{kind: itemPush, rec: rec, b: b})
+	}
+	r := routed{rec: rec, target: -1}
 	np := len(q.parts)
-	target := -1
 	switch {
 	case np == 1, q.cfg.Strategy == FanIn:
-		target = 0
+		r.target = 0
 	case q.cfg.Strategy == Sticky, q.cfg.Strategy == Smart && s.ownRoute:
-		target = s.part % np
+		r.target = s.part % np
 	case q.cfg.Strategy == RoundRobin:
-		target = (s.id + s.rr) % np
+		r.target = (s.id + s.rr) % np
 		s.rr = (s.rr + 1) % np
 	}
-	var ids []uint32
-	if target < 0 {
-		s.hashes = grow(s.hashes, n)
-		if err := s.hasher.hashColumns(s.hashes, rec, s.keyIdx); err != nil {
-			return err
-		}
-		s.ids = grow(s.ids, n)
-		ids = s.ids[:n]
-		kernels.PartitionIDs(ids, s.hashes[:n], np)
+	if err := s.prepare(&s.scr, b, &r); err != nil {
+		return err
 	}
+	return s.deliver(&s.scr, b, &r)
+}
 
-	// Event time: late rows (below the watermark before this batch) and the
-	// largest event time.
-	newMax := s.maxEvent
-	var lateRows int64
-	if s.etIdx >= 0 {
-		col := rec.Column(s.etIdx)
+// prepare does the work of routing r.rec that does not depend on earlier
+// records: the key hashes, each row's partition and the selection vectors
+// (for hash routing, r.target < 0), and the event-time range.
+func (s *Source) prepare(scr *routeScratch, b *binding, r *routed) error {
+	q := s.q
+	n := int(r.rec.NumRows())
+	r.minEv, r.maxEv = math.MaxInt64, math.MinInt64
+	if b.etIdx >= 0 {
+		col := r.rec.Column(b.etIdx)
 		ev, err := columnar.TimeValues(col)
 		if err != nil {
 			return fmt.Errorf("partition: event-time column %q: %w", q.cfg.EventTimeColumn, err)
 		}
 		valid, off := columnar.Validity(col)
-		wm := s.wm
-		clear(s.late)
-		for i, v := range ev[:n] {
-			if !columnar.IsValid(valid, off, i) {
-				continue
+		lo, hi := r.minEv, r.maxEv
+		if valid == nil {
+			for _, v := range ev[:n] {
+				lo, hi = min(lo, v), max(hi, v)
 			}
-			newMax = max(newMax, v)
-			if v < wm {
-				lateRows++
-				if target >= 0 && ids == nil && q.cfg.LatePolicy == LateDrop {
-					// Materialise the ids so the late rows can be dropped.
-					s.ids = grow(s.ids, n)
-					ids = s.ids[:n]
-					for j := range ids {
-						ids[j] = uint32(target)
-					}
-				}
-				p := target
-				if ids != nil {
-					p = int(ids[i])
-				}
-				s.late[p]++
-				if q.cfg.LatePolicy == LateDrop {
-					ids[i] = uint32(np)
+		} else {
+			for i, v := range ev[:n] {
+				if columnar.IsValid(valid, off, i) {
+					lo, hi = min(lo, v), max(hi, v)
 				}
 			}
 		}
-		if lateRows > 0 {
-			for p, l := range s.late {
-				if l > 0 {
-					q.parts[p].c.late.Add(l)
-					if q.cfg.LatePolicy == LateDrop {
-						q.parts[p].c.dropped.Add(l)
-					}
+		r.minEv, r.maxEv = lo, hi
+	}
+	if r.target >= 0 {
+		return nil
+	}
+	scr.hashes = grow(scr.hashes, n)
+	if err := scr.hasher.hashColumns(scr.hashes, r.rec, b.keyIdx); err != nil {
+		return err
+	}
+	scr.ids = grow(scr.ids, n)
+	r.ids = scr.ids[:n]
+	kernels.PartitionIDs(r.ids, scr.hashes[:n], len(q.parts))
+	s.cut(scr, r)
+	return nil
+}
+
+// cut counts r.ids per partition and, unless every row goes to one
+// partition (then r.target is set), scatters the row indices into a
+// selection buffer r.sb laid out partition after partition.
+func (s *Source) cut(scr *routeScratch, r *routed) {
+	np := len(s.q.parts)
+	n := len(r.ids)
+	counts := scr.counts[:np+1]
+	kernels.Histogram(counts, r.ids)
+	for p := range np {
+		if int(counts[p]) == n {
+			r.target = p
+			return
+		}
+	}
+	r.target = -1
+	if int(counts[np]) == n {
+		return // every row was dropped
+	}
+	kernels.PartitionStarts(scr.starts[:np+1], counts)
+	copy(scr.cursors, scr.starts)
+	r.sb = s.q.getSel(n)
+	kernels.ScatterIndices(r.sb.idx, r.ids, scr.cursors[:np+1])
+}
+
+// deliver sends a prepared record to the partitions, in push order: it
+// counts (and with LateDrop drops) the rows below the watermark, sends the
+// partition batches and advances the watermark.
+func (s *Source) deliver(scr *routeScratch, b *binding, r *routed) error {
+	q := s.q
+	np := len(q.parts)
+	if b.etIdx >= 0 && r.minEv < s.wm {
+		// Some rows are late: below the watermark before this record.
+		col := r.rec.Column(b.etIdx)
+		ev, _ := columnar.TimeValues(col) // checked by prepare
+		valid, off := columnar.Validity(col)
+		wm := s.wm
+		drop := q.cfg.LatePolicy == LateDrop
+		if drop && r.ids == nil {
+			// Materialise the ids so the late rows can be dropped.
+			scr.ids = grow(scr.ids, len(ev))
+			r.ids = scr.ids[:len(ev)]
+			for j := range r.ids {
+				r.ids[j] = uint32(r.target)
+			}
+		}
+		clear(scr.late)
+		var lateRows int64
+		for i, v := range ev[:r.rec.NumRows()] {
+			if v >= wm || !columnar.IsValid(valid, off, i) {
+				continue
+			}
+			lateRows++
+			p := r.target
+			if r.ids != nil {
+				p = int(r.ids[i])
+			}
+			if p == np {
+				continue // dropped already
+			}
+			scr.late[p]++
+			if drop {
+				r.ids[i] = uint32(np)
+			}
+		}
+		for p, l := range scr.late {
+			if l > 0 {
+				q.parts[p].c.late.Add(l)
+				if drop {
+					q.parts[p].c.dropped.Add(l)
 				}
 			}
-			if q.cfg.LatePolicy == LateWarn {
-				q.warnLate(s.id, lateRows, wm)
+		}
+		if q.cfg.LatePolicy == LateWarn {
+			q.warnLate(s.id, lateRows, wm)
+		}
+		if drop {
+			// Cut again without the dropped rows.
+			if r.sb != nil {
+				q.putSel(r.sb)
+				r.sb = nil
 			}
+			s.cut(scr, r)
 		}
 	}
 
 	t := now()
-	if ids == nil {
-		if err := s.sendBatch(target, columnar.NewBatch(rec, nil), nil, t); err != nil {
+	switch {
+	case r.target >= 0:
+		if err := s.sendBatch(r.target, columnar.NewBatch(r.rec, nil), nil, t); err != nil {
 			return err
 		}
-	} else if err := s.scatter(rec, ids, t); err != nil {
-		return err
+	case r.sb != nil:
+		sb := r.sb
+		r.sb = nil
+		if err := s.sendCut(scr, r.rec, sb, t); err != nil {
+			return err
+		}
 	}
-	if newMax > s.maxEvent {
-		s.maxEvent = newMax
-		wm := newMax - s.ooo
-		if newMax < math.MinInt64+s.ooo {
+	if r.maxEv > s.maxEvent {
+		s.maxEvent = r.maxEv
+		wm := r.maxEv - b.ooo
+		if r.maxEv < math.MinInt64+b.ooo {
 			wm = math.MinInt64
 		}
 		if wm > s.wm {
@@ -271,45 +408,28 @@ func (s *Source) Push(rec arrow.Record) error {
 	return nil
 }
 
-// scatter splits rec into one selection-vector batch per partition by ids
-// (id N marks dropped rows) and sends them.
-func (s *Source) scatter(rec arrow.Record, ids []uint32, t int64) error {
+// sendCut sends each partition its rows of rec: a sub-slice of sb, whose
+// per-partition counts and starts cut left in scr.
+func (s *Source) sendCut(scr *routeScratch, rec arrow.Record, sb *selBuf, t int64) error {
 	np := len(s.q.parts)
-	n := len(ids)
-	counts := s.counts[:np+1]
-	kernels.Histogram(counts, ids)
-	kernels.PartitionStarts(s.starts[:np+1], counts)
-	copy(s.cursors, s.starts)
-	// Partitions that receive every row get the record without a
-	// selection vector.
-	for p := range np {
-		if int(counts[p]) == n {
-			return s.sendBatch(p, columnar.NewBatch(rec, nil), nil, t)
-		}
-	}
-	// One selection buffer per record, recycled: each partition batch
-	// holds a reference to it and the last release returns it to the
-	// query's free list. The references are taken before the first send,
-	// so an early release cannot recycle it while it is still being cut.
+	counts := scr.counts[:np]
 	var targets int32
-	for p := range np {
-		if counts[p] > 0 {
+	for _, c := range counts {
+		if c > 0 {
 			targets++
 		}
 	}
-	if targets == 0 {
-		return nil // every row was dropped
-	}
-	sb := s.q.getSel(n)
-	sel := sb.idx
-	kernels.ScatterIndices(sel, ids, s.cursors[:np+1])
+	// Each partition batch holds a reference to sb and the last release
+	// returns it to the query's free list. The references are taken before
+	// the first send, so an early release cannot recycle it while it is
+	// still being cut.
 	sb.refs.Store(targets)
-	for p := range np {
-		c := int(counts[p])
+	sel := sb.idx
+	for p, c := range counts {
 		if c == 0 {
 			continue
 		}
-		st := int(s.starts[p])
+		st := scr.starts[p]
 		targets--
 		if err := s.sendBatch(p, columnar.NewBatch(rec, sel[st:st+c:st+c]), sb, t); err != nil {
 			// The failed send released its reference; drop the ones of
@@ -339,6 +459,7 @@ func (s *Source) sendBatch(p int, b columnar.Batch, sb *selBuf, t int64) error {
 // advance sets the source watermark to wm and broadcasts it.
 func (s *Source) advance(wm int64) error {
 	s.wm = wm
+	s.wmPub.Store(wm)
 	for p := range s.q.parts {
 		if err := s.q.send(p, message{kind: msgWatermark, src: int32(s.id), wm: wm, enq: now()}); err != nil {
 			return err
@@ -349,7 +470,8 @@ func (s *Source) advance(wm int64) error {
 
 // Watermark advances the source's watermark to ts (in event-time units)
 // when ts is above it and broadcasts it to every partition; rows below it
-// arriving later on this source are late. Watermarks never go back.
+// arriving later on this source are late. Watermarks never go back. With
+// router goroutines it takes effect after the records pushed before it.
 func (s *Source) Watermark(ts int64) error {
 	q := s.q
 	q.gate.RLock()
@@ -360,6 +482,14 @@ func (s *Source) Watermark(ts int64) error {
 	if q.ctx.Err() != nil {
 		return q.stopErr()
 	}
+	if s.pool != nil {
+		return s.pool.hand(routeItem{kind: itemWatermark, wm: ts})
+	}
+	return s.watermark(ts)
+}
+
+// watermark is Watermark's delivery.
+func (s *Source) watermark(ts int64) error {
 	if ts <= s.wm {
 		return nil
 	}
@@ -367,8 +497,9 @@ func (s *Source) Watermark(ts int64) error {
 }
 
 // CurrentWatermark returns the source's watermark (math.MinInt64 before the
-// first). Like Push, call it from the goroutine that uses the source.
-func (s *Source) CurrentWatermark() int64 { return s.wm }
+// first). With router goroutines it is the watermark of the records
+// delivered so far.
+func (s *Source) CurrentWatermark() int64 { return s.wmPub.Load() }
 
 // Close ends this source: its watermark becomes +inf (math.MaxInt64), so it
 // no longer holds back the partitions' watermarks. Further pushes fail with
@@ -387,6 +518,11 @@ func (s *Source) Close() error {
 	}
 	if q.ctx.Err() != nil {
 		return q.stopErr()
+	}
+	if s.pool != nil {
+		err := s.pool.hand(routeItem{kind: itemWatermark, wm: math.MaxInt64})
+		s.pool.closeInput()
+		return err
 	}
 	return s.advance(math.MaxInt64)
 }
