@@ -123,15 +123,22 @@ type RowsSpec struct {
 // the partition's frame every frame-length rows, so at most 2·frame
 // roundings accumulate: the result is within 2·frame·ε of the sum of |x|
 // over the last two frames of a naive recomputation (tested at 1e-9 of
-// that magnitude, with values spanning 1e-2…1e12). Unbounded float sums
+// that magnitude, with values spanning 1e-3…1e12). Unbounded float sums
 // are Neumaier-compensated throughout. Moving int64 sums are exact (two's
 // complement: intermediate wrap-around cancels; a true frame sum beyond
-// int64 wraps). Rows are processed partition by partition (counting sort
-// by partition id, then an insertion sort by order key that is linear on
-// nearly ordered event times) and the results permuted back to output
-// order. MIN/MAX use a monotonic
-// deque per partition; all per-partition rings are struct-of-arrays, sized
-// by the frame, indexed by partition id.
+// int64 wraps).
+//
+// A bounded Rows whose calls are all frame aggregates (SUM, AVG, COUNT,
+// COUNT(*), MIN, MAX — S1 of BENCH.md) runs the frame path (see
+// rows_frames.go): each partition's rows as one contiguous column slice,
+// MIN/MAX by van Herk/Gil-Werman block extremes (O(1) per row,
+// branch-free), NaN and ±Inf counted apart from the running sums. Other
+// calls, and streaming input, run the per-row path: rows processed
+// partition by partition (counting sort by partition id, then an insertion
+// sort by order key that is linear on nearly ordered event times) and the
+// results permuted back to output order; MIN/MAX use a monotonic deque per
+// partition; all per-partition rings are struct-of-arrays, sized by the
+// frame, indexed by partition id.
 type Rows struct {
 	mem    memory.Allocator
 	spec   RowsSpec
@@ -168,6 +175,7 @@ type Rows struct {
 	lastLog  time.Time
 	logLate  int64
 	finished bool
+	perRow   bool // bounded: skip the frame path (tests and benchmarks compare the two)
 }
 
 type callPlan struct {

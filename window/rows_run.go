@@ -34,6 +34,7 @@ type runInput struct {
 	glob  []int32 // streaming: input indices in output order
 	posOf []int32 // processing index of each input index
 	segs  []seg   // contiguous input indices of one record
+	noPos bool    // flatten leaves posOf and perm nil (the frame path)
 }
 
 // partRun is one partition's rows: order[lo:hi].
@@ -201,6 +202,9 @@ func (r *Rows) flatten(in *runInput) error {
 		}
 		in.runs = append(in.runs, partRun{pid: uint32(p), lo: lo, hi: hi})
 		lo = hi
+	}
+	if in.noPos {
+		return nil
 	}
 	in.posOf = make([]int32, total)
 	for i, g := range in.order {
@@ -538,6 +542,9 @@ func (r *Rows) refArray(c *callPlan, refs []rowRef, colOf func(src int32) arrow.
 
 // processBounded runs every buffered batch and returns one record per batch.
 func (r *Rows) processBounded() ([]arrow.Record, error) {
+	if r.framesOnly() {
+		return r.processFrames()
+	}
 	in := &runInput{}
 	off := 0
 	for i, rec := range r.recs {
