@@ -206,7 +206,7 @@ func (e *Engine) Execute(ctx context.Context, sql string) (array.RecordReader, e
 			return nil, err
 		}
 		c := newQueryCounters()
-		return e.track(p.Run(ctx, &countingReader{src, c}), &runningQuery{name: settingName(q), c: c}), nil
+		return e.track(p.Run(ctx, &countingReader{src, c}), &runningQuery{name: settingName(q), c: c, window: p}), nil
 	}
 	if q.Settings.PartitioningStrategy != "" {
 		// A strategy that cannot run the query is an error at every
@@ -224,8 +224,8 @@ func (e *Engine) Execute(ctx context.Context, sql string) (array.RecordReader, e
 		return nil, err
 	}
 	c := newQueryCounters()
-	rq := &runningQuery{name: settingName(q), c: c}
-	rq.metrics = func() partition.Metrics { return onePartition(c) }
+	rq := &runningQuery{name: settingName(q), c: c, window: p}
+	rq.metrics = func() partition.Metrics { return onePartition(c, p) }
 	return e.track(p.Run(ctx, &countingReader{src, c}), rq), nil
 }
 

@@ -12,6 +12,7 @@ import (
 	dto "github.com/prometheus/client_model/go"
 
 	"github.com/velo-engine/velo/partition"
+	"github.com/velo-engine/velo/window"
 )
 
 // partitionMetricser is what a partitioned executor (exec.PartitionedStream
@@ -57,6 +58,21 @@ type runningQuery struct {
 	continuous bool
 	c          *queryCounters
 	metrics    func() partition.Metrics // per-partition snapshot; nil when the executor exposes none
+	window     windowStatser            // the time window's counters; nil for a query without one
+}
+
+// windowStatser is what exec's executors implement to report the
+// counters of a query's time window (safe while the query runs).
+type windowStatser interface {
+	WindowStats() (window.Stats, bool)
+}
+
+// windowStats returns w's counters, false without a time window.
+func windowStats(w windowStatser) (window.Stats, bool) {
+	if w == nil {
+		return window.Stats{}, false
+	}
+	return w.WindowStats()
 }
 
 // registry holds the engine's live queries, keyed by id.
@@ -120,7 +136,10 @@ func (e *Engine) RunningQueries() int {
 //	velo_query_records_out_total  counter  result rows handed to the sink or returned by the reader
 //	velo_query_batches_total      counter  records in and out, label direction="in"|"out"
 //
-// with label kind="continuous" or "batch"; plus velo_queries_running, the
+// with label kind="continuous" or "batch"; for a query with a time window
+// also velo_query_late_records_total, velo_query_dropped_records_total
+// (late rows that went into no window) and velo_query_windows_open, summed
+// over its partitions; plus velo_queries_running, the
 // number of live queries (no query label). Per partition (label
 // partition="<id>"), the families partition.Gatherer documents
 // (velo_partition_records_in_total, velo_partition_queue_depth,
@@ -200,6 +219,14 @@ func (g engineGatherer) Gather() ([]*dto.MetricFamily, error) {
 		const batchesHelp = "Records pushed or read (in) and result records produced (out)."
 		fs.add("velo_query_batches_total", batchesHelp, dto.MetricType_COUNTER, counterMetric(labelPairs(withKind, "direction", "in"), q.c.batchesIn.Load()))
 		fs.add("velo_query_batches_total", batchesHelp, dto.MetricType_COUNTER, counterMetric(labelPairs(withKind, "direction", "out"), q.c.batchesOut.Load()))
+		if st, ok := windowStats(q.window); ok {
+			fs.add("velo_query_late_records_total", "Rows that arrived after their time window closed.",
+				dto.MetricType_COUNTER, counterMetric(withKind, st.LateRows))
+			fs.add("velo_query_dropped_records_total", "Late rows that went into no window (dropped).",
+				dto.MetricType_COUNTER, counterMetric(withKind, st.LateDropped))
+			fs.add("velo_query_windows_open", "Time windows (sessions) currently holding state.",
+				dto.MetricType_GAUGE, gaugeMetric(withKind, float64(st.Open)))
+		}
 		if q.metrics != nil {
 			addPartitionFamilies(fs, q.metrics(), base)
 		}
@@ -341,33 +368,40 @@ func (r *countingReader) Next() bool {
 // in/out, batches, queue depth, utilisation, backpressure, batch latency,
 // late and dropped rows, hot partitions, per partition) once
 // exec.PartitionedStream exposes it (Metrics() partition.Metrics); until
-// then Partitions is empty and RecordsIn/RecordsOut are the rows pushed and
-// the result rows handed to the sink.
+// then Partitions is empty, RecordsIn/RecordsOut are the rows pushed and
+// the result rows handed to the sink, and a time window's late and
+// dropped rows and watermark come from its counters (summed over the
+// partitions, lowest watermark).
 //
 // On one partition the query runs synchronously on the caller's
 // goroutine, with no router and no channel; the snapshot has one
 // partition (id 0) with what that mode counts truthfully: RecordsIn and
 // BatchesIn (rows and non-empty records pushed, Invocations the same
-// count), RecordsOut and BatchesOut (rows and records handed to the sink),
-// Watermark (the highest explicit Watermark, math.MaxInt64 after Close,
-// math.MinInt64 before either). There is no queue (QueueDepth,
-// QueueCapacity, Utilization zero, Backpressure Healthy) and no batch
-// latency (Push returns once its results reached the sink); LateRecords
-// and DroppedRecords stay zero, because on one partition the time-window
-// operator applies the lateness policy itself without counting rows.
+// count), RecordsOut and BatchesOut (rows and records handed to the sink);
+// with a time window LateRecords (rows that arrived after their window
+// closed) and DroppedRecords (those of them that went into no window).
+// Watermark is the time window's watermark or the highest explicit
+// Watermark, whichever is ahead (math.MaxInt64 after Close, math.MinInt64
+// before either). There is no queue (QueueDepth, QueueCapacity,
+// Utilization zero, Backpressure Healthy) and no batch latency (Push
+// returns once its results reached the sink).
 func (q *Query) Metrics() partition.Metrics {
 	if q.ps != nil {
 		if pm, ok := any(q.ps).(partitionMetricser); ok {
 			return pm.Metrics()
 		}
-		return partition.Metrics{Watermark: math.MinInt64, RecordsIn: q.c.recordsIn.Load(), RecordsOut: q.c.recordsOut.Load()}
+		m := partition.Metrics{Watermark: math.MinInt64, RecordsIn: q.c.recordsIn.Load(), RecordsOut: q.c.recordsOut.Load()}
+		if st, ok := windowStats(q.windowSource()); ok {
+			m.LateRecords, m.DroppedRecords, m.Watermark = st.LateRows, st.LateDropped, st.Watermark
+		}
+		return m
 	}
-	return onePartition(q.c)
+	return onePartition(q.c, q.windowSource())
 }
 
-// onePartition returns the one-partition snapshot of what c counted (see
-// Query.Metrics).
-func onePartition(c *queryCounters) partition.Metrics {
+// onePartition returns the one-partition snapshot of what c counted and
+// the time window w reports (see Query.Metrics).
+func onePartition(c *queryCounters, w windowStatser) partition.Metrics {
 	pm := partition.PartitionMetrics{
 		RecordsIn:   c.recordsIn.Load(),
 		BatchesIn:   c.batchesIn.Load(),
@@ -376,12 +410,27 @@ func onePartition(c *queryCounters) partition.Metrics {
 		Invocations: c.batchesIn.Load(),
 		Watermark:   c.watermark.Load(),
 	}
-	return partition.Metrics{
-		Partitions: []partition.PartitionMetrics{pm},
-		Watermark:  pm.Watermark,
-		RecordsIn:  pm.RecordsIn,
-		RecordsOut: pm.RecordsOut,
+	if st, ok := windowStats(w); ok {
+		pm.LateRecords, pm.DroppedRecords = st.LateRows, st.LateDropped
+		pm.Watermark = max(pm.Watermark, st.Watermark)
 	}
+	return partition.Metrics{
+		Partitions:     []partition.PartitionMetrics{pm},
+		Watermark:      pm.Watermark,
+		RecordsIn:      pm.RecordsIn,
+		RecordsOut:     pm.RecordsOut,
+		LateRecords:    pm.LateRecords,
+		DroppedRecords: pm.DroppedRecords,
+	}
+}
+
+// windowSource returns the executor, which reports its time window's
+// counters.
+func (q *Query) windowSource() windowStatser {
+	if q.ps != nil {
+		return q.ps
+	}
+	return q.s
 }
 
 // partitionMetrics returns the registry's per-partition snapshot function

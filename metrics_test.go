@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/apache/arrow/go/v17/arrow"
 	"github.com/apache/arrow/go/v17/arrow/memory"
@@ -277,4 +278,45 @@ func TestExecuteMetricsCountTable(t *testing.T) {
 	require.Equal(t, 5000.0, v)
 	v, _ = value(fams, "velo_query_records_out_total", map[string]string{"kind": "batch"})
 	require.Equal(t, float64(groups), v)
+}
+
+// TestQueryMetricsLateRows: a time window's late and dropped rows show in
+// Query.Metrics and on the engine's gatherer, on one partition (in its
+// partition 0 too) and on several.
+func TestQueryMetricsLateRows(t *testing.T) {
+	defer goleak.VerifyNone(t)
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	const sql = "SELECT k, COUNT(*) AS n FROM events GROUP BY k WINDOW TUMBLING(ts, INTERVAL '10' SECOND) WITH ('late.data.strategy' = 'drop')"
+	for _, parts := range []int{1, 2} {
+		eng := velo.New(velo.WithAllocator(mem), velo.WithPartitions(parts))
+		var s countingSink
+		q, err := eng.Start(context.Background(), sql, s.sink, velo.WithInputSchema(eventSchema()))
+		require.NoError(t, err)
+		rec := events(mem, []int64{1000, 2000, 15000}, []string{"a", "b", "a"}, []int64{1, 2, 3})
+		require.NoError(t, q.Push(rec))
+		rec.Release()
+		require.NoError(t, q.Watermark(20_000)) // closes [0, 10 s) and [10 s, 20 s)
+		late := events(mem, []int64{3000, 4000, 25000}, []string{"a", "c", "c"}, []int64{4, 5, 6})
+		require.NoError(t, q.Push(late))
+		late.Release()
+		require.Eventually(t, func() bool { return q.Metrics().LateRecords == 2 }, 10*time.Second, time.Millisecond, "%d partitions", parts)
+		m := q.Metrics()
+		require.EqualValues(t, 2, m.DroppedRecords)
+		require.EqualValues(t, 6, m.RecordsIn)
+		if parts == 1 {
+			require.EqualValues(t, 2, m.Partitions[0].LateRecords)
+			require.EqualValues(t, 2, m.Partitions[0].DroppedRecords)
+			require.GreaterOrEqual(t, m.Watermark, int64(20_000))
+		}
+		fams := scrape(t, eng.Gatherer())
+		id := strconv.FormatUint(q.ID(), 10)
+		v, n := value(fams, "velo_query_late_records_total", map[string]string{"query": id})
+		require.Equal(t, 1, n)
+		require.Equal(t, 2.0, v)
+		v, _ = value(fams, "velo_query_dropped_records_total", map[string]string{"query": id})
+		require.Equal(t, 2.0, v)
+		require.NoError(t, q.Close())
+		eng.Close()
+	}
 }
