@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/apache/arrow/go/v17/arrow"
 	"github.com/apache/arrow/go/v17/arrow/flight"
@@ -47,7 +46,6 @@ var errSlowStream = errors.New("continuous query fell behind ingest")
 // behind (ResourceExhausted), or cleanly when the table is replaced or the
 // server shuts down (the query is closed and its last changes sent).
 func (s *Server) streamContinuous(stream flight.FlightService_DoGetServer, sql string) error {
-	start := time.Now()
 	ctx, cancel := context.WithCancelCause(stream.Context())
 	defer cancel(nil)
 	out := make(chan arrow.Record, s.cfg.StreamBuffer)
@@ -122,7 +120,6 @@ func (s *Server) streamContinuous(stream flight.FlightService_DoGetServer, sql s
 				if err := wr.Close(); err != nil {
 					return statusFor(err, codes.Unavailable)
 				}
-				s.metrics.latency.Observe(time.Since(start).Seconds())
 				return nil
 			}
 			if werr := s.writeResult(wr, schema, decode, rec); werr != nil {

@@ -11,8 +11,8 @@ import (
 //	velo_server_errors_total{code}       counter    calls that failed, by gRPC code
 //	velo_server_rows_out_total           counter    result rows sent
 //	velo_server_ingested_rows_total      counter    rows appended by bulk ingest
-//	velo_server_active_streams           gauge      query streams in flight
-//	velo_server_query_duration_seconds   histogram  DoGet start → last batch sent
+//	velo_server_active_streams           gauge      query streams in flight (continuous ones included)
+//	velo_server_query_duration_seconds   histogram  DoGet start → last batch sent (batch queries)
 //	velo_server_slow_streams_total       counter    continuous streams stopped for falling behind ingest
 type metrics struct {
 	slowStreams prometheus.Counter
