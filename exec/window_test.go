@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/apache/arrow/go/v17/arrow"
 	"github.com/apache/arrow/go/v17/arrow/array"
@@ -22,6 +23,7 @@ import (
 	"github.com/velo-engine/velo/bench"
 	"github.com/velo-engine/velo/columnar"
 	"github.com/velo-engine/velo/exec"
+	"github.com/velo-engine/velo/partition"
 	"github.com/velo-engine/velo/sqlfront"
 	"github.com/velo-engine/velo/window"
 )
@@ -338,11 +340,18 @@ func lateEvents(mem memory.Allocator) []arrow.Record {
 	return recs
 }
 
-// runWindowQuery runs sql over recs on n partitions — through Run
+// lastCoalesced is the partitions' coalesced batch count of the last
+// runWindowQueryWM pushing with coalesce.
+var lastCoalesced int64
+
+// runWindowQueryWM runs sql over recs on n partitions — through Run
 // (Compile, or CompilePartitioned when n > 1) or, with push, through
 // CompileStream / Partitioned.Stream fed one record per Push — and returns
 // the result rows sorted, and the window counters.
-func runWindowQuery(t *testing.T, mem memory.Allocator, recs []arrow.Record, sql string, n int, push bool) ([]string, window.Stats) {
+// With push it sends the explicit watermark wm after record wmAfter (none when wmAfter < 0); with coalesce
+// (n > 1) the partitions coalesce small batches (adaptive batching, no
+// deadline) until a watermark or the end flushes them.
+func runWindowQueryWM(t *testing.T, mem memory.Allocator, recs []arrow.Record, sql string, n int, push bool, wmAfter int, wm int64, coalesce bool) ([]string, window.Stats) {
 	t.Helper()
 	q, err := sqlfront.Plan(sql, sqlfront.MapCatalog{"ev": recs[0].Schema()})
 	require.NoError(t, err)
@@ -363,8 +372,11 @@ func runWindowQuery(t *testing.T, mem memory.Allocator, recs []arrow.Record, sql
 	case n == 1 && push:
 		s, err := exec.CompileStream(mem, q, exec.Options{})
 		require.NoError(t, err)
-		for _, r := range recs {
+		for i, r := range recs {
 			require.NoError(t, s.Push(ctx, r))
+			if i == wmAfter {
+				require.NoError(t, s.Watermark(ctx, wm))
+			}
 		}
 		require.NoError(t, s.Finish(ctx))
 		for rec := s.Next(); rec != nil; rec = s.Next() {
@@ -376,17 +388,26 @@ func runWindowQuery(t *testing.T, mem memory.Allocator, recs []arrow.Record, sql
 	case push:
 		p, err := exec.CompilePartitioned(mem, q, exec.Options{Partitions: n})
 		require.NoError(t, err)
+		if coalesce {
+			exec.SetBatching(p, partition.Batching{Enabled: true, TargetRows: 64, MaxDelay: time.Hour})
+		}
 		s, err := p.Stream(ctx, func(rec arrow.Record) error {
 			collect(rec)
 			rec.Release()
 			return nil
 		})
 		require.NoError(t, err)
-		for _, r := range recs {
+		for i, r := range recs {
 			require.NoError(t, s.Push(r))
+			if i == wmAfter {
+				require.NoError(t, s.Watermark(wm))
+			}
 		}
 		require.NoError(t, s.Close())
 		st, ok = s.WindowStats()
+		if coalesce {
+			lastCoalesced = exec.Coalesced(s)
+		}
 	default:
 		var rdr array.RecordReader
 		var stats func() (window.Stats, bool)
@@ -399,6 +420,9 @@ func runWindowQuery(t *testing.T, mem memory.Allocator, recs []arrow.Record, sql
 		} else {
 			p, err := exec.CompilePartitioned(mem, q, exec.Options{Partitions: n})
 			require.NoError(t, err)
+			if coalesce {
+				exec.SetBatching(p, partition.Batching{Enabled: true, TargetRows: 64, MaxDelay: time.Hour})
+			}
 			rdr, stats = p.Run(ctx, src), p.WindowStats
 		}
 		for rdr.Next() {
@@ -450,13 +474,16 @@ func TestLatePoliciesPartitioned(t *testing.T) {
 		want := slices.Clone(c.want)
 		sort.Strings(want)
 		for _, n := range []int{1, 2, 4, 7} {
-			for _, push := range []bool{false, true} {
-				t.Run(fmt.Sprintf("%s/%d/push=%v", c.name, n, push), func(t *testing.T) {
+			for _, mode := range []struct{ push, coalesce bool }{{false, false}, {true, false}, {false, true}, {true, true}} {
+				if mode.coalesce && n == 1 {
+					continue
+				}
+				t.Run(fmt.Sprintf("%s/%d/%+v", c.name, n, mode), func(t *testing.T) {
 					mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 					defer mem.AssertSize(t, 0)
 					recs := lateEvents(mem)
 					defer releaseRecs(recs)
-					rows, st := runWindowQuery(t, mem, recs, c.sql, n, push)
+					rows, st := runWindowQueryWM(t, mem, recs, c.sql, n, mode.push, -1, 0, mode.coalesce)
 					require.Equal(t, want, rows)
 					require.Equal(t, int64(12), st.Rows, "rows reaching the window (x@30 fails the WHERE)")
 					require.Equal(t, int64(1), st.NullTime)
@@ -468,5 +495,74 @@ func TestLatePoliciesPartitioned(t *testing.T) {
 				})
 			}
 		}
+	}
+}
+
+// TestExplicitWatermarkPartitioned: an explicit watermark (40 s after
+// lateEvents' third record) closes [20,30) before d@25 and e@22 arrive, at
+// every partition count: every row of the fourth record is late.
+func TestExplicitWatermarkPartitioned(t *testing.T) {
+	defer goleak.VerifyNone(t)
+	const sql = "SELECT window_start, k, COUNT(*) AS n, SUM(v) AS s FROM ev WHERE v >= 0 GROUP BY k WINDOW TUMBLING(ts, INTERVAL '10' SECOND) WITH ('watermark.max_out_of_orderness' = '2s')"
+	want := []string{"0 a 1 1", "0 b 1 2", "0 c 1 4", "0 d 1 8", "10000 a 1 16", "10000 c 1 64"}
+	for _, n := range []int{1, 2, 4, 7} {
+		t.Run(strconv.Itoa(n), func(t *testing.T) {
+			mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+			defer mem.AssertSize(t, 0)
+			recs := lateEvents(mem)
+			defer releaseRecs(recs)
+			rows, st := runWindowQueryWM(t, mem, recs, sql, n, true, 2, 40_000, n > 1)
+			require.Equal(t, want, rows)
+			require.Equal(t, int64(5), st.LateRows)
+			require.Equal(t, int64(5), st.LateDropped)
+			require.Equal(t, int64(6), st.OutputRows)
+		})
+	}
+}
+
+// TestCoalescedLateRows: single-row pushes that do not move the watermark
+// are coalesced by the partitions into one batch, judged against the
+// watermark they were routed under: the same rows and counters as on one
+// partition. With 2 s of out-of-orderness, a@100 s sets the watermark to
+// 98 s, closing [80,90); then one row per push at 80..99 s (keys a..e in
+// turn) — the ten below 90 s are late; then f@200 s closes the rest.
+func TestCoalescedLateRows(t *testing.T) {
+	defer goleak.VerifyNone(t)
+	const sql = "SELECT window_start, k, COUNT(*) AS n, SUM(v) AS s FROM ev GROUP BY k WINDOW TUMBLING(ts, INTERVAL '10' SECOND) WITH ('watermark.max_out_of_orderness' = '2s', 'late.data.strategy' = 'process')"
+	schema := arrow.NewSchema([]arrow.Field{{Name: "ts", Type: arrow.PrimitiveTypes.Int64, Nullable: true},
+		{Name: "k", Type: arrow.BinaryTypes.String}, {Name: "v", Type: arrow.PrimitiveTypes.Int64}}, nil)
+	one := func(mem memory.Allocator, ts int64, k string, v int64) arrow.Record {
+		return columnar.NewRecord(schema, []arrow.Array{columnar.BuildInt64(mem, []int64{ts * 1000}, nil),
+			columnar.BuildString(mem, []string{k}, nil), columnar.BuildInt64(mem, []int64{v}, nil)})
+	}
+	keys := []string{"a", "b", "c", "d", "e"}
+	// Hand-computed: row i (0..19) at 80+i s, key keys[i%5], v = i.
+	// The late rows re-open [80,90) (rows i and i+5 per key); 90..99 s are
+	// on time in [90,100); a@100 s and f@200 s have windows of their own.
+	want := []string{"100000 a 1 1000", "200000 f 1 1"}
+	for k := range 5 {
+		want = append(want, fmt.Sprintf("80000 %s 2 %d", keys[k], k+(k+5)), fmt.Sprintf("90000 %s 2 %d", keys[k], (k+10)+(k+15)))
+	}
+	sort.Strings(want)
+	for _, n := range []int{1, 2, 4, 7} {
+		t.Run(strconv.Itoa(n), func(t *testing.T) {
+			mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+			defer mem.AssertSize(t, 0)
+			recs := []arrow.Record{one(mem, 100, "a", 1000)}
+			for i := range 20 {
+				recs = append(recs, one(mem, int64(80+i), keys[i%5], int64(i)))
+			}
+			recs = append(recs, one(mem, 200, "f", 1))
+			defer releaseRecs(recs)
+			lastCoalesced = 0
+			rows, st := runWindowQueryWM(t, mem, recs, sql, n, true, -1, 0, n > 1)
+			require.Equal(t, want, rows)
+			require.Equal(t, int64(10), st.LateRows)
+			require.Equal(t, int64(10), st.LateProcessed)
+			require.Equal(t, int64(22), st.Rows)
+			if n > 1 {
+				require.Positive(t, lastCoalesced, "the 20 pushes under one watermark were coalesced")
+			}
+		})
 	}
 }

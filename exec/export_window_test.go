@@ -1,0 +1,16 @@
+package exec
+
+import "github.com/velo-engine/velo/partition"
+
+// SetBatching turns on the partitions' adaptive batching (no SQL setting
+// does yet), for tests that check coalesced batches give the same results.
+func SetBatching(p *Partitioned, b partition.Batching) { p.cfg.Batching = b }
+
+// Coalesced returns how many routed batches the partitions coalesced.
+func Coalesced(s *PartitionedStream) int64 {
+	var n int64
+	for _, p := range s.q.Metrics().Partitions {
+		n += p.Coalesced
+	}
+	return n
+}
