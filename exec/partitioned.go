@@ -73,8 +73,12 @@ type Partitioned struct {
 // (round_robin, merged partials), or fan_in when an aggregate depends on
 // arrival order (FIRST, LAST) or emits changes (EMIT CHANGES); stateless: round_robin with the input order
 // restored — unless the query sets 'partitioning.strategy', which is
-// honoured when valid and an error that says why otherwise. OVER and time
-// windows are errors, as for Compile.
+// honoured when valid and an error that says why otherwise. A time window
+// runs hash on its plain GROUP BY keys (fan_in without): the router
+// generates the event-time watermark from every routed row and broadcasts
+// it, so every partition closes windows and judges late rows exactly as
+// the one-partition run does (see timeWindowOp). Plans Compile cannot run
+// are errors here too.
 func CompilePartitioned(mem memory.Allocator, q *sqlfront.Query, opts Options) (*Partitioned, error) {
 	if opts.BatchSize <= 0 {
 		opts.BatchSize = DefaultBatchSize
