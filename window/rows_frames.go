@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"unsafe"
 
 	"github.com/apache/arrow/go/v17/arrow"
 	"github.com/apache/arrow/go/v17/arrow/array"
@@ -64,7 +65,8 @@ type frameCols[T number] struct {
 	sum, min, max []T
 	avg           []float64
 	cnt, star     []int64
-	has           []bool // frame holds a non-NULL value (only when the argument has NULLs)
+	w             int    // stride of sum … star: output k is element k·w
+	has           []bool // frame holds a non-NULL value (only when the argument has NULLs); stride 1
 }
 
 // frameScratch holds one chunk's gathered rows and the MIN/MAX blocks.
@@ -88,8 +90,9 @@ func (s *frameScratch[T]) size(n int) {
 // one after the other (a stable counting sort by partition id), each in
 // (ORDER BY key, arrival) order.
 type frameLayout struct {
-	pos  []int32   // processing position of each input row
-	runs []partRun // each partition's positions
+	pos   []int32   // processing position of each input row
+	runs  []partRun // each partition's positions
+	spare []uint64  // a free slice of one word per row (the order keys' memory), or nil
 }
 
 // layout computes the frame path's processing positions of in's rows.
@@ -157,19 +160,22 @@ func (r *Rows) layout(in *runInput) (*frameLayout, error) {
 			keys[ps[i]] = k
 		}
 	}
+	// to: the sorted position of each counting-sort position, in the
+	// partition ids' memory (no longer needed).
 	var from, to []int32
 	for _, pr := range lay.runs {
 		ks := keys[pr.lo:pr.hi]
 		if slices.IsSorted(ks) {
 			continue
 		}
-		if from == nil {
-			from, to = make([]int32, total), make([]int32, total)
+		if to == nil {
+			to = unsafe.Slice((*int32)(unsafe.Pointer(unsafe.SliceData(pid))), len(pid))
 			for i := range to {
 				to[i] = int32(i)
 			}
 		}
-		f := from[pr.lo:pr.hi]
+		f := growTo(from, pr.hi-pr.lo)[:pr.hi-pr.lo]
+		from = f
 		for i := range f {
 			f[i] = int32(pr.lo + i)
 		}
@@ -178,6 +184,7 @@ func (r *Rows) layout(in *runInput) (*frameLayout, error) {
 			to[c] = int32(pr.lo + i)
 		}
 	}
+	lay.spare = unsafe.Slice((*uint64)(unsafe.Pointer(unsafe.SliceData(keys))), len(keys))
 	if to != nil {
 		for j, c := range pos {
 			pos[j] = to[c]
@@ -203,11 +210,10 @@ func (r *Rows) processFrames() ([]arrow.Record, error) {
 		return nil, err
 	}
 	total := off
-	// Results in processing order, then gathered into the output buffers.
-	res := make([]*numCol, len(r.calls))
-	for ci, c := range r.calls {
-		res[ci] = newNumCol(c.typ.ID() == arrow.FLOAT64, total, false)
-	}
+	// Results in processing order, one row of len(calls) values per row,
+	// then gathered into the output buffers.
+	w := len(r.calls)
+	res := make([]uint64, total*w)
 	hasOf := make([][]bool, len(r.frames))
 	for fi, fs := range r.frames {
 		var valid []bool
@@ -271,37 +277,37 @@ func (r *Rows) processFrames() ([]arrow.Record, error) {
 	return outs, nil
 }
 
-// gatherResults writes output row j of every column from processing
-// position pos[j] of res (one pass: the reads follow one sequential stream
-// per partition). Validity slices shared by several columns are gathered
-// once.
-func gatherResults(pos []int32, res, cols []*numCol) {
-	dst := make([][]uint64, len(cols))
-	src := make([][]uint64, len(cols))
+// gatherResults writes output row j of every column from processing row
+// pos[j] of res (len(cols) values per row): one pass whose reads follow
+// one sequential stream per partition. Validity slices shared by several
+// columns are gathered once.
+func gatherResults(pos []int32, res []uint64, cols []*numCol) {
+	w := len(cols)
+	dst := make([][]uint64, w)
 	for ci, c := range cols {
-		dst[ci] = arrow.Uint64Traits.CastFromBytes(c.buf.Bytes())
-		if res[ci].f64 != nil {
-			src[ci] = arrow.Uint64Traits.CastFromBytes(arrow.Float64Traits.CastToBytes(res[ci].f64))
-		} else {
-			src[ci] = arrow.Uint64Traits.CastFromBytes(arrow.Int64Traits.CastToBytes(res[ci].i64))
-		}
+		dst[ci] = arrow.Uint64Traits.CastFromBytes(c.buf.Bytes())[:len(pos)]
 	}
-	switch len(cols) {
-	case 3:
-		d0, d1, d2 := dst[0][:len(pos)], dst[1][:len(pos)], dst[2][:len(pos)]
-		s0, s1, s2 := src[0], src[1], src[2]
+	switch w {
+	case 1:
+		d0 := dst[0]
 		for j, p := range pos {
-			d0[j], d1[j], d2[j] = s0[p], s1[p], s2[p]
+			d0[j] = res[p]
+		}
+	case 3:
+		d0, d1, d2 := dst[0], dst[1], dst[2]
+		for j, p := range pos {
+			r := res[int(p)*3 : int(p)*3+3]
+			d0[j], d1[j], d2[j] = r[0], r[1], r[2]
 		}
 	default:
-		for ci := range cols {
-			d, s := dst[ci][:len(pos)], src[ci]
-			for j, p := range pos {
-				d[j] = s[p]
+		for j, p := range pos {
+			r := res[int(p)*w : int(p)*w+w]
+			for ci, v := range r {
+				dst[ci][j] = v
 			}
 		}
 	}
-	done := map[*bool]([]bool){}
+	done := map[*bool][]bool{}
 	for _, c := range cols {
 		if c.okOut == nil {
 			continue
@@ -315,7 +321,6 @@ func gatherResults(pos []int32, res, cols []*numCol) {
 		for j, p := range pos {
 			g[j] = c.okOut[p]
 		}
-		done[key] = g
 		if !slices.Contains(g, false) {
 			g = nil
 		}
@@ -326,43 +331,45 @@ func gatherResults(pos []int32, res, cols []*numCol) {
 
 // wireFrame returns frame fi's outputs: the calls' result columns, and has
 // (nil when the argument has no NULL).
-func wireFrame[T number](r *Rows, fi int, cols []*numCol, has []bool) *frameCols[T] {
-	fc := &frameCols[T]{has: has}
+func wireFrame[T number](r *Rows, fi int, res []uint64, has []bool) *frameCols[T] {
+	w := len(r.calls)
+	fc := &frameCols[T]{w: w, has: has}
+	vals := unsafe.Slice((*T)(unsafe.Pointer(unsafe.SliceData(res))), len(res))
+	f64 := unsafe.Slice((*float64)(unsafe.Pointer(unsafe.SliceData(res))), len(res))
+	i64 := unsafe.Slice((*int64)(unsafe.Pointer(unsafe.SliceData(res))), len(res))
 	for ci, c := range r.calls {
 		if c.frame != fi {
 			continue
 		}
-		col := cols[ci]
 		switch c.c.Func {
 		case Sum:
-			fc.sum = colValues[T](col)
+			fc.sum = vals[ci:]
 		case Min:
-			fc.min = colValues[T](col)
+			fc.min = vals[ci:]
 		case Max:
-			fc.max = colValues[T](col)
+			fc.max = vals[ci:]
 		case Avg:
-			fc.avg = col.f64
+			fc.avg = f64[ci:]
 		case CountStar:
-			fc.star = col.i64
+			fc.star = i64[ci:]
 		default:
-			fc.cnt = col.i64
+			fc.cnt = i64[ci:]
 		}
 	}
 	return fc
 }
 
-func colValues[T number](c *numCol) []T {
-	var z T
-	if _, ok := any(z).(float64); ok {
-		return any(c.f64).([]T)
-	}
-	return any(c.i64).([]T)
-}
-
 // sortedValues returns column col of in's rows at their processing
-// positions, and whether a value is NaN or ±Inf.
+// positions (in lay's spare memory when there is some), and whether a
+// value is NaN or ±Inf.
 func sortedValues[T number](in *runInput, lay *frameLayout, col int) ([]T, bool) {
-	vals := make([]T, len(lay.pos))
+	var vals []T
+	if lay.spare != nil {
+		vals = unsafe.Slice((*T)(unsafe.Pointer(unsafe.SliceData(lay.spare))), len(lay.spare))
+		lay.spare = nil
+	} else {
+		vals = make([]T, len(lay.pos))
+	}
 	var acc T
 	for _, s := range in.segs {
 		d := s.rec.Column(col).Data()
@@ -436,24 +443,24 @@ func runFrames[T number](lay *frameLayout, n int, vals []T, valid []bool, specia
 
 // at returns the outputs from position p on.
 func (fc *frameCols[T]) at(p int) *frameCols[T] {
-	v := &frameCols[T]{}
+	v := &frameCols[T]{w: fc.w}
 	if fc.sum != nil {
-		v.sum = fc.sum[p:]
+		v.sum = fc.sum[p*fc.w:]
 	}
 	if fc.min != nil {
-		v.min = fc.min[p:]
+		v.min = fc.min[p*fc.w:]
 	}
 	if fc.max != nil {
-		v.max = fc.max[p:]
+		v.max = fc.max[p*fc.w:]
 	}
 	if fc.avg != nil {
-		v.avg = fc.avg[p:]
+		v.avg = fc.avg[p*fc.w:]
 	}
 	if fc.cnt != nil {
-		v.cnt = fc.cnt[p:]
+		v.cnt = fc.cnt[p*fc.w:]
 	}
 	if fc.star != nil {
-		v.star = fc.star[p:]
+		v.star = fc.star[p*fc.w:]
 	}
 	if fc.has != nil {
 		v.has = fc.has[p:]
@@ -514,7 +521,7 @@ func chunkFrames[T number](x []T, ok []bool, L, h, n int, special bool, fc *fram
 	}
 	if fc.star != nil {
 		for k := h; k < L; k++ {
-			fc.star[k] = int64(min(k+1, n))
+			fc.star[k*fc.w] = int64(min(k+1, n))
 		}
 	}
 	if fc.sum != nil || fc.avg != nil || fc.cnt != nil || fc.has != nil {
@@ -550,9 +557,9 @@ func chunkFrames[T number](x []T, ok []bool, L, h, n int, special bool, fc *fram
 			}
 		}
 		if hasNaN {
-			slideMinNaN(any(y).([]float64), any(sc.pre).([]float64), any(sc.suf).([]float64), h, n, any(fc.min).([]float64))
+			slideMinNaN(any(y).([]float64), any(sc.pre).([]float64), any(sc.suf).([]float64), h, n, fc.w, any(fc.min).([]float64))
 		} else {
-			slideMin(y, sc.pre, sc.suf, h, n, fc.min)
+			slideMin(y, sc.pre, sc.suf, h, n, fc.w, fc.min)
 		}
 	}
 	if fc.max != nil {
@@ -567,7 +574,7 @@ func chunkFrames[T number](x []T, ok []bool, L, h, n int, special bool, fc *fram
 				y[k] = v
 			}
 		}
-		slideMax(y, sc.pre, sc.suf, h, n, fc.max)
+		slideMax(y, sc.pre, sc.suf, h, n, fc.w, fc.max)
 	}
 }
 
@@ -586,13 +593,13 @@ func slideSum[T number](x []T, h, n int, fc *frameCols[T]) {
 			}
 			g := k
 			if fc.sum != nil {
-				fc.sum[g] = s
+				fc.sum[g*fc.w] = s
 			}
 			if fc.avg != nil {
-				fc.avg[g] = float64(s) / float64(min(k+1, n))
+				fc.avg[g*fc.w] = float64(s) / float64(min(k+1, n))
 			}
 			if fc.cnt != nil {
-				fc.cnt[g] = int64(min(k+1, n))
+				fc.cnt[g*fc.w] = int64(min(k+1, n))
 			}
 			if fc.has != nil {
 				fc.has[g] = true // a NULL-free chunk: the current row counts
@@ -661,7 +668,7 @@ func slideSumGeneral[T number](x []T, ok []bool, L, h, n int, fc *frameCols[T]) 
 				fc.has[g] = cnt > 0
 			}
 			if fc.cnt != nil {
-				fc.cnt[g] = cnt
+				fc.cnt[g*fc.w] = cnt
 			}
 			if !vals || cnt == 0 {
 				continue
@@ -680,10 +687,10 @@ func slideSumGeneral[T number](x []T, ok []bool, L, h, n int, fc *frameCols[T]) 
 				res = any(f).(T)
 			}
 			if fc.sum != nil {
-				fc.sum[g] = res
+				fc.sum[g*fc.w] = res
 			}
 			if fc.avg != nil {
-				fc.avg[g] = float64(res) / float64(cnt)
+				fc.avg[g*fc.w] = float64(res) / float64(cnt)
 			}
 		}
 		if fl && vals && e < L {
@@ -698,9 +705,9 @@ func slideSumGeneral[T number](x []T, ok []bool, L, h, n int, fc *frameCols[T]) 
 }
 
 // slideMin writes, for rows k ≥ h, the minimum of y over the frame
-// [k-n+1, k] (clipped at 0) to out[k]: van Herk/Gil-Werman with
+// [k-n+1, k] (clipped at 0) to out[k·w]: van Herk/Gil-Werman with
 // blocks of n rows from y[0]. y must not hold NaN.
-func slideMin[T number](y, pre, suf []T, h, n int, out []T) {
+func slideMin[T number](y, pre, suf []T, h, n int, w int, out []T) {
 	L := len(y)
 	for b := 0; b < L; b += n {
 		e := min(b+n, L)
@@ -721,16 +728,16 @@ func slideMin[T number](y, pre, suf []T, h, n int, out []T) {
 		}
 	}
 	for k := h; k < min(n-1, L); k++ {
-		out[k] = pre[k]
+		out[k*w] = pre[k]
 	}
 	for k := max(h, n-1); k < L; k++ {
-		out[k] = min(suf[k-n+1], pre[k])
+		out[k*w] = min(suf[k-n+1], pre[k])
 	}
 }
 
 // slideMax is slideMin for the maximum; a NaN wins (NaN sorts above every
 // number).
-func slideMax[T number](y, pre, suf []T, h, n int, out []T) {
+func slideMax[T number](y, pre, suf []T, h, n int, w int, out []T) {
 	L := len(y)
 	for b := 0; b < L; b += n {
 		e := min(b+n, L)
@@ -751,10 +758,10 @@ func slideMax[T number](y, pre, suf []T, h, n int, out []T) {
 		}
 	}
 	for k := h; k < min(n-1, L); k++ {
-		out[k] = pre[k]
+		out[k*w] = pre[k]
 	}
 	for k := max(h, n-1); k < L; k++ {
-		out[k] = max(suf[k-n+1], pre[k])
+		out[k*w] = max(suf[k-n+1], pre[k])
 	}
 }
 
@@ -771,7 +778,7 @@ func minNaNHigh(a, b float64) float64 {
 
 // slideMinNaN is slideMin over floats holding NaN, which loses to every
 // number.
-func slideMinNaN(y, pre, suf []float64, h, n int, out []float64) {
+func slideMinNaN(y, pre, suf []float64, h, n int, w int, out []float64) {
 	L := len(y)
 	for b := 0; b < L; b += n {
 		e := min(b+n, L)
@@ -792,10 +799,10 @@ func slideMinNaN(y, pre, suf []float64, h, n int, out []float64) {
 		}
 	}
 	for k := h; k < min(n-1, L); k++ {
-		out[k] = pre[k]
+		out[k*w] = pre[k]
 	}
 	for k := max(h, n-1); k < L; k++ {
-		out[k] = minNaNHigh(suf[k-n+1], pre[k])
+		out[k*w] = minNaNHigh(suf[k-n+1], pre[k])
 	}
 }
 
@@ -839,10 +846,10 @@ func unboundedRun[T number](from, to int, flat []T, valid []bool, fc *frameCols[
 			cnt++
 		}
 		if fc.star != nil {
-			fc.star[g] = seq
+			fc.star[g*fc.w] = seq
 		}
 		if fc.cnt != nil {
-			fc.cnt[g] = cnt
+			fc.cnt[g*fc.w] = cnt
 		}
 		if fc.has != nil {
 			fc.has[g] = cnt > 0
@@ -864,16 +871,16 @@ func unboundedRun[T number](from, to int, flat []T, valid []bool, fc *frameCols[
 			res = any(f).(T)
 		}
 		if fc.sum != nil {
-			fc.sum[g] = res
+			fc.sum[g*fc.w] = res
 		}
 		if fc.avg != nil {
-			fc.avg[g] = float64(res) / float64(cnt)
+			fc.avg[g*fc.w] = float64(res) / float64(cnt)
 		}
 		if fc.min != nil {
-			fc.min[g] = lo
+			fc.min[g*fc.w] = lo
 		}
 		if fc.max != nil {
-			fc.max[g] = hi
+			fc.max[g*fc.w] = hi
 		}
 	}
 }

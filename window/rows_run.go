@@ -34,7 +34,6 @@ type runInput struct {
 	glob  []int32 // streaming: input indices in output order
 	posOf []int32 // processing index of each input index
 	segs  []seg   // contiguous input indices of one record
-	noPos bool    // flatten leaves posOf and perm nil (the frame path)
 }
 
 // partRun is one partition's rows: order[lo:hi].
@@ -202,9 +201,6 @@ func (r *Rows) flatten(in *runInput) error {
 		}
 		in.runs = append(in.runs, partRun{pid: uint32(p), lo: lo, hi: hi})
 		lo = hi
-	}
-	if in.noPos {
-		return nil
 	}
 	in.posOf = make([]int32, total)
 	for i, g := range in.order {
