@@ -51,9 +51,9 @@ func TestRoutersKeepPushOrder(t *testing.T) {
 	// routers finish preparing out of order): every partition still sees
 	// its rows in push order, and the event-time watermark and late rows
 	// are what routing on the caller gives.
-	const n = 3
+	const maxN = 3
 	sizes := []int{1, 700, 3, 2048, 17, 1, 999, 64}
-	run := func(t *testing.T, routers int) (order [n][]int64, late int64, wms [n][]int64) {
+	run := func(t *testing.T, n, routers int) (order [maxN][]int64, late int64, wms [maxN][]int64) {
 		mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 		defer mem.AssertSize(t, 0)
 		h := newHarness(mem)
@@ -94,15 +94,17 @@ func TestRoutersKeepPushOrder(t *testing.T) {
 		}
 		return order, late, wms
 	}
-	wantOrder, wantLate, wantWMs := run(t, 1)
-	require.Positive(t, wantLate)
-	for _, routers := range []int{2, 3} {
-		t.Run(fmt.Sprintf("routers=%d", routers), func(t *testing.T) {
-			order, late, wms := run(t, routers)
-			require.Equal(t, wantOrder, order)
-			require.Equal(t, wantLate, late)
-			require.Equal(t, wantWMs, wms)
-		})
+	for _, n := range []int{2, 3} {
+		wantOrder, wantLate, wantWMs := run(t, n, 1)
+		require.Positive(t, wantLate)
+		for _, routers := range []int{2, 3} {
+			t.Run(fmt.Sprintf("N=%d/routers=%d", n, routers), func(t *testing.T) {
+				order, late, wms := run(t, n, routers)
+				require.Equal(t, wantOrder, order)
+				require.Equal(t, wantLate, late)
+				require.Equal(t, wantWMs, wms)
+			})
+		}
 	}
 }
 

@@ -60,9 +60,15 @@ func TestSelectionBuffersNotReusedEarly(t *testing.T) {
 	// still list exactly its own rows, so a selection buffer recycled
 	// while a partition still held a batch cut from it would show up as
 	// misrouted, lost or duplicated rows.
-	const n, records, rows = 3, 400, 97
-	for _, batching := range []bool{false, true} {
-		t.Run(fmt.Sprintf("batching=%v", batching), func(t *testing.T) {
+	// Two partitions take the one-pass cut (cutTwo), three the histogram
+	// and scatter kernels.
+	const records, rows = 400, 97
+	for _, tc := range []struct {
+		n        int
+		batching bool
+	}{{2, false}, {2, true}, {3, false}, {3, true}} {
+		n, batching := tc.n, tc.batching
+		t.Run(fmt.Sprintf("N=%d/batching=%v", n, batching), func(t *testing.T) {
 			mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 			defer mem.AssertSize(t, 0)
 			h := newHarness(mem)

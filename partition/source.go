@@ -293,8 +293,41 @@ func (s *Source) prepare(scr *routeScratch, b *binding, r *routed) error {
 	scr.ids = grow(scr.ids, n)
 	r.ids = scr.ids[:n]
 	kernels.PartitionIDs(r.ids, scr.hashes[:n], len(q.parts))
-	s.cut(scr, r)
+	if len(q.parts) == 2 {
+		s.cutTwo(scr, r)
+	} else {
+		s.cut(scr, r)
+	}
 	return nil
+}
+
+// cutTwo is cut for two partitions and ids without dropped rows (0 or 1):
+// one pass writes each row index to both partitions' halves of a 2n-entry
+// selection buffer and advances only its own partition's count, with no
+// histogram pass and no data-dependent branch or cursor load.
+func (s *Source) cutTwo(scr *routeScratch, r *routed) {
+	n := len(r.ids)
+	sb := s.q.getSel(2 * n)
+	s0, s1 := sb.idx[:n], sb.idx[n:2*n]
+	c0, c1 := 0, 0
+	for i, id := range r.ids {
+		s0[c0] = int32(i)
+		s1[c1] = int32(i)
+		c1 += int(id & 1)
+		c0 += int(^id & 1)
+	}
+	switch {
+	case c0 == n:
+		r.target = 0
+	case c1 == n:
+		r.target = 1
+	default:
+		scr.counts[0], scr.counts[1], scr.counts[2] = int32(c0), int32(c1), 0
+		scr.starts[0], scr.starts[1] = 0, int32(n)
+		r.target, r.sb = -1, sb
+		return
+	}
+	s.q.putSel(sb)
 }
 
 // cut counts r.ids per partition and, unless every row goes to one

@@ -1,0 +1,144 @@
+package partition_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/velo-engine/velo"
+	"github.com/velo-engine/velo/bench"
+	"github.com/velo-engine/velo/partition"
+)
+
+// BenchmarkScaling is issue #7's scaling benchmark at the partition level:
+// BENCH.md's S2, S2h, S3a and S3b through the engine (Execute, as velo bench
+// runs them) at 1 and 2 partitions, next to the pure-CPU two-goroutine
+// control measured in the same run (bench.RunRecords), once with routing on
+// the reader goroutine (Routers = 1) and once with two router goroutines,
+// alternating rounds so host load affects both alike. It prints velo
+// bench's table per round and reports each variant's median efficiency =
+// (speed-up at 2) ÷ (control speed-up) per scenario. One iteration is the
+// whole measurement: run it with -benchtime 1x. VELO_SCALING_ROWS (default
+// 2,000,000), VELO_SCALING_REPS (5) and VELO_SCALING_ROUNDS (2) size it.
+func BenchmarkScaling(b *testing.B) {
+	rows := envInt("VELO_SCALING_ROWS", 2_000_000)
+	reps := envInt("VELO_SCALING_REPS", 5)
+	rounds := envInt("VELO_SCALING_ROUNDS", 2)
+	cfg := bench.Config{
+		Scenarios:  []string{"S2", "S2h", "S3a", "S3b"},
+		Rows:       int64(rows),
+		Seed:       42,
+		Partitions: []int{1, 2},
+		Reps:       reps,
+		Warmup:     1,
+		BatchSize:  8192,
+	}
+	recs, n, err := bench.LoadData(cfg)
+	require.NoError(b, err)
+	defer bench.ReleaseAll(recs)
+	defer func(old int) { partition.DefaultRouters = old }(partition.DefaultRouters)
+	variants := []int{1, 2}
+	eff := map[string][]float64{} // "routers=R/scenario" → efficiency per round
+	for b.Loop() {
+		for round := range rounds {
+			for _, routers := range variants {
+				partition.DefaultRouters = routers
+				rep, err := bench.RunRecords(context.Background(), cfg, recs, n)
+				require.NoError(b, err)
+				require.NoError(b, rep.Failed())
+				var out strings.Builder
+				require.NoError(b, bench.WriteTable(&out, rep))
+				fmt.Printf("--- round %d, routers=%d\n%s", round+1, routers, out.String())
+				for _, r := range rep.Results {
+					if r.ScalingEfficiency != nil {
+						k := fmt.Sprintf("routers=%d/%s", routers, r.Scenario)
+						eff[k] = append(eff[k], *r.ScalingEfficiency)
+					}
+				}
+			}
+		}
+	}
+	for k, xs := range eff {
+		b.ReportMetric(bench.Median(xs), "eff-"+strings.ReplaceAll(k, "/", "-"))
+	}
+}
+
+func envInt(name string, def int) int {
+	if v, err := strconv.Atoi(os.Getenv(name)); err == nil && v > 0 {
+		return v
+	}
+	return def
+}
+
+// BenchmarkScalingCPU measures what the partitioned run costs in CPU, which
+// the host's load does not change much (unlike wall time on a shared
+// machine): for each scenario it alternates runs at 1 and 2 partitions
+// (VELO_SCALING_REPS each, after a warm-up) and reports the median process
+// CPU time (user + system) per input row at each, and work = CPU at 1 ÷ CPU
+// at 2. With the two cores' work perfectly overlapped, the speed-up at 2
+// partitions is the control's speed-up × work, so work bounds the
+// efficiency the wall-time benchmark can show.
+func BenchmarkScalingCPU(b *testing.B) {
+	rows := envInt("VELO_SCALING_ROWS", 2_000_000)
+	reps := envInt("VELO_SCALING_REPS", 7)
+	cfg := bench.Config{Rows: int64(rows), Seed: 42, BatchSize: 8192}
+	recs, n, err := bench.LoadData(cfg)
+	require.NoError(b, err)
+	defer bench.ReleaseAll(recs)
+	for _, id := range strings.Split(envStr("VELO_SCALING_SCENARIOS", "S2,S2h,S3a,S3b"), ",") {
+		sc, err := bench.LookupScenario(id)
+		require.NoError(b, err)
+		b.Run(id, func(b *testing.B) {
+			engs := map[int]*velo.Engine{}
+			for _, p := range []int{1, 2} {
+				eng := velo.New(velo.WithPartitions(p), velo.WithBatchSize(8192))
+				defer eng.Close()
+				require.NoError(b, eng.RegisterTable(bench.MarketDataTable, recs))
+				engs[p] = eng
+			}
+			cpu := map[int][]float64{}
+			wall := map[int][]float64{}
+			for b.Loop() {
+				for i := range reps + 1 {
+					for _, p := range []int{1, 2} {
+						c0, t0 := cpuTime(), time.Now()
+						_, err := bench.RunQuery(context.Background(), engs[p], sc.SQL)
+						require.NoError(b, err)
+						if i > 0 {
+							cpu[p] = append(cpu[p], float64(cpuTime()-c0)/float64(n))
+							wall[p] = append(wall[p], float64(time.Since(t0))/float64(n))
+						}
+					}
+				}
+			}
+			c1, c2 := bench.Median(cpu[1]), bench.Median(cpu[2])
+			b.ReportMetric(c1, "cpu-ns/row-p1")
+			b.ReportMetric(c2, "cpu-ns/row-p2")
+			b.ReportMetric(c1/c2, "work")
+			b.ReportMetric(bench.Median(wall[1])/bench.Median(wall[2]), "wall-speedup")
+		})
+	}
+}
+
+// cpuTime is the process's user + system CPU time.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+func envStr(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
+}
