@@ -69,21 +69,18 @@ type frameCols[T number] struct {
 	has           []bool // frame holds a non-NULL value (only when the argument has NULLs); stride 1
 }
 
-// frameScratch holds one chunk's gathered rows and the MIN/MAX blocks.
+// frameScratch holds one chunk's MIN/MAX blocks.
 type frameScratch[T number] struct {
-	x        []T
-	ok       []bool
-	y        []T // x with NULLs replaced by the neutral value
-	pre, suf []T
+	y          []T // x with NULLs replaced by the neutral value
+	pre, suf   []T
+	pre2, suf2 []T // the maxima of slideMinMax
 }
 
 func (s *frameScratch[T]) size(n int) {
-	if cap(s.x) < n {
-		s.x, s.ok, s.y = make([]T, n), make([]bool, n), make([]T, n)
-		s.pre, s.suf = make([]T, n), make([]T, n)
+	if cap(s.y) < n {
+		s.y, s.pre, s.suf, s.pre2, s.suf2 = make([]T, n), make([]T, n), make([]T, n), make([]T, n), make([]T, n)
 	}
-	s.x, s.ok, s.y = s.x[:n], s.ok[:n], s.y[:n]
-	s.pre, s.suf = s.pre[:n], s.suf[:n]
+	s.y, s.pre, s.suf, s.pre2, s.suf2 = s.y[:n], s.pre[:n], s.suf[:n], s.pre2[:n], s.suf2[:n]
 }
 
 // frameLayout is where the frame path puts each input row: partitions
@@ -541,6 +538,10 @@ func chunkFrames[T number](x []T, ok []bool, L, h, n int, special bool, fc *fram
 			hasNaN = hasNaN || v != v
 		}
 	}
+	if fc.min != nil && fc.max != nil && ok == nil && !hasNaN {
+		slideMinMax(x, sc.pre, sc.suf, sc.pre2, sc.suf2, h, n, fc.w, fc.min, fc.max)
+		return
+	}
 	if fc.min != nil {
 		y := x
 		if ok != nil {
@@ -762,6 +763,39 @@ func slideMax[T number](y, pre, suf []T, h, n int, w int, out []T) {
 	}
 	for k := max(h, n-1); k < L; k++ {
 		out[k*w] = max(suf[k-n+1], pre[k])
+	}
+}
+
+// slideMinMax is slideMin and slideMax in one set of passes (y without
+// NaN or NULL).
+func slideMinMax[T number](y, pre, suf, pre2, suf2 []T, h, n, w int, lo, hi []T) {
+	L := len(y)
+	for b := 0; b < L; b += n {
+		e := min(b+n, L)
+		m, M := y[b], y[b]
+		for k := b; k < e; k++ {
+			v := y[k]
+			m, M = min(m, v), max(M, v)
+			pre[k], pre2[k] = m, M
+		}
+	}
+	if L >= n {
+		for b := (L - n) / n * n; b >= 0; b -= n {
+			e := min(b+n, L) - 1
+			m, M := y[e], y[e]
+			for k := e; k >= b; k-- {
+				v := y[k]
+				m, M = min(m, v), max(M, v)
+				suf[k], suf2[k] = m, M
+			}
+		}
+	}
+	for k := h; k < min(n-1, L); k++ {
+		lo[k*w], hi[k*w] = pre[k], pre2[k]
+	}
+	for k := max(h, n-1); k < L; k++ {
+		j := k - n + 1
+		lo[k*w], hi[k*w] = min(suf[j], pre[k]), max(suf2[j], pre2[k])
 	}
 }
 
