@@ -182,7 +182,8 @@ func (e *Engine) Explain(sql string) (string, error) {
 // with one row per line. Errors from the SQL front end carry line:column;
 // the reader's Err reports run-time errors (overflow, casts, ctx.Err()).
 // The query shows in the engine's metrics (Gatherer) until its reader is
-// exhausted or released.
+// exhausted or released; the reader's Metrics() partition.Metrics method
+// snapshots them (on one partition as Query.Metrics describes).
 func (e *Engine) Execute(ctx context.Context, sql string) (array.RecordReader, error) {
 	q, err := sqlfront.Plan(sql, catalog{e})
 	if err != nil {

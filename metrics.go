@@ -31,7 +31,7 @@ type partitionMetricser interface {
 type queryCounters struct {
 	recordsIn, batchesIn   atomic.Int64
 	recordsOut, batchesOut atomic.Int64
-	watermark              atomic.Int64 // the last explicit watermark (one-partition Start)
+	watermark              atomic.Int64 // the highest explicit watermark (one-partition Start)
 }
 
 // newQueryCounters returns counters with no watermark seen yet.
