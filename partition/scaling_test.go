@@ -84,7 +84,9 @@ func envInt(name string, def int) int {
 // CPU time (user + system) per input row at each, and work = CPU at 1 ÷ CPU
 // at 2. With the two cores' work perfectly overlapped, the speed-up at 2
 // partitions is the control's speed-up × work, so work bounds the
-// efficiency the wall-time benchmark can show.
+// efficiency the wall-time benchmark can show. GROUP BY scenarios without a
+// window are also run two-phase ('partitioning.strategy' = 'round_robin':
+// whole batches per partition, partials merged), reported as "-2phase".
 func BenchmarkScalingCPU(b *testing.B) {
 	rows := envInt("VELO_SCALING_ROWS", 2_000_000)
 	reps := envInt("VELO_SCALING_REPS", 7)
@@ -96,6 +98,15 @@ func BenchmarkScalingCPU(b *testing.B) {
 		sc, err := bench.LookupScenario(id)
 		require.NoError(b, err)
 		b.Run(id, func(b *testing.B) {
+			type variant struct {
+				name string
+				p    int
+				sql  string
+			}
+			vs := []variant{{"p1", 1, sc.SQL}, {"p2", 2, sc.SQL}}
+			if !strings.Contains(sc.SQL, "WINDOW") {
+				vs = append(vs, variant{"p2-2phase", 2, sc.SQL + " WITH ('partitioning.strategy' = 'round_robin')"})
+			}
 			engs := map[int]*velo.Engine{}
 			for _, p := range []int{1, 2} {
 				eng := velo.New(velo.WithPartitions(p), velo.WithBatchSize(8192))
@@ -103,26 +114,29 @@ func BenchmarkScalingCPU(b *testing.B) {
 				require.NoError(b, eng.RegisterTable(bench.MarketDataTable, recs))
 				engs[p] = eng
 			}
-			cpu := map[int][]float64{}
-			wall := map[int][]float64{}
+			cpu := map[string][]float64{}
+			wall := map[string][]float64{}
 			for b.Loop() {
 				for i := range reps + 1 {
-					for _, p := range []int{1, 2} {
+					for _, v := range vs {
 						c0, t0 := cpuTime(), time.Now()
-						_, err := bench.RunQuery(context.Background(), engs[p], sc.SQL)
+						_, err := bench.RunQuery(context.Background(), engs[v.p], v.sql)
 						require.NoError(b, err)
 						if i > 0 {
-							cpu[p] = append(cpu[p], float64(cpuTime()-c0)/float64(n))
-							wall[p] = append(wall[p], float64(time.Since(t0))/float64(n))
+							cpu[v.name] = append(cpu[v.name], float64(cpuTime()-c0)/float64(n))
+							wall[v.name] = append(wall[v.name], float64(time.Since(t0))/float64(n))
 						}
 					}
 				}
 			}
-			c1, c2 := bench.Median(cpu[1]), bench.Median(cpu[2])
+			c1, w1 := bench.Median(cpu["p1"]), bench.Median(wall["p1"])
 			b.ReportMetric(c1, "cpu-ns/row-p1")
-			b.ReportMetric(c2, "cpu-ns/row-p2")
-			b.ReportMetric(c1/c2, "work")
-			b.ReportMetric(bench.Median(wall[1])/bench.Median(wall[2]), "wall-speedup")
+			for _, v := range vs[1:] {
+				c := bench.Median(cpu[v.name])
+				b.ReportMetric(c, "cpu-ns/row-"+v.name)
+				b.ReportMetric(c1/c, "work-"+v.name)
+				b.ReportMetric(w1/bench.Median(wall[v.name]), "wall-speedup-"+v.name)
+			}
 		})
 	}
 }
