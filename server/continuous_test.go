@@ -16,6 +16,7 @@ import (
 	"github.com/apache/arrow/go/v17/arrow/flight/flightsql"
 	"github.com/apache/arrow/go/v17/arrow/memory"
 	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
@@ -126,6 +127,8 @@ func testContinuous(t *testing.T, sql, final string, nKey, parts int) {
 	first := eventBatch(env.mem, 0, rows, keys, "")
 	ingest(ctx, t, c, "events", first)
 	first.Release()
+	// Every goroutine from here on belongs to the stream.
+	before := goleak.IgnoreCurrent()
 
 	sctx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
@@ -172,6 +175,7 @@ func testContinuous(t *testing.T, sql, final string, nKey, parts int) {
 	require.Eventually(t, func() bool {
 		return counterValue(t, env.reg, "velo_server_active_streams") == 0 && env.eng.RunningQueries() == 0
 	}, 10*time.Second, 5*time.Millisecond)
+	goleak.VerifyNone(t, before)
 	// The server still serves, ingest included.
 	rec := eventBatch(env.mem, batches, rows, keys, "")
 	ingest(ctx, t, c, "events", rec)
