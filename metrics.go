@@ -366,12 +366,7 @@ func (r *countingReader) Next() bool {
 //
 // On several partitions it is the partition.Query's own snapshot (records
 // in/out, batches, queue depth, utilisation, backpressure, batch latency,
-// late and dropped rows, hot partitions, per partition) once
-// exec.PartitionedStream exposes it (Metrics() partition.Metrics); until
-// then Partitions is empty, RecordsIn/RecordsOut are the rows pushed and
-// the result rows handed to the sink, and a time window's late and
-// dropped rows and watermark come from its counters (summed over the
-// partitions, lowest watermark).
+// late and dropped rows, hot partitions, per partition).
 //
 // On one partition the query runs synchronously on the caller's
 // goroutine, with no router and no channel; the snapshot has one
@@ -387,12 +382,12 @@ func (r *countingReader) Next() bool {
 // returns once its results reached the sink).
 func (q *Query) Metrics() partition.Metrics {
 	if q.ps != nil {
-		if pm, ok := any(q.ps).(partitionMetricser); ok {
-			return pm.Metrics()
-		}
-		m := partition.Metrics{Watermark: math.MinInt64, RecordsIn: q.c.recordsIn.Load(), RecordsOut: q.c.recordsOut.Load()}
-		if st, ok := windowStats(q.windowSource()); ok {
-			m.LateRecords, m.DroppedRecords, m.Watermark = st.LateRows, st.LateDropped, st.Watermark
+		m := q.ps.Metrics()
+		// A time window judges lateness in its operators, not in the
+		// router: their counters (summed over the partitions) are the
+		// query's late and dropped rows.
+		if st, ok := q.ps.WindowStats(); ok {
+			m.LateRecords, m.DroppedRecords = st.LateRows, st.LateDropped
 		}
 		return m
 	}
@@ -431,19 +426,6 @@ func (q *Query) windowSource() windowStatser {
 		return q.ps
 	}
 	return q.s
-}
-
-// partitionMetrics returns the registry's per-partition snapshot function
-// for q: nil for a partitioned query whose executor exposes none (the
-// query-level counters still export).
-func (q *Query) partitionMetrics() func() partition.Metrics {
-	if q.ps != nil {
-		if pm, ok := any(q.ps).(partitionMetricser); ok {
-			return pm.Metrics
-		}
-		return nil
-	}
-	return q.Metrics
 }
 
 // ID returns the query's id, unique among the engine's queries: the value

@@ -173,7 +173,7 @@ func (e *Engine) Start(ctx context.Context, sql string, sink func(arrow.Record) 
 
 // register adds the query to the engine's live queries (Engine.Gatherer).
 func (q *Query) register() {
-	q.id = q.e.queries.add(&runningQuery{name: q.name, continuous: true, c: q.c, metrics: q.partitionMetrics(), window: q.windowSource()})
+	q.id = q.e.queries.add(&runningQuery{name: q.name, continuous: true, c: q.c, metrics: q.Metrics, window: q.windowSource()})
 }
 
 // Schema returns the schema of the result records.

@@ -121,6 +121,10 @@ func (s *PartitionedStream) failure(err error) error {
 // Table returns the name of the table (stream) the query reads.
 func (s *PartitionedStream) Table() string { return s.p.scan.Table }
 
+// Metrics returns a snapshot of the partitions' metrics (records in and
+// out, queue depths, batch latency, backpressure, late rows).
+func (s *PartitionedStream) Metrics() partition.Metrics { return s.q.Metrics() }
+
 // InputSchema returns the schema pushed records must have.
 func (s *PartitionedStream) InputSchema() *arrow.Schema { return s.p.scan.TableSchema }
 
