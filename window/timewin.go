@@ -601,6 +601,11 @@ func (w *TimeWindow) Push(b columnar.Batch) ([]arrow.Record, error) {
 			return nil, fmt.Errorf("window: session keys: %w", err)
 		}
 	}
+	if w.spec.Kind == Tumbling && !hasNulls && oneWindowBatches {
+		if out, ok, err := w.pushOneWindow(b, times); ok {
+			return out, err
+		}
+	}
 	// Tumbling fast path: rows of the window of the previous row (not
 	// closed at the current watermark) skip the general assignment.
 	var cur *win
@@ -655,6 +660,74 @@ func (w *TimeWindow) Push(b columnar.Batch) ([]arrow.Record, error) {
 		return nil, err
 	}
 	return append(out, closed...), nil
+}
+
+// oneWindowBatches enables pushOneWindow (tests and benchmarks turn it off
+// to compare with the row-by-row assignment).
+var oneWindowBatches = true
+
+// pushOneWindow is Push for a tumbling batch without NULL event times whose
+// rows all fall into one window that is open at the watermark before the
+// batch (in market data, most batches): no row is late — the watermark
+// stays below the window's end while its rows arrive, since it trails the
+// latest of them — so the window takes the whole batch (its selection, or
+// every row) without a per-row assignment. It reports false, having done
+// nothing, for any other batch.
+func (w *TimeWindow) pushOneWindow(b columnar.Batch, times []int64) ([]arrow.Record, bool, error) {
+	n := b.Len()
+	if n == 0 {
+		return nil, false, nil
+	}
+	var lo, hi int64
+	if b.Sel == nil {
+		lo, hi = minMax(times[:n])
+	} else {
+		lo, hi = times[b.Sel[0]], times[b.Sel[0]]
+		for _, r := range b.Sel[1:] {
+			lo, hi = min(lo, times[r]), max(hi, times[r])
+		}
+	}
+	start := floorDiv(lo, w.slide) * w.slide
+	if floorDiv(hi, w.slide)*w.slide != start || w.closedAt(satAdd(start, w.size), w.wm) {
+		return nil, false, nil
+	}
+	x := w.windowAt(start)
+	w.touch(x, 0)
+	x.sel = append(x.sel[:0], b.Sel...)
+	if !w.spec.ExternalWatermark {
+		if wm := satAdd(hi, -w.ooo); wm > w.wm && w.wm != math.MaxInt64 {
+			w.wm = wm
+		}
+	}
+	out, err := w.flush(b.Rec, b.Sel == nil)
+	if err != nil || w.spec.ExternalWatermark {
+		return out, true, err
+	}
+	closed, err := w.closeDue()
+	if err != nil {
+		releaseRecords(out)
+		return nil, true, err
+	}
+	return append(out, closed...), true, nil
+}
+
+// minMax returns the least and the greatest of v (not empty), four lanes
+// at a time.
+func minMax(v []int64) (int64, int64) {
+	lo0, hi0 := v[0], v[0]
+	lo1, hi1, lo2, hi2, lo3, hi3 := lo0, hi0, lo0, hi0, lo0, hi0
+	i := 0
+	for ; i+4 <= len(v); i += 4 {
+		a, b, c, d := v[i], v[i+1], v[i+2], v[i+3]
+		lo0, hi0 = min(lo0, a), max(hi0, a)
+		lo1, hi1 = min(lo1, b), max(hi1, b)
+		lo2, hi2 = min(lo2, c), max(hi2, c)
+		lo3, hi3 = min(lo3, d), max(hi3, d)
+	}
+	for ; i < len(v); i++ {
+		lo0, hi0 = min(lo0, v[i]), max(hi0, v[i])
+	}
+	return min(lo0, lo1, lo2, lo3), max(hi0, hi1, hi2, hi3)
 }
 
 func releaseRecords(rs []arrow.Record) {
