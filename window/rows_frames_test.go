@@ -103,76 +103,44 @@ func frameRef(rows []rrow, spec RowsSpec) (map[int64][]any, map[int64][]float64)
 		for pos, i := range idx {
 			var vals []any
 			var tols []float64
+			var cache []frameStat
 			for _, c := range spec.Calls {
-				lo := 0
-				if c.Preceding != UnboundedPreceding {
-					lo = max(0, pos-int(c.Preceding))
-				}
-				frame := idx[lo : pos+1]
-				var fs, mag float64
-				var is int64
-				var best any
-				n := 0
-				for _, j := range frame {
-					r := rows[j]
-					switch c.Arg {
-					case 1:
-						if !r.pNull {
-							n++
-						}
-					case 3:
-						if r.vNull {
-							continue
-						}
-						n++
-						x := r.v
-						fs += x
-						if !math.IsInf(x, 0) && !math.IsNaN(x) {
-							mag += math.Abs(x)
-						}
-						if best == nil ||
-							(c.Func == Min && !math.IsNaN(x) && (math.IsNaN(best.(float64)) || x < best.(float64))) ||
-							(c.Func == Max && !math.IsNaN(best.(float64)) && (math.IsNaN(x) || x > best.(float64))) {
-							best = x
-						}
-					case 4:
-						if r.qNull {
-							continue
-						}
-						n++
-						is += r.q
-						if best == nil || (c.Func == Min && r.q < best.(int64)) || (c.Func == Max && r.q > best.(int64)) {
-							best = r.q
-						}
+				var st *frameStat
+				for k := range cache {
+					if cache[k].arg == c.Arg && cache[k].prec == c.Preceding {
+						st = &cache[k]
 					}
 				}
-				if c.Arg == 3 {
-					for _, j := range idx[max(0, lo-len(frame)):lo] {
-						if x := rows[j].v; !rows[j].vNull && !math.IsInf(x, 0) && !math.IsNaN(x) {
-							mag += math.Abs(x)
-						}
-					}
+				if st == nil {
+					cache = append(cache, scanFrame(rows, idx, pos, c.Arg, c.Preceding))
+					st = &cache[len(cache)-1]
 				}
 				var v any
 				m := 0.0
 				switch {
 				case c.Func == CountStar:
-					v = int64(len(frame))
+					v = int64(st.rows)
 				case c.Func == Count:
-					v = int64(n)
-				case n == 0:
+					v = int64(st.n)
+				case st.n == 0:
 					v = nil
-				case c.Func == Min || c.Func == Max:
-					v = best
+				case c.Func == Min && c.Arg == 3:
+					v = st.fmin
+				case c.Func == Max && c.Arg == 3:
+					v = st.fmax
+				case c.Func == Min:
+					v = st.imin
+				case c.Func == Max:
+					v = st.imax
 				case c.Arg == 3 && c.Func == Sum:
-					v, m = fs, mag
+					v, m = st.fs, st.mag
 				case c.Func == Sum:
-					v = is
+					v = st.is
 				case c.Arg == 3:
-					v, m = fs/float64(n), mag/float64(n)
+					v, m = st.fs/float64(st.n), st.mag/float64(st.n)
 				default:
-					v = float64(is) / float64(n)
-					m = math.Abs(float64(is)) / float64(n)
+					v = float64(st.is) / float64(st.n)
+					m = math.Abs(float64(st.is)) / float64(st.n)
 				}
 				vals = append(vals, v)
 				tols = append(tols, m)
@@ -181,6 +149,73 @@ func frameRef(rows []rrow, spec RowsSpec) (map[int64][]any, map[int64][]float64)
 		}
 	}
 	return out, tol
+}
+
+// frameStat is one frame of one argument, scanned row by row.
+type frameStat struct {
+	arg        int
+	prec       int64
+	rows, n    int     // rows in the frame, non-NULL values
+	fs, mag    float64 // float sum in frame order, Σ|finite x| over this frame and the one before
+	fmin, fmax float64 // NaN above every number
+	is         int64
+	imin, imax int64
+}
+
+// scanFrame scans the frame of n PRECEDING rows ending at idx[pos].
+func scanFrame(rows []rrow, idx []int, pos, arg int, prec int64) frameStat {
+	st := frameStat{arg: arg, prec: prec}
+	lo := 0
+	if prec != UnboundedPreceding {
+		lo = max(0, pos-int(prec))
+	}
+	frame := idx[lo : pos+1]
+	st.rows = len(frame)
+	for _, j := range frame {
+		r := rows[j]
+		switch arg {
+		case 1:
+			if !r.pNull {
+				st.n++
+			}
+		case 3:
+			if r.vNull {
+				continue
+			}
+			x := r.v
+			st.fs += x
+			if !math.IsInf(x, 0) && !math.IsNaN(x) {
+				st.mag += math.Abs(x)
+			}
+			if st.n == 0 || !math.IsNaN(x) && (math.IsNaN(st.fmin) || x < st.fmin) {
+				st.fmin = x
+			}
+			if st.n == 0 || !math.IsNaN(st.fmax) && (math.IsNaN(x) || x > st.fmax) {
+				st.fmax = x
+			}
+			st.n++
+		case 4:
+			if r.qNull {
+				continue
+			}
+			st.is += r.q
+			if st.n == 0 || r.q < st.imin {
+				st.imin = r.q
+			}
+			if st.n == 0 || r.q > st.imax {
+				st.imax = r.q
+			}
+			st.n++
+		}
+	}
+	if arg == 3 {
+		for _, j := range idx[max(0, lo-len(frame)):lo] {
+			if x := rows[j].v; !rows[j].vNull && !math.IsInf(x, 0) && !math.IsNaN(x) {
+				st.mag += math.Abs(x)
+			}
+		}
+	}
+	return st
 }
 
 // requireFrames compares results: ints and NULLs exactly, floats equal
