@@ -204,13 +204,14 @@ func Start(ctx context.Context, cfg Config, factory Factory, sink Sink) (*Query,
 		q.workers.Wait()
 		close(q.out)
 		<-mergeDone
-		// No worker reads the channels any more: refuse new pushes, wait
-		// for the ones in flight and the routers (they give up on the
-		// cancelled context) and release what is still queued.
+		// No worker reads the channels any more: refuse new pushes and
+		// sources, wait for the pushes in flight and the routers (both
+		// give up on the cancelled context) and release what is still
+		// queued.
 		q.cancel(nil)
-		q.routerWG.Wait()
 		q.gate.Lock()
 		q.closing = true
+		q.routerWG.Wait()
 		for _, ps := range q.parts {
 			for len(ps.in) > 0 {
 				m := <-ps.in

@@ -194,15 +194,19 @@ func (r *router) handle(it routeItem) (err error) {
 	if err != nil {
 		return err
 	}
-	q.gate.RLock()
-	if q.ctx.Err() != nil {
+	// Routers take no part in the query's gate: a producer blocked in
+	// hand holds it shared, and Close waiting for it exclusively would
+	// otherwise stop the routers that drain that producer's queue. The
+	// shutdown instead waits for every router to exit before it releases
+	// what is queued (Start).
+	switch {
+	case q.ctx.Err() != nil:
 		err = q.stopErr()
-	} else if it.kind == itemPush {
+	case it.kind == itemPush:
 		err = s.deliver(&r.scr, it.b, &rt)
-	} else {
+	default:
 		err = s.watermark(it.wm)
 	}
-	q.gate.RUnlock()
 	if err != nil {
 		return err
 	}

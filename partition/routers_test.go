@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/apache/arrow/go/v17/arrow"
 	"github.com/apache/arrow/go/v17/arrow/array"
@@ -153,4 +154,39 @@ func badDictRecord(t *testing.T, rec arrow.Record) arrow.Record {
 	defer col.Release()
 	cols := []arrow.Array{col, rec.Column(1), rec.Column(2)}
 	return array.NewRecord(rec.Schema(), cols, rec.NumRows())
+}
+
+func TestRoutersCloseWhilePushing(t *testing.T) {
+	// Close from another goroutine while the producer is blocked handing a
+	// record to a full router queue (the partitions are slow): Close must
+	// not deadlock, and every push that succeeded is delivered exactly once.
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	h := newHarness(mem)
+	h.hook = func(int, columnar.Batch) error {
+		time.Sleep(200 * time.Microsecond)
+		return nil
+	}
+	q, err := Start(context.Background(), Config{Partitions: 2, KeyColumns: []string{"k"}, ChannelCapacity: 1, Routers: 2}, h.factory, h.sink)
+	require.NoError(t, err)
+	const rows = 50
+	accepted := make(chan int, 1)
+	go func() {
+		n := 0
+		for r := range 400 {
+			rec := makeRecord(t, mem, keyInt64, genRows(r*rows, rows, func(v int) int64 { return int64(v % 5) }))
+			err := q.Push(rec)
+			rec.Release()
+			if err != nil {
+				break
+			}
+			n++
+		}
+		accepted <- n
+	}()
+	time.Sleep(5 * time.Millisecond)
+	require.NoError(t, q.Close())
+	n := <-accepted
+	require.Less(t, n, 400, "Close should have stopped the producer")
+	h.requireExactlyOnce(t, n*rows)
 }
