@@ -446,7 +446,9 @@ func TestLatePoliciesPartitioned(t *testing.T) {
 	const (
 		tumbling = "SELECT window_start, k, COUNT(*) AS n, SUM(v) AS s FROM ev WHERE v >= 0 GROUP BY k WINDOW TUMBLING(ts, INTERVAL '10' SECOND)"
 		sliding  = "SELECT window_start, k, COUNT(*) AS n, SUM(v) AS s FROM ev WHERE v >= 0 GROUP BY k WINDOW SLIDING(ts, INTERVAL '10' SECOND, INTERVAL '5' SECOND)"
+		session  = "SELECT window_start, k, COUNT(*) AS n, SUM(v) AS s FROM ev WHERE v >= 0 GROUP BY k WINDOW SESSION(ts, INTERVAL '3' SECOND)"
 	)
+	sessionOnTime := []string{"1000 a 1 1", "3000 b 1 2", "5000 c 1 4", "2000 d 1 8", "14000 a 1 16", "13000 c 1 64"}
 	tumbleOnTime := []string{"0 a 1 1", "0 b 1 2", "0 c 1 4", "0 d 1 8", "10000 a 1 16", "10000 c 1 64", "20000 d 1 256", "20000 e 1 2048"}
 	slideOnTime := []string{"-5000 a 1 1", "-5000 b 1 2", "-5000 d 1 8", "0 a 1 1", "0 b 1 2", "0 c 1 4", "0 d 1 8",
 		"5000 a 1 16", "5000 c 2 68", "10000 a 1 16", "10000 c 1 64", "20000 d 1 256", "25000 d 1 256"}
@@ -470,6 +472,12 @@ func TestLatePoliciesPartitioned(t *testing.T) {
 		{"sliding/warn", with(sliding, "warn"), append(slices.Clone(slideOnTime), "20000 e 1 2048"), 4, 3, 1, 14},
 		{"sliding/process", with(sliding, "process"), append(slices.Clone(slideOnTime), "-5000 b 1 32", "0 b 1 32", "0 b 1 512", "5000 b 1 512",
 			"10000 a 1 128", "15000 a 1 128", "15000 e 1 2048", "20000 e 1 2048"), 4, 0, 4, 21},
+		// Sessions (gap 3 s): b@4, then every row of record 4 — even d@25,
+		// whose [25,28) ends at the watermark 28 — starts a closed session.
+		{"session/drop", with(session, "drop"), sessionOnTime, 5, 5, 0, 6},
+		{"session/warn", with(session, "warn"), sessionOnTime, 5, 5, 0, 6},
+		{"session/process", with(session, "process"), append(slices.Clone(sessionOnTime), "4000 b 1 32", "15000 a 1 128", "25000 d 1 256",
+			"9000 b 1 512", "22000 e 1 2048"), 5, 0, 5, 11},
 	} {
 		want := slices.Clone(c.want)
 		sort.Strings(want)
