@@ -114,7 +114,9 @@ func (r *Rows) layout(in *runInput) (*frameLayout, error) {
 	if r.keys != nil {
 		parts = r.keys.Len()
 	}
-	r.grow(parts)
+	// The frame path keeps no per-partition state (a frame as long as 16M
+	// rows must not size rings per partition); Stats.Open counts them.
+	r.nparts = max(r.nparts, parts)
 	counts := make([]int32, parts)
 	kernels.Histogram(counts, pid)
 	cur := make([]int32, parts)

@@ -353,4 +353,7 @@ func TestRowsFramesGolden(t *testing.T) {
 		6: {nan, 5.0, nan, int64(3)}, 7: {nan, 7.0, nan, int64(2)}, 8: {16.0, 7.0, 9.0, int64(2)}, 9: {19.0, 9.0, 10.0, int64(2)},
 	}
 	requireFrames(t, want, got, nil, calls)
+	st := op.Stats()
+	require.Equal(t, 1, st.Open)
+	require.Equal(t, int64(len(vs)), st.OutputRows)
 }
