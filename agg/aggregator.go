@@ -47,6 +47,10 @@ type Aggregator struct {
 
 	rows   *groupRows // rows per group, shared with the states
 	inputs map[int]*argInput
+	// fused: MIN and MAX (and a SUM or AVG) of one float column, updated
+	// together by one kernel; fusedState marks the states they cover.
+	fused      []*fusedFloat
+	fusedState []bool
 
 	groups  []uint32 // group id per row of the last batch
 	keyCols []arrow.Array
@@ -116,6 +120,7 @@ func New(mem memory.Allocator, input *arrow.Schema, keys []KeySpec, aggs []AggSp
 		a.labels = append(a.labels, label)
 	}
 	a.schema = arrow.NewSchema(fields, nil)
+	a.planFused()
 	if len(keys) > 0 {
 		t, err := NewKeyTable(keyTypes)
 		if err != nil {
@@ -187,26 +192,34 @@ func (a *Aggregator) Update(b columnar.Batch) error {
 	kernels.GroupedCountRows(a.rows.n, a.groups[:n], b.Sel)
 	// Each argument column is prepared once, however many aggregates use it.
 	for i, s := range a.states {
-		if a.aggs[i].Func == CountStar {
+		if a.aggs[i].Func == CountStar || a.fusedState[i] {
 			continue
 		}
-		col := a.aggs[i].Column
-		in := a.inputs[col]
-		if in == nil {
-			in = &argInput{}
-			a.inputs[col] = in
-		}
-		if in.arr == nil {
-			in.prepare(rec.Column(col), b.Sel)
-		}
-		if err := s.update(a.groups, in); err != nil {
+		if err := s.update(a.groups, a.argInput(rec, a.aggs[i].Column, b.Sel)); err != nil {
 			return err
 		}
+	}
+	for _, f := range a.fused {
+		f.update(a.groups, a.argInput(rec, f.col, b.Sel))
 	}
 	for _, in := range a.inputs {
 		in.arr = nil // do not keep the batch alive
 	}
 	return nil
+}
+
+// argInput returns argument column col of rec, prepared for selection sel
+// once per batch.
+func (a *Aggregator) argInput(rec arrow.Record, col int, sel []int32) *argInput {
+	in := a.inputs[col]
+	if in == nil {
+		in = &argInput{}
+		a.inputs[col] = in
+	}
+	if in.arr == nil {
+		in.prepare(rec.Column(col), sel)
+	}
+	return in
 }
 
 // Merge folds the partial aggregation o (same input, keys and aggregates)

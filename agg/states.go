@@ -308,6 +308,75 @@ func (s *minMaxFloatState) compact(keep []uint32) {
 func (s *minMaxFloatState) reset()     { s.vals, s.nulls = s.vals[:0], s.nulls[:0] }
 func (s *minMaxFloatState) bytes() int { return cap(s.vals)*8 + cap(s.nulls)*8 }
 
+// fusedFloat updates MIN and MAX of one float column, and optionally one
+// SUM or AVG of it, with one kernels.GroupedSumMinMaxFloat64 pass: the
+// states stay separate (merge, emit and compact are theirs), only the
+// per-batch update is shared.
+type fusedFloat struct {
+	col      int
+	sum      *sumFloatState // nil: MIN and MAX only
+	min, max *minMaxFloatState
+	scratch  []float64
+}
+
+func (f *fusedFloat) update(groups []uint32, in *argInput) {
+	vals := floatValues(in.arr, &f.scratch)
+	var sums []float64
+	if f.sum != nil {
+		countNulls(f.sum.nulls, groups, in)
+		sums = f.sum.sums
+	}
+	countNulls(f.min.nulls, groups, in)
+	countNulls(f.max.nulls, groups, in)
+	kernels.GroupedSumMinMaxFloat64(sums, f.min.vals, f.max.vals, groups[:len(vals)], vals, in.valid, in.off, in.sel)
+}
+
+// planFused finds, per float column, a MIN and a MAX (and the first SUM or
+// AVG) to update together.
+func (a *Aggregator) planFused() {
+	a.fusedState = make([]bool, len(a.states))
+	byCol := map[int]*fusedFloat{}
+	idx := map[*fusedFloat][]int{}
+	var order []int
+	for i, st := range a.states {
+		col := a.aggs[i].Column
+		switch s := st.(type) {
+		case *minMaxFloatState:
+			f := byCol[col]
+			if f == nil {
+				f = &fusedFloat{col: col}
+				byCol[col] = f
+				order = append(order, col)
+			}
+			if s.max && f.max == nil {
+				f.max = s
+				idx[f] = append(idx[f], i)
+			} else if !s.max && f.min == nil {
+				f.min = s
+				idx[f] = append(idx[f], i)
+			}
+		}
+	}
+	for i, st := range a.states {
+		if s, ok := st.(*sumFloatState); ok && isFloat(a.input.Field(a.aggs[i].Column).Type) {
+			if f := byCol[a.aggs[i].Column]; f != nil && f.sum == nil {
+				f.sum = s
+				idx[f] = append(idx[f], i)
+			}
+		}
+	}
+	for _, col := range order {
+		f := byCol[col]
+		if f.min == nil || f.max == nil {
+			continue
+		}
+		a.fused = append(a.fused, f)
+		for _, i := range idx[f] {
+			a.fusedState[i] = true
+		}
+	}
+}
+
 // minMaxIntState is MIN or MAX of an int-like or bool column (held as int64
 // words), starting from the identity (MaxInt64 for MIN, MinInt64 for MAX).
 type minMaxIntState struct {

@@ -38,12 +38,14 @@ func init() {
 			groupedSumFloat64Prefix = groupedSumFloat64Asm
 			groupedMinMaxInt64Prefix = groupedMinMaxInt64Asm
 			groupedMinMaxFloat64Prefix = groupedMinMaxFloat64Asm
+			groupedSumMinMaxFloat64Prefix = groupedSumMinMaxFloat64Asm
 		} else {
 			groupedSumInt64Prefix = nil
 			groupedCountPrefix = nil
 			groupedSumFloat64Prefix = nil
 			groupedMinMaxInt64Prefix = nil
 			groupedMinMaxFloat64Prefix = nil
+			groupedSumMinMaxFloat64Prefix = nil
 		}
 	})
 }
@@ -111,4 +113,13 @@ func groupedSumFloat64Asm(sums []float64, groups []uint32, vals []float64, valid
 	}
 	bm, sp := groupedPtrs(validity, sel)
 	return asm.GroupedSumFloat64Rows(&sums[0], len(sums), &groups[0], &vals[0], len(groups), sp, n, bm, off)
+}
+
+func groupedSumMinMaxFloat64Asm(sums, mins, maxs []float64, groups []uint32, vals []float64, sel []int32) int {
+	n := groupedCandidates(groups, sel)
+	if n == 0 || len(sums) == 0 || len(groups) == 0 {
+		return 0
+	}
+	_, sp := groupedPtrs(nil, sel)
+	return asm.GroupedSumMinMaxFloat64Rows(&sums[0], &mins[0], &maxs[0], len(sums), &groups[0], &vals[0], len(groups), sp, n)
 }

@@ -173,6 +173,25 @@ func grpCheckAll(t *testing.T, ngroups int, groups []uint32, iv []int64, fv []fl
 		// are the run state at a switch, so compare NaNs as NaNs.
 		grpSameFloats(t, fmt.Sprintf("%s GroupedMinMaxFloat64 max=%v", what, isMax), grpCanonNaN(wf), grpCanonNaN(gf))
 	}
+
+	// The fused sum/min/max against the three oracles, with and without
+	// the sums.
+	for _, withSums := range []bool{true, false} {
+		initMin, initMax := redFloats(rng, ngroups, 2), redFloats(rng, ngroups, 0)
+		ws, wmin, wmax := append([]float64{}, initF...), append([]float64{}, initMin...), append([]float64{}, initMax...)
+		gs, gmin, gmax := append([]float64{}, initF...), append([]float64{}, initMin...), append([]float64{}, initMax...)
+		grpNaiveSumFloat64(ws, groups, fv, validity, off, sel)
+		grpNaiveMinMaxFloat64(wmin, groups, fv, validity, off, sel, false)
+		grpNaiveMinMaxFloat64(wmax, groups, fv, validity, off, sel, true)
+		if withSums {
+			GroupedSumMinMaxFloat64(gs, gmin, gmax, groups, fv, validity, off, sel)
+			grpSameFloats(t, what+" GroupedSumMinMaxFloat64 sums", grpCanonNaN(ws), grpCanonNaN(gs))
+		} else {
+			GroupedSumMinMaxFloat64(nil, gmin, gmax, groups, fv, validity, off, sel)
+		}
+		grpSameFloats(t, fmt.Sprintf("%s GroupedSumMinMaxFloat64 mins (sums %v)", what, withSums), grpCanonNaN(wmin), grpCanonNaN(gmin))
+		grpSameFloats(t, fmt.Sprintf("%s GroupedSumMinMaxFloat64 maxs (sums %v)", what, withSums), grpCanonNaN(wmax), grpCanonNaN(gmax))
+	}
 }
 
 func TestGroupedDifferential(t *testing.T) {
@@ -310,6 +329,11 @@ func TestGroupedOutOfRange(t *testing.T) {
 			}
 			require.Panics(t, func() { GroupedMaxFloat64(fmax, groups, fv, nil, 0, nil) })
 			require.Equal(t, float64(pos), max(fmax[0], fmax[1], fmax[2]), "rows before %d applied", pos)
+			fs, fmin, fmax := make([]float64, 3), make([]float64, 3), make([]float64, 3)
+			require.Panics(t, func() { GroupedSumMinMaxFloat64(fs, fmin, fmax, groups, fv, nil, 0, nil) })
+			require.Equal(t, float64(pos*(pos+1)/2), fs[0]+fs[1]+fs[2], "rows before %d applied", pos)
+			require.Panics(t, func() { GroupedSumMinMaxFloat64(nil, fmin, fmax, groups, fv, nil, 0, nil) })
+			require.Panics(t, func() { GroupedSumMinMaxFloat64(fs, fmin, fmax[:2], groups[:0], fv[:0], nil, 0, nil) }, "state lengths")
 			groups[pos] = 0
 			for _, bad := range []int32{n, -1, math.MinInt32} {
 				sel := make([]int32, n)
@@ -322,6 +346,9 @@ func TestGroupedOutOfRange(t *testing.T) {
 				require.Panics(t, func() { GroupedCountValid(make([]int64, 3), groups, make([]byte, 5), 0, sel) })
 				require.Panics(t, func() { GroupedMaxInt64(make([]int64, 3), groups, vals, make([]byte, 5), 0, sel) })
 				require.Panics(t, func() { GroupedMinFloat64(make([]float64, 3), groups, make([]float64, n), nil, 0, sel) })
+				require.Panics(t, func() {
+					GroupedSumMinMaxFloat64(make([]float64, 3), make([]float64, 3), make([]float64, 3), groups, make([]float64, n), nil, 0, sel)
+				})
 			}
 		}
 	})
@@ -364,6 +391,16 @@ func TestGroupedFloatSpecials(t *testing.T) {
 				}
 				grpSameFloats(t, fmt.Sprintf("lead %d max=%v", lead, isMax), want, grpCanonNaN(got))
 			}
+			wmin, wmax := make([]float64, ng), make([]float64, ng)
+			gmin, gmax := make([]float64, ng), make([]float64, ng)
+			for i := range wmin {
+				wmin[i], wmax[i], gmin[i], gmax[i] = math.NaN(), math.Inf(-1), math.NaN(), math.Inf(-1)
+			}
+			grpNaiveMinMaxFloat64(wmin, groups, vals, nil, 0, nil, false)
+			grpNaiveMinMaxFloat64(wmax, groups, vals, nil, 0, nil, true)
+			GroupedSumMinMaxFloat64(make([]float64, ng), gmin, gmax, groups, vals, nil, 0, nil)
+			grpSameFloats(t, fmt.Sprintf("fused min lead %d", lead), wmin, grpCanonNaN(gmin))
+			grpSameFloats(t, fmt.Sprintf("fused max lead %d", lead), wmax, grpCanonNaN(gmax))
 		}
 	})
 }
@@ -489,6 +526,18 @@ func init() {
 			{"MaxFloat64", false, func(_ []int64, sf []float64, g []uint32, _ []int64, fv []float64, bm []byte) {
 				GroupedMaxFloat64(sf, g, fv, bm, 0, nil)
 			}},
+			{"SumMinMaxFloat64", false, func(_ []int64, sf []float64, g []uint32, _ []int64, fv []float64, bm []byte) {
+				// the three states are the thirds of sf (see setup)
+				m := len(sf) / 3
+				GroupedSumMinMaxFloat64(sf[:m], sf[m:2*m], sf[2*m:], g, fv, bm, 0, nil)
+			}},
+			{"SumMinMax3Float64", false, func(_ []int64, sf []float64, g []uint32, _ []int64, fv []float64, bm []byte) {
+				// the same as three kernels, for comparison
+				m := len(sf) / 3
+				GroupedSumFloat64(sf[:m], g, fv, bm, 0, nil)
+				GroupedMinFloat64(sf[m:2*m], g, fv, bm, 0, nil)
+				GroupedMaxFloat64(sf[2*m:], g, fv, bm, 0, nil)
+			}},
 			{"naive/SumInt64", true, func(si []int64, _ []float64, g []uint32, iv []int64, _ []float64, _ []byte) {
 				iv = iv[:len(g)]
 				for i, x := range g {
@@ -524,7 +573,7 @@ func init() {
 					if s.withVal {
 						bm = redBitmap(rng, s.n, 0, 4)
 					}
-					si, sf := make([]int64, s.ng), make([]float64, s.ng)
+					si, sf := make([]int64, s.ng), make([]float64, 3*s.ng)
 					return func() { k.op(si, sf, g, iv, fv, bm) }, nil
 				},
 			})

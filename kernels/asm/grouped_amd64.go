@@ -45,3 +45,9 @@ func GroupedMinFloat64Rows(dst *float64, ndst int, groups *uint32, vals *float64
 //
 //go:noescape
 func GroupedMaxFloat64Rows(dst *float64, ndst int, groups *uint32, vals *float64, nrows int, sel *int32, n int, bm *byte, off int) (done int)
+
+// GroupedSumMinMaxFloat64Rows does what GroupedSumFloat64Rows(sums), GroupedMinFloat64Rows(mins) and GroupedMaxFloat64Rows(maxs) do, in one pass over every candidate row r (no bitmap); the three states have length ndst.
+// It stops before the first candidate whose group id is >= the state's length or whose selection index is outside [0, nrows), and returns the number of candidates done.
+//
+//go:noescape
+func GroupedSumMinMaxFloat64Rows(sums *float64, mins *float64, maxs *float64, ndst int, groups *uint32, vals *float64, nrows int, sel *int32, n int) (done int)

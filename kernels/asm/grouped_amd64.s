@@ -1548,3 +1548,442 @@ vnan133:
 done:
 	MOVQ R11, done+72(FP)
 	RET
+
+// func GroupedSumMinMaxFloat64Rows(sums *float64, mins *float64, maxs *float64, ndst int, groups *uint32, vals *float64, nrows int, sel *int32, n int) (done int)
+// Requires: SSE2
+TEXT ·GroupedSumMinMaxFloat64Rows(SB), NOSPLIT, $0-80
+	MOVQ  sums+0(FP), AX
+	MOVQ  mins+8(FP), CX
+	MOVQ  maxs+16(FP), DX
+	MOVQ  ndst+24(FP), BX
+	MOVQ  groups+32(FP), SI
+	MOVQ  vals+40(FP), DI
+	MOVQ  nrows+48(FP), R8
+	MOVQ  sel+56(FP), R9
+	MOVQ  n+64(FP), R10
+	XORQ  R11, R11
+	TESTQ R9, R9
+	JNZ   withsel
+
+plain4:
+	LEAQ    4(R11), R8
+	CMPQ    R8, R10
+	JA      plain1
+	MOVLQZX (SI)(R11*4), R8
+	CMPQ    R8, BX
+	JAE     done
+	MOVSD   (AX)(R8*8), X0
+	ADDSD   (DI)(R11*8), X0
+	MOVSD   X0, (AX)(R8*8)
+	MOVSD   (DI)(R11*8), X0
+	MOVSD   (CX)(R8*8), X1
+	UCOMISD X0, X1
+	JHI     upd135
+	JEQ     rare136
+
+next134:
+	MOVSD   (DI)(R11*8), X0
+	MOVSD   (DX)(R8*8), X1
+	UCOMISD X1, X0
+	JHI     upd138
+	JEQ     rare139
+
+next137:
+	MOVLQZX 4(SI)(R11*4), R8
+	CMPQ    R8, BX
+	JAE     bail140
+	MOVSD   (AX)(R8*8), X0
+	ADDSD   8(DI)(R11*8), X0
+	MOVSD   X0, (AX)(R8*8)
+	MOVSD   8(DI)(R11*8), X0
+	MOVSD   (CX)(R8*8), X1
+	UCOMISD X0, X1
+	JHI     upd142
+	JEQ     rare143
+
+next141:
+	MOVSD   8(DI)(R11*8), X0
+	MOVSD   (DX)(R8*8), X1
+	UCOMISD X1, X0
+	JHI     upd145
+	JEQ     rare146
+
+next144:
+	MOVLQZX 8(SI)(R11*4), R8
+	CMPQ    R8, BX
+	JAE     bail147
+	MOVSD   (AX)(R8*8), X0
+	ADDSD   16(DI)(R11*8), X0
+	MOVSD   X0, (AX)(R8*8)
+	MOVSD   16(DI)(R11*8), X0
+	MOVSD   (CX)(R8*8), X1
+	UCOMISD X0, X1
+	JHI     upd149
+	JEQ     rare150
+
+next148:
+	MOVSD   16(DI)(R11*8), X0
+	MOVSD   (DX)(R8*8), X1
+	UCOMISD X1, X0
+	JHI     upd152
+	JEQ     rare153
+
+next151:
+	MOVLQZX 12(SI)(R11*4), R8
+	CMPQ    R8, BX
+	JAE     bail154
+	MOVSD   (AX)(R8*8), X0
+	ADDSD   24(DI)(R11*8), X0
+	MOVSD   X0, (AX)(R8*8)
+	MOVSD   24(DI)(R11*8), X0
+	MOVSD   (CX)(R8*8), X1
+	UCOMISD X0, X1
+	JHI     upd156
+	JEQ     rare157
+
+next155:
+	MOVSD   24(DI)(R11*8), X0
+	MOVSD   (DX)(R8*8), X1
+	UCOMISD X1, X0
+	JHI     upd159
+	JEQ     rare160
+
+next158:
+	ADDQ $0x04, R11
+	JMP  plain4
+
+upd135:
+	MOVSD X0, (CX)(R8*8)
+	JMP   next134
+
+rare136:
+	UCOMISD X0, X0
+	JPS     next134
+	UCOMISD X1, X1
+	JPS     upd135
+	MOVQ    X0, R9
+	TESTQ   R9, R9
+	JZ      next134
+	MOVQ    X1, R9
+	TESTQ   R9, R9
+	JNZ     next134
+	MOVQ    X0, R9
+	SHLQ    $0x01, R9
+	JNZ     next134
+	JMP     upd135
+
+upd138:
+	MOVSD X0, (DX)(R8*8)
+	JMP   next137
+
+rare139:
+	UCOMISD X0, X0
+	JPS     vnan161
+	UCOMISD X1, X1
+	JPS     next137
+	MOVQ    X0, R9
+	TESTQ   R9, R9
+	JNZ     next137
+	MOVQ    X1, R9
+	TESTQ   R9, R9
+	JZ      next137
+	JMP     upd138
+
+vnan161:
+	UCOMISD X1, X1
+	JPS     next137
+	MOVQ    $0x7ff8000000000001, R9
+	MOVQ    R9, (DX)(R8*8)
+	JMP     next137
+
+bail140:
+	ADDQ $0x01, R11
+	JMP  done
+
+upd142:
+	MOVSD X0, (CX)(R8*8)
+	JMP   next141
+
+rare143:
+	UCOMISD X0, X0
+	JPS     next141
+	UCOMISD X1, X1
+	JPS     upd142
+	MOVQ    X0, R9
+	TESTQ   R9, R9
+	JZ      next141
+	MOVQ    X1, R9
+	TESTQ   R9, R9
+	JNZ     next141
+	MOVQ    X0, R9
+	SHLQ    $0x01, R9
+	JNZ     next141
+	JMP     upd142
+
+upd145:
+	MOVSD X0, (DX)(R8*8)
+	JMP   next144
+
+rare146:
+	UCOMISD X0, X0
+	JPS     vnan162
+	UCOMISD X1, X1
+	JPS     next144
+	MOVQ    X0, R9
+	TESTQ   R9, R9
+	JNZ     next144
+	MOVQ    X1, R9
+	TESTQ   R9, R9
+	JZ      next144
+	JMP     upd145
+
+vnan162:
+	UCOMISD X1, X1
+	JPS     next144
+	MOVQ    $0x7ff8000000000001, R9
+	MOVQ    R9, (DX)(R8*8)
+	JMP     next144
+
+bail147:
+	ADDQ $0x02, R11
+	JMP  done
+
+upd149:
+	MOVSD X0, (CX)(R8*8)
+	JMP   next148
+
+rare150:
+	UCOMISD X0, X0
+	JPS     next148
+	UCOMISD X1, X1
+	JPS     upd149
+	MOVQ    X0, R9
+	TESTQ   R9, R9
+	JZ      next148
+	MOVQ    X1, R9
+	TESTQ   R9, R9
+	JNZ     next148
+	MOVQ    X0, R9
+	SHLQ    $0x01, R9
+	JNZ     next148
+	JMP     upd149
+
+upd152:
+	MOVSD X0, (DX)(R8*8)
+	JMP   next151
+
+rare153:
+	UCOMISD X0, X0
+	JPS     vnan163
+	UCOMISD X1, X1
+	JPS     next151
+	MOVQ    X0, R9
+	TESTQ   R9, R9
+	JNZ     next151
+	MOVQ    X1, R9
+	TESTQ   R9, R9
+	JZ      next151
+	JMP     upd152
+
+vnan163:
+	UCOMISD X1, X1
+	JPS     next151
+	MOVQ    $0x7ff8000000000001, R9
+	MOVQ    R9, (DX)(R8*8)
+	JMP     next151
+
+bail154:
+	ADDQ $0x03, R11
+	JMP  done
+
+upd156:
+	MOVSD X0, (CX)(R8*8)
+	JMP   next155
+
+rare157:
+	UCOMISD X0, X0
+	JPS     next155
+	UCOMISD X1, X1
+	JPS     upd156
+	MOVQ    X0, R9
+	TESTQ   R9, R9
+	JZ      next155
+	MOVQ    X1, R9
+	TESTQ   R9, R9
+	JNZ     next155
+	MOVQ    X0, R9
+	SHLQ    $0x01, R9
+	JNZ     next155
+	JMP     upd156
+
+upd159:
+	MOVSD X0, (DX)(R8*8)
+	JMP   next158
+
+rare160:
+	UCOMISD X0, X0
+	JPS     vnan164
+	UCOMISD X1, X1
+	JPS     next158
+	MOVQ    X0, R9
+	TESTQ   R9, R9
+	JNZ     next158
+	MOVQ    X1, R9
+	TESTQ   R9, R9
+	JZ      next158
+	JMP     upd159
+
+vnan164:
+	UCOMISD X1, X1
+	JPS     next158
+	MOVQ    $0x7ff8000000000001, R9
+	MOVQ    R9, (DX)(R8*8)
+	JMP     next158
+
+plain1:
+	CMPQ    R11, R10
+	JAE     done
+	MOVLQZX (SI)(R11*4), R8
+	CMPQ    R8, BX
+	JAE     done
+	MOVSD   (AX)(R8*8), X0
+	ADDSD   (DI)(R11*8), X0
+	MOVSD   X0, (AX)(R8*8)
+	MOVSD   (DI)(R11*8), X0
+	MOVSD   (CX)(R8*8), X1
+	UCOMISD X0, X1
+	JHI     upd166
+	JEQ     rare167
+
+next165:
+	MOVSD   (DI)(R11*8), X0
+	MOVSD   (DX)(R8*8), X1
+	UCOMISD X1, X0
+	JHI     upd169
+	JEQ     rare170
+
+next168:
+	INCQ R11
+	JMP  plain1
+
+upd166:
+	MOVSD X0, (CX)(R8*8)
+	JMP   next165
+
+rare167:
+	UCOMISD X0, X0
+	JPS     next165
+	UCOMISD X1, X1
+	JPS     upd166
+	MOVQ    X0, R9
+	TESTQ   R9, R9
+	JZ      next165
+	MOVQ    X1, R9
+	TESTQ   R9, R9
+	JNZ     next165
+	MOVQ    X0, R9
+	SHLQ    $0x01, R9
+	JNZ     next165
+	JMP     upd166
+
+upd169:
+	MOVSD X0, (DX)(R8*8)
+	JMP   next168
+
+rare170:
+	UCOMISD X0, X0
+	JPS     vnan171
+	UCOMISD X1, X1
+	JPS     next168
+	MOVQ    X0, R9
+	TESTQ   R9, R9
+	JNZ     next168
+	MOVQ    X1, R9
+	TESTQ   R9, R9
+	JZ      next168
+	JMP     upd169
+
+vnan171:
+	UCOMISD X1, X1
+	JPS     next168
+	MOVQ    $0x7ff8000000000001, R9
+	MOVQ    R9, (DX)(R8*8)
+	JMP     next168
+
+withsel:
+sel1:
+	CMPQ    R11, R10
+	JAE     done
+	MOVLQSX (R9)(R11*4), R12
+	CMPQ    R12, R8
+	JAE     done
+	MOVLQZX (SI)(R12*4), R13
+	CMPQ    R13, BX
+	JAE     done
+	MOVSD   (AX)(R13*8), X0
+	ADDSD   (DI)(R12*8), X0
+	MOVSD   X0, (AX)(R13*8)
+	MOVSD   (DI)(R12*8), X0
+	MOVSD   (CX)(R13*8), X1
+	UCOMISD X0, X1
+	JHI     upd173
+	JEQ     rare174
+
+next172:
+	MOVSD   (DI)(R12*8), X0
+	MOVSD   (DX)(R13*8), X1
+	UCOMISD X1, X0
+	JHI     upd176
+	JEQ     rare177
+
+next175:
+	INCQ R11
+	JMP  sel1
+
+upd173:
+	MOVSD X0, (CX)(R13*8)
+	JMP   next172
+
+rare174:
+	UCOMISD X0, X0
+	JPS     next172
+	UCOMISD X1, X1
+	JPS     upd173
+	MOVQ    X0, R14
+	TESTQ   R14, R14
+	JZ      next172
+	MOVQ    X1, R14
+	TESTQ   R14, R14
+	JNZ     next172
+	MOVQ    X0, R14
+	SHLQ    $0x01, R14
+	JNZ     next172
+	JMP     upd173
+
+upd176:
+	MOVSD X0, (DX)(R13*8)
+	JMP   next175
+
+rare177:
+	UCOMISD X0, X0
+	JPS     vnan178
+	UCOMISD X1, X1
+	JPS     next175
+	MOVQ    X0, R12
+	TESTQ   R12, R12
+	JNZ     next175
+	MOVQ    X1, R12
+	TESTQ   R12, R12
+	JZ      next175
+	JMP     upd176
+
+vnan178:
+	UCOMISD X1, X1
+	JPS     next175
+	MOVQ    $0x7ff8000000000001, R12
+	MOVQ    R12, (DX)(R13*8)
+	JMP     next175
+
+done:
+	MOVQ R11, done+72(FP)
+	RET

@@ -1,7 +1,9 @@
 // Command grouped generates the amd64 routines of Velo's grouped updates
 // (kernels/grouped.go), row at a time: GroupedSumInt64, GroupedCountRows
-// (also COUNT(x) with a bitmap), GroupedSumFloat64 and GroupedMin/Max of
-// int64 and float64.
+// (also COUNT(x) with a bitmap), GroupedSumFloat64, GroupedMin/Max of
+// int64 and float64, and the fused GroupedSumMinMaxFloat64 (without a
+// bitmap: its Go caller runs the three single routines for columns with
+// NULLs).
 //
 // They are scalar x86-64 (no vector instructions): SIMD lost to scalar code
 // here (see kernels/grouped.go), but a tight scalar loop beats the Go loop by
@@ -56,6 +58,9 @@ func main() {
 			"func(dst *"+m.elem+", ndst int, groups *uint32, vals *"+m.elem+", nrows int, sel *int32, n int, bm *byte, off int) (done int)",
 			m.name+" "+m.doc+", for every contributing candidate row r.")
 	}
+	genRows("GroupedSumMinMaxFloat64Rows", sumMinMaxFloat64,
+		"func(sums *float64, mins *float64, maxs *float64, ndst int, groups *uint32, vals *float64, nrows int, sel *int32, n int) (done int)",
+		"GroupedSumMinMaxFloat64Rows does what GroupedSumFloat64Rows(sums), GroupedMinFloat64Rows(mins) and GroupedMaxFloat64Rows(maxs) do, in one pass over every candidate row r (no bitmap); the three states have length ndst.")
 	Generate()
 }
 
@@ -69,7 +74,12 @@ const (
 	minFloat64
 	maxFloat64
 	sumFloat64
+	sumMinMaxFloat64
 )
+
+// mins and maxs are the extra state pointers of sumMinMaxFloat64 (its
+// sums are dst).
+var mins, maxs Register
 
 // genRows emits one routine with four loops, for sel nil / non-nil times bm
 // nil / non-nil, picked once at entry.
@@ -84,8 +94,14 @@ func genRows(name string, k kernel, sig, doc string) {
 		dstName, ndstName = "counts", "ncounts"
 	case minInt64, maxInt64, minFloat64, maxFloat64, sumFloat64:
 		dstName, ndstName = "dst", "ndst"
+	case sumMinMaxFloat64:
+		ndstName = "ndst"
 	}
 	dst := Load(Param(dstName), GP64())
+	if k == sumMinMaxFloat64 {
+		mins = Load(Param("mins"), GP64())
+		maxs = Load(Param("maxs"), GP64())
+	}
 	ndst := Load(Param(ndstName), GP64())
 	groups := Load(Param("groups"), GP64())
 	var vals Register
@@ -95,8 +111,11 @@ func genRows(name string, k kernel, sig, doc string) {
 	nrows := Load(Param("nrows"), GP64())
 	sel := Load(Param("sel"), GP64())
 	n := Load(Param("n"), GP64())
-	bm := Load(Param("bm"), GP64())
-	off := Load(Param("off"), GP64())
+	var bm, off Register
+	if k != sumMinMaxFloat64 {
+		bm = Load(Param("bm"), GP64())
+		off = Load(Param("off"), GP64())
+	}
 	j := GP64()
 	XORQ(j, j)
 	// The overflow result is written straight into its slot (no register
@@ -111,6 +130,17 @@ func genRows(name string, k kernel, sig, doc string) {
 		MOVB(U8(0), ovf)
 	}
 
+	if k == sumMinMaxFloat64 {
+		TESTQ(sel, sel)
+		JNZ(LabelRef("withsel"))
+		loop(k, "plain", false, false, dst, ndst, groups, vals, nrows, sel, n, bm, off, j, ovf)
+		Label("withsel")
+		loop(k, "sel", true, false, dst, ndst, groups, vals, nrows, sel, n, bm, off, j, ovf)
+		Label("done")
+		Store(j, ReturnIndex(0))
+		RET()
+		return
+	}
 	TESTQ(sel, sel)
 	JNZ(LabelRef("withsel"))
 	TESTQ(bm, bm)
@@ -235,6 +265,17 @@ func row(k kernel, withSel, withBM bool, u int, dst, ndst, groups, vals, nrows, 
 		ADDSD(Mem{Base: vals, Index: r, Scale: 8, Disp: 8 * disp}, x) // dst + v, as Go's dst[g] += v
 		MOVSD(x, Mem{Base: dst, Index: g, Scale: 8})
 		Label(next)
+	case sumMinMaxFloat64:
+		// The three states of one row: their loads and stores are
+		// independent, so a group hit by nearby rows waits once, not
+		// three times.
+		src := Mem{Base: vals, Index: r, Scale: 8, Disp: 8 * disp}
+		x := XMM()
+		MOVSD(Mem{Base: dst, Index: g, Scale: 8}, x)
+		ADDSD(src, x)
+		MOVSD(x, Mem{Base: dst, Index: g, Scale: 8})
+		minMax(minFloat64, false, bit, src, Mem{Base: mins, Index: g, Scale: 8})
+		minMax(maxFloat64, false, bit, src, Mem{Base: maxs, Index: g, Scale: 8})
 	default:
 		minMax(k, withBM, bit, Mem{Base: vals, Index: r, Scale: 8, Disp: 8 * disp}, Mem{Base: dst, Index: g, Scale: 8})
 	}
