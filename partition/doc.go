@@ -9,14 +9,21 @@
 // exec compiles one Pipeline per partition (through a Factory) and hands it
 // to Start; this package never imports exec. Each Source routes the records
 // pushed to it on the caller's goroutine — several sources route
-// concurrently, so routing is never a single-goroutine bottleneck. With the
-// Hash strategy the router hashes the key columns with the kernels
-// (kernels.HashInt64, HashStrings …, HashCombine), maps hashes to partition
-// ids with kernels.PartitionIDs (fastrange on the high hash bits, leaving
-// the low bits to the partition's hash table) and builds one selection
-// vector per partition (kernels.Histogram, PartitionStarts,
-// ScatterIndices): every partition receives a columnar.Batch that shares
-// the pushed record's columns, so routing copies no column. The other
+// concurrently — or, with Config.Routers / SourceOptions.Routers > 1, on
+// router goroutines that hash and cut records in parallel and deliver them
+// in push order (routers.go), for a single producer whose routing is the
+// bottleneck. With the Hash strategy the router hashes the key columns with
+// the kernels (kernels.HashInt64, HashUint64 …, HashCombine; a utf8 value of
+// at most 8 bytes is hashed as one little-endian word with its length, a
+// longer one with xxhash — routing only needs each value to map to one
+// partition), maps hashes to partition ids with kernels.PartitionIDs
+// (fastrange on the high hash bits, leaving the low bits to the
+// partition's hash table) and builds one selection vector per partition
+// (kernels.Histogram, PartitionStarts, ScatterIndices; one pass for two
+// partitions): every partition receives a columnar.Batch that shares the
+// pushed record's columns, so routing copies no column. The selection
+// buffers are reference counted and recycled once every partition has
+// released its batch, so steady-state routing allocates nothing. The other
 // strategies (Smart, Sticky, RoundRobin, FanIn) send whole records.
 //
 // Each partition is one goroutine that owns its Pipeline and all of its
