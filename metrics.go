@@ -15,9 +15,8 @@ import (
 	"github.com/velo-engine/velo/window"
 )
 
-// partitionMetricser is what a partitioned executor (exec.PartitionedStream
-// for Start, the reader of a partitioned Execute) implements when it
-// exposes its partition.Query's per-partition metrics.
+// partitionMetricser is what the reader of a partitioned Execute implements
+// to expose its partition.Query's per-partition metrics.
 type partitionMetricser interface {
 	Metrics() partition.Metrics
 }
@@ -145,10 +144,10 @@ func (e *Engine) RunningQueries() int {
 // (velo_partition_records_in_total, velo_partition_queue_depth,
 // velo_partition_batch_latency_seconds, …) from the query's Metrics
 // snapshot — for a one-partition Start the snapshot Query.Metrics
-// describes; a partitioned query exports them once its executor exposes
-// its partition metrics (exec.PartitionedStream and the partitioned
-// Execute reader implementing Metrics() partition.Metrics). Each Gather
-// reads one snapshot per query.
+// describes, for a partitioned one the partition.Query's (whose
+// velo_late_records_total counts rows below the router's watermark; the
+// time window's own late rows are velo_query_late_records_total). Each
+// Gather reads one snapshot per query.
 func (e *Engine) Gatherer() prometheus.Gatherer { return engineGatherer{e} }
 
 type engineGatherer struct{ e *Engine }

@@ -213,16 +213,17 @@ func TestEngineGathererQueries(t *testing.T) {
 	v, n = value(fams, "velo_query_records_in_total", map[string]string{"query": id2, "name": "two"})
 	require.Equal(t, 1, n)
 	require.Equal(t, float64(pushed2), v)
-	if m := q2.Metrics(); len(m.Partitions) > 0 {
-		// The executor exposes its partitions: they add up to the rows pushed.
-		require.Len(t, m.Partitions, 2)
-		require.Equal(t, pushed2, m.RecordsIn)
-		v, n = value(fams, "velo_partition_records_in_total", map[string]string{"query": id2})
-		require.Equal(t, 2, n)
-		require.Equal(t, float64(pushed2), v)
-	} else {
-		require.Equal(t, pushed2, m.RecordsIn)
-	}
+	// The partitions add up to the rows pushed.
+	m := q2.Metrics()
+	require.Len(t, m.Partitions, 2)
+	require.Equal(t, pushed2, m.RecordsIn)
+	v, n = value(fams, "velo_partition_records_in_total", map[string]string{"query": id2})
+	require.Equal(t, 2, n)
+	require.Equal(t, float64(pushed2), v)
+	// The partitioned batch query exports its two partitions too: one
+	// series per partition of the three queries.
+	_, n = value(fams, "velo_partition_queue_depth", nil)
+	require.Equal(t, 1+2+2, n)
 	v, n = value(fams, "velo_query_records_out_total", map[string]string{"kind": "batch"})
 	require.Equal(t, 1, n)
 	require.Equal(t, float64(outRows), v)

@@ -604,10 +604,11 @@ type partReader struct {
 
 	started  bool
 	finished bool
-	cancel   context.CancelCauseFunc // stops the run
-	runCtx   context.Context         // the run's context (cancelled by cancel)
-	qctx     context.Context         // the partitioned query's context
-	runErr   error                   // set by the run goroutine before it closes p.out.ch
+	cancel   context.CancelCauseFunc         // stops the run
+	runCtx   context.Context                 // the run's context (cancelled by cancel)
+	qctx     context.Context                 // the partitioned query's context
+	runErr   error                           // set by the run goroutine before it closes p.out.ch
+	q        atomic.Pointer[partition.Query] // the running query, for Metrics
 
 	// Ordered mode: per-partition output queues and the next batch index.
 	queues [][]arrow.Record
@@ -617,7 +618,16 @@ type partReader struct {
 func (r *partReader) Schema() *arrow.Schema { return r.p.out.schema }
 func (r *partReader) Record() arrow.Record  { return r.cur }
 func (r *partReader) Err() error            { return r.err }
-func (r *partReader) Retain()               { atomic.AddInt64(&r.refs, 1) }
+
+// Metrics returns a snapshot of the partitions' metrics; the zero Metrics
+// before the partitions started.
+func (r *partReader) Metrics() partition.Metrics {
+	if q := r.q.Load(); q != nil {
+		return q.Metrics()
+	}
+	return partition.Metrics{}
+}
+func (r *partReader) Retain() { atomic.AddInt64(&r.refs, 1) }
 
 func (r *partReader) Release() {
 	if atomic.AddInt64(&r.refs, -1) != 0 {
@@ -707,6 +717,7 @@ func (r *partReader) run() error {
 	if err != nil {
 		return fmt.Errorf("exec: start partitions: %w", err)
 	}
+	r.q.Store(q)
 	r.closed = true // the query closes every pipeline
 	var sources []*partition.Source
 	if p.plan.Ordered || p.plan.TwoPhase {

@@ -327,18 +327,11 @@ func TestServeMetricsPartitions(t *testing.T) {
 	require.Equal(t, 2.0, v)
 	v, _ = sum(fams, "velo_server_active_streams", nil)
 	require.Equal(t, 2.0, v)
-	// The one-partition query's partition 0 counted every row; a
-	// partitioned query's partitions (when its executor exposes them) add
-	// up to every row too: rows × 2 in all.
+	// The one-partition query's partition 0 counted every row, and so did
+	// the partitioned query's two partitions together: rows × 2 in all.
 	v, n := sum(fams, "velo_partition_records_in_total", nil)
-	switch n {
-	case 1: // the partitioned executor does not expose its partitions
-		require.Equal(t, float64(rows), v)
-	case 3:
-		require.Equal(t, float64(2*rows), v)
-	default:
-		t.Fatalf("%d velo_partition_records_in_total series, want 1 + 0 or 2", n)
-	}
+	require.Equal(t, 3, n, "velo_partition_records_in_total series: one + two partitions")
+	require.Equal(t, float64(2*rows), v)
 	require.Contains(t, fams, "velo_partition_batch_latency_seconds")
 	for _, m := range fams["velo_query_records_in_total"].GetMetric() {
 		var query string
