@@ -63,6 +63,14 @@
 // AdvanceWatermark / Finish). A window [s, e) closes when watermark ≥ e +
 // allowed lateness (default 0).
 //
+// With Spec.ExternalWatermark the caller is the only source of the
+// watermark: Push judges lateness against the watermark last given to
+// AdvanceWatermark and never moves it. The SQL path (exec) uses this: it
+// generates the watermark where rows enter the query, after each input
+// batch (before any filter), and broadcasts it to every partition, so a
+// batch's rows are judged against the watermark from before that batch and
+// a partitioned run is late on exactly the rows the one-partition run is.
+//
 // A row is late when one of its windows has already closed (for a
 // session: when it joins no open session and its own [t, t+gap) has
 // closed). Policies (Spec.Late, SQL 'late.data.strategy'):
