@@ -526,3 +526,71 @@ func TestPartitionedDifferentialSQLite(t *testing.T) {
 	}
 	t.Logf("%d partitioned runs, zero mismatches", total)
 }
+
+// withStrategy returns query with a 'partitioning.strategy' setting
+// appended, or "" when the query already sets a strategy.
+func withStrategy(query, strategy string) string {
+	if strings.Contains(strings.ToLower(query), "partitioning.strategy") {
+		return ""
+	}
+	return strings.TrimRight(strings.TrimSpace(query), ";") + fmt.Sprintf(" WITH ('partitioning.strategy' = '%s')", strategy)
+}
+
+// TestPartitionedGoldenStrategies runs every golden query under every
+// partitioning strategy at 2 and 4 partitions: a strategy valid for the
+// query gives the single-partition expectation (as a multiset unless the
+// query has ORDER BY); an invalid one is an error at planning that names
+// the strategy's problem, never a different result.
+func TestPartitionedGoldenStrategies(t *testing.T) {
+	defer goleak.VerifyNone(t)
+	files, err := filepath.Glob("testdata/*.test")
+	require.NoError(t, err)
+	strategies := []string{"hash", "smart", "sticky", "round_robin", "fan_in"}
+	valid, invalid := map[string]int{}, map[string]int{}
+	for _, file := range files {
+		data, err := os.ReadFile(file)
+		require.NoError(t, err)
+		for _, c := range parseGolden(t, string(data)) {
+			if c.kind == "error" {
+				continue
+			}
+			for _, strategy := range strategies {
+				query := withStrategy(c.sql, strategy)
+				if query == "" {
+					continue
+				}
+				for _, n := range []int{2, 4} {
+					t.Run(fmt.Sprintf("%s/%d/%s/%d", filepath.Base(file), c.line, strategy, n), func(t *testing.T) {
+						mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+						defer mem.AssertSize(t, 0)
+						tables := splitRows(testTables(mem))
+						defer releaseTables(tables)
+						recs, schema, plan, err := runSQLPartitioned(context.Background(), mem, tables, query, c.batch, n)
+						if err != nil {
+							// Only planning may refuse a strategy, and it says which.
+							require.Zero(t, plan.Partitions, "%s:%d under %s: run failed: %v", file, c.line, strategy, err)
+							require.Contains(t, err.Error(), strategy, "%s:%d: the error should name the strategy", file, c.line)
+							invalid[strategy]++
+							return
+						}
+						defer releaseRecs(recs)
+						valid[strategy]++
+						got := strings.TrimRight(formatResult(schema, recs), "\n")
+						if hasOrderBy(tables, c.sql) {
+							require.Equal(t, c.expected, got, "%s:%d (%s): %s", file, c.line, plan, query)
+						} else {
+							require.Equal(t, asMultiset(c.expected), asMultiset(got), "%s:%d (%s): %s", file, c.line, plan, query)
+						}
+					})
+				}
+			}
+		}
+	}
+	t.Logf("valid runs per strategy: %v; refused: %v", valid, invalid)
+	for _, s := range strategies {
+		require.Positive(t, valid[s], "some golden query should run under %s", s)
+	}
+	for _, s := range []string{"sticky", "round_robin"} {
+		require.Positive(t, invalid[s], "some golden query should refuse %s", s)
+	}
+}
