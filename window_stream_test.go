@@ -20,6 +20,7 @@ import (
 
 	velo "github.com/velo-engine/velo"
 	"github.com/velo-engine/velo/columnar"
+	"github.com/velo-engine/velo/exec"
 	"github.com/velo-engine/velo/sqlfront"
 )
 
@@ -387,7 +388,7 @@ func TestWindowBatchEqualsStream(t *testing.T) {
 		require.LessOrEqual(t, lag, int64(ooo), tb.name)
 		require.Greater(t, lag, int64(ooo/2), tb.name)
 	}
-	kinds := map[string]int{}
+	kinds, strategies := map[string]int{}, map[string]int{}
 	for _, sql := range wsGoldenQueries(t) {
 		kind := wsWindowKind(t, cat, sql)
 		if kind == "" {
@@ -436,9 +437,31 @@ func TestWindowBatchEqualsStream(t *testing.T) {
 					wsCheckChanges(t, keyedWant, chg, nkey, kind == "SESSION")
 				}
 			}
+			// Every other partitioning strategy the query accepts gives the
+			// same rows too, batch and stream; the others are refused at
+			// planning with an error naming the strategy.
+			for _, strategy := range []string{"smart", "sticky", "round_robin", "fan_in"} {
+				q := wsWithSetting(sql, "partitioning.strategy", strategy)
+				if _, err := wsPlanPartitions(cat, q); err != nil {
+					require.ErrorContains(t, err, strategy, q)
+					continue
+				}
+				strategies[strategy]++
+				got := wsExecute(t, mem, tables, 4, q)
+				if !ordered {
+					slices.Sort(got)
+				}
+				require.Equal(t, want, got, "Execute under %s", strategy)
+				got = wsStart(t, mem, tb, 4, q, rand.New(rand.NewPCG(9, 4)))
+				if !ordered {
+					slices.Sort(got)
+				}
+				require.Equal(t, want, got, "Start EMIT FINAL under %s", strategy)
+			}
 		})
 	}
-	t.Logf("time-window queries by kind: %v", kinds)
+	t.Logf("time-window queries by kind: %v; run under other strategies: %v", kinds, strategies)
+	require.Positive(t, strategies["fan_in"], "fan_in is valid for time windows")
 	for _, k := range []string{"TUMBLING", "SLIDING", "SESSION"} {
 		require.Positive(t, kinds[k], "the golden suite has %s windows", k)
 	}
@@ -511,4 +534,23 @@ func wsLE(a, b string) bool {
 		return a <= b
 	}
 	return x <= y
+}
+
+// wsWithSetting adds the setting key = value to sql's WITH clause, or
+// appends one.
+func wsWithSetting(sql, key, value string) string {
+	setting := fmt.Sprintf("'%s' = '%s'", key, value)
+	if i := strings.Index(strings.ToUpper(sql), "WITH ("); i >= 0 {
+		return sql[:i+len("WITH (")] + setting + ", " + sql[i+len("WITH ("):]
+	}
+	return strings.TrimRight(strings.TrimSpace(sql), ";") + " WITH (" + setting + ")"
+}
+
+// wsPlanPartitions plans sql and its partitioned execution on 4 partitions.
+func wsPlanPartitions(cat sqlfront.Catalog, sql string) (exec.PartitionPlan, error) {
+	q, err := sqlfront.Plan(sql, cat)
+	if err != nil {
+		return exec.PartitionPlan{}, err
+	}
+	return exec.PlanPartitions(q, exec.Options{Partitions: 4})
 }
