@@ -537,7 +537,7 @@ func withStrategy(query, strategy string) string {
 }
 
 // TestPartitionedGoldenStrategies runs every golden query under every
-// partitioning strategy at 2 and 4 partitions: a strategy valid for the
+// partitioning strategy at 2, 4 and 7 partitions: a strategy valid for the
 // query gives the single-partition expectation (as a multiset unless the
 // query has ORDER BY); an invalid one is an error at planning that names
 // the strategy's problem, never a different result.
@@ -559,7 +559,7 @@ func TestPartitionedGoldenStrategies(t *testing.T) {
 				if query == "" {
 					continue
 				}
-				for _, n := range []int{2, 4} {
+				for _, n := range []int{2, 4, 7} {
 					t.Run(fmt.Sprintf("%s/%d/%s/%d", filepath.Base(file), c.line, strategy, n), func(t *testing.T) {
 						mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 						defer mem.AssertSize(t, 0)
