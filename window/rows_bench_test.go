@@ -51,44 +51,51 @@ func BenchmarkRowsS1(b *testing.B) {
 			b.ReportMetric(n/c.Seconds()/1e6, "Mrows/cpu-s")
 		}
 	}
-	for _, perRow := range []bool{false, true} {
-		name := "frames"
-		if perRow {
-			name = "per-row"
-		}
-		b.Run(name, func(b *testing.B) {
-			mem := memory.NewGoAllocator()
-			spec := window.RowsSpec{PartitionBy: []int{1}, OrderBy: 0, Calls: []window.Call{
-				{Func: window.Avg, Arg: 3, Preceding: 99, Name: "ma100"},
-				{Func: window.Min, Arg: 3, Preceding: 99, Name: "min100"},
-				{Func: window.Max, Arg: 3, Preceding: 99, Name: "max100"},
-			}}
-			b.ReportAllocs()
-			start, cpu0 := time.Now(), cpuTime()
-			for range b.N {
-				op, err := window.NewRows(mem, recs[0].Schema(), spec)
-				if err != nil {
-					b.Fatal(err)
-				}
-				if perRow {
-					window.SetPerRow(op)
-				}
-				for _, r := range recs {
-					if _, err := op.Push(columnar.Batch{Rec: r}); err != nil {
+	// S1 partitions by symbol (1,000 keys); by-trader partitions the same
+	// frames by trader_id (100,000 keys of ~100 rows: a frame per key).
+	for _, key := range []int{1, 2} {
+		for _, perRow := range []bool{false, true} {
+			name := "frames"
+			if perRow {
+				name = "per-row"
+			}
+			if key == 2 {
+				name = "by-trader/" + name
+			}
+			b.Run(name, func(b *testing.B) {
+				mem := memory.NewGoAllocator()
+				spec := window.RowsSpec{PartitionBy: []int{key}, OrderBy: 0, Calls: []window.Call{
+					{Func: window.Avg, Arg: 3, Preceding: 99, Name: "ma100"},
+					{Func: window.Min, Arg: 3, Preceding: 99, Name: "min100"},
+					{Func: window.Max, Arg: 3, Preceding: 99, Name: "max100"},
+				}}
+				b.ReportAllocs()
+				start, cpu0 := time.Now(), cpuTime()
+				for range b.N {
+					op, err := window.NewRows(mem, recs[0].Schema(), spec)
+					if err != nil {
 						b.Fatal(err)
 					}
+					if perRow {
+						window.SetPerRow(op)
+					}
+					for _, r := range recs {
+						if _, err := op.Push(columnar.Batch{Rec: r}); err != nil {
+							b.Fatal(err)
+						}
+					}
+					out, err := op.Finish()
+					if err != nil {
+						b.Fatal(err)
+					}
+					for _, r := range out {
+						r.Release()
+					}
+					op.Release()
 				}
-				out, err := op.Finish()
-				if err != nil {
-					b.Fatal(err)
-				}
-				for _, r := range out {
-					r.Release()
-				}
-				op.Release()
-			}
-			report(b, start, cpu0)
-		})
+				report(b, start, cpu0)
+			})
+		}
 	}
 	b.Run("naive", func(b *testing.B) {
 		b.ReportAllocs()

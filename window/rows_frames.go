@@ -435,14 +435,15 @@ func runFrames[T number](lay *frameLayout, n int, vals []T, valid []bool, specia
 			if valid != nil {
 				ok = valid[lo:ce]
 			}
-			chunkFrames(x, ok, ce-lo, h, n, special, fc.at(lo), &sc)
+			v := fc.at(lo)
+			chunkFrames(x, ok, ce-lo, h, n, special, &v, &sc)
 		}
 	}
 }
 
 // at returns the outputs from position p on.
-func (fc *frameCols[T]) at(p int) *frameCols[T] {
-	v := &frameCols[T]{w: fc.w}
+func (fc *frameCols[T]) at(p int) frameCols[T] {
+	v := frameCols[T]{w: fc.w}
 	if fc.sum != nil {
 		v.sum = fc.sum[p*fc.w:]
 	}
