@@ -32,6 +32,10 @@ type keyColumn interface {
 	equal(eq []byte, cand []uint32, sel []int32, n int)
 	// appendRow stores row r of the loaded batch as the key of a new group.
 	appendRow(r int)
+	// word returns group g's key word: equal keys have equal words (for a
+	// wordKey, and a stringKey's NULL and strings of up to 7 bytes, the
+	// converse holds too).
+	word(g uint32) int64
 	// emit builds the key values of the groups ids (nil: every group).
 	emit(mem memory.Allocator, ids []uint32) arrow.Array
 	// compact keeps only groups keep (new group j = old group keep[j]).
@@ -173,6 +177,8 @@ func (k *wordKey) appendRow(r int) {
 	k.words = append(k.words, k.row[r])
 	k.nulls = append(k.nulls, false)
 }
+
+func (k *wordKey) word(g uint32) int64 { return k.words[g] }
 
 func (k *wordKey) emit(mem memory.Allocator, ids []uint32) arrow.Array {
 	return emitGroups(mem, k.dt, len(k.words), ids, func(b array.Builder, g int) {
@@ -445,6 +451,8 @@ func (k *stringKey) appendRow(r int) {
 	k.words = append(k.words, w)
 	k.offs = append(k.offs, int32(len(k.arena)))
 }
+
+func (k *stringKey) word(g uint32) int64 { return k.words[g] }
 
 func (k *stringKey) emit(mem memory.Allocator, ids []uint32) arrow.Array {
 	return emitGroups(mem, arrow.BinaryTypes.String, len(k.words), ids, func(b array.Builder, g int) {

@@ -68,6 +68,13 @@ var (
 	groupedMinMaxFloat64Prefix func(dst []float64, groups []uint32, vals []float64, validity []byte, off int, sel []int32, isMax bool) (done int)
 )
 
+// groupedPrefetchMin is the state length (groups) from which
+// GroupedSumMinMaxFloat64's dense loop runs the assembly routine that also
+// prefetches the state lines of the row 16 ahead (amd64): 32k groups is
+// 256 KiB per state array, three of them beyond L2. Below, the states stay
+// cached and prefetching only costs instructions.
+const groupedPrefetchMin = 1 << 15
+
 // groupedCheck panics when the inputs do not line up.
 func groupedCheck(kernel string, groups int, vals int, validity []byte, off int) {
 	if vals >= 0 && vals != groups {

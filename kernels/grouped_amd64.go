@@ -121,5 +121,8 @@ func groupedSumMinMaxFloat64Asm(sums, mins, maxs []float64, groups []uint32, val
 		return 0
 	}
 	_, sp := groupedPtrs(nil, sel)
+	if len(sums) >= groupedPrefetchMin {
+		return asm.GroupedSumMinMaxFloat64RowsPrefetch(&sums[0], &mins[0], &maxs[0], len(sums), &groups[0], &vals[0], len(groups), sp, n)
+	}
 	return asm.GroupedSumMinMaxFloat64Rows(&sums[0], &mins[0], &maxs[0], len(sums), &groups[0], &vals[0], len(groups), sp, n)
 }

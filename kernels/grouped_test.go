@@ -230,6 +230,35 @@ func TestGroupedDifferential(t *testing.T) {
 	})
 }
 
+// TestGroupedPrefetchVariants covers the routines for large states (see
+// groupedPrefetchMin) around the end of their prefetching loop, with ids
+// in and out of range ahead of the current row.
+func TestGroupedPrefetchVariants(t *testing.T) {
+	forEachLevel(t, func(t *testing.T, l Level) {
+		rng := rand.New(rand.NewPCG(31, uint64(l)))
+		for _, ng := range []int{groupedPrefetchMin, 100_000} {
+			for _, n := range []int{0, 1, 5, 16, 17, 19, 20, 21, 23, 36, 37, 1000, 1<<16 + 3} {
+				groups := grpIDs(rng, n, ng, false)
+				iv, fv := redInts(rng, n, n), redFloats(rng, n, n)
+				for vm := 0; vm < 3; vm += 2 {
+					bm := redBitmap(rng, n, 3, vm)
+					for sm := 0; sm < 2; sm++ {
+						sel := redSel(rng, n, sm)
+						grpCheckAll(t, ng, groups, iv, fv, bm, 3, sel, fmt.Sprintf("n=%d groups=%d vm=%d sm=%d", n, ng, vm, sm))
+					}
+				}
+			}
+			// An id out of range ahead of the current row is prefetched
+			// harmlessly and reported when its row comes.
+			groups := grpIDs(rng, 64, ng, false)
+			groups[40] = uint32(ng)
+			require.Panics(t, func() {
+				GroupedSumMinMaxFloat64(make([]float64, ng), make([]float64, ng), make([]float64, ng), groups, make([]float64, 64), nil, 0, nil)
+			})
+		}
+	})
+}
+
 // TestGroupedGuardPages puts the group ids, values, bitmap and the state
 // arrays at the end of a page followed by a PROT_NONE page.
 func TestGroupedGuardPages(t *testing.T) {

@@ -51,3 +51,9 @@ func GroupedMaxFloat64Rows(dst *float64, ndst int, groups *uint32, vals *float64
 //
 //go:noescape
 func GroupedSumMinMaxFloat64Rows(sums *float64, mins *float64, maxs *float64, ndst int, groups *uint32, vals *float64, nrows int, sel *int32, n int) (done int)
+
+// GroupedSumMinMaxFloat64RowsPrefetch is GroupedSumMinMaxFloat64Rows prefetching states ahead (for states larger than the caches).
+// It stops before the first candidate whose group id is >= the state's length or whose selection index is outside [0, nrows), and returns the number of candidates done.
+//
+//go:noescape
+func GroupedSumMinMaxFloat64RowsPrefetch(sums *float64, mins *float64, maxs *float64, ndst int, groups *uint32, vals *float64, nrows int, sel *int32, n int) (done int)

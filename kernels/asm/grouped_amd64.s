@@ -1987,3 +1987,733 @@ vnan178:
 done:
 	MOVQ R11, done+72(FP)
 	RET
+
+// func GroupedSumMinMaxFloat64RowsPrefetch(sums *float64, mins *float64, maxs *float64, ndst int, groups *uint32, vals *float64, nrows int, sel *int32, n int) (done int)
+// Requires: MMX+, SSE2
+TEXT ·GroupedSumMinMaxFloat64RowsPrefetch(SB), NOSPLIT, $0-80
+	MOVQ  sums+0(FP), AX
+	MOVQ  mins+8(FP), CX
+	MOVQ  maxs+16(FP), DX
+	MOVQ  ndst+24(FP), BX
+	MOVQ  groups+32(FP), SI
+	MOVQ  vals+40(FP), DI
+	MOVQ  nrows+48(FP), R8
+	MOVQ  sel+56(FP), R9
+	MOVQ  n+64(FP), R10
+	XORQ  R11, R11
+	TESTQ R9, R9
+	JNZ   withsel
+
+plainpf:
+	LEAQ       20(R11), R8
+	CMPQ       R8, R10
+	JA         plain4
+	MOVLQZX    64(SI)(R11*4), R8
+	PREFETCHT0 (AX)(R8*8)
+	PREFETCHT0 (CX)(R8*8)
+	PREFETCHT0 (DX)(R8*8)
+	MOVLQZX    (SI)(R11*4), R8
+	CMPQ       R8, BX
+	JAE        done
+	MOVSD      (AX)(R8*8), X0
+	ADDSD      (DI)(R11*8), X0
+	MOVSD      X0, (AX)(R8*8)
+	MOVSD      (DI)(R11*8), X0
+	MOVSD      (CX)(R8*8), X1
+	UCOMISD    X0, X1
+	JHI        upd180
+	JEQ        rare181
+
+next179:
+	MOVSD   (DI)(R11*8), X0
+	MOVSD   (DX)(R8*8), X1
+	UCOMISD X1, X0
+	JHI     upd183
+	JEQ     rare184
+
+next182:
+	MOVLQZX    68(SI)(R11*4), R8
+	PREFETCHT0 (AX)(R8*8)
+	PREFETCHT0 (CX)(R8*8)
+	PREFETCHT0 (DX)(R8*8)
+	MOVLQZX    4(SI)(R11*4), R8
+	CMPQ       R8, BX
+	JAE        bail185
+	MOVSD      (AX)(R8*8), X0
+	ADDSD      8(DI)(R11*8), X0
+	MOVSD      X0, (AX)(R8*8)
+	MOVSD      8(DI)(R11*8), X0
+	MOVSD      (CX)(R8*8), X1
+	UCOMISD    X0, X1
+	JHI        upd187
+	JEQ        rare188
+
+next186:
+	MOVSD   8(DI)(R11*8), X0
+	MOVSD   (DX)(R8*8), X1
+	UCOMISD X1, X0
+	JHI     upd190
+	JEQ     rare191
+
+next189:
+	MOVLQZX    72(SI)(R11*4), R8
+	PREFETCHT0 (AX)(R8*8)
+	PREFETCHT0 (CX)(R8*8)
+	PREFETCHT0 (DX)(R8*8)
+	MOVLQZX    8(SI)(R11*4), R8
+	CMPQ       R8, BX
+	JAE        bail192
+	MOVSD      (AX)(R8*8), X0
+	ADDSD      16(DI)(R11*8), X0
+	MOVSD      X0, (AX)(R8*8)
+	MOVSD      16(DI)(R11*8), X0
+	MOVSD      (CX)(R8*8), X1
+	UCOMISD    X0, X1
+	JHI        upd194
+	JEQ        rare195
+
+next193:
+	MOVSD   16(DI)(R11*8), X0
+	MOVSD   (DX)(R8*8), X1
+	UCOMISD X1, X0
+	JHI     upd197
+	JEQ     rare198
+
+next196:
+	MOVLQZX    76(SI)(R11*4), R8
+	PREFETCHT0 (AX)(R8*8)
+	PREFETCHT0 (CX)(R8*8)
+	PREFETCHT0 (DX)(R8*8)
+	MOVLQZX    12(SI)(R11*4), R8
+	CMPQ       R8, BX
+	JAE        bail199
+	MOVSD      (AX)(R8*8), X0
+	ADDSD      24(DI)(R11*8), X0
+	MOVSD      X0, (AX)(R8*8)
+	MOVSD      24(DI)(R11*8), X0
+	MOVSD      (CX)(R8*8), X1
+	UCOMISD    X0, X1
+	JHI        upd201
+	JEQ        rare202
+
+next200:
+	MOVSD   24(DI)(R11*8), X0
+	MOVSD   (DX)(R8*8), X1
+	UCOMISD X1, X0
+	JHI     upd204
+	JEQ     rare205
+
+next203:
+	ADDQ $0x04, R11
+	JMP  plainpf
+
+upd180:
+	MOVSD X0, (CX)(R8*8)
+	JMP   next179
+
+rare181:
+	UCOMISD X0, X0
+	JPS     next179
+	UCOMISD X1, X1
+	JPS     upd180
+	MOVQ    X0, R9
+	TESTQ   R9, R9
+	JZ      next179
+	MOVQ    X1, R9
+	TESTQ   R9, R9
+	JNZ     next179
+	MOVQ    X0, R9
+	SHLQ    $0x01, R9
+	JNZ     next179
+	JMP     upd180
+
+upd183:
+	MOVSD X0, (DX)(R8*8)
+	JMP   next182
+
+rare184:
+	UCOMISD X0, X0
+	JPS     vnan206
+	UCOMISD X1, X1
+	JPS     next182
+	MOVQ    X0, R9
+	TESTQ   R9, R9
+	JNZ     next182
+	MOVQ    X1, R9
+	TESTQ   R9, R9
+	JZ      next182
+	JMP     upd183
+
+vnan206:
+	UCOMISD X1, X1
+	JPS     next182
+	MOVQ    $0x7ff8000000000001, R9
+	MOVQ    R9, (DX)(R8*8)
+	JMP     next182
+
+bail185:
+	ADDQ $0x01, R11
+	JMP  done
+
+upd187:
+	MOVSD X0, (CX)(R8*8)
+	JMP   next186
+
+rare188:
+	UCOMISD X0, X0
+	JPS     next186
+	UCOMISD X1, X1
+	JPS     upd187
+	MOVQ    X0, R9
+	TESTQ   R9, R9
+	JZ      next186
+	MOVQ    X1, R9
+	TESTQ   R9, R9
+	JNZ     next186
+	MOVQ    X0, R9
+	SHLQ    $0x01, R9
+	JNZ     next186
+	JMP     upd187
+
+upd190:
+	MOVSD X0, (DX)(R8*8)
+	JMP   next189
+
+rare191:
+	UCOMISD X0, X0
+	JPS     vnan207
+	UCOMISD X1, X1
+	JPS     next189
+	MOVQ    X0, R9
+	TESTQ   R9, R9
+	JNZ     next189
+	MOVQ    X1, R9
+	TESTQ   R9, R9
+	JZ      next189
+	JMP     upd190
+
+vnan207:
+	UCOMISD X1, X1
+	JPS     next189
+	MOVQ    $0x7ff8000000000001, R9
+	MOVQ    R9, (DX)(R8*8)
+	JMP     next189
+
+bail192:
+	ADDQ $0x02, R11
+	JMP  done
+
+upd194:
+	MOVSD X0, (CX)(R8*8)
+	JMP   next193
+
+rare195:
+	UCOMISD X0, X0
+	JPS     next193
+	UCOMISD X1, X1
+	JPS     upd194
+	MOVQ    X0, R9
+	TESTQ   R9, R9
+	JZ      next193
+	MOVQ    X1, R9
+	TESTQ   R9, R9
+	JNZ     next193
+	MOVQ    X0, R9
+	SHLQ    $0x01, R9
+	JNZ     next193
+	JMP     upd194
+
+upd197:
+	MOVSD X0, (DX)(R8*8)
+	JMP   next196
+
+rare198:
+	UCOMISD X0, X0
+	JPS     vnan208
+	UCOMISD X1, X1
+	JPS     next196
+	MOVQ    X0, R9
+	TESTQ   R9, R9
+	JNZ     next196
+	MOVQ    X1, R9
+	TESTQ   R9, R9
+	JZ      next196
+	JMP     upd197
+
+vnan208:
+	UCOMISD X1, X1
+	JPS     next196
+	MOVQ    $0x7ff8000000000001, R9
+	MOVQ    R9, (DX)(R8*8)
+	JMP     next196
+
+bail199:
+	ADDQ $0x03, R11
+	JMP  done
+
+upd201:
+	MOVSD X0, (CX)(R8*8)
+	JMP   next200
+
+rare202:
+	UCOMISD X0, X0
+	JPS     next200
+	UCOMISD X1, X1
+	JPS     upd201
+	MOVQ    X0, R9
+	TESTQ   R9, R9
+	JZ      next200
+	MOVQ    X1, R9
+	TESTQ   R9, R9
+	JNZ     next200
+	MOVQ    X0, R9
+	SHLQ    $0x01, R9
+	JNZ     next200
+	JMP     upd201
+
+upd204:
+	MOVSD X0, (DX)(R8*8)
+	JMP   next203
+
+rare205:
+	UCOMISD X0, X0
+	JPS     vnan209
+	UCOMISD X1, X1
+	JPS     next203
+	MOVQ    X0, R9
+	TESTQ   R9, R9
+	JNZ     next203
+	MOVQ    X1, R9
+	TESTQ   R9, R9
+	JZ      next203
+	JMP     upd204
+
+vnan209:
+	UCOMISD X1, X1
+	JPS     next203
+	MOVQ    $0x7ff8000000000001, R9
+	MOVQ    R9, (DX)(R8*8)
+	JMP     next203
+
+plain4:
+	LEAQ    4(R11), R8
+	CMPQ    R8, R10
+	JA      plain1
+	MOVLQZX (SI)(R11*4), R8
+	CMPQ    R8, BX
+	JAE     done
+	MOVSD   (AX)(R8*8), X0
+	ADDSD   (DI)(R11*8), X0
+	MOVSD   X0, (AX)(R8*8)
+	MOVSD   (DI)(R11*8), X0
+	MOVSD   (CX)(R8*8), X1
+	UCOMISD X0, X1
+	JHI     upd211
+	JEQ     rare212
+
+next210:
+	MOVSD   (DI)(R11*8), X0
+	MOVSD   (DX)(R8*8), X1
+	UCOMISD X1, X0
+	JHI     upd214
+	JEQ     rare215
+
+next213:
+	MOVLQZX 4(SI)(R11*4), R8
+	CMPQ    R8, BX
+	JAE     bail216
+	MOVSD   (AX)(R8*8), X0
+	ADDSD   8(DI)(R11*8), X0
+	MOVSD   X0, (AX)(R8*8)
+	MOVSD   8(DI)(R11*8), X0
+	MOVSD   (CX)(R8*8), X1
+	UCOMISD X0, X1
+	JHI     upd218
+	JEQ     rare219
+
+next217:
+	MOVSD   8(DI)(R11*8), X0
+	MOVSD   (DX)(R8*8), X1
+	UCOMISD X1, X0
+	JHI     upd221
+	JEQ     rare222
+
+next220:
+	MOVLQZX 8(SI)(R11*4), R8
+	CMPQ    R8, BX
+	JAE     bail223
+	MOVSD   (AX)(R8*8), X0
+	ADDSD   16(DI)(R11*8), X0
+	MOVSD   X0, (AX)(R8*8)
+	MOVSD   16(DI)(R11*8), X0
+	MOVSD   (CX)(R8*8), X1
+	UCOMISD X0, X1
+	JHI     upd225
+	JEQ     rare226
+
+next224:
+	MOVSD   16(DI)(R11*8), X0
+	MOVSD   (DX)(R8*8), X1
+	UCOMISD X1, X0
+	JHI     upd228
+	JEQ     rare229
+
+next227:
+	MOVLQZX 12(SI)(R11*4), R8
+	CMPQ    R8, BX
+	JAE     bail230
+	MOVSD   (AX)(R8*8), X0
+	ADDSD   24(DI)(R11*8), X0
+	MOVSD   X0, (AX)(R8*8)
+	MOVSD   24(DI)(R11*8), X0
+	MOVSD   (CX)(R8*8), X1
+	UCOMISD X0, X1
+	JHI     upd232
+	JEQ     rare233
+
+next231:
+	MOVSD   24(DI)(R11*8), X0
+	MOVSD   (DX)(R8*8), X1
+	UCOMISD X1, X0
+	JHI     upd235
+	JEQ     rare236
+
+next234:
+	ADDQ $0x04, R11
+	JMP  plain4
+
+upd211:
+	MOVSD X0, (CX)(R8*8)
+	JMP   next210
+
+rare212:
+	UCOMISD X0, X0
+	JPS     next210
+	UCOMISD X1, X1
+	JPS     upd211
+	MOVQ    X0, R9
+	TESTQ   R9, R9
+	JZ      next210
+	MOVQ    X1, R9
+	TESTQ   R9, R9
+	JNZ     next210
+	MOVQ    X0, R9
+	SHLQ    $0x01, R9
+	JNZ     next210
+	JMP     upd211
+
+upd214:
+	MOVSD X0, (DX)(R8*8)
+	JMP   next213
+
+rare215:
+	UCOMISD X0, X0
+	JPS     vnan237
+	UCOMISD X1, X1
+	JPS     next213
+	MOVQ    X0, R9
+	TESTQ   R9, R9
+	JNZ     next213
+	MOVQ    X1, R9
+	TESTQ   R9, R9
+	JZ      next213
+	JMP     upd214
+
+vnan237:
+	UCOMISD X1, X1
+	JPS     next213
+	MOVQ    $0x7ff8000000000001, R9
+	MOVQ    R9, (DX)(R8*8)
+	JMP     next213
+
+bail216:
+	ADDQ $0x01, R11
+	JMP  done
+
+upd218:
+	MOVSD X0, (CX)(R8*8)
+	JMP   next217
+
+rare219:
+	UCOMISD X0, X0
+	JPS     next217
+	UCOMISD X1, X1
+	JPS     upd218
+	MOVQ    X0, R9
+	TESTQ   R9, R9
+	JZ      next217
+	MOVQ    X1, R9
+	TESTQ   R9, R9
+	JNZ     next217
+	MOVQ    X0, R9
+	SHLQ    $0x01, R9
+	JNZ     next217
+	JMP     upd218
+
+upd221:
+	MOVSD X0, (DX)(R8*8)
+	JMP   next220
+
+rare222:
+	UCOMISD X0, X0
+	JPS     vnan238
+	UCOMISD X1, X1
+	JPS     next220
+	MOVQ    X0, R9
+	TESTQ   R9, R9
+	JNZ     next220
+	MOVQ    X1, R9
+	TESTQ   R9, R9
+	JZ      next220
+	JMP     upd221
+
+vnan238:
+	UCOMISD X1, X1
+	JPS     next220
+	MOVQ    $0x7ff8000000000001, R9
+	MOVQ    R9, (DX)(R8*8)
+	JMP     next220
+
+bail223:
+	ADDQ $0x02, R11
+	JMP  done
+
+upd225:
+	MOVSD X0, (CX)(R8*8)
+	JMP   next224
+
+rare226:
+	UCOMISD X0, X0
+	JPS     next224
+	UCOMISD X1, X1
+	JPS     upd225
+	MOVQ    X0, R9
+	TESTQ   R9, R9
+	JZ      next224
+	MOVQ    X1, R9
+	TESTQ   R9, R9
+	JNZ     next224
+	MOVQ    X0, R9
+	SHLQ    $0x01, R9
+	JNZ     next224
+	JMP     upd225
+
+upd228:
+	MOVSD X0, (DX)(R8*8)
+	JMP   next227
+
+rare229:
+	UCOMISD X0, X0
+	JPS     vnan239
+	UCOMISD X1, X1
+	JPS     next227
+	MOVQ    X0, R9
+	TESTQ   R9, R9
+	JNZ     next227
+	MOVQ    X1, R9
+	TESTQ   R9, R9
+	JZ      next227
+	JMP     upd228
+
+vnan239:
+	UCOMISD X1, X1
+	JPS     next227
+	MOVQ    $0x7ff8000000000001, R9
+	MOVQ    R9, (DX)(R8*8)
+	JMP     next227
+
+bail230:
+	ADDQ $0x03, R11
+	JMP  done
+
+upd232:
+	MOVSD X0, (CX)(R8*8)
+	JMP   next231
+
+rare233:
+	UCOMISD X0, X0
+	JPS     next231
+	UCOMISD X1, X1
+	JPS     upd232
+	MOVQ    X0, R9
+	TESTQ   R9, R9
+	JZ      next231
+	MOVQ    X1, R9
+	TESTQ   R9, R9
+	JNZ     next231
+	MOVQ    X0, R9
+	SHLQ    $0x01, R9
+	JNZ     next231
+	JMP     upd232
+
+upd235:
+	MOVSD X0, (DX)(R8*8)
+	JMP   next234
+
+rare236:
+	UCOMISD X0, X0
+	JPS     vnan240
+	UCOMISD X1, X1
+	JPS     next234
+	MOVQ    X0, R9
+	TESTQ   R9, R9
+	JNZ     next234
+	MOVQ    X1, R9
+	TESTQ   R9, R9
+	JZ      next234
+	JMP     upd235
+
+vnan240:
+	UCOMISD X1, X1
+	JPS     next234
+	MOVQ    $0x7ff8000000000001, R9
+	MOVQ    R9, (DX)(R8*8)
+	JMP     next234
+
+plain1:
+	CMPQ    R11, R10
+	JAE     done
+	MOVLQZX (SI)(R11*4), R8
+	CMPQ    R8, BX
+	JAE     done
+	MOVSD   (AX)(R8*8), X0
+	ADDSD   (DI)(R11*8), X0
+	MOVSD   X0, (AX)(R8*8)
+	MOVSD   (DI)(R11*8), X0
+	MOVSD   (CX)(R8*8), X1
+	UCOMISD X0, X1
+	JHI     upd242
+	JEQ     rare243
+
+next241:
+	MOVSD   (DI)(R11*8), X0
+	MOVSD   (DX)(R8*8), X1
+	UCOMISD X1, X0
+	JHI     upd245
+	JEQ     rare246
+
+next244:
+	INCQ R11
+	JMP  plain1
+
+upd242:
+	MOVSD X0, (CX)(R8*8)
+	JMP   next241
+
+rare243:
+	UCOMISD X0, X0
+	JPS     next241
+	UCOMISD X1, X1
+	JPS     upd242
+	MOVQ    X0, R9
+	TESTQ   R9, R9
+	JZ      next241
+	MOVQ    X1, R9
+	TESTQ   R9, R9
+	JNZ     next241
+	MOVQ    X0, R9
+	SHLQ    $0x01, R9
+	JNZ     next241
+	JMP     upd242
+
+upd245:
+	MOVSD X0, (DX)(R8*8)
+	JMP   next244
+
+rare246:
+	UCOMISD X0, X0
+	JPS     vnan247
+	UCOMISD X1, X1
+	JPS     next244
+	MOVQ    X0, R9
+	TESTQ   R9, R9
+	JNZ     next244
+	MOVQ    X1, R9
+	TESTQ   R9, R9
+	JZ      next244
+	JMP     upd245
+
+vnan247:
+	UCOMISD X1, X1
+	JPS     next244
+	MOVQ    $0x7ff8000000000001, R9
+	MOVQ    R9, (DX)(R8*8)
+	JMP     next244
+
+withsel:
+sel1:
+	CMPQ    R11, R10
+	JAE     done
+	MOVLQSX (R9)(R11*4), R12
+	CMPQ    R12, R8
+	JAE     done
+	MOVLQZX (SI)(R12*4), R13
+	CMPQ    R13, BX
+	JAE     done
+	MOVSD   (AX)(R13*8), X0
+	ADDSD   (DI)(R12*8), X0
+	MOVSD   X0, (AX)(R13*8)
+	MOVSD   (DI)(R12*8), X0
+	MOVSD   (CX)(R13*8), X1
+	UCOMISD X0, X1
+	JHI     upd249
+	JEQ     rare250
+
+next248:
+	MOVSD   (DI)(R12*8), X0
+	MOVSD   (DX)(R13*8), X1
+	UCOMISD X1, X0
+	JHI     upd252
+	JEQ     rare253
+
+next251:
+	INCQ R11
+	JMP  sel1
+
+upd249:
+	MOVSD X0, (CX)(R13*8)
+	JMP   next248
+
+rare250:
+	UCOMISD X0, X0
+	JPS     next248
+	UCOMISD X1, X1
+	JPS     upd249
+	MOVQ    X0, R14
+	TESTQ   R14, R14
+	JZ      next248
+	MOVQ    X1, R14
+	TESTQ   R14, R14
+	JNZ     next248
+	MOVQ    X0, R14
+	SHLQ    $0x01, R14
+	JNZ     next248
+	JMP     upd249
+
+upd252:
+	MOVSD X0, (DX)(R13*8)
+	JMP   next251
+
+rare253:
+	UCOMISD X0, X0
+	JPS     vnan254
+	UCOMISD X1, X1
+	JPS     next251
+	MOVQ    X0, R12
+	TESTQ   R12, R12
+	JNZ     next251
+	MOVQ    X1, R12
+	TESTQ   R12, R12
+	JZ      next251
+	JMP     upd252
+
+vnan254:
+	UCOMISD X1, X1
+	JPS     next251
+	MOVQ    $0x7ff8000000000001, R12
+	MOVQ    R12, (DX)(R13*8)
+	JMP     next251
+
+done:
+	MOVQ R11, done+72(FP)
+	RET

@@ -61,6 +61,17 @@ func main() {
 	genRows("GroupedSumMinMaxFloat64Rows", sumMinMaxFloat64,
 		"func(sums *float64, mins *float64, maxs *float64, ndst int, groups *uint32, vals *float64, nrows int, sel *int32, n int) (done int)",
 		"GroupedSumMinMaxFloat64Rows does what GroupedSumFloat64Rows(sums), GroupedMinFloat64Rows(mins) and GroupedMaxFloat64Rows(maxs) do, in one pass over every candidate row r (no bitmap); the three states have length ndst.")
+
+	// A variant for states larger than the caches: without sel, each row
+	// also prefetches the three state lines of the row prefetchAhead rows
+	// on (their ids are already known). Measured (1M rows, 100k random
+	// ids, best of 5, ns/row): 5.74 without, 5.45 with; single-state
+	// routines gained nothing (GroupedSumInt64Rows 0.82 without, 1.04
+	// with) and have no such variant.
+	prefetch = true
+	genRows("GroupedSumMinMaxFloat64RowsPrefetch", sumMinMaxFloat64,
+		"func(sums *float64, mins *float64, maxs *float64, ndst int, groups *uint32, vals *float64, nrows int, sel *int32, n int) (done int)",
+		"GroupedSumMinMaxFloat64RowsPrefetch is GroupedSumMinMaxFloat64Rows prefetching states ahead (for states larger than the caches).")
 	Generate()
 }
 
@@ -76,6 +87,12 @@ const (
 	sumFloat64
 	sumMinMaxFloat64
 )
+
+// prefetch makes genRows emit, before the dense loop, one that also
+// prefetches the states of row j+prefetchAhead.
+var prefetch bool
+
+const prefetchAhead = 16
 
 // mins and maxs are the extra state pointers of sumMinMaxFloat64 (its
 // sums are dst).
@@ -166,6 +183,28 @@ func loop(k kernel, lab string, withSel, withBM bool, dst, ndst, groups, vals, n
 	unroll := 1
 	if !withSel && !withBM {
 		unroll = 4
+	}
+	if unroll > 1 && prefetch {
+		Label(lab + "pf")
+		t := GP64()
+		LEAQ(Mem{Base: j, Disp: unroll + prefetchAhead}, t)
+		CMPQ(t, n)
+		JA(LabelRef(lab + "4"))
+		for u := 0; u < unroll; u++ {
+			// Prefetches never fault: an id beyond the state is harmless
+			// here and caught when its row comes.
+			p := GP64()
+			MOVLQZX(Mem{Base: groups, Index: j, Scale: 4, Disp: 4 * (u + prefetchAhead)}, p)
+			PREFETCHT0(Mem{Base: dst, Index: p, Scale: 8})
+			if k == sumMinMaxFloat64 {
+				PREFETCHT0(Mem{Base: mins, Index: p, Scale: 8})
+				PREFETCHT0(Mem{Base: maxs, Index: p, Scale: 8})
+			}
+			row(k, withSel, withBM, u, dst, ndst, groups, vals, nrows, sel, bm, off, j, ovf)
+		}
+		ADDQ(U8(unroll), j)
+		JMP(LabelRef(lab + "pf"))
+		flushOutOfLine()
 	}
 	if unroll > 1 {
 		Label(lab + "4")
