@@ -20,7 +20,8 @@ type rowRef struct {
 
 // gather builds a new array of srcs' type holding the rows refs, in order.
 // It handles every fixed-width type (integers, floats, timestamps, dates,
-// durations, decimals), bool, utf8 and binary.
+// durations, decimals), bool, utf8 and binary. Each source's buffers are
+// looked up once, not per row.
 func gather(mem memory.Allocator, srcs []arrow.Array, refs []rowRef) (arrow.Array, error) {
 	dt := srcs[0].DataType()
 	n := len(refs)
@@ -29,16 +30,51 @@ func gather(mem memory.Allocator, srcs []arrow.Array, refs []rowRef) (arrow.Arra
 	vb := valid.Bytes()
 	clear(vb)
 	nulls := 0
-	anyNull := false
-	for _, s := range srcs {
-		anyNull = anyNull || s.NullN() > 0
+	// Per source: its validity bitmap (nil: no NULL) and array offset.
+	type bits struct {
+		b   []byte
+		off int
 	}
-	for i, r := range refs {
-		if r.src >= 0 && (!anyNull || srcs[r.src].IsValid(int(r.row))) {
-			bitutil.SetBit(vb, i)
-		} else {
-			nulls++
+	vbits := make([]bits, len(srcs))
+	anyNull := false
+	for k, s := range srcs {
+		vbits[k].off = s.Data().Offset()
+		if s.NullN() > 0 {
+			anyNull = true
+			vbits[k].b = s.NullBitmapBytes()
 		}
+	}
+	if !anyNull {
+		for _, r := range refs {
+			if r.src < 0 {
+				nulls++
+			}
+		}
+	}
+	if anyNull || nulls > 0 {
+		nulls = 0
+		for i, r := range refs {
+			ok := r.src >= 0
+			if ok && anyNull {
+				if v := vbits[r.src]; v.b != nil {
+					ok = bitutil.BitIsSet(v.b, v.off+int(r.row))
+				}
+			}
+			if ok {
+				bitutil.SetBit(vb, i)
+			} else {
+				nulls++
+			}
+		}
+	}
+	// buf returns buffer i of source k's data (nil when absent, as in an
+	// all-NULL array).
+	buf := func(k, i int) []byte {
+		bs := srcs[k].Data().Buffers()
+		if i >= len(bs) || bs[i] == nil {
+			return nil
+		}
+		return bs[i].Bytes()
 	}
 	switch dt.ID() {
 	case arrow.BOOL:
@@ -46,13 +82,25 @@ func gather(mem memory.Allocator, srcs []arrow.Array, refs []rowRef) (arrow.Arra
 		vals.Resize(int(bitutil.BytesForBits(int64(n))))
 		b := vals.Bytes()
 		clear(b)
+		bools := make([][]byte, len(srcs))
+		for k := range srcs {
+			bools[k] = buf(k, 1)
+		}
 		for i, r := range refs {
-			if r.src >= 0 && srcs[r.src].(*array.Boolean).Value(int(r.row)) {
+			if r.src >= 0 && bitutil.BitIsSet(bools[r.src], vbits[r.src].off+int(r.row)) {
 				bitutil.SetBit(b, i)
 			}
 		}
 		return finish(dt, n, nulls, []*memory.Buffer{valid, vals}), nil
 	case arrow.STRING, arrow.BINARY:
+		offsets := make([][]int32, len(srcs))
+		datas := make([][]byte, len(srcs))
+		for k := range srcs {
+			if ob := buf(k, 1); ob != nil {
+				offsets[k] = arrow.Int32Traits.CastFromBytes(ob)[vbits[k].off:]
+			}
+			datas[k] = buf(k, 2)
+		}
 		offs := memory.NewResizableBuffer(mem)
 		offs.Resize((n + 1) * 4)
 		o := arrow.Int32Traits.CastFromBytes(offs.Bytes())
@@ -62,13 +110,13 @@ func gather(mem memory.Allocator, srcs []arrow.Array, refs []rowRef) (arrow.Arra
 			if r.src < 0 {
 				continue
 			}
-			a := srcs[r.src]
-			d := a.Data()
-			so := arrow.Int32Traits.CastFromBytes(d.Buffers()[1].Bytes())[d.Offset():]
+			so := offsets[r.src]
 			total += int(so[r.row+1] - so[r.row])
-		}
-		if total > math.MaxInt32 {
-			return nil, fmt.Errorf("window: gathered %s column exceeds 2 GiB", dt)
+			if total > math.MaxInt32 {
+				offs.Release()
+				valid.Release()
+				return nil, fmt.Errorf("window: gathered %s column exceeds 2 GiB", dt)
+			}
 		}
 		o[n] = int32(total)
 		data := memory.NewResizableBuffer(mem)
@@ -78,13 +126,8 @@ func gather(mem memory.Allocator, srcs []arrow.Array, refs []rowRef) (arrow.Arra
 			if r.src < 0 {
 				continue
 			}
-			d := srcs[r.src].Data()
-			so := arrow.Int32Traits.CastFromBytes(d.Buffers()[1].Bytes())[d.Offset():]
-			var sd []byte
-			if d.Buffers()[2] != nil {
-				sd = d.Buffers()[2].Bytes()
-			}
-			copy(db[o[i]:o[i+1]], sd[so[r.row]:so[r.row+1]])
+			so := offsets[r.src]
+			copy(db[o[i]:o[i+1]], datas[r.src][so[r.row]:so[r.row+1]])
 		}
 		return finish(dt, n, nulls, []*memory.Buffer{valid, offs, data}), nil
 	}
@@ -98,24 +141,34 @@ func gather(mem memory.Allocator, srcs []arrow.Array, refs []rowRef) (arrow.Arra
 	vals.Resize(n * w)
 	b := vals.Bytes()
 	if w == 8 {
+		words := make([][]int64, len(srcs))
+		for k := range srcs {
+			if vb := buf(k, 1); vb != nil {
+				words[k] = arrow.Int64Traits.CastFromBytes(vb)[vbits[k].off:]
+			}
+		}
 		dst := arrow.Int64Traits.CastFromBytes(b)
 		for i, r := range refs {
 			if r.src < 0 {
 				dst[i] = 0
 				continue
 			}
-			d := srcs[r.src].Data()
-			dst[i] = arrow.Int64Traits.CastFromBytes(d.Buffers()[1].Bytes())[d.Offset()+int(r.row)]
+			dst[i] = words[r.src][r.row]
 		}
 	} else {
+		raw := make([][]byte, len(srcs))
+		for k := range srcs {
+			if vb := buf(k, 1); vb != nil {
+				raw[k] = vb[vbits[k].off*w:]
+			}
+		}
 		for i, r := range refs {
 			if r.src < 0 {
 				clear(b[i*w : (i+1)*w])
 				continue
 			}
-			d := srcs[r.src].Data()
-			off := (d.Offset() + int(r.row)) * w
-			copy(b[i*w:(i+1)*w], d.Buffers()[1].Bytes()[off:off+w])
+			off := int(r.row) * w
+			copy(b[i*w:(i+1)*w], raw[r.src][off:off+w])
 		}
 	}
 	return finish(dt, n, nulls, []*memory.Buffer{valid, vals}), nil

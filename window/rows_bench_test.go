@@ -97,6 +97,42 @@ func BenchmarkRowsS1(b *testing.B) {
 			})
 		}
 	}
+	// streaming: the same calls over an unbounded input (the per-row path:
+	// rows released as the watermark passes them).
+	b.Run("streaming", func(b *testing.B) {
+		mem := memory.NewGoAllocator()
+		spec := window.RowsSpec{PartitionBy: []int{1}, OrderBy: 0, Streaming: true, Calls: []window.Call{
+			{Func: window.Avg, Arg: 3, Preceding: 99, Name: "ma100"},
+			{Func: window.Min, Arg: 3, Preceding: 99, Name: "min100"},
+			{Func: window.Max, Arg: 3, Preceding: 99, Name: "max100"},
+		}}
+		b.ReportAllocs()
+		start, cpu0 := time.Now(), cpuTime()
+		for range b.N {
+			op, err := window.NewRows(mem, recs[0].Schema(), spec)
+			if err != nil {
+				b.Fatal(err)
+			}
+			for _, r := range recs {
+				out, err := op.Push(columnar.Batch{Rec: r})
+				if err != nil {
+					b.Fatal(err)
+				}
+				for _, o := range out {
+					o.Release()
+				}
+			}
+			out, err := op.Finish()
+			if err != nil {
+				b.Fatal(err)
+			}
+			for _, r := range out {
+				r.Release()
+			}
+			op.Release()
+		}
+		report(b, start, cpu0)
+	})
 	b.Run("naive", func(b *testing.B) {
 		b.ReportAllocs()
 		start, cpu0 := time.Now(), cpuTime()

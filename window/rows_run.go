@@ -184,12 +184,6 @@ func (r *Rows) flatten(in *runInput) error {
 	kernels.ScatterIndices(in.order, in.pid, cursors)
 	in.runs = in.runs[:0]
 	lo := 0
-	byKey := func(a, b int32) int {
-		if c := cmpInt(in.key[a], in.key[b]); c != 0 {
-			return c
-		}
-		return int(a - b)
-	}
 	for p, c := range counts {
 		if c == 0 {
 			continue
@@ -212,7 +206,7 @@ func (r *Rows) flatten(in *runInput) error {
 		for i := range glob {
 			glob[i] = int32(i)
 		}
-		sortNearly(glob, in.key, byKey)
+		sortPairs(slices.Clone(in.key), glob)
 		in.perm = make([]int32, total)
 		for j, g := range glob {
 			in.perm[j] = in.posOf[g]
@@ -505,10 +499,16 @@ func (r *Rows) rowFuncs(in *runInput, out *runOut) {
 // refArray gathers a row-reference output; colOf maps a record slot to
 // the argument column.
 func (r *Rows) refArray(c *callPlan, refs []rowRef, colOf func(src int32) arrow.Array, slots []int32) (arrow.Array, error) {
+	// index maps a record slot (slots ascend) to its position in srcs.
 	srcs := make([]arrow.Array, 0, len(slots)+1)
-	index := make(map[int32]int32, len(slots))
+	var base int32
+	var index []int32
+	if len(slots) > 0 {
+		base = slots[0]
+		index = make([]int32, slots[len(slots)-1]-base+1)
+	}
 	for _, s := range slots {
-		index[s] = int32(len(srcs))
+		index[s-base] = int32(len(srcs))
 		srcs = append(srcs, colOf(s))
 	}
 	def := int32(len(srcs))
@@ -526,7 +526,7 @@ func (r *Rows) refArray(c *callPlan, refs []rowRef, colOf func(src int32) arrow.
 		case refDefault:
 			mapped[i] = rowRef{src: def}
 		default:
-			mapped[i] = rowRef{src: index[x.src], row: x.row}
+			mapped[i] = rowRef{src: index[x.src-base], row: x.row}
 		}
 	}
 	a, err := gather(r.mem, srcs, mapped)
@@ -698,34 +698,13 @@ func (r *Rows) dropUnheld() {
 	r.ids = keep
 }
 
-// sortNearly sorts idx (ascending input indices) by key[idx], ties in idx
-// order: an insertion sort, linear on the nearly ordered event times of a
-// stream, falling back to pdqsort (by) when the input is far from ordered.
-func sortNearly(idx []int32, key []int64, by func(a, b int32) int) {
-	budget := 8*len(idx) + 64
-	for i := 1; i < len(idx); i++ {
-		v := idx[i]
-		k := key[v]
-		j := i
-		for j > 0 && key[idx[j-1]] > k {
-			idx[j] = idx[j-1]
-			j--
-		}
-		idx[j] = v
-		budget -= i - j
-		if budget < 0 {
-			slices.SortFunc(idx, by)
-			return
-		}
-	}
-}
-
 // sortPairs sorts keys ascending, moving idx along, ties in idx order
 // (idx starts ascending): an insertion sort over the contiguous pairs,
-// linear on nearly ordered event times, falling back to pdqsort by
-// (key, idx) when the input is far from ordered.
+// linear on nearly ordered event times (a stream's late rows move back by
+// up to its out-of-orderness: up to 32 moves per row on average), falling
+// back to pdqsort by (key, idx) when the input is far from ordered.
 func sortPairs(keys []int64, idx []int32) {
-	budget := 8*len(idx) + 64
+	budget := 32*len(idx) + 64
 	for i := 1; i < len(keys); i++ {
 		k := keys[i]
 		if keys[i-1] <= k {
