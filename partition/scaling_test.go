@@ -6,14 +6,19 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/apache/arrow/go/v17/arrow"
+	"github.com/apache/arrow/go/v17/arrow/memory"
 	"github.com/stretchr/testify/require"
 
 	"github.com/velo-engine/velo"
+	"github.com/velo-engine/velo/agg"
 	"github.com/velo-engine/velo/bench"
+	"github.com/velo-engine/velo/columnar"
 	"github.com/velo-engine/velo/partition"
 )
 
@@ -84,9 +89,11 @@ func envInt(name string, def int) int {
 // CPU time (user + system) per input row at each, and work = CPU at 1 ÷ CPU
 // at 2. With the two cores' work perfectly overlapped, the speed-up at 2
 // partitions is the control's speed-up × work, so work bounds the
-// efficiency the wall-time benchmark can show. GROUP BY scenarios without a
+// efficiency the wall-time benchmark can show. cores = CPU ÷ wall time is
+// how many cores a run kept busy on average. GROUP BY scenarios without a
 // window are also run two-phase ('partitioning.strategy' = 'round_robin':
-// whole batches per partition, partials merged), reported as "-2phase".
+// whole batches per partition, partials merged), reported as "-2phase",
+// and every scenario also with two router goroutines ("-routers2").
 func BenchmarkScalingCPU(b *testing.B) {
 	rows := envInt("VELO_SCALING_ROWS", 2_000_000)
 	reps := envInt("VELO_SCALING_REPS", 7)
@@ -99,14 +106,16 @@ func BenchmarkScalingCPU(b *testing.B) {
 		require.NoError(b, err)
 		b.Run(id, func(b *testing.B) {
 			type variant struct {
-				name string
-				p    int
-				sql  string
+				name    string
+				p       int
+				sql     string
+				routers int
 			}
-			vs := []variant{{"p1", 1, sc.SQL}, {"p2", 2, sc.SQL}}
+			vs := []variant{{"p1", 1, sc.SQL, 1}, {"p2", 2, sc.SQL, 1}, {"p2-routers2", 2, sc.SQL, 2}}
 			if !strings.Contains(sc.SQL, "WINDOW") {
-				vs = append(vs, variant{"p2-2phase", 2, sc.SQL + " WITH ('partitioning.strategy' = 'round_robin')"})
+				vs = append(vs, variant{"p2-2phase", 2, sc.SQL + " WITH ('partitioning.strategy' = 'round_robin')", 1})
 			}
+			defer func(old int) { partition.DefaultRouters = old }(partition.DefaultRouters)
 			engs := map[int]*velo.Engine{}
 			for _, p := range []int{1, 2} {
 				eng := velo.New(velo.WithPartitions(p), velo.WithBatchSize(8192))
@@ -119,6 +128,7 @@ func BenchmarkScalingCPU(b *testing.B) {
 			for b.Loop() {
 				for i := range reps + 1 {
 					for _, v := range vs {
+						partition.DefaultRouters = v.routers
 						c0, t0 := cpuTime(), time.Now()
 						_, err := bench.RunQuery(context.Background(), engs[v.p], v.sql)
 						require.NoError(b, err)
@@ -131,8 +141,10 @@ func BenchmarkScalingCPU(b *testing.B) {
 			}
 			c1, w1 := bench.Median(cpu["p1"]), bench.Median(wall["p1"])
 			b.ReportMetric(c1, "cpu-ns/row-p1")
+			b.ReportMetric(c1/w1, "cores-p1")
 			for _, v := range vs[1:] {
 				c := bench.Median(cpu[v.name])
+				b.ReportMetric(c/bench.Median(wall[v.name]), "cores-"+v.name)
 				b.ReportMetric(c, "cpu-ns/row-"+v.name)
 				b.ReportMetric(c1/c, "work-"+v.name)
 				b.ReportMetric(w1/bench.Median(wall[v.name]), "wall-speedup-"+v.name)
@@ -156,3 +168,90 @@ func envStr(name, def string) string {
 	}
 	return def
 }
+
+// BenchmarkAggSelection measures, in one binary, what S2's aggregation
+// (GROUP BY symbol: COUNT(*), AVG, MIN, MAX of price, SUM of quantity)
+// costs per input row over whole 8192-row records (one partition) and over
+// the two selection-vector halves hash routing gives each record (two
+// partitions, each half to its own aggregator), and what routing those
+// records costs: the CPU a second partition adds before any parallelism.
+func BenchmarkAggSelection(b *testing.B) {
+	recs, n, err := bench.LoadData(bench.Config{Rows: 1 << 20, Seed: 42, BatchSize: 8192})
+	require.NoError(b, err)
+	defer bench.ReleaseAll(recs)
+	schema := recs[0].Schema()
+	col := func(name string) int { return schema.FieldIndices(name)[0] }
+	newAgg := func() *agg.Aggregator {
+		a, err := agg.New(memory.DefaultAllocator, schema, []agg.KeySpec{{Column: col("symbol")}}, []agg.AggSpec{
+			{Func: agg.CountStar}, {Func: agg.Avg, Column: col("price")}, {Func: agg.Min, Column: col("price")},
+			{Func: agg.Max, Column: col("price")}, {Func: agg.Sum, Column: col("quantity")},
+		})
+		require.NoError(b, err)
+		return a
+	}
+	// The selection halves: the rows whose routing hash sends them to
+	// partition 0 or 1, as Source.Push would cut them.
+	halves := make([][2][]int32, len(recs))
+	index := map[arrow.Record]int{}
+	for i, r := range recs {
+		index[r] = i
+	}
+	var routed atomic.Int64
+	q, err := partition.Start(context.Background(), partition.Config{Partitions: 2, KeyColumns: []string{"symbol"}},
+		func(p int) (partition.Pipeline, error) {
+			return pipeFunc(func(bt columnar.Batch) {
+				halves[index[bt.Rec]][p] = append([]int32(nil), bt.Sel...)
+				routed.Add(int64(bt.Len()))
+			}), nil
+		}, func(o partition.Output) error { o.Rec.Release(); return nil })
+	require.NoError(b, err)
+	for _, r := range recs {
+		require.NoError(b, q.Push(r))
+	}
+	require.NoError(b, q.Close())
+	require.EqualValues(b, n, routed.Load())
+	b.Run("whole-records", func(b *testing.B) {
+		for b.Loop() {
+			a := newAgg()
+			for _, r := range recs {
+				require.NoError(b, a.Update(columnar.Batch{Rec: r}))
+			}
+		}
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(int64(b.N)*n), "ns/row")
+	})
+	b.Run("selection-halves", func(b *testing.B) {
+		for b.Loop() {
+			a0, a1 := newAgg(), newAgg()
+			for i, r := range recs {
+				require.NoError(b, a0.Update(columnar.Batch{Rec: r, Sel: halves[i][0]}))
+				require.NoError(b, a1.Update(columnar.Batch{Rec: r, Sel: halves[i][1]}))
+			}
+		}
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(int64(b.N)*n), "ns/row")
+	})
+	b.Run("routing", func(b *testing.B) {
+		for b.Loop() {
+			q, err := partition.Start(context.Background(), partition.Config{Partitions: 2, KeyColumns: []string{"symbol"}},
+				func(int) (partition.Pipeline, error) { return pipeFunc(func(columnar.Batch) {}), nil },
+				func(o partition.Output) error { o.Rec.Release(); return nil })
+			require.NoError(b, err)
+			c0 := cpuTime()
+			for _, r := range recs {
+				require.NoError(b, q.Push(r))
+			}
+			require.NoError(b, q.Close())
+			b.ReportMetric(float64(cpuTime()-c0)/float64(n), "cpu-ns/row")
+		}
+	})
+}
+
+// pipeFunc is a Pipeline that calls f for every batch and emits nothing.
+type pipeFunc func(columnar.Batch)
+
+func (f pipeFunc) Push(_ context.Context, b columnar.Batch, _ partition.Emitter) error {
+	f(b)
+	return nil
+}
+func (pipeFunc) Watermark(context.Context, int64, partition.Emitter) error { return nil }
+func (pipeFunc) Finish(context.Context, partition.Emitter) error           { return nil }
+func (pipeFunc) Close()                                                    {}
