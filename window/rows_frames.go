@@ -435,7 +435,7 @@ func runFrames[T number](lay *frameLayout, n int, vals []T, valid []bool, specia
 			if valid != nil {
 				ok = valid[lo:ce]
 			}
-			v := fc.at(lo)
+			v := fc.at(cs)
 			chunkFrames(x, ok, ce-lo, h, n, special, &v, &sc)
 		}
 	}
@@ -508,7 +508,7 @@ func exactSum[T number](xs []T, ok []bool) T {
 // chunkFrames computes the outputs of rows h..L-1 of a chunk (x and ok:
 // the chunk's values and validity, nil when absent) whose frames of n
 // rows reach back into the history rows 0..h-1 (h = n-1, or fewer at the
-// partition's start). Output k of fc is row k.
+// partition's start). Output 0 of fc is row h.
 func chunkFrames[T number](x []T, ok []bool, L, h, n int, special bool, fc *frameCols[T], sc *frameScratch[T]) {
 	if ok != nil && !slices.Contains(ok, false) {
 		ok = nil
@@ -521,7 +521,7 @@ func chunkFrames[T number](x []T, ok []bool, L, h, n int, special bool, fc *fram
 	}
 	if fc.star != nil {
 		for k := h; k < L; k++ {
-			fc.star[k*fc.w] = int64(min(k+1, n))
+			fc.star[(k-h)*fc.w] = int64(min(k+1, n))
 		}
 	}
 	if fc.sum != nil || fc.avg != nil || fc.cnt != nil || fc.has != nil {
@@ -595,7 +595,7 @@ func slideSum[T number](x []T, h, n int, fc *frameCols[T]) {
 			if k >= n {
 				s -= x[k-n]
 			}
-			g := k
+			g := k - h
 			if fc.sum != nil {
 				fc.sum[g*fc.w] = s
 			}
@@ -667,7 +667,7 @@ func slideSumGeneral[T number](x []T, ok []bool, L, h, n int, fc *frameCols[T]) 
 			if k >= n {
 				move(k-n, -1)
 			}
-			g := k
+			g := k - h
 			if fc.has != nil {
 				fc.has[g] = cnt > 0
 			}
@@ -709,7 +709,7 @@ func slideSumGeneral[T number](x []T, ok []bool, L, h, n int, fc *frameCols[T]) 
 }
 
 // slideMin writes, for rows k ≥ h, the minimum of y over the frame
-// [k-n+1, k] (clipped at 0) to out[k·w]: van Herk/Gil-Werman with
+// [k-n+1, k] (clipped at 0) to out[(k-h)·w]: van Herk/Gil-Werman with
 // blocks of n rows from y[0]. y must not hold NaN.
 func slideMin[T number](y, pre, suf []T, h, n int, w int, out []T) {
 	L := len(y)
@@ -732,10 +732,10 @@ func slideMin[T number](y, pre, suf []T, h, n int, w int, out []T) {
 		}
 	}
 	for k := h; k < min(n-1, L); k++ {
-		out[k*w] = pre[k]
+		out[(k-h)*w] = pre[k]
 	}
 	for k := max(h, n-1); k < L; k++ {
-		out[k*w] = min(suf[k-n+1], pre[k])
+		out[(k-h)*w] = min(suf[k-n+1], pre[k])
 	}
 }
 
@@ -762,10 +762,10 @@ func slideMax[T number](y, pre, suf []T, h, n int, w int, out []T) {
 		}
 	}
 	for k := h; k < min(n-1, L); k++ {
-		out[k*w] = pre[k]
+		out[(k-h)*w] = pre[k]
 	}
 	for k := max(h, n-1); k < L; k++ {
-		out[k*w] = max(suf[k-n+1], pre[k])
+		out[(k-h)*w] = max(suf[k-n+1], pre[k])
 	}
 }
 
@@ -794,11 +794,11 @@ func slideMinMax[T number](y, pre, suf, pre2, suf2 []T, h, n, w int, lo, hi []T)
 		}
 	}
 	for k := h; k < min(n-1, L); k++ {
-		lo[k*w], hi[k*w] = pre[k], pre2[k]
+		lo[(k-h)*w], hi[(k-h)*w] = pre[k], pre2[k]
 	}
 	for k := max(h, n-1); k < L; k++ {
 		j := k - n + 1
-		lo[k*w], hi[k*w] = min(suf[j], pre[k]), max(suf2[j], pre2[k])
+		lo[(k-h)*w], hi[(k-h)*w] = min(suf[j], pre[k]), max(suf2[j], pre2[k])
 	}
 }
 
@@ -836,10 +836,10 @@ func slideMinNaN(y, pre, suf []float64, h, n int, w int, out []float64) {
 		}
 	}
 	for k := h; k < min(n-1, L); k++ {
-		out[k*w] = pre[k]
+		out[(k-h)*w] = pre[k]
 	}
 	for k := max(h, n-1); k < L; k++ {
-		out[k*w] = minNaNHigh(suf[k-n+1], pre[k])
+		out[(k-h)*w] = minNaNHigh(suf[k-n+1], pre[k])
 	}
 }
 
