@@ -8,6 +8,8 @@ import (
 	"github.com/apache/arrow/go/v17/arrow"
 	"github.com/apache/arrow/go/v17/arrow/bitutil"
 	"github.com/apache/arrow/go/v17/arrow/memory"
+
+	"github.com/velo-engine/velo/kernels"
 )
 
 // MaxKeyColumns is the largest number of key columns a KeyTable takes.
@@ -69,12 +71,9 @@ func NewKeyTable(types []arrow.DataType) (*KeyTable, error) {
 	return t, nil
 }
 
-// slot is one entry of the slot array: key is the group's first key word,
-// e its tag<<32 | group id + 1 (0: empty).
-type slot struct {
-	key int64
-	e   uint64
-}
+// slot is one entry of the slot array: Key is the group's first key word,
+// Entry its tag<<32 | group id + 1 (0: empty).
+type slot = kernels.GroupSlot
 
 // Len returns the number of groups.
 func (t *KeyTable) Len() int { return len(t.hashes) }
@@ -170,14 +169,14 @@ func (t *KeyTable) Insert(cols []arrow.Array, sel []int32, groups []uint32) (cre
 			tag := h >> 32
 			s := t.pos[r]
 			for {
-				e := slots[s].e
+				e := slots[s].Entry
 				if e == 0 {
 					g := uint32(len(t.hashes))
 					for _, c := range t.cols {
 						c.appendRow(int(r))
 					}
 					t.hashes = append(t.hashes, h)
-					slots[s] = slot{t.cols[0].word(g), tag<<32 | uint64(g+1)}
+					slots[s] = slot{Key: t.cols[0].word(g), Entry: tag<<32 | uint64(g+1)}
 					groups[r] = g
 					break
 				}
@@ -217,42 +216,48 @@ func (t *KeyTable) Insert(cols []arrow.Array, sel []int32, groups []uint32) (cre
 // insertWords is Insert's fast path for one fixed-width key column with no
 // NULLs in the batch or the table: the key word is compared with the one in
 // the slot, so a row costs one pass and, for a hit, one slot read. It
-// visits rows sel, or 0..n-1 when sel is nil.
+// visits rows sel, or 0..n-1 when sel is nil; without a selection the hits
+// run in kernels.GroupProbeWords, which stops at each new key.
 func (t *KeyTable) insertWords(k *wordKey, sel []int32, n int, groups []uint32) {
+	if sel != nil {
+		t.insertWordRows(k, sel, n, groups, 0, len(sel))
+		return
+	}
+	for j := 0; ; j++ {
+		if j = kernels.GroupProbeWords(t.slots, t.h[:n], k.row[:n], groups, j); j >= n {
+			return
+		}
+		t.insertWordRows(k, nil, n, groups, j, j+1)
+	}
+}
+
+// insertWordRows is insertWords for candidates j..end-1 (rows sel[j], or j
+// when sel is nil).
+func (t *KeyTable) insertWordRows(k *wordKey, sel []int32, n int, groups []uint32, j, end int) {
 	slots, mask := t.slots, t.mask
 	hs, row := t.h[:n], k.row[:n]
 	groups = groups[:n]
-	j := 0
-	for {
-		var r int
-		if sel == nil {
-			if j >= n {
-				return
-			}
-			r = j
-		} else {
-			if j >= len(sel) {
-				return
-			}
+	for ; j < end; j++ {
+		r := j
+		if sel != nil {
 			r = int(sel[j])
 		}
-		j++
 		h := hs[r]
 		key := row[r]
 		s := h & mask
 		for {
 			sl := &slots[s]
-			if sl.e == 0 {
+			if sl.Entry == 0 {
 				g := uint32(len(t.hashes))
 				k.words = append(k.words, key)
 				k.nulls = append(k.nulls, false)
 				t.hashes = append(t.hashes, h)
-				*sl = slot{key, h>>32<<32 | uint64(g+1)}
+				*sl = slot{Key: key, Entry: h>>32<<32 | uint64(g+1)}
 				groups[r] = g
 				break
 			}
-			if sl.key == key {
-				groups[r] = uint32(sl.e) - 1
+			if sl.Key == key {
+				groups[r] = uint32(sl.Entry) - 1
 				break
 			}
 			s = (s + 1) & mask
@@ -264,41 +269,56 @@ func (t *KeyTable) insertWords(k *wordKey, sel []int32, n int, groups []uint32) 
 // dictionary-encoded, NULLs allowed): the key word is compared with the one
 // in the slot, which decides for strings of up to 7 bytes and NULL; only
 // longer strings with equal words and tags also compare length and the
-// remaining bytes. It visits rows sel, or 0..n-1 when sel is nil.
+// remaining bytes. It visits rows sel, or 0..n-1 when sel is nil; without a
+// selection, and when no row is a long string (so every word decides), the
+// hits run in kernels.GroupProbeWords, which stops at each new key.
 func (t *KeyTable) insertStrings(k *stringKey, sel []int32, n int, groups []uint32) {
+	if sel != nil || k.long {
+		t.insertStringRows(k, sel, n, groups, 0, groupedLen(sel, n))
+		return
+	}
+	for j := 0; ; j++ {
+		if j = kernels.GroupProbeWords(t.slots, t.h[:n], k.row[:n], groups, j); j >= n {
+			return
+		}
+		t.insertStringRows(k, nil, n, groups, j, j+1)
+	}
+}
+
+// groupedLen is the number of candidates: len(sel), or n when sel is nil.
+func groupedLen(sel []int32, n int) int {
+	if sel != nil {
+		return len(sel)
+	}
+	return n
+}
+
+// insertStringRows is insertStrings for candidates j..end-1 (rows sel[j],
+// or j when sel is nil).
+func (t *KeyTable) insertStringRows(k *stringKey, sel []int32, n int, groups []uint32, j, end int) {
 	slots, mask := t.slots, t.mask
 	hs, row := t.h[:n], k.row[:n]
 	groups = groups[:n]
-	j := 0
-	for {
-		var r int
-		if sel == nil {
-			if j >= n {
-				return
-			}
-			r = j
-		} else {
-			if j >= len(sel) {
-				return
-			}
+	for ; j < end; j++ {
+		r := j
+		if sel != nil {
 			r = int(sel[j])
 		}
-		j++
 		h := hs[r]
 		w := row[r]
 		s := h & mask
 		for {
 			sl := &slots[s]
-			e := sl.e
+			e := sl.Entry
 			if e == 0 {
 				g := uint32(len(t.hashes))
 				k.appendRow(r)
 				t.hashes = append(t.hashes, h)
-				*sl = slot{w, h>>32<<32 | uint64(g+1)}
+				*sl = slot{Key: w, Entry: h>>32<<32 | uint64(g+1)}
 				groups[r] = g
 				break
 			}
-			if sl.key == w && (!isLongWord(w) || (e>>32 == h>>32 && k.sameTail(r, uint32(e)-1))) {
+			if sl.Key == w && (!isLongWord(w) || (e>>32 == h>>32 && k.sameTail(r, uint32(e)-1))) {
 				groups[r] = uint32(e) - 1
 				break
 			}
@@ -329,10 +349,10 @@ func (t *KeyTable) rebuild(size int) {
 	first := t.cols[0]
 	for g, h := range t.hashes {
 		s := h & t.mask
-		for t.slots[s].e != 0 {
+		for t.slots[s].Entry != 0 {
 			s = (s + 1) & t.mask
 		}
-		t.slots[s] = slot{first.word(uint32(g)), h>>32<<32 | uint64(g+1)}
+		t.slots[s] = slot{Key: first.word(uint32(g)), Entry: h>>32<<32 | uint64(g+1)}
 	}
 }
 

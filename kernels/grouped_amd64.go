@@ -39,6 +39,7 @@ func init() {
 			groupedMinMaxInt64Prefix = groupedMinMaxInt64Asm
 			groupedMinMaxFloat64Prefix = groupedMinMaxFloat64Asm
 			groupedSumMinMaxFloat64Prefix = groupedSumMinMaxFloat64Asm
+			groupProbeWordsAsm = groupProbeWordsRows
 		} else {
 			groupedSumInt64Prefix = nil
 			groupedCountPrefix = nil
@@ -46,6 +47,7 @@ func init() {
 			groupedMinMaxInt64Prefix = nil
 			groupedMinMaxFloat64Prefix = nil
 			groupedSumMinMaxFloat64Prefix = nil
+			groupProbeWordsAsm = nil
 		}
 	})
 }
@@ -125,4 +127,10 @@ func groupedSumMinMaxFloat64Asm(sums, mins, maxs []float64, groups []uint32, val
 		return asm.GroupedSumMinMaxFloat64RowsPrefetch(&sums[0], &mins[0], &maxs[0], len(sums), &groups[0], &vals[0], len(groups), sp, n)
 	}
 	return asm.GroupedSumMinMaxFloat64Rows(&sums[0], &mins[0], &maxs[0], len(sums), &groups[0], &vals[0], len(groups), sp, n)
+}
+
+// groupProbeWordsRows runs asm.GroupProbeWords (GroupProbeWords has checked
+// the lengths and that start < len(keys)).
+func groupProbeWordsRows(slots []GroupSlot, hs []uint64, keys []int64, groups []uint32, start int) int {
+	return asm.GroupProbeWords(&slots[0].Key, uint64(len(slots)-1), &hs[0], &keys[0], &groups[0], len(keys), start)
 }

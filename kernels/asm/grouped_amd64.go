@@ -57,3 +57,8 @@ func GroupedSumMinMaxFloat64Rows(sums *float64, mins *float64, maxs *float64, nd
 //
 //go:noescape
 func GroupedSumMinMaxFloat64RowsPrefetch(sums *float64, mins *float64, maxs *float64, ndst int, groups *uint32, vals *float64, nrows int, sel *int32, n int) (done int)
+
+// GroupProbeWords sets groups[j] to the group id of row j's key word keys[j] (hash hs[j]) in the 16-byte slots (mask+1 of them), for j from start while every probe finds its key before an empty slot; it returns the first row whose probe reached an empty slot, or n.
+//
+//go:noescape
+func GroupProbeWords(slots *int64, mask uint64, hs *uint64, keys *int64, groups *uint32, n int, start int) (done int)

@@ -2717,3 +2717,73 @@ vnan254:
 done:
 	MOVQ R11, done+72(FP)
 	RET
+
+// func GroupProbeWords(slots *int64, mask uint64, hs *uint64, keys *int64, groups *uint32, n int, start int) (done int)
+// Requires: MMX+
+TEXT ·GroupProbeWords(SB), NOSPLIT, $0-64
+	MOVQ slots+0(FP), AX
+	MOVQ mask+8(FP), CX
+	MOVQ hs+16(FP), DX
+	MOVQ keys+24(FP), BX
+	MOVQ groups+32(FP), SI
+	MOVQ n+40(FP), DI
+	MOVQ start+48(FP), R8
+
+pf:
+	LEAQ       8(R8), R9
+	CMPQ       R9, DI
+	JAE        tail
+	MOVQ       64(DX)(R8*8), R9
+	ANDQ       CX, R9
+	SHLQ       $0x04, R9
+	PREFETCHT0 (AX)(R9*1)
+	MOVQ       (DX)(R8*8), R9
+	MOVQ       (BX)(R8*8), R10
+	ANDQ       CX, R9
+
+pfslot:
+	MOVQ  R9, R12
+	SHLQ  $0x04, R12
+	MOVQ  8(AX)(R12*1), R11
+	TESTQ R11, R11
+	JZ    done
+	CMPQ  R10, (AX)(R12*1)
+	JNE   pfnext
+	DECL  R11
+	MOVL  R11, (SI)(R8*4)
+	INCQ  R8
+	JMP   pf
+
+pfnext:
+	INCQ R9
+	ANDQ CX, R9
+	JMP  pfslot
+
+tail:
+	CMPQ R8, DI
+	JAE  done
+	MOVQ (DX)(R8*8), R9
+	MOVQ (BX)(R8*8), R10
+	ANDQ CX, R9
+
+tailslot:
+	MOVQ  R9, R12
+	SHLQ  $0x04, R12
+	MOVQ  8(AX)(R12*1), R11
+	TESTQ R11, R11
+	JZ    done
+	CMPQ  R10, (AX)(R12*1)
+	JNE   tailnext
+	DECL  R11
+	MOVL  R11, (SI)(R8*4)
+	INCQ  R8
+	JMP   tail
+
+tailnext:
+	INCQ R9
+	ANDQ CX, R9
+	JMP  tailslot
+
+done:
+	MOVQ R8, done+56(FP)
+	RET

@@ -72,7 +72,76 @@ func main() {
 	genRows("GroupedSumMinMaxFloat64RowsPrefetch", sumMinMaxFloat64,
 		"func(sums *float64, mins *float64, maxs *float64, ndst int, groups *uint32, vals *float64, nrows int, sel *int32, n int) (done int)",
 		"GroupedSumMinMaxFloat64RowsPrefetch is GroupedSumMinMaxFloat64Rows prefetching states ahead (for states larger than the caches).")
+	genProbeWords()
 	Generate()
+}
+
+// genProbeWords emits GroupProbeWords, the hit path of agg.KeyTable's
+// single-key-word probe: linear probing over 16-byte slots {key word,
+// tag<<32 | id+1}, comparing the row's key word with the slot's. It stops
+// at the first row whose probe reaches an empty slot (a new group, inserted
+// by the Go caller, which then resumes). Each row prefetches the home slot
+// of the row probeAhead on, whose hash is already known: for a table larger
+// than the caches the probes then overlap their misses instead of waiting
+// for one after the other.
+func genProbeWords() {
+	TEXT("GroupProbeWords", NOSPLIT, "func(slots *int64, mask uint64, hs *uint64, keys *int64, groups *uint32, n int, start int) (done int)")
+	Pragma("noescape")
+	Doc("GroupProbeWords sets groups[j] to the group id of row j's key word keys[j] (hash hs[j]) in the 16-byte slots (mask+1 of them), for j from start while every probe finds its key before an empty slot; it returns the first row whose probe reached an empty slot, or n.")
+	slots := Load(Param("slots"), GP64())
+	mask := Load(Param("mask"), GP64())
+	hs := Load(Param("hs"), GP64())
+	keys := Load(Param("keys"), GP64())
+	groups := Load(Param("groups"), GP64())
+	n := Load(Param("n"), GP64())
+	j := Load(Param("start"), GP64())
+	const probeAhead = 8
+
+	probe := func(lab string) {
+		s, key, e := GP64(), GP64(), GP64()
+		MOVQ(Mem{Base: hs, Index: j, Scale: 8}, s)
+		MOVQ(Mem{Base: keys, Index: j, Scale: 8}, key)
+		ANDQ(mask, s)
+		Label(lab + "slot")
+		t := GP64()
+		MOVQ(s, t)
+		SHLQ(U8(4), t)
+		MOVQ(Mem{Base: slots, Index: t, Scale: 1, Disp: 8}, e)
+		TESTQ(e, e)
+		JZ(LabelRef("done")) // empty slot: a new group, for the Go caller
+		CMPQ(key, Mem{Base: slots, Index: t, Scale: 1})
+		JNE(LabelRef(lab + "next"))
+		DECL(e.As32())
+		MOVL(e.As32(), Mem{Base: groups, Index: j, Scale: 4})
+		INCQ(j)
+		JMP(LabelRef(lab))
+		Label(lab + "next") // another key in the slot: linear probing
+		INCQ(s)
+		ANDQ(mask, s)
+		JMP(LabelRef(lab + "slot"))
+	}
+
+	// Rows with a row probeAhead on: prefetch its home slot.
+	Label("pf")
+	t := GP64()
+	LEAQ(Mem{Base: j, Disp: probeAhead}, t)
+	CMPQ(t, n)
+	JAE(LabelRef("tail"))
+	p := GP64()
+	MOVQ(Mem{Base: hs, Index: j, Scale: 8, Disp: 8 * probeAhead}, p)
+	ANDQ(mask, p)
+	SHLQ(U8(4), p)
+	PREFETCHT0(Mem{Base: slots, Index: p, Scale: 1})
+	probe("pf")
+
+	Label("tail")
+	CMPQ(j, n)
+	JAE(LabelRef("done"))
+	probe("tail")
+
+	Label("done")
+	Store(j, ReturnIndex(0))
+	RET()
 }
 
 type kernel int

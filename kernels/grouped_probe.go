@@ -1,0 +1,64 @@
+package kernels
+
+import "fmt"
+
+// GroupSlot is one slot of an open-addressing group table probed by
+// GroupProbeWords: a group's key word and its entry, tag<<32 | id+1 (0: an
+// empty slot; the tag is the caller's, GroupProbeWords ignores it).
+type GroupSlot struct {
+	Key   int64
+	Entry uint64
+}
+
+// GroupProbeWords is the hit path of a group table with linear probing
+// whose keys are single words (agg.KeyTable's single-column fast path): for
+// rows j = start, start+1, … it probes from slot hs[j] & (len(slots)-1)
+// until a slot with Key == keys[j], whose id (Entry-1, low 32 bits) it
+// writes to groups[j], or an empty slot, where it stops and returns j (the
+// caller inserts the new group and resumes at j). It returns len(keys) when
+// every row was found.
+//
+// len(slots) must be a power of two and the table must hold an empty slot
+// (probing a full table for a missing key would not end); hs and groups
+// must have at least len(keys) entries.
+//
+// At the AVX2 and AVX-512 levels it runs scalar assembly that also
+// prefetches the home slot of the row 8 ahead, so that for a table larger
+// than the caches the rows' misses overlap (see grouped_amd64.go).
+func GroupProbeWords(slots []GroupSlot, hs []uint64, keys []int64, groups []uint32, start int) (done int) {
+	n := len(keys)
+	if len(slots)&(len(slots)-1) != 0 || len(slots) == 0 {
+		panic(fmt.Sprintf("kernels.GroupProbeWords: %d slots is not a power of two", len(slots)))
+	}
+	if len(hs) < n || len(groups) < n {
+		panic(fmt.Sprintf("kernels.GroupProbeWords: %d keys, %d hashes, %d group ids", n, len(hs), len(groups)))
+	}
+	if start < 0 || start >= n {
+		return max(start, n)
+	}
+	if groupProbeWordsAsm != nil {
+		return groupProbeWordsAsm(slots, hs[:n], keys, groups[:n], start)
+	}
+	mask := uint64(len(slots) - 1)
+	hs, groups = hs[:n], groups[:n]
+	for j := start; j < n; j++ {
+		key := keys[j]
+		s := hs[j] & mask
+		for {
+			sl := &slots[s]
+			if sl.Entry == 0 {
+				return j
+			}
+			if sl.Key == key {
+				groups[j] = uint32(sl.Entry) - 1
+				break
+			}
+			s = (s + 1) & mask
+		}
+	}
+	return n
+}
+
+// groupProbeWordsAsm is GroupProbeWords' assembly (set by grouped_amd64.go
+// at the AVX2 and AVX-512 levels; nil elsewhere).
+var groupProbeWordsAsm func(slots []GroupSlot, hs []uint64, keys []int64, groups []uint32, start int) int

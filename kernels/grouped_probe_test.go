@@ -1,0 +1,94 @@
+package kernels
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+// probeTable builds a linear-probing table of nslots slots holding keys
+// 0..m-1 mapped to random words, inserted at home slot hash & mask; hash
+// keeps only hashBits bits so homes cluster and probes wrap around.
+func probeTable(rng *rand.Rand, nslots, m int, hashBits uint) (slots []GroupSlot, words []int64, hashes []uint64) {
+	slots = make([]GroupSlot, nslots)
+	mask := uint64(nslots - 1)
+	seen := map[int64]bool{}
+	for g := 0; g < m; g++ {
+		w := int64(rng.Uint64())
+		if g%5 == 0 {
+			w = int64(rng.IntN(64)) // small words, 0 among them
+		}
+		for seen[w] {
+			w++
+		}
+		seen[w] = true
+		h := rng.Uint64() & (1<<hashBits - 1)
+		s := h & mask
+		for slots[s].Entry != 0 {
+			s = (s + 1) & mask
+		}
+		slots[s] = GroupSlot{Key: w, Entry: h>>32<<32 | uint64(g+1)}
+		words, hashes = append(words, w), append(hashes, h)
+	}
+	return slots, words, hashes
+}
+
+func TestGroupProbeWords(t *testing.T) {
+	forEachLevel(t, func(t *testing.T, l Level) {
+		rng := rand.New(rand.NewPCG(37, uint64(l)))
+		for _, nslots := range []int{1, 2, 8, 64, 4096} {
+			for _, fill := range []float64{0, 0.3, 0.75, 0.99} {
+				for _, hashBits := range []uint{2, 64} {
+					m := min(int(float64(nslots)*fill), nslots-1)
+					slots, words, hashes := probeTable(rng, nslots, m, hashBits)
+					for _, n := range []int{0, 1, 7, 8, 9, 17, 300} {
+						keys, hs := make([]int64, n), make([]uint64, n)
+						for j := range keys {
+							if m > 0 && rng.IntN(20) > 0 {
+								g := rng.IntN(m)
+								keys[j], hs[j] = words[g], hashes[g]
+							} else {
+								keys[j], hs[j] = int64(rng.Uint64()), rng.Uint64()&(1<<hashBits-1) // absent
+							}
+						}
+						// Oracle: ids of the leading present keys, stopping at
+						// the first absent one.
+						id := map[int64]uint32{}
+						for g, w := range words {
+							id[w] = uint32(g)
+						}
+						for _, start := range []int{0, 3} {
+							want := make([]uint32, n)
+							got := make([]uint32, n)
+							for j := range want {
+								want[j], got[j] = 0xdead, 0xdead
+							}
+							wantDone := max(start, n)
+							for j := start; j < n; j++ {
+								g, ok := id[keys[j]]
+								if !ok {
+									wantDone = j
+									break
+								}
+								want[j] = g
+							}
+							what := fmt.Sprintf("slots=%d fill=%v bits=%d n=%d start=%d", nslots, fill, hashBits, n, start)
+							done := GroupProbeWords(slots, hs, keys, got, start)
+							require.Equal(t, wantDone, done, what)
+							require.Equal(t, want, got, what)
+						}
+					}
+				}
+			}
+		}
+		require.Panics(t, func() {
+			GroupProbeWords(make([]GroupSlot, 3), make([]uint64, 1), make([]int64, 1), make([]uint32, 1), 0)
+		})
+		require.Panics(t, func() { GroupProbeWords(nil, nil, nil, nil, 0) })
+		require.Panics(t, func() {
+			GroupProbeWords(make([]GroupSlot, 4), make([]uint64, 1), make([]int64, 2), make([]uint32, 2), 0)
+		})
+	})
+}
