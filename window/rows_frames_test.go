@@ -357,3 +357,36 @@ func TestRowsFramesGolden(t *testing.T) {
 	require.Equal(t, 1, st.Open)
 	require.Equal(t, int64(len(vs)), st.OutputRows)
 }
+
+// TestRowsPerRowSpecialValues runs the frame aggregates through the
+// per-row path (bounded with a ROW_NUMBER call, and streaming) over NULLs,
+// NaN and ±Inf: an infinity leaving a moving sum's frame must leave no
+// NaN behind, and NaN sorts above every number for MIN/MAX.
+func TestRowsPerRowSpecialValues(t *testing.T) {
+	for _, streaming := range []bool{false, true} {
+		t.Run(fmt.Sprint("streaming=", streaming), func(t *testing.T) {
+			mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+			defer mem.AssertSize(t, 0)
+			rng := rand.New(rand.NewPCG(21, 22))
+			rows := frameData(rng, 4000, 7, 10, true, false)
+			for i := range rows {
+				rows[i].tNull = false // a stream skips rows without event time
+			}
+			calls := frameCalls(0, 1, 5, 99, UnboundedPreceding)
+			spec := RowsSpec{PartitionBy: []int{1}, OrderBy: 2, Streaming: streaming, Calls: calls}
+			if !streaming {
+				spec.Calls = append(slices.Clone(calls), Call{Func: RowNumber})
+			}
+			outs, op := runRows(t, mem, spec, rows, func() int { return 1 + rng.IntN(600) })
+			defer op.Release()
+			defer releaseRecords(outs)
+			require.False(t, op.framesOnly())
+			got := resultsBySeq(t, outs, len(spec.Calls))
+			for k, v := range got {
+				got[k] = v[:len(calls)]
+			}
+			want, tol := frameRef(rows, RowsSpec{PartitionBy: []int{1}, OrderBy: 2, Calls: calls})
+			requireFrames(t, want, got, tol, calls)
+		})
+	}
+}

@@ -1,6 +1,7 @@
 package window
 
 import (
+	"math"
 	"slices"
 
 	"github.com/apache/arrow/go/v17/arrow"
@@ -23,7 +24,9 @@ type frameOut[T number] struct {
 
 // frameState is the per-partition state of one (argument, frame) pair,
 // struct-of-arrays indexed by partition id: a ring of the frame's last n
-// values, a compensated running sum, the count of non-NULL values, and
+// values, a compensated running sum of the finite values, the count of
+// non-NULL values, counts of the NaN, +Inf and -Inf values (kept apart from
+// the sum so an infinity leaving the frame leaves no NaN behind), and
 // monotonic deques (ring of (sequence, value)) for MIN and MAX. n == 0 is
 // an unbounded frame (running sum / min / max, no ring).
 type frameState[T number] struct {
@@ -37,6 +40,7 @@ type frameState[T number] struct {
 	ringOK     []bool
 	sum, comp  []T
 	cnt        []int64
+	special    [][3]int32 // NaN, +Inf, -Inf values in the frame (floats)
 	minS, maxS []int64
 	minV, maxV []T
 	minH, minL []int32
@@ -60,6 +64,9 @@ func (f *frameState[T]) grow(parts int) {
 	f.sum = growTo(f.sum, parts)
 	f.comp = growTo(f.comp, parts)
 	f.cnt = growTo(f.cnt, parts)
+	if f.float {
+		f.special = growTo(f.special, parts)
+	}
 	m := max(f.n, 1)
 	if f.n > 0 {
 		f.pos = growTo(f.pos, parts)
@@ -94,6 +101,37 @@ func neumaier[T number](s, c, y T) (T, T) {
 	return t, c
 }
 
+// addSpecial counts the non-finite x (NaN, +Inf or -Inf) into sp with
+// weight d.
+func addSpecial[T number](sp *[3]int32, x T, d int32) {
+	switch {
+	case x != x:
+		sp[0] += d
+	case x > 0:
+		sp[1] += d
+	default:
+		sp[2] += d
+	}
+}
+
+// withSpecial is the frame sum s overridden by its non-finite values: NaN
+// with a NaN or both infinities, else the infinity present.
+func withSpecial[T number](s T, sp [3]int32) T {
+	if sp == ([3]int32{}) {
+		return s
+	}
+	var f float64
+	switch {
+	case sp[0] > 0 || (sp[1] > 0 && sp[2] > 0):
+		f = math.NaN()
+	case sp[1] > 0:
+		f = math.Inf(1)
+	default:
+		f = math.Inf(-1)
+	}
+	return any(f).(T)
+}
+
 // minFirst reports a ≤ b in the order NaN above every number (for int64
 // the NaN tests fold away).
 func lessEq[T number](a, b T) bool { return b != b || (a == a && a <= b) }
@@ -110,6 +148,10 @@ func (f *frameState[T]) run(in *runInput, vals []T, valid []bool, o *frameOut[T]
 	for _, pr := range in.runs {
 		p := int(pr.pid)
 		seq, cnt, sum, comp := f.seq[p], f.cnt[p], f.sum[p], f.comp[p]
+		var sp [3]int32
+		if f.float {
+			sp = f.special[p]
+		}
 		if n == 0 {
 			var lo, hi T
 			if f.wantMin {
@@ -126,7 +168,11 @@ func (f *frameState[T]) run(in *runInput, vals []T, valid []bool, o *frameOut[T]
 					if vals != nil {
 						x = vals[i]
 					}
-					sum, comp = neumaier(sum, comp, x)
+					if x-x == 0 {
+						sum, comp = neumaier(sum, comp, x)
+					} else {
+						addSpecial(&sp, x, 1)
+					}
 					if cnt == 0 || lessEq(x, lo) {
 						lo = x
 					}
@@ -148,11 +194,11 @@ func (f *frameState[T]) run(in *runInput, vals []T, valid []bool, o *frameOut[T]
 					o.has[at] = has
 				}
 				if o.sum != nil {
-					o.sum[at] = sum + comp
+					o.sum[at] = withSpecial(sum+comp, sp)
 				}
 				if o.avg != nil {
 					if has {
-						o.avg[at] = float64(sum+comp) / float64(cnt)
+						o.avg[at] = float64(withSpecial(sum+comp, sp)) / float64(cnt)
 					}
 				}
 				if o.min != nil {
@@ -169,6 +215,9 @@ func (f *frameState[T]) run(in *runInput, vals []T, valid []bool, o *frameOut[T]
 				f.maxV[p] = hi
 			}
 			f.seq[p], f.cnt[p], f.sum[p], f.comp[p] = seq, cnt, sum, comp
+			if f.float {
+				f.special[p] = sp
+			}
 			continue
 		}
 		base := p * n
@@ -196,12 +245,20 @@ func (f *frameState[T]) run(in *runInput, vals []T, valid []bool, o *frameOut[T]
 			// Between recomputations a plain running sum: at most 2n
 			// roundings, each within ulp of the last two frames' magnitude.
 			if expire >= 0 && ringOK[ps] {
-				sum -= ring[ps]
+				if v := ring[ps]; v-v == 0 {
+					sum -= v
+				} else {
+					addSpecial(&sp, v, -1)
+				}
 				cnt--
 			}
 			ring[ps], ringOK[ps] = x, ok
 			if ok {
-				sum += x
+				if x-x == 0 {
+					sum += x
+				} else {
+					addSpecial(&sp, x, 1)
+				}
 				cnt++
 			}
 			ps++
@@ -210,7 +267,7 @@ func (f *frameState[T]) run(in *runInput, vals []T, valid []bool, o *frameOut[T]
 				if f.float {
 					var rs, rc T
 					for j, v := range ring {
-						if ringOK[j] {
+						if ringOK[j] && v-v == 0 {
 							rs, rc = neumaier(rs, rc, v)
 						}
 					}
@@ -292,11 +349,11 @@ func (f *frameState[T]) run(in *runInput, vals []T, valid []bool, o *frameOut[T]
 				o.has[at] = has
 			}
 			if o.sum != nil {
-				o.sum[at] = sum + comp
+				o.sum[at] = withSpecial(sum+comp, sp)
 			}
 			if o.avg != nil {
 				if has {
-					o.avg[at] = float64(sum+comp) / float64(cnt)
+					o.avg[at] = float64(withSpecial(sum+comp, sp)) / float64(cnt)
 				}
 			}
 			if o.min != nil {
@@ -307,6 +364,9 @@ func (f *frameState[T]) run(in *runInput, vals []T, valid []bool, o *frameOut[T]
 			}
 		}
 		f.seq[p], f.cnt[p], f.sum[p], f.comp[p], f.pos[p] = seq, cnt, sum, comp, int32(ps)
+		if f.float {
+			f.special[p] = sp
+		}
 		if minS != nil {
 			f.minH[p], f.minL[p] = int32(mh), int32(ml)
 		}
