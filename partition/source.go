@@ -161,8 +161,12 @@ func (s *Source) bindSchema(schema *arrow.Schema) (*binding, error) {
 			if len(idx) != 1 {
 				return nil, fmt.Errorf("partition: key column %q: %d columns of that name in the source schema %s", name, len(idx), schema)
 			}
-			if err := checkKeyType(schema.Field(idx[0]).Type); err != nil {
-				return nil, fmt.Errorf("partition: hash key column %q: %w", name, err)
+			// The type matters only when rows are hashed (as before, one
+			// partition accepts any key type).
+			if s.hashes() {
+				if err := checkKeyType(schema.Field(idx[0]).Type); err != nil {
+					return nil, fmt.Errorf("partition: hash key column %q: %w", name, err)
+				}
 			}
 			b.keyIdx = append(b.keyIdx, idx[0])
 		}
