@@ -109,42 +109,6 @@ func (o *aggregateOp) Push(_ context.Context, b columnar.Batch) error {
 	return nil
 }
 
-// inputBatch builds the batch an aggregating operator consumes: the values
-// of inputs over b, as a record of schema inSchema that the caller releases.
-// When every input is a plain column reference (plain) the columns are
-// passed through with b's selection, without a copy; otherwise the
-// expressions are evaluated over the selected rows and the result has no
-// selection.
-func inputBatch(b columnar.Batch, inputs []sqlfront.BoundExpr, plain bool, inSchema *arrow.Schema) (columnar.Batch, error) {
-	cols := make([]arrow.Array, len(inputs))
-	defer func() {
-		for _, c := range cols {
-			if c != nil {
-				c.Release()
-			}
-		}
-	}()
-	if plain {
-		for i, e := range inputs {
-			cols[i] = b.Rec.Column(e.(*sqlfront.ColRef).Index)
-			cols[i].Retain()
-		}
-		return columnar.Batch{Rec: array.NewRecord(inSchema, cols, int64(b.NumRows())), Sel: b.Sel}, nil
-	}
-	rs := selRows(b.Rec, b.Sel)
-	for i, e := range inputs {
-		v, err := evalExpr(e, rs)
-		if err != nil {
-			return columnar.Batch{}, err
-		}
-		if err := checkKind(v, e.DataType(), e); err != nil {
-			return columnar.Batch{}, err
-		}
-		cols[i] = v.toArray(e.DataType())
-	}
-	return columnar.Batch{Rec: array.NewRecord(inSchema, cols, int64(b.Len()))}, nil
-}
-
 func (o *aggregateOp) Finish(ctx context.Context) error {
 	res, err := o.a.Emit()
 	if err != nil {

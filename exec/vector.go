@@ -458,3 +458,61 @@ func gatherStrings(offs []int32, data []byte, sel []int32) ([]int32, []byte) {
 	}
 	return o, d
 }
+
+// scatter places the rows of v, dense over the physical rows sel, at their
+// positions in a vector of n rows (sel holds distinct rows below n). The
+// rows outside sel are zero values (empty strings), not NULL, so the NULL
+// count of the result is the selected rows' own.
+func (v *vec) scatter(sel []int32, n int) *vec {
+	out := &vec{t: v.t, k: v.k, n: n}
+	switch v.k {
+	case kNull:
+		return out
+	case kI64:
+		out.i64 = make([]int64, n)
+		for k, r := range sel {
+			out.i64[r] = v.i64[k]
+		}
+	case kI32:
+		out.i32 = make([]int32, n)
+		for k, r := range sel {
+			out.i32[r] = v.i32[k]
+		}
+	case kF64:
+		out.f64 = make([]float64, n)
+		for k, r := range sel {
+			out.f64[r] = v.f64[k]
+		}
+	case kF32:
+		out.f32 = make([]float32, n)
+		for k, r := range sel {
+			out.f32[r] = v.f32[k]
+		}
+	case kBool:
+		out.b = make([]bool, n)
+		for k, r := range sel {
+			out.b[r] = v.b[k]
+		}
+	case kStr:
+		// Lengths at their positions, prefix sums, then each string copied
+		// to its place: any order of sel works.
+		out.offs = make([]int32, n+1)
+		for k, r := range sel {
+			out.offs[r+1] = v.offs[k+1] - v.offs[k]
+		}
+		for i := range n {
+			out.offs[i+1] += out.offs[i]
+		}
+		out.data = make([]byte, out.offs[n])
+		for k, r := range sel {
+			copy(out.data[out.offs[r]:out.offs[r+1]], v.str(k))
+		}
+	}
+	if v.null != nil {
+		out.null = make([]bool, n)
+		for k, r := range sel {
+			out.null[r] = v.null[k]
+		}
+	}
+	return out
+}
