@@ -292,9 +292,14 @@ func arith(e *sqlfront.Binary, l, r *vec) (*vec, error) {
 	if l.k == kNull || r.k == kNull {
 		return nullVec(e.Type, n), nil
 	}
-	out, err := newVec(e.Type, n)
-	if err != nil {
-		return nil, err
+	var out *vec
+	if e.Type.ID() == arrow.FLOAT64 && l.k == kF64 && r.k == kF64 {
+		out = newFloat64Result(n) // every value is written below
+	} else {
+		var err error
+		if out, err = newVec(e.Type, n); err != nil {
+			return nil, err
+		}
 	}
 	out.null = orNulls(l, r, n)
 	switch {
@@ -749,7 +754,8 @@ func mixedArith(e *sqlfront.Binary, rs rowSet) (*vec, bool, error) {
 		return nil, false, nil
 	}
 	n := rs.n
-	out := &vec{t: arrow.PrimitiveTypes.Float64, k: kF64, n: n, f64: make([]float64, n), null: orNulls(f, iv, n)}
+	out := newFloat64Result(n) // every value is written below
+	out.null = orNulls(f, iv, n)
 	a, b, o := f.f64[:n], iv.i64[:n], out.f64[:n]
 	switch {
 	case e.Op == sqlfront.OpAdd:

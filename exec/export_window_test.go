@@ -14,3 +14,10 @@ func Coalesced(s *PartitionedStream) int64 {
 	}
 	return n
 }
+
+// SetPoolMinBytes sets the smallest float64 result the evaluator recycles
+// through its buffer pool and returns the function that restores it.
+func SetPoolMinBytes(n int64) (restore func()) {
+	old := poolMinBytes.Swap(n)
+	return func() { poolMinBytes.Store(old) }
+}

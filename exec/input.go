@@ -69,7 +69,7 @@ func inputBatch(b columnar.Batch, inputs []sqlfront.BoundExpr, plain bool, inSch
 			if err := checkKind(v, e.DataType(), e); err != nil {
 				return columnar.Batch{}, err
 			}
-			cols[i] = v.toArray(e.DataType())
+			cols[i] = v.toArrayRecycled(e.DataType())
 		}
 		return columnar.Batch{Rec: array.NewRecord(inSchema, cols, b.Rec.NumRows())}, nil
 	}
@@ -107,7 +107,7 @@ func inputBatch(b columnar.Batch, inputs []sqlfront.BoundExpr, plain bool, inSch
 		if err := checkKind(v, e.DataType(), e); err != nil {
 			return columnar.Batch{}, err
 		}
-		cols[i] = v.toArray(e.DataType())
+		cols[i] = v.toArrayRecycled(e.DataType())
 	}
 	return columnar.Batch{Rec: array.NewRecord(inSchema, cols, int64(n)), Sel: b.Sel}, nil
 }

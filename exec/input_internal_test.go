@@ -349,7 +349,8 @@ func scenarioRecords(mem memory.Allocator, nrec, rows int) []arrow.Record {
 // for S3a (symbol, trade_time, price, quantity, price * quantity) per row
 // the operator consumes (wall and process CPU time, GC included): over whole records (one partition) and over the
 // share of each record hash routing gives one of 2 or 7 partitions, with
-// inputBatch and with the gathering implementation it replaced
+// inputBatch (with and without recycling its float64 results through
+// resultPool) and with the gathering implementation it replaced
 // (inputBatchGather), in one binary.
 func BenchmarkInputBatch(b *testing.B) {
 	mem := memory.NewGoAllocator()
@@ -363,9 +364,10 @@ func BenchmarkInputBatch(b *testing.B) {
 	inputs := []sqlfront.BoundExpr{sym, tt, px, qty, tbin(sqlfront.OpMul, tF64, px, tcast(tF64, qty))}
 	schema := inputSchema(inputs)
 	impls := []struct {
-		name string
-		f    func(columnar.Batch, []sqlfront.BoundExpr, bool, *arrow.Schema) (columnar.Batch, error)
-	}{{"gather", inputBatchGather}, {"keep-sel", inputBatch}}
+		name    string
+		f       func(columnar.Batch, []sqlfront.BoundExpr, bool, *arrow.Schema) (columnar.Batch, error)
+		recycle bool
+	}{{"gather", inputBatchGather, false}, {"keep-sel", inputBatch, false}, {"keep-sel-recycled", inputBatch, true}}
 	for _, parts := range []int{1, 2, 7} {
 		// Partition 0's rows of each record, by a hash of the symbol.
 		sels := make([][]int32, len(recs))
@@ -386,6 +388,9 @@ func BenchmarkInputBatch(b *testing.B) {
 		}
 		for _, impl := range impls {
 			b.Run(fmt.Sprintf("partitions=%d/%s", parts, impl.name), func(b *testing.B) {
+				if !impl.recycle {
+					defer func(old int64) { poolMinBytes.Store(old) }(poolMinBytes.Swap(math.MaxInt64))
+				}
 				c0 := cpuTime()
 				for b.Loop() {
 					for k, r := range recs {

@@ -115,6 +115,30 @@ func TestPartitionedGolden(t *testing.T) {
 	}
 }
 
+// TestPartitionedGoldenRecycled runs the golden suite at 1, 2 and 7
+// partitions with every float64 result of an aggregate's or time window's
+// input recycled through the evaluator's buffer pool (its threshold lowered
+// to one byte): a buffer reused while an operator still read it would
+// change a result.
+func TestPartitionedGoldenRecycled(t *testing.T) {
+	defer goleak.VerifyNone(t)
+	defer exec.SetPoolMinBytes(1)()
+	files, err := filepath.Glob("testdata/*.test")
+	require.NoError(t, err)
+	require.NotEmpty(t, files)
+	for _, n := range []int{1, 2, 7} {
+		for _, file := range files {
+			data, err := os.ReadFile(file)
+			require.NoError(t, err)
+			for _, c := range parseGolden(t, string(data)) {
+				t.Run(fmt.Sprintf("%s/%d/%d", filepath.Base(file), n, c.line), func(t *testing.T) {
+					runPartitionedGolden(t, file, c, n, false, map[string]int{})
+				})
+			}
+		}
+	}
+}
+
 // splitRows returns the tables with every row in its own record, so that
 // the rows spread over every partition.
 func splitRows(tables map[string][]arrow.Record) map[string][]arrow.Record {

@@ -64,7 +64,12 @@ type vec struct {
 	offs []int32 // kStr: n+1 offsets into data (need not start at 0)
 	data []byte
 	null []bool
+	// pooled is the resultPool buffer under f64 (nil: Go memory), see
+	// newFloat64Result and toArrayRecycled.
+	pooled []byte
 }
+
+var float64Type = arrow.PrimitiveTypes.Float64
 
 func (v *vec) isNull(i int) bool { return v.k == kNull || (v.null != nil && v.null[i]) }
 
@@ -215,8 +220,27 @@ func int32View(a arrow.Array) []int32 {
 
 // toArray converts a vector into an Arrow array of type t. Value buffers
 // wrap the vector's Go memory (no copy); they belong to the Go heap, not
-// to an allocator.
+// to an allocator (a pooled buffer is left to the garbage collector, as a
+// consumer may keep aliases of it without a reference: sortOp does).
 func (v *vec) toArray(t arrow.DataType) arrow.Array {
+	return v.array(t, false)
+}
+
+// toArrayRecycled is toArray for an array whose consumers follow Arrow's
+// reference counting (retain what they keep, alias nothing after they
+// return): a value buffer from resultPool goes back to the pool when the
+// array's last reference is released. A pooled v must not be used
+// afterwards: its values are dropped, so a stray use fails instead of
+// reading a recycled buffer.
+func (v *vec) toArrayRecycled(t arrow.DataType) arrow.Array {
+	a := v.array(t, true)
+	if v.pooled != nil {
+		v.pooled, v.f64 = nil, nil
+	}
+	return a
+}
+
+func (v *vec) array(t arrow.DataType, recycle bool) arrow.Array {
 	if v.k == kNull || t.ID() == arrow.NULL {
 		return array.NewNull(v.n)
 	}
@@ -242,6 +266,13 @@ func (v *vec) toArray(t arrow.DataType) arrow.Array {
 	case kI32:
 		bufs = []*memory.Buffer{validity, memory.NewBufferBytes(bytesOf(v.i32))}
 	case kF64:
+		if recycle && v.pooled != nil {
+			// The array holds the only reference once d is released below.
+			vals := memory.NewBufferWithAllocator(v.pooled[:v.n*8], &resultPool)
+			defer vals.Release()
+			bufs = []*memory.Buffer{validity, vals}
+			break
+		}
 		bufs = []*memory.Buffer{validity, memory.NewBufferBytes(bytesOf(v.f64))}
 	case kF32:
 		bufs = []*memory.Buffer{validity, memory.NewBufferBytes(bytesOf(v.f32))}
