@@ -216,19 +216,25 @@ func (t *KeyTable) Insert(cols []arrow.Array, sel []int32, groups []uint32) (cre
 // insertWords is Insert's fast path for one fixed-width key column with no
 // NULLs in the batch or the table: the key word is compared with the one in
 // the slot, so a row costs one pass and, for a hit, one slot read. It
-// visits rows sel, or 0..n-1 when sel is nil; without a selection the hits
-// run in kernels.GroupProbeWords, which stops at each new key.
+// visits rows sel, or 0..n-1 when sel is nil; the hits run in
+// kernels.GroupProbeWords(Sel), which stops at each new key.
 func (t *KeyTable) insertWords(k *wordKey, sel []int32, n int, groups []uint32) {
-	if sel != nil {
-		t.insertWordRows(k, sel, n, groups, 0, len(sel))
-		return
-	}
 	for j := 0; ; j++ {
-		if j = kernels.GroupProbeWords(t.slots, t.h[:n], k.row[:n], groups, j); j >= n {
+		if j = t.probeWords(k.row[:n], sel, groups, j); j >= groupedLen(sel, n) {
 			return
 		}
-		t.insertWordRows(k, nil, n, groups, j, j+1)
+		t.insertWordRows(k, sel, n, groups, j, j+1)
 	}
+}
+
+// probeWords runs the kernels' word probe over candidates from j on (rows
+// sel, or all rows when sel is nil) and returns the first one it stopped
+// at (a new key), or the number of candidates.
+func (t *KeyTable) probeWords(keys []int64, sel []int32, groups []uint32, j int) int {
+	if sel == nil {
+		return kernels.GroupProbeWords(t.slots, t.h, keys, groups, j)
+	}
+	return kernels.GroupProbeWordsSel(t.slots, t.h, keys, groups, sel, j)
 }
 
 // insertWordRows is insertWords for candidates j..end-1 (rows sel[j], or j
@@ -269,19 +275,19 @@ func (t *KeyTable) insertWordRows(k *wordKey, sel []int32, n int, groups []uint3
 // dictionary-encoded, NULLs allowed): the key word is compared with the one
 // in the slot, which decides for strings of up to 7 bytes and NULL; only
 // longer strings with equal words and tags also compare length and the
-// remaining bytes. It visits rows sel, or 0..n-1 when sel is nil; without a
-// selection, and when no row is a long string (so every word decides), the
-// hits run in kernels.GroupProbeWords, which stops at each new key.
+// remaining bytes. It visits rows sel, or 0..n-1 when sel is nil; when no
+// row is a long string (so every word decides), the hits run in
+// kernels.GroupProbeWords(Sel), which stops at each new key.
 func (t *KeyTable) insertStrings(k *stringKey, sel []int32, n int, groups []uint32) {
-	if sel != nil || k.long {
+	if k.long {
 		t.insertStringRows(k, sel, n, groups, 0, groupedLen(sel, n))
 		return
 	}
 	for j := 0; ; j++ {
-		if j = kernels.GroupProbeWords(t.slots, t.h[:n], k.row[:n], groups, j); j >= n {
+		if j = t.probeWords(k.row[:n], sel, groups, j); j >= groupedLen(sel, n) {
 			return
 		}
-		t.insertStringRows(k, nil, n, groups, j, j+1)
+		t.insertStringRows(k, sel, n, groups, j, j+1)
 	}
 }
 

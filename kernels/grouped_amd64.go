@@ -40,6 +40,7 @@ func init() {
 			groupedMinMaxFloat64Prefix = groupedMinMaxFloat64Asm
 			groupedSumMinMaxFloat64Prefix = groupedSumMinMaxFloat64Asm
 			groupProbeWordsAsm = groupProbeWordsRows
+			groupProbeWordsSelAsm = groupProbeWordsSelRows
 		} else {
 			groupedSumInt64Prefix = nil
 			groupedCountPrefix = nil
@@ -48,6 +49,7 @@ func init() {
 			groupedMinMaxFloat64Prefix = nil
 			groupedSumMinMaxFloat64Prefix = nil
 			groupProbeWordsAsm = nil
+			groupProbeWordsSelAsm = nil
 		}
 	})
 }
@@ -133,4 +135,13 @@ func groupedSumMinMaxFloat64Asm(sums, mins, maxs []float64, groups []uint32, val
 // the lengths and that start < len(keys)).
 func groupProbeWordsRows(slots []GroupSlot, hs []uint64, keys []int64, groups []uint32, start int) int {
 	return asm.GroupProbeWords(&slots[0].Key, uint64(len(slots)-1), &hs[0], &keys[0], &groups[0], len(keys), start)
+}
+
+// groupProbeWordsSelRows runs asm.GroupProbeWordsSel (GroupProbeWordsSel
+// has checked the lengths and that start < len(sel)).
+func groupProbeWordsSelRows(slots []GroupSlot, hs []uint64, keys []int64, groups []uint32, sel []int32, start int) int {
+	if len(keys) == 0 {
+		return start // every index is out of range: the Go loop panics
+	}
+	return asm.GroupProbeWordsSel(&slots[0].Key, uint64(len(slots)-1), &hs[0], &keys[0], &groups[0], len(keys), &sel[0], len(sel), start)
 }

@@ -23,8 +23,11 @@ type GroupSlot struct {
 // must have at least len(keys) entries.
 //
 // At the AVX2 and AVX-512 levels it runs scalar assembly that also
-// prefetches the home slot of the row 8 ahead, so that for a table larger
-// than the caches the rows' misses overlap (see grouped_amd64.go).
+// prefetches the home slot of the row 16 ahead, so that for a table larger
+// than the caches the rows' misses overlap. Measured (1M probes into a
+// table of 100k groups, 262144 slots; best of 5 on a shared host, ns/row):
+// Go 5.3, assembly prefetching 8 / 16 / 32 / 64 rows ahead 4.8 / 4.4 /
+// 4.8 / 4.5; 8192 probes into 1k groups: Go 1.4, assembly 1.3.
 func GroupProbeWords(slots []GroupSlot, hs []uint64, keys []int64, groups []uint32, start int) (done int) {
 	n := len(keys)
 	if len(slots)&(len(slots)-1) != 0 || len(slots) == 0 {
@@ -62,3 +65,49 @@ func GroupProbeWords(slots []GroupSlot, hs []uint64, keys []int64, groups []uint
 // groupProbeWordsAsm is GroupProbeWords' assembly (set by grouped_amd64.go
 // at the AVX2 and AVX-512 levels; nil elsewhere).
 var groupProbeWordsAsm func(slots []GroupSlot, hs []uint64, keys []int64, groups []uint32, start int) int
+
+// GroupProbeWordsSel is GroupProbeWords over the rows of a selection: for
+// candidates j = start, start+1, … < len(sel) it probes row r = sel[j]
+// (keys[r], hs[r], writing groups[r]) and returns the first candidate whose
+// probe reached an empty slot, or len(sel). A selection index outside
+// [0, len(keys)) panics. The assembly does not prefetch (selections come
+// from windows, whose tables are small).
+func GroupProbeWordsSel(slots []GroupSlot, hs []uint64, keys []int64, groups []uint32, sel []int32, start int) (done int) {
+	n := len(keys)
+	if len(slots)&(len(slots)-1) != 0 || len(slots) == 0 {
+		panic(fmt.Sprintf("kernels.GroupProbeWordsSel: %d slots is not a power of two", len(slots)))
+	}
+	if len(hs) < n || len(groups) < n {
+		panic(fmt.Sprintf("kernels.GroupProbeWordsSel: %d keys, %d hashes, %d group ids", n, len(hs), len(groups)))
+	}
+	if start < 0 || start >= len(sel) {
+		return max(start, len(sel))
+	}
+	if groupProbeWordsSelAsm != nil {
+		start = groupProbeWordsSelAsm(slots, hs[:n], keys, groups[:n], sel, start)
+	}
+	mask := uint64(len(slots) - 1)
+	hs, groups = hs[:n], groups[:n]
+	for j := start; j < len(sel); j++ {
+		r := sel[j]
+		key := keys[r]
+		s := hs[r] & mask
+		for {
+			sl := &slots[s]
+			if sl.Entry == 0 {
+				return j
+			}
+			if sl.Key == key {
+				groups[r] = uint32(sl.Entry) - 1
+				break
+			}
+			s = (s + 1) & mask
+		}
+	}
+	return len(sel)
+}
+
+// groupProbeWordsSelAsm is GroupProbeWordsSel's assembly (set with
+// groupProbeWordsAsm); it stops at an empty slot or a bad selection index,
+// which the Go loop then meets.
+var groupProbeWordsSelAsm func(slots []GroupSlot, hs []uint64, keys []int64, groups []uint32, sel []int32, start int) int

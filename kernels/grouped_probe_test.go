@@ -78,6 +78,29 @@ func TestGroupProbeWords(t *testing.T) {
 							done := GroupProbeWords(slots, hs, keys, got, start)
 							require.Equal(t, wantDone, done, what)
 							require.Equal(t, want, got, what)
+
+							// The same through a selection of every other row,
+							// backwards.
+							var sel []int32
+							for r := n - 1; r >= 0; r -= 2 {
+								sel = append(sel, int32(r))
+							}
+							for j := range want {
+								want[j], got[j] = 0xdead, 0xdead
+							}
+							wantDone = max(start, len(sel))
+							for j := start; j < len(sel); j++ {
+								r := sel[j]
+								g, ok := id[keys[r]]
+								if !ok {
+									wantDone = j
+									break
+								}
+								want[r] = g
+							}
+							done = GroupProbeWordsSel(slots, hs, keys, got, sel, start)
+							require.Equal(t, wantDone, done, what+" sel")
+							require.Equal(t, want, got, what+" sel")
 						}
 					}
 				}
@@ -87,8 +110,52 @@ func TestGroupProbeWords(t *testing.T) {
 			GroupProbeWords(make([]GroupSlot, 3), make([]uint64, 1), make([]int64, 1), make([]uint32, 1), 0)
 		})
 		require.Panics(t, func() { GroupProbeWords(nil, nil, nil, nil, 0) })
+		// A selection index out of range panics, after the rows before it.
+		slots, words, hashes := probeTable(rng, 16, 5, 64)
+		for _, bad := range []int32{5, -1, 1 << 30} {
+			keys := append([]int64{}, words...)
+			got := make([]uint32, len(keys))
+			require.Panics(t, func() {
+				GroupProbeWordsSel(slots, hashes, keys, got, []int32{0, 1, bad, 2}, 0)
+			})
+			require.Equal(t, []uint32{0, 1, 0, 0, 0}, got)
+		}
+		require.Panics(t, func() { GroupProbeWordsSel(slots, nil, nil, nil, []int32{0}, 0) })
 		require.Panics(t, func() {
 			GroupProbeWords(make([]GroupSlot, 4), make([]uint64, 1), make([]int64, 2), make([]uint32, 2), 0)
 		})
 	})
+}
+
+// Benchmarks: probes of keys present in a table of 1k or 100k groups at
+// the key table's load (slots: the next power of two >= 4/3 groups); 1M
+// probes so that the table's lines are not all cached from the last call.
+func init() {
+	for _, c := range []struct{ n, ng int }{{8192, 1000}, {1 << 20, 100_000}} {
+		n, ng := c.n, c.ng
+		registerBench(benchCase{
+			name:  fmt.Sprintf("grouped/ProbeWords/N=%d/groups=%d", n, ng),
+			n:     n,
+			bytes: int64(n) * 16, // key word + hash
+			big:   n > 8192,
+			setup: func() (func(), func()) {
+				rng := rand.New(rand.NewPCG(41, uint64(ng)))
+				nslots := 1
+				for nslots*3 < ng*4 {
+					nslots <<= 1
+				}
+				slots, words, hashes := probeTable(rng, nslots, ng, 64)
+				keys, hs, groups := make([]int64, n), make([]uint64, n), make([]uint32, n)
+				for j := range keys {
+					g := rng.IntN(ng)
+					keys[j], hs[j] = words[g], hashes[g]
+				}
+				return func() {
+					if GroupProbeWords(slots, hs, keys, groups, 0) != len(keys) {
+						panic("probe stopped")
+					}
+				}, nil
+			},
+		})
+	}
 }

@@ -62,3 +62,8 @@ func GroupedSumMinMaxFloat64RowsPrefetch(sums *float64, mins *float64, maxs *flo
 //
 //go:noescape
 func GroupProbeWords(slots *int64, mask uint64, hs *uint64, keys *int64, groups *uint32, n int, start int) (done int)
+
+// GroupProbeWordsSel is GroupProbeWords for candidates j of the selection sel[0..n-1] (rows sel[j] < nrows): it returns the first candidate whose probe reached an empty slot or whose row is out of range, or n.
+//
+//go:noescape
+func GroupProbeWordsSel(slots *int64, mask uint64, hs *uint64, keys *int64, groups *uint32, nrows int, sel *int32, n int, start int) (done int)

@@ -2730,10 +2730,10 @@ TEXT ·GroupProbeWords(SB), NOSPLIT, $0-64
 	MOVQ start+48(FP), R8
 
 pf:
-	LEAQ       8(R8), R9
+	LEAQ       16(R8), R9
 	CMPQ       R9, DI
 	JAE        tail
-	MOVQ       64(DX)(R8*8), R9
+	MOVQ       128(DX)(R8*8), R9
 	ANDQ       CX, R9
 	SHLQ       $0x04, R9
 	PREFETCHT0 (AX)(R9*1)
@@ -2786,4 +2786,48 @@ tailnext:
 
 done:
 	MOVQ R8, done+56(FP)
+	RET
+
+// func GroupProbeWordsSel(slots *int64, mask uint64, hs *uint64, keys *int64, groups *uint32, nrows int, sel *int32, n int, start int) (done int)
+TEXT ·GroupProbeWordsSel(SB), NOSPLIT, $0-80
+	MOVQ slots+0(FP), AX
+	MOVQ mask+8(FP), CX
+	MOVQ hs+16(FP), DX
+	MOVQ keys+24(FP), BX
+	MOVQ groups+32(FP), SI
+	MOVQ nrows+40(FP), DI
+	MOVQ sel+48(FP), R8
+	MOVQ n+56(FP), R9
+	MOVQ start+64(FP), R10
+
+row:
+	CMPQ    R10, R9
+	JAE     done
+	MOVLQSX (R8)(R10*4), R11
+	CMPQ    R11, DI
+	JAE     done
+	MOVQ    (DX)(R11*8), R12
+	MOVQ    (BX)(R11*8), R13
+	ANDQ    CX, R12
+
+slot:
+	MOVQ  R12, R15
+	SHLQ  $0x04, R15
+	MOVQ  8(AX)(R15*1), R14
+	TESTQ R14, R14
+	JZ    done
+	CMPQ  R13, (AX)(R15*1)
+	JNE   next
+	DECL  R14
+	MOVL  R14, (SI)(R11*4)
+	INCQ  R10
+	JMP   row
+
+next:
+	INCQ R12
+	ANDQ CX, R12
+	JMP  slot
+
+done:
+	MOVQ R10, done+72(FP)
 	RET

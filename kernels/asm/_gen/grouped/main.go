@@ -73,6 +73,7 @@ func main() {
 		"func(sums *float64, mins *float64, maxs *float64, ndst int, groups *uint32, vals *float64, nrows int, sel *int32, n int) (done int)",
 		"GroupedSumMinMaxFloat64RowsPrefetch is GroupedSumMinMaxFloat64Rows prefetching states ahead (for states larger than the caches).")
 	genProbeWords()
+	genProbeWordsSel()
 	Generate()
 }
 
@@ -95,7 +96,7 @@ func genProbeWords() {
 	groups := Load(Param("groups"), GP64())
 	n := Load(Param("n"), GP64())
 	j := Load(Param("start"), GP64())
-	const probeAhead = 8
+	const probeAhead = 16
 
 	probe := func(lab string) {
 		s, key, e := GP64(), GP64(), GP64()
@@ -138,6 +139,58 @@ func genProbeWords() {
 	CMPQ(j, n)
 	JAE(LabelRef("done"))
 	probe("tail")
+
+	Label("done")
+	Store(j, ReturnIndex(0))
+	RET()
+}
+
+// genProbeWordsSel emits GroupProbeWordsSel: GroupProbeWords over the rows
+// of a selection, without prefetching (it has no register to spare; the
+// windows that pass selections keep small tables). A selection index
+// outside [0, nrows) stops it like an empty slot, for the Go caller to
+// report.
+func genProbeWordsSel() {
+	TEXT("GroupProbeWordsSel", NOSPLIT, "func(slots *int64, mask uint64, hs *uint64, keys *int64, groups *uint32, nrows int, sel *int32, n int, start int) (done int)")
+	Pragma("noescape")
+	Doc("GroupProbeWordsSel is GroupProbeWords for candidates j of the selection sel[0..n-1] (rows sel[j] < nrows): it returns the first candidate whose probe reached an empty slot or whose row is out of range, or n.")
+	slots := Load(Param("slots"), GP64())
+	mask := Load(Param("mask"), GP64())
+	hs := Load(Param("hs"), GP64())
+	keys := Load(Param("keys"), GP64())
+	groups := Load(Param("groups"), GP64())
+	nrows := Load(Param("nrows"), GP64())
+	sel := Load(Param("sel"), GP64())
+	n := Load(Param("n"), GP64())
+	j := Load(Param("start"), GP64())
+
+	Label("row")
+	CMPQ(j, n)
+	JAE(LabelRef("done"))
+	r, s, key, e := GP64(), GP64(), GP64(), GP64()
+	MOVLQSX(Mem{Base: sel, Index: j, Scale: 4}, r)
+	CMPQ(r, nrows) // unsigned: negative indices stop too
+	JAE(LabelRef("done"))
+	MOVQ(Mem{Base: hs, Index: r, Scale: 8}, s)
+	MOVQ(Mem{Base: keys, Index: r, Scale: 8}, key)
+	ANDQ(mask, s)
+	Label("slot")
+	t := GP64()
+	MOVQ(s, t)
+	SHLQ(U8(4), t)
+	MOVQ(Mem{Base: slots, Index: t, Scale: 1, Disp: 8}, e)
+	TESTQ(e, e)
+	JZ(LabelRef("done"))
+	CMPQ(key, Mem{Base: slots, Index: t, Scale: 1})
+	JNE(LabelRef("next"))
+	DECL(e.As32())
+	MOVL(e.As32(), Mem{Base: groups, Index: r, Scale: 4})
+	INCQ(j)
+	JMP(LabelRef("row"))
+	Label("next")
+	INCQ(s)
+	ANDQ(mask, s)
+	JMP(LabelRef("slot"))
 
 	Label("done")
 	Store(j, ReturnIndex(0))
