@@ -28,6 +28,9 @@ type rowSet struct {
 	// cols caches gathered columns for this exact row set (nil: no cache),
 	// so a column read by several expressions is gathered once.
 	cols []*vec
+	// recycle: the results become arrays through toArrayRecycled
+	// (inputBatch), so large float64 results take pooled buffers.
+	recycle bool
 }
 
 func allRows(rec arrow.Record) rowSet { return rowSet{rec: rec, n: int(rec.NumRows())} }
@@ -282,19 +285,19 @@ func evalBinary(e *sqlfront.Binary, rs rowSet) (*vec, error) {
 	if e.Op == sqlfront.OpConcat {
 		return concatOp(l, r)
 	}
-	return arith(e, l, r)
+	return arith(e, l, r, rs.recycle)
 }
 
 // arith evaluates + - * / % on two vectors of one numeric type (or
 // timestamp ± duration in the timestamp's unit).
-func arith(e *sqlfront.Binary, l, r *vec) (*vec, error) {
+func arith(e *sqlfront.Binary, l, r *vec, recycle bool) (*vec, error) {
 	n := l.n
 	if l.k == kNull || r.k == kNull {
 		return nullVec(e.Type, n), nil
 	}
 	var out *vec
 	if e.Type.ID() == arrow.FLOAT64 && l.k == kF64 && r.k == kF64 {
-		out = newFloat64Result(n) // every value is written below
+		out = newFloat64Result(n, recycle) // every value is written below
 	} else {
 		var err error
 		if out, err = newVec(e.Type, n); err != nil {
@@ -754,7 +757,7 @@ func mixedArith(e *sqlfront.Binary, rs rowSet) (*vec, bool, error) {
 		return nil, false, nil
 	}
 	n := rs.n
-	out := newFloat64Result(n) // every value is written below
+	out := newFloat64Result(n, rs.recycle) // every value is written below
 	out.null = orNulls(f, iv, n)
 	a, b, o := f.f64[:n], iv.i64[:n], out.f64[:n]
 	switch {

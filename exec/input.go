@@ -61,6 +61,7 @@ func inputBatch(b columnar.Batch, inputs []sqlfront.BoundExpr, plain bool, inSch
 	}
 	if b.Sel == nil {
 		rs := allRows(b.Rec)
+		rs.recycle = true
 		for i, e := range inputs {
 			v, err := evalExpr(e, rs)
 			if err != nil {
@@ -89,6 +90,7 @@ func inputBatch(b columnar.Batch, inputs []sqlfront.BoundExpr, plain bool, inSch
 			if all.rec == nil {
 				all = allRows(b.Rec)
 				all.cols = make([]*vec, b.Rec.NumCols())
+				all.recycle = true
 			}
 			v, err = evalExpr(e, all)
 		} else {

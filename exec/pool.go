@@ -68,11 +68,12 @@ func (p *bufPool) Free(b []byte) {
 }
 
 // newFloat64Result returns a float64 vector of n rows whose every value
-// the caller writes (the values are not zeroed). Large ones take their
-// buffer from resultPool; toArrayRecycled hands it back through the array.
-func newFloat64Result(n int) *vec {
+// the caller writes (the values are not zeroed). With recycle (the result
+// set becomes arrays through toArrayRecycled) large ones take their buffer
+// from resultPool, which the array hands back when released.
+func newFloat64Result(n int, recycle bool) *vec {
 	v := &vec{t: float64Type, k: kF64, n: n}
-	if int64(n)*8 < poolMinBytes.Load() {
+	if !recycle || int64(n)*8 < poolMinBytes.Load() {
 		v.f64 = make([]float64, n)
 		return v
 	}

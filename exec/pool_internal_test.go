@@ -38,10 +38,10 @@ func TestBufPool(t *testing.T) {
 // the garbage collector, and a recycled vector drops its values.
 func TestFloat64ResultRecycled(t *testing.T) {
 	defer func(old int64) { poolMinBytes.Store(old) }(poolMinBytes.Swap(64))
-	small := newFloat64Result(7)
+	small := newFloat64Result(7, true)
 	require.Nil(t, small.pooled)
 	require.Len(t, small.f64, 7)
-	v := newFloat64Result(100)
+	v := newFloat64Result(100, true)
 	require.NotNil(t, v.pooled)
 	require.Len(t, v.f64, 100)
 	for i := range v.f64 {
@@ -55,7 +55,7 @@ func TestFloat64ResultRecycled(t *testing.T) {
 	require.Equal(t, 0, a.NullN())
 	a.Release()
 
-	w := newFloat64Result(100)
+	w := newFloat64Result(100, true)
 	for i := range w.f64 {
 		w.f64[i] = 1
 	}
@@ -63,4 +63,5 @@ func TestFloat64ResultRecycled(t *testing.T) {
 	require.NotNil(t, w.f64, "toArray keeps the vector usable")
 	require.Equal(t, 1.0, b.(*array.Float64).Value(50))
 	b.Release()
+	require.Nil(t, newFloat64Result(100, false).pooled, "results that do not go through toArrayRecycled stay on the Go heap")
 }
