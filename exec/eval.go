@@ -31,6 +31,12 @@ type rowSet struct {
 	// recycle: the results become arrays through toArrayRecycled
 	// (inputBatch), so large float64 results take pooled buffers.
 	recycle bool
+	// only, when set, holds the rows whose values the caller reads (the
+	// selection inputBatch keeps over a record evaluated whole): float64
+	// arithmetic computes those rows only and leaves the others'
+	// values unspecified. Only total expressions are evaluated so
+	// (totalExpr), so unspecified values can raise no error.
+	only []int32
 }
 
 func allRows(rec arrow.Record) rowSet { return rowSet{rec: rec, n: int(rec.NumRows())} }
@@ -285,19 +291,20 @@ func evalBinary(e *sqlfront.Binary, rs rowSet) (*vec, error) {
 	if e.Op == sqlfront.OpConcat {
 		return concatOp(l, r)
 	}
-	return arith(e, l, r, rs.recycle)
+	return arith(e, l, r, rs.recycle, rs.only)
 }
 
 // arith evaluates + - * / % on two vectors of one numeric type (or
-// timestamp ± duration in the timestamp's unit).
-func arith(e *sqlfront.Binary, l, r *vec, recycle bool) (*vec, error) {
+// timestamp ± duration in the timestamp's unit). With only (rowSet.only)
+// float64 + - * / compute those rows only; recycle: see newFloat64Result.
+func arith(e *sqlfront.Binary, l, r *vec, recycle bool, only []int32) (*vec, error) {
 	n := l.n
 	if l.k == kNull || r.k == kNull {
 		return nullVec(e.Type, n), nil
 	}
 	var out *vec
 	if e.Type.ID() == arrow.FLOAT64 && l.k == kF64 && r.k == kF64 {
-		out = newFloat64Result(n, recycle) // every value is written below
+		out = newFloat64Result(n, recycle) // every value read is written below
 	} else {
 		var err error
 		if out, err = newVec(e.Type, n); err != nil {
@@ -308,6 +315,10 @@ func arith(e *sqlfront.Binary, l, r *vec, recycle bool) (*vec, error) {
 	switch {
 	case out.k == kF64 && l.k == kF64 && r.k == kF64:
 		a, b, o := l.f64[:n], r.f64[:n], out.f64[:n]
+		if only != nil && e.Op >= sqlfront.OpAdd && e.Op <= sqlfront.OpDiv {
+			arithFloat64At(o, a, b, only, e.Op)
+			return out, nil
+		}
 		switch e.Op {
 		case sqlfront.OpAdd:
 			for i := range o {
@@ -757,9 +768,13 @@ func mixedArith(e *sqlfront.Binary, rs rowSet) (*vec, bool, error) {
 		return nil, false, nil
 	}
 	n := rs.n
-	out := newFloat64Result(n, rs.recycle) // every value is written below
+	out := newFloat64Result(n, rs.recycle) // every value read is written below
 	out.null = orNulls(f, iv, n)
 	a, b, o := f.f64[:n], iv.i64[:n], out.f64[:n]
+	if rs.only != nil {
+		mixedArithAt(o, a, b, rs.only, e.Op, swapped)
+		return out, true, nil
+	}
 	switch {
 	case e.Op == sqlfront.OpAdd:
 		for i := range o {
@@ -787,4 +802,56 @@ func mixedArith(e *sqlfront.Binary, rs rowSet) (*vec, bool, error) {
 		}
 	}
 	return out, true, nil
+}
+
+// mixedArithAt is mixedArith's loop over the rows only.
+func mixedArithAt(o, a []float64, b []int64, only []int32, op sqlfront.BinaryOp, swapped bool) {
+	switch {
+	case op == sqlfront.OpAdd:
+		for _, r := range only {
+			o[r] = a[r] + float64(b[r])
+		}
+	case op == sqlfront.OpMul:
+		for _, r := range only {
+			o[r] = a[r] * float64(b[r])
+		}
+	case op == sqlfront.OpSub && !swapped:
+		for _, r := range only {
+			o[r] = a[r] - float64(b[r])
+		}
+	case op == sqlfront.OpSub:
+		for _, r := range only {
+			o[r] = float64(b[r]) - a[r]
+		}
+	case !swapped:
+		for _, r := range only {
+			o[r] = a[r] / float64(b[r])
+		}
+	default:
+		for _, r := range only {
+			o[r] = float64(b[r]) / a[r]
+		}
+	}
+}
+
+// arithFloat64At is arith's float64 + - * / over the rows only.
+func arithFloat64At(o, a, b []float64, only []int32, op sqlfront.BinaryOp) {
+	switch op {
+	case sqlfront.OpAdd:
+		for _, r := range only {
+			o[r] = a[r] + b[r]
+		}
+	case sqlfront.OpSub:
+		for _, r := range only {
+			o[r] = a[r] - b[r]
+		}
+	case sqlfront.OpMul:
+		for _, r := range only {
+			o[r] = a[r] * b[r]
+		}
+	default:
+		for _, r := range only {
+			o[r] = a[r] / b[r]
+		}
+	}
 }

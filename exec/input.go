@@ -29,9 +29,10 @@ const denseFraction = 8
 // gathered:
 //   - a plain column reference passes through, without a copy;
 //   - a total expression (totalExpr: one that cannot fail on any value,
-//     such as price * quantity on float64) is evaluated over every row of
-//     the record, cheap vectorized loops over aliased columns, when the
-//     selection is dense enough (denseFraction);
+//     such as price * quantity on float64) is evaluated over the record,
+//     cheap loops over aliased columns, when the selection is dense enough
+//     (denseFraction); its float64 arithmetic computes the selected rows
+//     only (rowSet.only) into a recycled buffer (toArrayRecycled);
 //   - any other expression is evaluated over the selected rows only, as
 //     before, and its values are scattered to their rows' positions.
 //
@@ -91,6 +92,7 @@ func inputBatch(b columnar.Batch, inputs []sqlfront.BoundExpr, plain bool, inSch
 				all = allRows(b.Rec)
 				all.cols = make([]*vec, b.Rec.NumCols())
 				all.recycle = true
+				all.only = b.Sel // the operator reads the selected rows only
 			}
 			v, err = evalExpr(e, all)
 		} else {

@@ -125,6 +125,9 @@ func inputTestExprs() []sqlfront.BoundExpr {
 		tbin(sqlfront.OpMul, tF64, f, tcast(tF64, q)), // fused float × int, total
 		tbin(sqlfront.OpDiv, tF64, f, tcast(tF64, q)), // division by zero: ±Inf/NaN, total
 		tbin(sqlfront.OpAnd, tBool, tbin(sqlfront.OpGt, tBool, f, tconst(tF64, 0.5)), b),
+		tbin(sqlfront.OpSub, tF64, f, tbin(sqlfront.OpMul, tF64, f, f)),                 // float arithmetic at the selected rows only
+		tbin(sqlfront.OpGt, tBool, tbin(sqlfront.OpDiv, tF64, f, f), tconst(tF64, 0.5)), // … read whole by a comparison
+		tbin(sqlfront.OpMod, tF64, f, tconst(tF64, 3.0)),
 		tbin(sqlfront.OpMul, tI64, i, tconst(tI64, int64(2))), // overflows on MaxInt64
 		tbin(sqlfront.OpMod, tI64, i, q),                      // % 0 is NULL
 		tcast(tI32, f),                                        // fails on NaN, ±Inf
@@ -183,8 +186,13 @@ func TestInputBatch(t *testing.T) {
 		"random": func(int) bool { return rng.IntN(3) == 0 },
 	}
 	for name, keep := range sels {
-		for _, bigInSel := range []bool{false, true} {
-			t.Run(fmt.Sprintf("%s/overflow-selected=%v", name, bigInSel), func(t *testing.T) {
+		for _, c := range []struct {
+			bigInSel bool
+			poolMin  int64 // 1: every float64 result in a recycled buffer
+		}{{false, 1 << 20}, {true, 1 << 20}, {false, 1}} {
+			bigInSel := c.bigInSel
+			t.Run(fmt.Sprintf("%s/overflow-selected=%v/pool-min=%d", name, bigInSel, c.poolMin), func(t *testing.T) {
+				defer func(old int64) { poolMinBytes.Store(old) }(poolMinBytes.Swap(c.poolMin))
 				var sel []int32
 				if keep != nil {
 					sel = []int32{}
@@ -220,7 +228,7 @@ func TestInputBatch(t *testing.T) {
 					require.ErrorIs(t, werr, ErrConversion)
 					require.Equal(t, werr.Error(), gerr.Error())
 					// Without the failing CAST both agree row by row.
-					inputs := append(inputs[:7:7], inputs[8:]...)
+					inputs := append(inputs[:10:10], inputs[11:]...)
 					schema := inputSchema(inputs)
 					want, werr = inputBatchGather(b, inputs, false, schema)
 					got, gerr = inputBatch(b, inputs, false, schema)
