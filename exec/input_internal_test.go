@@ -369,8 +369,13 @@ func BenchmarkInputBatch(b *testing.B) {
 		}
 	}()
 	tt, sym, px, qty := tcol(0, "trade_time", tI64), tcol(1, "symbol", tStr), tcol(2, "price", tF64), tcol(3, "quantity", tI64)
-	inputs := []sqlfront.BoundExpr{sym, tt, px, qty, tbin(sqlfront.OpMul, tF64, px, tcast(tF64, qty))}
-	schema := inputSchema(inputs)
+	// total: S3a's SUM(price * quantity), evaluated over the record; int:
+	// SUM(quantity * 2) instead, which can overflow, so it is evaluated
+	// over the selected rows and scattered.
+	computed := map[string]sqlfront.BoundExpr{
+		"total": tbin(sqlfront.OpMul, tF64, px, tcast(tF64, qty)),
+		"int":   tbin(sqlfront.OpMul, tI64, qty, tconst(tI64, int64(2))),
+	}
 	impls := []struct {
 		name    string
 		f       func(columnar.Batch, []sqlfront.BoundExpr, bool, *arrow.Schema) (columnar.Batch, error)
@@ -395,25 +400,34 @@ func BenchmarkInputBatch(b *testing.B) {
 			rows += len(sels[k])
 		}
 		for _, impl := range impls {
-			b.Run(fmt.Sprintf("partitions=%d/%s", parts, impl.name), func(b *testing.B) {
-				if !impl.recycle {
-					defer func(old int64) { poolMinBytes.Store(old) }(poolMinBytes.Swap(math.MaxInt64))
-				}
-				c0 := cpuTime()
-				for b.Loop() {
-					for k, r := range recs {
-						in, err := impl.f(columnar.Batch{Rec: r, Sel: sels[k]}, inputs, false, schema)
-						if err != nil {
-							b.Fatal(err)
-						}
-						in.Rec.Release()
-					}
-				}
-				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*rows), "ns/row")
-				b.ReportMetric(float64(cpuTime()-c0)/float64(b.N*rows), "cpu-ns/row")
-			})
+			for _, arg := range []string{"total", "int"} {
+				inputs := []sqlfront.BoundExpr{sym, tt, px, qty, computed[arg]}
+				schema := inputSchema(inputs)
+				benchInputBatch(b, fmt.Sprintf("partitions=%d/%s/%s", parts, arg, impl.name), recs, sels, rows, inputs, schema, impl.f, impl.recycle)
+			}
 		}
 	}
+}
+
+func benchInputBatch(b *testing.B, name string, recs []arrow.Record, sels [][]int32, rows int, inputs []sqlfront.BoundExpr, schema *arrow.Schema,
+	f func(columnar.Batch, []sqlfront.BoundExpr, bool, *arrow.Schema) (columnar.Batch, error), recycle bool) {
+	b.Run(name, func(b *testing.B) {
+		if !recycle {
+			defer func(old int64) { poolMinBytes.Store(old) }(poolMinBytes.Swap(math.MaxInt64))
+		}
+		c0 := cpuTime()
+		for b.Loop() {
+			for k, r := range recs {
+				in, err := f(columnar.Batch{Rec: r, Sel: sels[k]}, inputs, false, schema)
+				if err != nil {
+					b.Fatal(err)
+				}
+				in.Rec.Release()
+			}
+		}
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*rows), "ns/row")
+		b.ReportMetric(float64(cpuTime()-c0)/float64(b.N*rows), "cpu-ns/row")
+	})
 }
 
 // cpuTime is the process's user + system CPU time.

@@ -64,8 +64,8 @@ type vec struct {
 	offs []int32 // kStr: n+1 offsets into data (need not start at 0)
 	data []byte
 	null []bool
-	// pooled is the resultPool buffer under f64 (nil: Go memory), see
-	// newFloat64Result and toArrayRecycled.
+	// pooled is the resultPool buffer under f64 or i64 (nil: Go memory),
+	// see newFloat64Result, scatter and toArrayRecycled.
 	pooled []byte
 }
 
@@ -235,7 +235,7 @@ func (v *vec) toArray(t arrow.DataType) arrow.Array {
 func (v *vec) toArrayRecycled(t arrow.DataType) arrow.Array {
 	a := v.array(t, true)
 	if v.pooled != nil {
-		v.pooled, v.f64 = nil, nil
+		v.pooled, v.f64, v.i64 = nil, nil, nil
 	}
 	return a
 }
@@ -262,6 +262,12 @@ func (v *vec) array(t arrow.DataType, recycle bool) arrow.Array {
 	var bufs []*memory.Buffer
 	switch v.k {
 	case kI64:
+		if recycle && v.pooled != nil {
+			vals := memory.NewBufferWithAllocator(v.pooled[:v.n*8], &resultPool)
+			defer vals.Release()
+			bufs = []*memory.Buffer{validity, vals}
+			break
+		}
 		bufs = []*memory.Buffer{validity, memory.NewBufferBytes(bytesOf(v.i64))}
 	case kI32:
 		bufs = []*memory.Buffer{validity, memory.NewBufferBytes(bytesOf(v.i32))}
@@ -491,16 +497,23 @@ func gatherStrings(offs []int32, data []byte, sel []int32) ([]int32, []byte) {
 }
 
 // scatter places the rows of v, dense over the physical rows sel, at their
-// positions in a vector of n rows (sel holds distinct rows below n). The
-// rows outside sel are zero values (empty strings), not NULL, so the NULL
-// count of the result is the selected rows' own.
+// positions in a vector of n rows (sel holds distinct rows below n), for
+// toArrayRecycled: large int64 and float64 values take a resultPool buffer.
+// The values of rows outside sel are unspecified (zero, empty strings or a
+// recycled buffer's), never NULL, so the NULL count of the result is the
+// selected rows' own.
 func (v *vec) scatter(sel []int32, n int) *vec {
 	out := &vec{t: v.t, k: v.k, n: n}
 	switch v.k {
 	case kNull:
 		return out
 	case kI64:
-		out.i64 = make([]int64, n)
+		if int64(n)*8 >= poolMinBytes.Load() {
+			out.pooled = resultPool.Allocate(n * 8)
+			out.i64 = unsafe.Slice((*int64)(unsafe.Pointer(unsafe.SliceData(out.pooled))), n)
+		} else {
+			out.i64 = make([]int64, n)
+		}
 		for k, r := range sel {
 			out.i64[r] = v.i64[k]
 		}
@@ -510,7 +523,12 @@ func (v *vec) scatter(sel []int32, n int) *vec {
 			out.i32[r] = v.i32[k]
 		}
 	case kF64:
-		out.f64 = make([]float64, n)
+		if int64(n)*8 >= poolMinBytes.Load() {
+			out = newFloat64Result(n, true)
+			out.t = v.t
+		} else {
+			out.f64 = make([]float64, n)
+		}
 		for k, r := range sel {
 			out.f64[r] = v.f64[k]
 		}
