@@ -11,9 +11,15 @@
 // into the next selection; other conditions are evaluated generically.
 // Projection evaluates expressions over the selected rows into dense
 // vectors (each column gathered once per batch; columns of an unselected
-// batch pass through zero-copy). Aggregation hands plain column references
-// with the batch's selection straight to agg.Aggregator and evaluates other
-// key/argument expressions to columns first.
+// batch pass through zero-copy). Aggregation and time windows keep the
+// batch's selection (a WHERE's, or a partition's share of a routed record):
+// plain column references go straight to agg.Aggregator or
+// window.TimeWindow, expressions that cannot fail (price * quantity) are
+// evaluated over the record, float arithmetic at the selected rows only,
+// and the others over the selected rows, scattered back to their
+// positions — so an overflow or a failing CAST is raised only for rows the
+// query processes (inputBatch). Their large int64/float64 results reuse
+// buffers from a pool, returned when the operator releases its input.
 //
 // # Semantics (DuckDB's, where engines differ)
 //
