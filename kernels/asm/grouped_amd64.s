@@ -875,8 +875,9 @@ plain4:
 	MOVSD   (BX)(R11*8), X0
 	MOVSD   (AX)(SI*8), X1
 	UCOMISD X0, X1
-	JHI     upd73
 	JEQ     rare74
+	MINSD   X0, X1
+	MOVSD   X1, (AX)(SI*8)
 
 next72:
 	MOVLQZX 4(DX)(R11*4), SI
@@ -885,8 +886,9 @@ next72:
 	MOVSD   8(BX)(R11*8), X0
 	MOVSD   (AX)(SI*8), X1
 	UCOMISD X0, X1
-	JHI     upd77
 	JEQ     rare78
+	MINSD   X0, X1
+	MOVSD   X1, (AX)(SI*8)
 
 next76:
 	MOVLQZX 8(DX)(R11*4), SI
@@ -895,8 +897,9 @@ next76:
 	MOVSD   16(BX)(R11*8), X0
 	MOVSD   (AX)(SI*8), X1
 	UCOMISD X0, X1
-	JHI     upd81
 	JEQ     rare82
+	MINSD   X0, X1
+	MOVSD   X1, (AX)(SI*8)
 
 next80:
 	MOVLQZX 12(DX)(R11*4), SI
@@ -905,8 +908,9 @@ next80:
 	MOVSD   24(BX)(R11*8), X0
 	MOVSD   (AX)(SI*8), X1
 	UCOMISD X0, X1
-	JHI     upd85
 	JEQ     rare86
+	MINSD   X0, X1
+	MOVSD   X1, (AX)(SI*8)
 
 next84:
 	ADDQ $0x04, R11
@@ -1013,8 +1017,9 @@ plain1:
 	MOVSD   (BX)(R11*8), X0
 	MOVSD   (AX)(SI*8), X1
 	UCOMISD X0, X1
-	JHI     upd88
 	JEQ     rare89
+	MINSD   X0, X1
+	MOVSD   X1, (AX)(SI*8)
 
 next87:
 	INCQ R11
@@ -1059,8 +1064,9 @@ plainbm1:
 	MOVSD   (BX)(R11*8), X0
 	MOVSD   (AX)(SI*8), X1
 	UCOMISD X0, X1
-	JHI     upd91
 	JEQ     rare92
+	MINSD   X0, X1
+	MOVSD   X1, (AX)(SI*8)
 
 next90:
 	INCQ R11
@@ -1102,8 +1108,9 @@ sel1:
 	MOVSD   (BX)(R9*8), X0
 	MOVSD   (AX)(R10*8), X1
 	UCOMISD X0, X1
-	JHI     upd94
 	JEQ     rare95
+	MINSD   X0, X1
+	MOVSD   X1, (AX)(R10*8)
 
 next93:
 	INCQ R11
@@ -1151,8 +1158,9 @@ selbm1:
 	MOVSD   (BX)(R12*8), X0
 	MOVSD   (AX)(R13*8), X1
 	UCOMISD X0, X1
-	JHI     upd97
 	JEQ     rare98
+	MINSD   X0, X1
+	MOVSD   X1, (AX)(R13*8)
 
 next96:
 	INCQ R11
@@ -1210,8 +1218,9 @@ plain4:
 	MOVSD   (BX)(R11*8), X0
 	MOVSD   (AX)(SI*8), X1
 	UCOMISD X1, X0
-	JHI     upd100
 	JEQ     rare101
+	MAXSD   X0, X1
+	MOVSD   X1, (AX)(SI*8)
 
 next99:
 	MOVLQZX 4(DX)(R11*4), SI
@@ -1220,8 +1229,9 @@ next99:
 	MOVSD   8(BX)(R11*8), X0
 	MOVSD   (AX)(SI*8), X1
 	UCOMISD X1, X0
-	JHI     upd104
 	JEQ     rare105
+	MAXSD   X0, X1
+	MOVSD   X1, (AX)(SI*8)
 
 next103:
 	MOVLQZX 8(DX)(R11*4), SI
@@ -1230,8 +1240,9 @@ next103:
 	MOVSD   16(BX)(R11*8), X0
 	MOVSD   (AX)(SI*8), X1
 	UCOMISD X1, X0
-	JHI     upd108
 	JEQ     rare109
+	MAXSD   X0, X1
+	MOVSD   X1, (AX)(SI*8)
 
 next107:
 	MOVLQZX 12(DX)(R11*4), SI
@@ -1240,8 +1251,9 @@ next107:
 	MOVSD   24(BX)(R11*8), X0
 	MOVSD   (AX)(SI*8), X1
 	UCOMISD X1, X0
-	JHI     upd112
 	JEQ     rare113
+	MAXSD   X0, X1
+	MOVSD   X1, (AX)(SI*8)
 
 next111:
 	ADDQ $0x04, R11
@@ -1364,8 +1376,9 @@ plain1:
 	MOVSD   (BX)(R11*8), X0
 	MOVSD   (AX)(SI*8), X1
 	UCOMISD X1, X0
-	JHI     upd119
 	JEQ     rare120
+	MAXSD   X0, X1
+	MOVSD   X1, (AX)(SI*8)
 
 next118:
 	INCQ R11
@@ -1414,8 +1427,9 @@ plainbm1:
 	MOVSD   (BX)(R11*8), X0
 	MOVSD   (AX)(SI*8), X1
 	UCOMISD X1, X0
-	JHI     upd123
 	JEQ     rare124
+	MAXSD   X0, X1
+	MOVSD   X1, (AX)(SI*8)
 
 next122:
 	INCQ R11
@@ -1461,8 +1475,9 @@ sel1:
 	MOVSD   (BX)(R9*8), X0
 	MOVSD   (AX)(R10*8), X1
 	UCOMISD X1, X0
-	JHI     upd127
 	JEQ     rare128
+	MAXSD   X0, X1
+	MOVSD   X1, (AX)(R10*8)
 
 next126:
 	INCQ R11
@@ -1514,8 +1529,9 @@ selbm1:
 	MOVSD   (BX)(R12*8), X0
 	MOVSD   (AX)(R13*8), X1
 	UCOMISD X1, X0
-	JHI     upd131
 	JEQ     rare132
+	MAXSD   X0, X1
+	MOVSD   X1, (AX)(R13*8)
 
 next130:
 	INCQ R11
@@ -1578,15 +1594,17 @@ plain4:
 	MOVSD   (DI)(R11*8), X0
 	MOVSD   (CX)(R8*8), X1
 	UCOMISD X0, X1
-	JHI     upd135
 	JEQ     rare136
+	MINSD   X0, X1
+	MOVSD   X1, (CX)(R8*8)
 
 next134:
 	MOVSD   (DI)(R11*8), X0
 	MOVSD   (DX)(R8*8), X1
 	UCOMISD X1, X0
-	JHI     upd138
 	JEQ     rare139
+	MAXSD   X0, X1
+	MOVSD   X1, (DX)(R8*8)
 
 next137:
 	MOVLQZX 4(SI)(R11*4), R8
@@ -1598,15 +1616,17 @@ next137:
 	MOVSD   8(DI)(R11*8), X0
 	MOVSD   (CX)(R8*8), X1
 	UCOMISD X0, X1
-	JHI     upd142
 	JEQ     rare143
+	MINSD   X0, X1
+	MOVSD   X1, (CX)(R8*8)
 
 next141:
 	MOVSD   8(DI)(R11*8), X0
 	MOVSD   (DX)(R8*8), X1
 	UCOMISD X1, X0
-	JHI     upd145
 	JEQ     rare146
+	MAXSD   X0, X1
+	MOVSD   X1, (DX)(R8*8)
 
 next144:
 	MOVLQZX 8(SI)(R11*4), R8
@@ -1618,15 +1638,17 @@ next144:
 	MOVSD   16(DI)(R11*8), X0
 	MOVSD   (CX)(R8*8), X1
 	UCOMISD X0, X1
-	JHI     upd149
 	JEQ     rare150
+	MINSD   X0, X1
+	MOVSD   X1, (CX)(R8*8)
 
 next148:
 	MOVSD   16(DI)(R11*8), X0
 	MOVSD   (DX)(R8*8), X1
 	UCOMISD X1, X0
-	JHI     upd152
 	JEQ     rare153
+	MAXSD   X0, X1
+	MOVSD   X1, (DX)(R8*8)
 
 next151:
 	MOVLQZX 12(SI)(R11*4), R8
@@ -1638,15 +1660,17 @@ next151:
 	MOVSD   24(DI)(R11*8), X0
 	MOVSD   (CX)(R8*8), X1
 	UCOMISD X0, X1
-	JHI     upd156
 	JEQ     rare157
+	MINSD   X0, X1
+	MOVSD   X1, (CX)(R8*8)
 
 next155:
 	MOVSD   24(DI)(R11*8), X0
 	MOVSD   (DX)(R8*8), X1
 	UCOMISD X1, X0
-	JHI     upd159
 	JEQ     rare160
+	MAXSD   X0, X1
+	MOVSD   X1, (DX)(R8*8)
 
 next158:
 	ADDQ $0x04, R11
@@ -1852,15 +1876,17 @@ plain1:
 	MOVSD   (DI)(R11*8), X0
 	MOVSD   (CX)(R8*8), X1
 	UCOMISD X0, X1
-	JHI     upd166
 	JEQ     rare167
+	MINSD   X0, X1
+	MOVSD   X1, (CX)(R8*8)
 
 next165:
 	MOVSD   (DI)(R11*8), X0
 	MOVSD   (DX)(R8*8), X1
 	UCOMISD X1, X0
-	JHI     upd169
 	JEQ     rare170
+	MAXSD   X0, X1
+	MOVSD   X1, (DX)(R8*8)
 
 next168:
 	INCQ R11
@@ -1926,15 +1952,17 @@ sel1:
 	MOVSD   (DI)(R12*8), X0
 	MOVSD   (CX)(R13*8), X1
 	UCOMISD X0, X1
-	JHI     upd173
 	JEQ     rare174
+	MINSD   X0, X1
+	MOVSD   X1, (CX)(R13*8)
 
 next172:
 	MOVSD   (DI)(R12*8), X0
 	MOVSD   (DX)(R13*8), X1
 	UCOMISD X1, X0
-	JHI     upd176
 	JEQ     rare177
+	MAXSD   X0, X1
+	MOVSD   X1, (DX)(R13*8)
 
 next175:
 	INCQ R11
@@ -2021,15 +2049,17 @@ plainpf:
 	MOVSD      (DI)(R11*8), X0
 	MOVSD      (CX)(R8*8), X1
 	UCOMISD    X0, X1
-	JHI        upd180
 	JEQ        rare181
+	MINSD      X0, X1
+	MOVSD      X1, (CX)(R8*8)
 
 next179:
 	MOVSD   (DI)(R11*8), X0
 	MOVSD   (DX)(R8*8), X1
 	UCOMISD X1, X0
-	JHI     upd183
 	JEQ     rare184
+	MAXSD   X0, X1
+	MOVSD   X1, (DX)(R8*8)
 
 next182:
 	MOVLQZX    68(SI)(R11*4), R8
@@ -2045,15 +2075,17 @@ next182:
 	MOVSD      8(DI)(R11*8), X0
 	MOVSD      (CX)(R8*8), X1
 	UCOMISD    X0, X1
-	JHI        upd187
 	JEQ        rare188
+	MINSD      X0, X1
+	MOVSD      X1, (CX)(R8*8)
 
 next186:
 	MOVSD   8(DI)(R11*8), X0
 	MOVSD   (DX)(R8*8), X1
 	UCOMISD X1, X0
-	JHI     upd190
 	JEQ     rare191
+	MAXSD   X0, X1
+	MOVSD   X1, (DX)(R8*8)
 
 next189:
 	MOVLQZX    72(SI)(R11*4), R8
@@ -2069,15 +2101,17 @@ next189:
 	MOVSD      16(DI)(R11*8), X0
 	MOVSD      (CX)(R8*8), X1
 	UCOMISD    X0, X1
-	JHI        upd194
 	JEQ        rare195
+	MINSD      X0, X1
+	MOVSD      X1, (CX)(R8*8)
 
 next193:
 	MOVSD   16(DI)(R11*8), X0
 	MOVSD   (DX)(R8*8), X1
 	UCOMISD X1, X0
-	JHI     upd197
 	JEQ     rare198
+	MAXSD   X0, X1
+	MOVSD   X1, (DX)(R8*8)
 
 next196:
 	MOVLQZX    76(SI)(R11*4), R8
@@ -2093,15 +2127,17 @@ next196:
 	MOVSD      24(DI)(R11*8), X0
 	MOVSD      (CX)(R8*8), X1
 	UCOMISD    X0, X1
-	JHI        upd201
 	JEQ        rare202
+	MINSD      X0, X1
+	MOVSD      X1, (CX)(R8*8)
 
 next200:
 	MOVSD   24(DI)(R11*8), X0
 	MOVSD   (DX)(R8*8), X1
 	UCOMISD X1, X0
-	JHI     upd204
 	JEQ     rare205
+	MAXSD   X0, X1
+	MOVSD   X1, (DX)(R8*8)
 
 next203:
 	ADDQ $0x04, R11
@@ -2308,15 +2344,17 @@ plain4:
 	MOVSD   (DI)(R11*8), X0
 	MOVSD   (CX)(R8*8), X1
 	UCOMISD X0, X1
-	JHI     upd211
 	JEQ     rare212
+	MINSD   X0, X1
+	MOVSD   X1, (CX)(R8*8)
 
 next210:
 	MOVSD   (DI)(R11*8), X0
 	MOVSD   (DX)(R8*8), X1
 	UCOMISD X1, X0
-	JHI     upd214
 	JEQ     rare215
+	MAXSD   X0, X1
+	MOVSD   X1, (DX)(R8*8)
 
 next213:
 	MOVLQZX 4(SI)(R11*4), R8
@@ -2328,15 +2366,17 @@ next213:
 	MOVSD   8(DI)(R11*8), X0
 	MOVSD   (CX)(R8*8), X1
 	UCOMISD X0, X1
-	JHI     upd218
 	JEQ     rare219
+	MINSD   X0, X1
+	MOVSD   X1, (CX)(R8*8)
 
 next217:
 	MOVSD   8(DI)(R11*8), X0
 	MOVSD   (DX)(R8*8), X1
 	UCOMISD X1, X0
-	JHI     upd221
 	JEQ     rare222
+	MAXSD   X0, X1
+	MOVSD   X1, (DX)(R8*8)
 
 next220:
 	MOVLQZX 8(SI)(R11*4), R8
@@ -2348,15 +2388,17 @@ next220:
 	MOVSD   16(DI)(R11*8), X0
 	MOVSD   (CX)(R8*8), X1
 	UCOMISD X0, X1
-	JHI     upd225
 	JEQ     rare226
+	MINSD   X0, X1
+	MOVSD   X1, (CX)(R8*8)
 
 next224:
 	MOVSD   16(DI)(R11*8), X0
 	MOVSD   (DX)(R8*8), X1
 	UCOMISD X1, X0
-	JHI     upd228
 	JEQ     rare229
+	MAXSD   X0, X1
+	MOVSD   X1, (DX)(R8*8)
 
 next227:
 	MOVLQZX 12(SI)(R11*4), R8
@@ -2368,15 +2410,17 @@ next227:
 	MOVSD   24(DI)(R11*8), X0
 	MOVSD   (CX)(R8*8), X1
 	UCOMISD X0, X1
-	JHI     upd232
 	JEQ     rare233
+	MINSD   X0, X1
+	MOVSD   X1, (CX)(R8*8)
 
 next231:
 	MOVSD   24(DI)(R11*8), X0
 	MOVSD   (DX)(R8*8), X1
 	UCOMISD X1, X0
-	JHI     upd235
 	JEQ     rare236
+	MAXSD   X0, X1
+	MOVSD   X1, (DX)(R8*8)
 
 next234:
 	ADDQ $0x04, R11
@@ -2582,15 +2626,17 @@ plain1:
 	MOVSD   (DI)(R11*8), X0
 	MOVSD   (CX)(R8*8), X1
 	UCOMISD X0, X1
-	JHI     upd242
 	JEQ     rare243
+	MINSD   X0, X1
+	MOVSD   X1, (CX)(R8*8)
 
 next241:
 	MOVSD   (DI)(R11*8), X0
 	MOVSD   (DX)(R8*8), X1
 	UCOMISD X1, X0
-	JHI     upd245
 	JEQ     rare246
+	MAXSD   X0, X1
+	MOVSD   X1, (DX)(R8*8)
 
 next244:
 	INCQ R11
@@ -2656,15 +2702,17 @@ sel1:
 	MOVSD   (DI)(R12*8), X0
 	MOVSD   (CX)(R13*8), X1
 	UCOMISD X0, X1
-	JHI     upd249
 	JEQ     rare250
+	MINSD   X0, X1
+	MOVSD   X1, (CX)(R13*8)
 
 next248:
 	MOVSD   (DI)(R12*8), X0
 	MOVSD   (DX)(R13*8), X1
 	UCOMISD X1, X0
-	JHI     upd252
 	JEQ     rare253
+	MAXSD   X0, X1
+	MOVSD   X1, (DX)(R13*8)
 
 next251:
 	INCQ R11

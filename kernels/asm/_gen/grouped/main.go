@@ -9,9 +9,10 @@
 // here (see kernels/grouped.go), but a tight scalar loop beats the Go loop by
 // 1.5-3x (numbers in kernels/grouped_amd64.go): it updates the state with
 // one read-modify-write instruction where it can (ADDQ reg, mem; INCQ mem),
-// uses the flags instead of arithmetic for the int64 overflow, and keeps
-// every rare case (overflow, min/max updates, ±0.0 and NaN, bad indices) out
-// of line, so the common path of a row has no taken branch.
+// uses the flags instead of arithmetic for the int64 overflow, takes float
+// min/max with MINSD/MAXSD and an unconditional store, and keeps every rare
+// case (overflow, int min/max updates, ±0.0 and NaN, bad indices) out of
+// line, so the common path of a row has no taken branch.
 //
 // Every routine checks each group id against the state's length (and each
 // selection index against the number of rows) before using it and stops at
@@ -443,8 +444,9 @@ func row(k kernel, withSel, withBM bool, u int, dst, ndst, groups, vals, nrows, 
 }
 
 // minMax emits the min/max update of one row: the common case (values that
-// differ, no NaN) costs one compare and no taken branch when nothing
-// changes; equal values (±0.0) and NaNs go to an out-of-line check.
+// differ, no NaN) costs one compare and no taken branch (ints: when
+// nothing changes; floats: always, through MINSD/MAXSD); equal values
+// (±0.0) and NaNs go to an out-of-line check.
 func minMax(k kernel, withBM bool, bit GPVirtual, src, d Mem) {
 	next := "next" + uniq()
 	if withBM {
@@ -474,14 +476,21 @@ func minMax(k kernel, withBM bool, bit GPVirtual, src, d Mem) {
 	MOVSD(src, v)
 	MOVSD(d, x)
 	rare := "rare" + uniq()
+	// Values that differ and are not NaN: MAXSD/MINSD and an unconditional
+	// store, no branch on which side won (an update is as likely as not
+	// when a group has seen few rows); equal values (±0.0) and NaNs go out
+	// of line.
 	if k == maxFloat64 {
-		UCOMISD(x, v) // flags of v against d
+		UCOMISD(x, v)       // flags of v against d
+		JEQ(LabelRef(rare)) // equal or unordered
+		MAXSD(v, x)
 	} else {
 		UCOMISD(v, x) // flags of d against v
+		JEQ(LabelRef(rare))
+		MINSD(v, x)
 	}
-	JHI(LabelRef(upd))  // max: v > d; min: d > v (ordered)
-	JEQ(LabelRef(rare)) // equal or unordered
-	Label(next)         // strictly on the other side: nothing to do
+	MOVSD(x, d)
+	Label(next)
 	outOfLine = append(outOfLine, func() {
 		Label(upd)
 		MOVSD(v, d)
