@@ -61,8 +61,12 @@ func ParseFunc(name string) (Func, error) {
 // CountStar), or an error saying why in is not accepted.
 func (f Func) ResultType(in arrow.DataType) (arrow.DataType, error) {
 	switch f {
-	case CountStar, Count, ApproxCountDistinct:
-		if f != CountStar && !comparable(in) {
+	case CountStar, Count:
+		// COUNT(x) reads only x's validity: any type (COUNT(DISTINCT x)
+		// needs a key type, checked when its state is made).
+		return arrow.PrimitiveTypes.Int64, nil
+	case ApproxCountDistinct:
+		if !comparable(in) {
 			return nil, fmt.Errorf("%s does not accept %s", f, in)
 		}
 		return arrow.PrimitiveTypes.Int64, nil
