@@ -90,6 +90,7 @@ func (e *Engine) RegisterTable(name string, src any) error {
 		t.path = s
 	case arrow.Record:
 		s.Retain()
+		columnar.PrepareShared(s) // concurrent queries read it
 		t.schema, t.records = s.Schema(), []arrow.Record{s}
 	case []arrow.Record:
 		if len(s) == 0 {
@@ -102,6 +103,7 @@ func (e *Engine) RegisterTable(name string, src any) error {
 		}
 		for _, r := range s {
 			r.Retain()
+			columnar.PrepareShared(r) // concurrent queries read it
 		}
 		t.schema, t.records = s[0].Schema(), append([]arrow.Record(nil), s...)
 	case array.RecordReader:

@@ -5,11 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"sync"
 	"testing"
 
 	"github.com/apache/arrow/go/v17/arrow"
 	"github.com/apache/arrow/go/v17/arrow/array"
 	"github.com/apache/arrow/go/v17/arrow/memory"
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	velo "github.com/velo-engine/velo"
@@ -268,4 +270,67 @@ func TestEngineUnsupportedTypes(t *testing.T) {
 		}
 		require.ErrorContains(t, err, "not supported", q)
 	}
+}
+
+// TestConcurrentQueriesShareTable: queries running at once over one
+// in-memory table share its records; sliced records (whose null counts
+// Arrow computes lazily) and a dictionary column must not race (-race).
+func TestConcurrentQueriesShareTable(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	schema := arrow.NewSchema([]arrow.Field{
+		{Name: "k", Type: &arrow.DictionaryType{IndexType: arrow.PrimitiveTypes.Int32, ValueType: arrow.BinaryTypes.String}, Nullable: true},
+		{Name: "v", Type: arrow.PrimitiveTypes.Int64, Nullable: true},
+	}, nil)
+	b := array.NewRecordBuilder(mem, schema)
+	defer b.Release()
+	var wantSum, wantNulls, wantKeys int64
+	for i := range 1000 {
+		kb := b.Field(0).(*array.BinaryDictionaryBuilder)
+		if i%7 == 0 {
+			kb.AppendNull()
+		} else {
+			if i > 0 {
+				wantKeys++
+			}
+			require.NoError(t, kb.AppendString(fmt.Sprintf("k%d", i%5)))
+		}
+		if i%3 == 0 {
+			b.Field(1).AppendNull()
+			if i > 0 {
+				wantNulls++
+			}
+		} else {
+			b.Field(1).(*array.Int64Builder).Append(int64(i))
+			if i > 0 {
+				wantSum += int64(i)
+			}
+		}
+	}
+	full := b.NewRecord()
+	rec := full.NewSlice(1, 1000) // null counts unknown until asked
+	full.Release()
+	eng := velo.New(velo.WithAllocator(mem), velo.WithPartitions(1))
+	defer eng.Close()
+	require.NoError(t, eng.RegisterTable("t", rec))
+	rec.Release()
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rdr, err := eng.Execute(context.Background(), "SELECT SUM(v) AS s, COUNT(*) - COUNT(v) AS nulls, COUNT(k) AS ks FROM t")
+			if !assert.NoError(t, err) {
+				return
+			}
+			defer rdr.Release()
+			if assert.True(t, rdr.Next()) {
+				r := rdr.Record()
+				assert.Equal(t, wantSum, r.Column(0).(*array.Int64).Value(0))
+				assert.Equal(t, wantNulls, r.Column(1).(*array.Int64).Value(0))
+				assert.Equal(t, wantKeys, r.Column(2).(*array.Int64).Value(0))
+			}
+		}()
+	}
+	wg.Wait()
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/apache/arrow/go/v17/arrow"
+	"github.com/apache/arrow/go/v17/arrow/array"
 )
 
 // Batch is the unit operators pass between each other: an Arrow record plus
@@ -121,4 +122,20 @@ func SelectAll(n int) []int32 {
 		sel[i] = int32(i)
 	}
 	return sel
+}
+
+// PrepareShared computes what Arrow arrays compute lazily on first use and
+// cache in themselves — every column's null count (NullN) and a
+// dictionary column's dictionary array — so that goroutines sharing rec
+// afterwards only read it. Call it on the goroutine that owns rec before
+// handing it to others (partitions, concurrent queries over one table):
+// two goroutines asking first would both write the cache, a data race even
+// though they write the same value. Nested children are not visited.
+func PrepareShared(rec arrow.Record) {
+	for _, c := range rec.Columns() {
+		c.NullN()
+		if d, ok := c.(*array.Dictionary); ok {
+			d.Dictionary().NullN()
+		}
+	}
 }

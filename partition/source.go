@@ -7,7 +7,6 @@ import (
 	"sync/atomic"
 
 	"github.com/apache/arrow/go/v17/arrow"
-	"github.com/apache/arrow/go/v17/arrow/array"
 
 	"github.com/velo-engine/velo/columnar"
 	"github.com/velo-engine/velo/kernels"
@@ -241,7 +240,7 @@ func (s *Source) Push(rec arrow.Record) error {
 		return nil
 	}
 	if len(q.parts) > 1 {
-		cacheLazyFields(rec)
+		columnar.PrepareShared(rec)
 	}
 	if s.pool != nil {
 		return s.pool.hand(routeItem{kind: itemPush, rec: rec, b: b})
@@ -568,16 +567,3 @@ func (s *Source) Close() error {
 	return s.advance(math.MaxInt64)
 }
 
-// cacheLazyFields computes, on the pushing goroutine, what Arrow arrays
-// compute lazily and cache in themselves on first use: the null count
-// (NullN) and a dictionary array's dictionary. Partitions share the
-// record's columns, and two of them asking first would both write the
-// cache — a data race even though they write the same value.
-func cacheLazyFields(rec arrow.Record) {
-	for _, c := range rec.Columns() {
-		c.NullN()
-		if d, ok := c.(*array.Dictionary); ok {
-			d.Dictionary().NullN()
-		}
-	}
-}
