@@ -566,4 +566,3 @@ func (s *Source) Close() error {
 	}
 	return s.advance(math.MaxInt64)
 }
-
