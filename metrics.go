@@ -237,50 +237,10 @@ func (g engineGatherer) Gather() ([]*dto.MetricFamily, error) {
 // partition.Gatherer exports, with the same names, types, help and labels
 // (base plus partition="<id>").
 func addPartitionFamilies(fs metricFamilies, m partition.Metrics, base []*dto.LabelPair) {
-	for _, pm := range m.Partitions {
-		p := strconv.Itoa(pm.Partition)
-		labels := func(extra ...string) []*dto.LabelPair {
-			return labelPairs(base, append([]string{"partition", p}, extra...)...)
+	for _, f := range m.Families(base) {
+		for _, metric := range f.GetMetric() {
+			fs.add(f.GetName(), f.GetHelp(), f.GetType(), metric)
 		}
-		counter := func(name, help string, v int64, extra ...string) {
-			fs.add(name, help, dto.MetricType_COUNTER, counterMetric(labels(extra...), v))
-		}
-		gauge := func(name, help string, v float64) {
-			fs.add(name, help, dto.MetricType_GAUGE, gaugeMetric(labels(), v))
-		}
-		counter("velo_partition_records_in_total", "Rows routed to the partition.", pm.RecordsIn)
-		counter("velo_partition_records_out_total", "Rows emitted by the partition's pipeline.", pm.RecordsOut)
-		const batchesHelp = "Batches routed to (in) and emitted by (out) the partition."
-		counter("velo_partition_batches_total", batchesHelp, pm.BatchesIn, "direction", "in")
-		counter("velo_partition_batches_total", batchesHelp, pm.BatchesOut, "direction", "out")
-		counter("velo_partition_invocations_total", "Pipeline push invocations.", pm.Invocations)
-		counter("velo_late_records_total", "Rows that arrived below their source's watermark.", pm.LateRecords)
-		counter("velo_dropped_records_total", "Late rows dropped by the router.", pm.DroppedRecords)
-		gauge("velo_partition_queue_depth", "Messages waiting in the partition's input channel.", float64(pm.QueueDepth))
-		gauge("velo_partition_channel_utilization", "Input channel depth divided by its capacity.", pm.Utilization)
-		gauge("velo_partition_backpressure_state", "Backpressure state: 0 healthy (<70% full), 1 warning (<85%), 2 critical (<95%), 3 saturated.", float64(pm.Backpressure))
-		hot := 0.0
-		if pm.Hot {
-			hot = 1
-		}
-		gauge("velo_partition_hot", "1 when the partition's throughput exceeds the hot factor times the mean.", hot)
-		wm := float64(pm.Watermark)
-		switch pm.Watermark {
-		case math.MinInt64:
-			wm = math.Inf(-1)
-		case math.MaxInt64:
-			wm = math.Inf(1)
-		}
-		gauge("velo_partition_watermark", "The partition's event-time watermark.", wm)
-		gauge("velo_partition_batch_target_rows", "The adaptive batching target in rows (0 when off).", float64(pm.BatchTarget))
-		h := &dto.Histogram{SampleCount: ptr(uint64(pm.Latency.Count)), SampleSum: ptr(pm.Latency.Sum.Seconds())}
-		var cum uint64
-		for i := 0; i+1 < len(pm.Latency.Buckets) && i < len(pm.Latency.BucketBounds); i++ { // +Inf is implied by SampleCount
-			cum += uint64(pm.Latency.Buckets[i])
-			h.Bucket = append(h.Bucket, &dto.Bucket{UpperBound: ptr(pm.Latency.BucketBounds[i]), CumulativeCount: ptr(cum)})
-		}
-		fs.add("velo_partition_batch_latency_seconds", "Time from a batch being routed to the partition's pipeline having processed it.",
-			dto.MetricType_HISTOGRAM, &dto.Metric{Label: labels(), Histogram: h})
 	}
 }
 

@@ -51,7 +51,14 @@ func ptr[T any](v T) *T { return &v }
 
 // Gather returns the metric families, sorted by name.
 func (g *Gatherer) Gather() ([]*dto.MetricFamily, error) {
-	m := g.q.Metrics()
+	return g.q.Metrics().Families(g.constLabels), nil
+}
+
+// Families returns m's per-partition metrics as the families Gatherer
+// documents, sorted by name; every metric carries constLabels (sorted by
+// name) plus partition="<id>". Exporters of several queries (the engine's
+// gatherer) merge the families of each.
+func (m Metrics) Families(constLabels []*dto.LabelPair) []*dto.MetricFamily {
 	type fam struct {
 		name, help string
 		typ        dto.MetricType
@@ -66,7 +73,7 @@ func (g *Gatherer) Gather() ([]*dto.MetricFamily, error) {
 		mf.Metric = append(mf.Metric, metric)
 	}
 	labels := func(p string, extra ...string) []*dto.LabelPair {
-		ls := append([]*dto.LabelPair{}, g.constLabels...)
+		ls := append([]*dto.LabelPair{}, constLabels...)
 		ls = append(ls, &dto.LabelPair{Name: ptr("partition"), Value: ptr(p)})
 		for i := 0; i+1 < len(extra); i += 2 {
 			ls = append(ls, &dto.LabelPair{Name: ptr(extra[i]), Value: ptr(extra[i+1])})
@@ -110,9 +117,10 @@ func (g *Gatherer) Gather() ([]*dto.MetricFamily, error) {
 
 		h := &dto.Histogram{SampleCount: ptr(uint64(pm.Latency.Count)), SampleSum: ptr(pm.Latency.Sum.Seconds())}
 		var cum uint64
-		last := len(pm.Latency.Buckets) - 1 // +Inf is implied by SampleCount
-		for i, n := range pm.Latency.Buckets[:last] {
-			cum += uint64(n)
+		// +Inf is implied by SampleCount; a snapshot without a histogram
+		// (a one-partition query's) has no buckets.
+		for i := 0; i+1 < len(pm.Latency.Buckets) && i < len(pm.Latency.BucketBounds); i++ {
+			cum += uint64(pm.Latency.Buckets[i])
 			h.Bucket = append(h.Bucket, &dto.Bucket{UpperBound: ptr(pm.Latency.BucketBounds[i]), CumulativeCount: ptr(cum)})
 		}
 		add(fam{"velo_partition_batch_latency_seconds", "Time from a batch being routed to the partition's pipeline having processed it.", dto.MetricType_HISTOGRAM},
@@ -123,5 +131,5 @@ func (g *Gatherer) Gather() ([]*dto.MetricFamily, error) {
 		out = append(out, f)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].GetName() < out[j].GetName() })
-	return out, nil
+	return out
 }
