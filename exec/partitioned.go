@@ -32,6 +32,13 @@ type PartitionPlan struct {
 	// that the final stage merges (global aggregates, GROUP BY keys that are
 	// not plain input columns, round_robin/sticky under GROUP BY).
 	TwoPhase bool
+	// Adaptive is set for a hash-routed GROUP BY that may run two-phase
+	// instead: a batch run (Partitioned.Run) counts the groups of its first
+	// record and, when they are few (at most one per adaptiveRowsPerGroup
+	// rows), deals batches round-robin to partial aggregates merged at the
+	// end — routing and per-partition selections would cost more than the
+	// merge of a small table. Continuous runs keep hash routing.
+	Adaptive bool
 	// Ordered is set for stateless partitioned stages: batches are dealt
 	// to the partitions in rotation and the final stage restores the input
 	// order, so results equal the single-partition run's.
@@ -46,6 +53,9 @@ func (p PartitionPlan) String() string {
 	}
 	if p.TwoPhase {
 		s += " two-phase"
+	}
+	if p.Adaptive {
+		s += " (two-phase if few groups)"
 	}
 	return fmt.Sprintf("%s × %d", s, p.Partitions)
 }
@@ -69,7 +79,8 @@ type Partitioned struct {
 // CompilePartitioned compiles q for partitioned execution on
 // opts.Partitions partitions (the query's 'partitions' setting overrides
 // it). The planner picks the strategy — GROUP BY on plain input columns:
-// hash on those columns; global aggregates and expression keys: two-phase
+// hash on those columns (a batch Run switches to two-phase when its first
+// record has few groups, PartitionPlan.Adaptive); global aggregates and expression keys: two-phase
 // (round_robin, merged partials), or fan_in when an aggregate depends on
 // arrival order (FIRST, LAST) or emits changes (EMIT CHANGES); stateless: round_robin with the input order
 // restored — unless the query sets 'partitioning.strategy', which is
@@ -272,6 +283,7 @@ func choosePlan(q *sqlfront.Query, scan *sqlfront.Scan, aggNode *sqlfront.Aggreg
 			plan.Strategy, plan.Ordered = partition.RoundRobin, true
 		case keyErr == nil:
 			plan.Strategy, plan.KeyColumns = partition.Hash, keys
+			plan.Adaptive = !orderDependent && n > 1
 		case orderDependent:
 			plan.Strategy = partition.FanIn
 		default:
@@ -713,6 +725,27 @@ func (r *partReader) run() error {
 	if p.plan.Ordered {
 		r.queues = make([][]arrow.Record, n)
 	}
+	// An adaptive plan reads the first non-empty record to choose between
+	// hash routing and two-phase; it is pushed first below.
+	var first arrow.Record
+	if p.plan.Adaptive {
+		for first == nil && r.src.Next() {
+			if in := r.src.Record(); in.NumRows() > 0 {
+				var err error
+				if first, r.cols, err = scanRecord(p.scan, in, r.cols); err != nil {
+					return err
+				}
+			}
+		}
+		if first != nil && fewGroups(first, p.cfg.KeyColumns) {
+			p.twoPhase()
+		}
+	}
+	defer func() {
+		if first != nil {
+			first.Release()
+		}
+	}()
 	q, err := partition.Start(ctx, p.cfg, func(i int) (partition.Pipeline, error) { return p.pipes[i], nil }, r.sink)
 	if err != nil {
 		return fmt.Errorf("exec: start partitions: %w", err)
@@ -732,19 +765,24 @@ func (r *partReader) run() error {
 		}
 	}
 	var perr error
-	for k := 0; perr == nil && r.src.Next(); {
-		if err := ctx.Err(); err != nil {
-			perr = context.Cause(ctx)
-			break
-		}
-		in := r.src.Record()
-		if in.NumRows() == 0 {
-			continue
-		}
-		var rec arrow.Record
-		rec, r.cols, perr = scanRecord(p.scan, in, r.cols)
-		if perr != nil {
-			break
+	for k := 0; perr == nil; {
+		rec := first
+		first = nil
+		if rec == nil {
+			if !r.src.Next() {
+				break
+			}
+			if err := ctx.Err(); err != nil {
+				perr = context.Cause(ctx)
+				break
+			}
+			in := r.src.Record()
+			if in.NumRows() == 0 {
+				continue
+			}
+			if rec, r.cols, perr = scanRecord(p.scan, in, r.cols); perr != nil {
+				break
+			}
 		}
 		if sources != nil {
 			perr = sources[k%n].Push(rec)
@@ -842,4 +880,53 @@ func (r *partReader) feed(rec arrow.Record) error {
 		return nil
 	}
 	return safely(func() error { return r.p.final.Push(r.qctx, columnar.Batch{Rec: rec}) })
+}
+
+// adaptiveRowsPerGroup and adaptiveMinRows decide an adaptive plan (see
+// PartitionPlan.Adaptive): two-phase when the first record has at least
+// adaptiveMinRows rows and at most one group per adaptiveRowsPerGroup rows.
+// market_data's first 8,192 rows hold well under 1,000 of its Zipf symbols
+// (S2: two-phase) but about 7,900 distinct trader ids (S2h: hash, where
+// each partition's half of the 100 k groups stays smaller in cache).
+const (
+	adaptiveRowsPerGroup = 8
+	adaptiveMinRows      = 1024
+)
+
+// fewGroups reports whether rec's distinct values of the key columns are
+// few enough for two-phase aggregation.
+func fewGroups(rec arrow.Record, keys []string) bool {
+	n := int(rec.NumRows())
+	if n < adaptiveMinRows || len(keys) == 0 {
+		return false
+	}
+	cols := make([]arrow.Array, len(keys))
+	types := make([]arrow.DataType, len(keys))
+	for i, k := range keys {
+		idx := rec.Schema().FieldIndices(k)
+		if len(idx) != 1 {
+			return false
+		}
+		cols[i] = rec.Column(idx[0])
+		types[i] = cols[i].DataType()
+	}
+	t, err := agg.NewKeyTable(types)
+	if err != nil {
+		return false
+	}
+	if _, err := t.Insert(cols, nil, make([]uint32, n)); err != nil {
+		return false
+	}
+	return t.Len()*adaptiveRowsPerGroup <= n
+}
+
+// twoPhase switches an adaptive plan, before it runs, from hash routing to
+// batches dealt in rotation to partial aggregates merged at the end.
+func (p *Partitioned) twoPhase() {
+	p.plan.Strategy, p.plan.TwoPhase, p.plan.Adaptive, p.plan.KeyColumns = partition.RoundRobin, true, false, nil
+	// The engine deals batches itself, one source per partition.
+	p.cfg.Strategy, p.cfg.TwoPhase, p.cfg.KeyColumns = partition.Sticky, true, nil
+	for _, pp := range p.pipes {
+		pp.twoPhase = true
+	}
 }

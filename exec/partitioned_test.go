@@ -205,14 +205,14 @@ func TestPartitionedPlan(t *testing.T) {
 		sql  string
 		want string // PartitionPlan.String(), or "error: ..." text
 	}{
-		{"SELECT symbol, SUM(quantity) FROM trades GROUP BY symbol", "hash(symbol) × 4"},
-		{"SELECT symbol, price, COUNT(*) FROM trades WHERE price > 10 GROUP BY symbol, price", "hash(symbol, price) × 4"},
+		{"SELECT symbol, SUM(quantity) FROM trades GROUP BY symbol", "hash(symbol) (two-phase if few groups) × 4"},
+		{"SELECT symbol, price, COUNT(*) FROM trades WHERE price > 10 GROUP BY symbol, price", "hash(symbol, price) (two-phase if few groups) × 4"},
 		{"SELECT COUNT(*), SUM(quantity) FROM trades", "round_robin two-phase × 4"},
 		{"SELECT quantity / 10 AS k, COUNT(*) FROM trades GROUP BY quantity / 10", "round_robin two-phase × 4"},
 		{"SELECT FIRST(price) FROM trades", "fan_in × 4"},
 		{"SELECT symbol, price * 2 FROM trades WHERE quantity > 5", "round_robin × 4"},
 		{"SELECT symbol FROM trades ORDER BY symbol LIMIT 2", "round_robin × 4"},
-		{"SELECT symbol, COUNT(*) FROM trades GROUP BY symbol WITH ('partitions' = '3')", "hash(symbol) × 3"},
+		{"SELECT symbol, COUNT(*) FROM trades GROUP BY symbol WITH ('partitions' = '3')", "hash(symbol) (two-phase if few groups) × 3"},
 		{"SELECT symbol, COUNT(*) FROM trades GROUP BY symbol WITH ('partitioning.strategy' = 'fan_in')", "fan_in × 4"},
 		{"SELECT symbol, COUNT(*) FROM trades GROUP BY symbol WITH ('partitioning.strategy' = 'round_robin')", "round_robin two-phase × 4"},
 		{"SELECT symbol, COUNT(*) FROM trades GROUP BY symbol WITH ('partitioning.strategy' = 'smart')", "smart(symbol) × 4"},
@@ -616,5 +616,70 @@ func TestPartitionedGoldenStrategies(t *testing.T) {
 	}
 	for _, s := range []string{"sticky", "round_robin"} {
 		require.Positive(t, invalid[s], "some golden query should refuse %s", s)
+	}
+}
+
+// TestPartitionedAdaptive: a hash-routed GROUP BY whose first record has
+// few groups runs two-phase instead, one with many keeps hash routing, and
+// both give the single-partition result.
+func TestPartitionedAdaptive(t *testing.T) {
+	defer goleak.VerifyNone(t)
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	schema := arrow.NewSchema([]arrow.Field{
+		{Name: "k", Type: arrow.BinaryTypes.String, Nullable: true},
+		{Name: "g", Type: arrow.PrimitiveTypes.Int64},
+		{Name: "v", Type: arrow.PrimitiveTypes.Int64, Nullable: true},
+	}, nil)
+	rng := rand.New(rand.NewPCG(3, 4))
+	var recs []arrow.Record
+	for b := range 4 {
+		rb := array.NewRecordBuilder(mem, schema)
+		for i := range 4096 {
+			if i%101 == 0 {
+				rb.Field(0).AppendNull()
+			} else {
+				rb.Field(0).(*array.StringBuilder).Append(fmt.Sprintf("key%d", rng.IntN(20)))
+			}
+			rb.Field(1).(*array.Int64Builder).Append(int64(b*4096 + i))
+			if i%7 == 0 {
+				rb.Field(2).AppendNull()
+			} else {
+				rb.Field(2).(*array.Int64Builder).Append(rng.Int64N(1000))
+			}
+		}
+		recs = append(recs, rb.NewRecord())
+		rb.Release()
+	}
+	tables := map[string][]arrow.Record{"m": recs}
+	defer releaseTables(tables)
+	cases := []struct {
+		sql      string
+		twoPhase bool
+	}{
+		{"SELECT k, COUNT(*) AS n, SUM(v) AS s, AVG(v) AS a, MIN(v) AS lo, MAX(v) AS hi, COUNT(DISTINCT g) AS dg FROM m GROUP BY k", true},
+		{"SELECT k, COUNT(*) AS n FROM m WHERE v > 500 GROUP BY k HAVING COUNT(*) > 10 ORDER BY k", true},
+		{"SELECT g, SUM(v) AS s FROM m GROUP BY g", false},
+		{"SELECT k, g % 3 AS r, COUNT(*) AS n FROM m GROUP BY k, g % 3", false}, // an expression key: two-phase by plan
+	}
+	for _, c := range cases {
+		want, _, err := runSQL(context.Background(), mem, tables, c.sql, 4096)
+		require.NoError(t, err, c.sql)
+		for _, n := range []int{2, 3} {
+			got, schema, plan, err := runSQLPartitioned(context.Background(), mem, tables, c.sql, 4096, n)
+			require.NoError(t, err, c.sql)
+			if c.twoPhase {
+				require.Equal(t, fmt.Sprintf("round_robin two-phase × %d", n), plan.String(), c.sql)
+			} else if plan.Strategy == partition.Hash {
+				require.True(t, plan.Adaptive, "%s: %s", c.sql, plan)
+			}
+			if hasOrderBy(tables, c.sql) {
+				require.Equal(t, formatResult(schema, want), formatResult(schema, got), c.sql)
+			} else {
+				require.Equal(t, asMultiset(formatResult(schema, want)), asMultiset(formatResult(schema, got)), c.sql)
+			}
+			releaseRecs(got)
+		}
+		releaseRecs(want)
 	}
 }
