@@ -114,31 +114,36 @@ func BenchmarkS3a(b *testing.B) {
 	mem := memory.NewGoAllocator()
 	b.ResetTimer()
 	start, cpu0 := time.Now(), cpuTime()
-	outRows, late := int64(0), int64(0)
+	var st window.Stats
 	for i := 0; i < b.N; i++ {
-		w, err := window.NewTimeWindow(mem, recs[0].Schema(), s3Spec(window.EmitFinal))
-		if err != nil {
-			b.Fatal(err)
-		}
-		for _, r := range recs {
-			out, err := w.Push(columnar.Batch{Rec: r})
-			if err != nil {
-				b.Fatal(err)
-			}
-			release(out)
-		}
-		out, err := w.Finish()
+		st = runS3a(b, mem, recs)
+	}
+	reportRows(b, start, cpu0)
+	b.ReportMetric(float64(st.OutputRows), "out-rows")
+	b.ReportMetric(float64(st.LateRows), "late-rows")
+}
+
+// runS3a runs S3a's EMIT FINAL window over recs once and returns its
+// counters.
+func runS3a(b *testing.B, mem memory.Allocator, recs []arrow.Record) window.Stats {
+	w, err := window.NewTimeWindow(mem, recs[0].Schema(), s3Spec(window.EmitFinal))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer w.Release()
+	for _, r := range recs {
+		out, err := w.Push(columnar.Batch{Rec: r})
 		if err != nil {
 			b.Fatal(err)
 		}
 		release(out)
-		st := w.Stats()
-		outRows, late = st.OutputRows, st.LateRows
-		w.Release()
 	}
-	reportRows(b, start, cpu0)
-	b.ReportMetric(float64(outRows), "out-rows")
-	b.ReportMetric(float64(late), "late-rows")
+	out, err := w.Finish()
+	if err != nil {
+		b.Fatal(err)
+	}
+	release(out)
+	return w.Stats()
 }
 
 // BenchmarkS3b is BENCH.md S3b: S3a with EMIT CHANGES; it also reports the

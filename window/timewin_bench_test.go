@@ -6,7 +6,6 @@ import (
 
 	"github.com/apache/arrow/go/v17/arrow/memory"
 
-	"github.com/velo-engine/velo/columnar"
 	"github.com/velo-engine/velo/window"
 )
 
@@ -26,23 +25,7 @@ func BenchmarkS3aOneWindow(b *testing.B) {
 			b.ResetTimer()
 			start, cpu0 := time.Now(), cpuTime()
 			for i := 0; i < b.N; i++ {
-				w, err := window.NewTimeWindow(mem, recs[0].Schema(), s3Spec(window.EmitFinal))
-				if err != nil {
-					b.Fatal(err)
-				}
-				for _, r := range recs {
-					out, err := w.Push(columnar.Batch{Rec: r})
-					if err != nil {
-						b.Fatal(err)
-					}
-					release(out)
-				}
-				out, err := w.Finish()
-				if err != nil {
-					b.Fatal(err)
-				}
-				release(out)
-				w.Release()
+				runS3a(b, mem, recs)
 			}
 			reportRows(b, start, cpu0)
 		})
