@@ -1,10 +1,12 @@
 package kernels
 
 import (
+	"bytes"
 	"encoding/binary"
 	"math"
 	"math/bits"
 	"math/rand/v2"
+	"slices"
 	"strconv"
 	"testing"
 
@@ -365,6 +367,246 @@ func init() {
 				PartitionStarts(starts, counts)
 				dst := make([]int32, 8192)
 				return func() { copy(cur, starts); ScatterIndices(dst, ids, cur) }, nil
+			}})
+	}
+}
+
+// splitTwoOracle splits by PartitionIDs' reference at n = 2 and appends each
+// row's index to its partition's list.
+func splitTwoOracle(hashes []uint64, base int32) (sel0, sel1 []int32) {
+	ids := make([]uint32, len(hashes))
+	partitionIDsGeneric(ids, hashes, 2)
+	sel0, sel1 = []int32{}, []int32{}
+	for i, id := range ids {
+		switch id {
+		case 0:
+			sel0 = append(sel0, base+int32(i))
+		case 1:
+			sel1 = append(sel1, base+int32(i))
+		default:
+			panic("partition id out of range for n = 2")
+		}
+	}
+	return sel0, sel1
+}
+
+// splitTwoPatterns name the top-bit patterns of splitTwoTestHashes.
+var splitTwoPatterns = []string{"random", "all0", "all1", "runs", "sparse1", "sparse0", "alternate"}
+
+// splitTwoTestHashes fills hashes with random bits and sets the top bits by
+// pattern (an index into splitTwoPatterns).
+func splitTwoTestHashes(r *rand.Rand, hashes []uint64, pattern int) {
+	top := uint64(0)
+	for i := range hashes {
+		switch splitTwoPatterns[pattern] {
+		case "random":
+			top = r.Uint64() >> 63
+		case "all0":
+			top = 0
+		case "all1":
+			top = 1
+		case "runs":
+			if r.IntN(16) == 0 {
+				top ^= 1
+			}
+		case "sparse1":
+			top = b2u(r.IntN(16) == 0)
+		case "sparse0":
+			top = b2u(r.IntN(16) != 0)
+		case "alternate":
+			top = uint64(i & 1)
+		}
+		hashes[i] = r.Uint64()>>1 | top<<63
+	}
+}
+
+func b2u(b bool) uint64 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+func TestSplitTwoKnownValues(t *testing.T) {
+	hashes := []uint64{0, 0x8000000000000000, 0x7FFFFFFFFFFFFFFF, 0xFFFFFFFFFFFFFFFF, 0x00000000FFFFFFFF, 0xC000000000000000, 1 << 32, 0x8000000012345678}
+	// Hand-computed: partition 1 iff the top bit is set.
+	want0, want1 := []int32{10, 12, 14, 16}, []int32{11, 13, 15, 17}
+	ids := make([]uint32, len(hashes))
+	partitionIDsGeneric(ids, hashes, 2)
+	require.Equal(t, []uint32{0, 1, 0, 1, 0, 1, 0, 1}, ids)
+	forEachLevel(t, func(t *testing.T, l Level) {
+		// Repeat to 8·k rows so the assembly's blocks see the values too.
+		for _, rep := range []int{1, 2, 5} {
+			var hs []uint64
+			var w0, w1 []int32
+			for k := 0; k < rep; k++ {
+				hs = append(hs, hashes...)
+				for _, v := range want0 {
+					w0 = append(w0, v+int32(8*k))
+				}
+				for _, v := range want1 {
+					w1 = append(w1, v+int32(8*k))
+				}
+			}
+			sel0, sel1 := make([]int32, len(hs)), make([]int32, len(hs))
+			n0, n1 := SplitTwo(sel0, sel1, hs, 10)
+			require.Equal(t, w0, sel0[:n0])
+			require.Equal(t, w1, sel1[:n1])
+		}
+	})
+}
+
+func TestSplitTwo(t *testing.T) {
+	r := rand.New(rand.NewPCG(41, 42))
+	const sentinel = -0x5a5a5a5a
+	forEachLevel(t, func(t *testing.T, l Level) {
+		for _, n := range hashTestLengths() {
+			for p := range splitTwoPatterns {
+				if n > 300 && p%2 == 1 && testing.Short() {
+					continue
+				}
+				off := (n + p) % 8
+				hashes := make([]uint64, n+8)[off:][:n]
+				splitTwoTestHashes(r, hashes, p)
+				base := int32(0)
+				if p%2 == 1 {
+					base = int32(r.IntN(1 << 20))
+				}
+				want0, want1 := splitTwoOracle(hashes, base)
+				// Unaligned outputs with sentinels past len(hashes).
+				buf0 := make([]int32, n+16)[(n*3+p)%8:]
+				buf1 := make([]int32, n+16)[(n*5+p+1)%8:]
+				for i := range buf0 {
+					buf0[i] = sentinel
+				}
+				for i := range buf1 {
+					buf1[i] = sentinel
+				}
+				n0, n1 := SplitTwo(buf0[:n], buf1[:n], hashes, base)
+				if n0 != len(want0) || n1 != len(want1) || !slices.Equal(buf0[:n0], want0) || !slices.Equal(buf1[:n1], want1) {
+					t.Fatalf("n=%d pattern=%s base=%d: got counts %d/%d want %d/%d\nsel0 %v\nwant %v\nsel1 %v\nwant %v",
+						n, splitTwoPatterns[p], base, n0, n1, len(want0), len(want1), buf0[:n0], want0, buf1[:n1], want1)
+				}
+				for i := n; i < len(buf0); i++ {
+					require.EqualValues(t, sentinel, buf0[i], "sel0 written past len(hashes) at %d (n=%d)", i, n)
+				}
+				for i := n; i < len(buf1); i++ {
+					require.EqualValues(t, sentinel, buf1[i], "sel1 written past len(hashes) at %d (n=%d)", i, n)
+				}
+				// Longer outputs are fine too; a sub-range split with the
+				// matching base gives the same indices as the whole.
+				if n >= 2 {
+					h := n / 2
+					a0, a1 := make([]int32, n+5), make([]int32, n+5)
+					c0, c1 := SplitTwo(a0, a1, hashes[:h], base)
+					d0, d1 := SplitTwo(a0[c0:], a1[c1:], hashes[h:], base+int32(h))
+					require.Equal(t, want0, a0[:c0+d0], "n=%d halves sel0", n)
+					require.Equal(t, want1, a1[:c1+d1], "n=%d halves sel1", n)
+				}
+			}
+		}
+	})
+}
+
+func TestSplitTwoGuardPages(t *testing.T) {
+	r := rand.New(rand.NewPCG(43, 44))
+	forEachLevel(t, func(t *testing.T, l Level) {
+		for n := 0; n <= 300; n++ {
+			p := n % len(splitTwoPatterns)
+			hashes, freeH := guardmem.Uint64s(n)
+			sel0, free0 := guardmem.Int32s(n)
+			sel1, free1 := guardmem.Int32s(n)
+			splitTwoTestHashes(r, hashes, p)
+			want0, want1 := splitTwoOracle(hashes, 7)
+			n0, n1 := SplitTwo(sel0, sel1, hashes, 7)
+			require.Equal(t, want0, sel0[:n0], "n=%d pattern=%s", n, splitTwoPatterns[p])
+			require.Equal(t, want1, sel1[:n1], "n=%d pattern=%s", n, splitTwoPatterns[p])
+			freeH()
+			free0()
+			free1()
+		}
+	})
+}
+
+func TestSplitTwoIndexRange(t *testing.T) {
+	forEachLevel(t, func(t *testing.T, l Level) {
+		// The last index is exactly MaxInt32.
+		const n = 40
+		hashes := make([]uint64, n)
+		for i := range hashes {
+			hashes[i] = uint64(i%3) << 62
+		}
+		base := int32(math.MaxInt32 - n + 1)
+		want0, want1 := splitTwoOracle(hashes, base)
+		sel0, sel1 := make([]int32, n), make([]int32, n)
+		n0, n1 := SplitTwo(sel0, sel1, hashes, base)
+		require.Equal(t, want0, sel0[:n0])
+		require.Equal(t, want1, sel1[:n1])
+		require.Equal(t, int32(math.MaxInt32), max(sel0[n0-1], sel1[n1-1]))
+		require.Panics(t, func() { SplitTwo(sel0, sel1, hashes, base+1) })
+	})
+}
+
+func TestSplitTwoArgumentChecks(t *testing.T) {
+	require.Panics(t, func() { SplitTwo(make([]int32, 3), make([]int32, 4), make([]uint64, 4), 0) })
+	require.Panics(t, func() { SplitTwo(make([]int32, 4), make([]int32, 3), make([]uint64, 4), 0) })
+	require.Panics(t, func() { SplitTwo(make([]int32, 4), make([]int32, 4), make([]uint64, 4), -1) })
+	require.Panics(t, func() { SplitTwo(nil, nil, make([]uint64, 1), math.MaxInt32) })
+	n0, n1 := SplitTwo(nil, nil, nil, math.MaxInt32)
+	require.Zero(t, n0+n1)
+	n0, n1 = SplitTwo([]int32{-1}, []int32{-1}, []uint64{1 << 63}, math.MaxInt32)
+	require.Equal(t, [2]int{0, 1}, [2]int{n0, n1})
+}
+
+func TestSplitTwoAllocs(t *testing.T) {
+	r := rand.New(rand.NewPCG(45, 46))
+	hashes := make([]uint64, 8192+5)
+	splitTwoTestHashes(r, hashes, 0)
+	sel0, sel1 := make([]int32, len(hashes)), make([]int32, len(hashes))
+	forEachLevel(t, func(t *testing.T, l Level) {
+		require.Zero(t, testing.AllocsPerRun(10, func() {
+			SplitTwo(sel0, sel1, hashes, 3)
+		}))
+	})
+}
+
+func FuzzSplitTwo(f *testing.F) {
+	f.Add([]byte{}, uint32(0))
+	f.Add([]byte("0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdefXYZ"), uint32(5))
+	f.Add(bytes.Repeat([]byte{0xff, 0, 0x80, 0x7f, 1, 2, 0x90, 0x10, 0x33}, 40), uint32(math.MaxInt32-100))
+	f.Fuzz(func(t *testing.T, data []byte, base uint32) {
+		n := len(data) / 8
+		hashes := make([]uint64, n)
+		for i := range hashes {
+			hashes[i] = binary.LittleEndian.Uint64(data[8*i:])
+		}
+		b := int32(base & math.MaxInt32)
+		if int64(b)+int64(n) > math.MaxInt32+1 {
+			require.Panics(t, func() { SplitTwo(make([]int32, n), make([]int32, n), hashes, b) })
+			return
+		}
+		want0, want1 := splitTwoOracle(hashes, b)
+		for _, l := range SupportedLevels() {
+			restore, err := SetLevel(l)
+			require.NoError(t, err)
+			sel0, sel1 := make([]int32, n), make([]int32, n)
+			n0, n1 := SplitTwo(sel0, sel1, hashes, b)
+			restore()
+			require.Equal(t, want0, sel0[:n0], "level %s", l)
+			require.Equal(t, want1, sel1[:n1], "level %s", l)
+		}
+	})
+}
+
+func init() {
+	for _, n := range []int{8192, 1 << 20} {
+		registerBench(benchCase{name: "partition/SplitTwo/N=" + strconv.Itoa(n), n: n, bytes: int64(8 * n), big: n > 8192,
+			setup: func() (func(), func()) {
+				r := rand.New(rand.NewPCG(5, 6))
+				hashes := make([]uint64, n)
+				splitTwoTestHashes(r, hashes, 0)
+				sel0, sel1 := make([]int32, n), make([]int32, n)
+				return func() { SplitTwo(sel0, sel1, hashes, 0) }, nil
 			}})
 	}
 }

@@ -11,3 +11,21 @@ func PartitionIDsAVX512(dst []uint32, hashes []uint64, n uint32)
 // PartitionIDsAVX2 sets dst[i] = uint32((hashes[i]>>32) * uint64(n) >> 32) for the first
 // len(hashes)&^7 rows. dst must be at least as long as hashes.
 func PartitionIDsAVX2(dst []uint32, hashes []uint64, n uint32)
+
+// SplitTwoAVX512 writes, in order, base+i for each of the first len(hashes)&^15 rows i
+// whose hash has the top bit clear to sel0 and the others to sel1, and returns
+// how many went to sel1 (the rest went to sel0). It stores whole vectors of
+// indices, so elements of sel0 and sel1 past the counts (up to that many rows) are
+// overwritten; sel0 and sel1 must hold at least len(hashes) elements.
+//
+//go:noescape
+func SplitTwoAVX512(sel0 []int32, sel1 []int32, hashes []uint64, base int32) int
+
+// SplitTwoAVX2 writes, in order, base+i for each of the first len(hashes)&^7 rows i
+// whose hash has the top bit clear to sel0 and the others to sel1, and returns
+// how many went to sel1 (the rest went to sel0). It stores whole vectors of
+// indices, so elements of sel0 and sel1 past the counts (up to that many rows) are
+// overwritten; sel0 and sel1 must hold at least len(hashes) elements.
+//
+//go:noescape
+func SplitTwoAVX2(sel0 []int32, sel1 []int32, hashes []uint64, base int32) int

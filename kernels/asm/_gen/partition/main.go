@@ -1,15 +1,19 @@
 // Command partition generates kernels/asm/partition_amd64.s and its stubs:
-// the partition-id ("fastrange" on the hash's high 32 bits) kernels in
-// AVX-512 and AVX2.
+// the partition-id ("fastrange" on the hash's high 32 bits) kernels and the
+// two-way split (row indices by the hash's top bit) in AVX-512 and AVX2.
 //
-// Every routine processes the first len(hashes)&^7 rows only and never
-// touches memory past them; package kernels finishes the tail in Go.
+// Every routine processes whole blocks of rows only (the first
+// len(hashes)&^7 or &^15) and never touches memory past them; package
+// kernels finishes the tail in Go. The split routines store whole vectors of
+// indices at the current output positions, which never pass the current
+// row, so those stores stay inside the first len(hashes) output elements.
 package main
 
 import (
 	"flag"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	. "github.com/mmcloughlin/avo/build"
@@ -22,6 +26,8 @@ func main() {
 	ConstraintExpr("!purego")
 	ids512()
 	ids256()
+	split512()
+	split256()
 	Generate()
 }
 
@@ -150,3 +156,171 @@ func ids256() {
 	VZEROUPPER()
 	RET()
 }
+
+// splitDoc is the shared doc comment of the split routines.
+func splitDoc(name string, blk int) {
+	Doc(name+" writes, in order, base+i for each of the first len(hashes)&^"+itoa(blk-1)+" rows i",
+		"whose hash has the top bit clear to sel0 and the others to sel1, and returns",
+		"how many went to sel1 (the rest went to sel0). It stores whole vectors of",
+		"indices, so elements of sel0 and sel1 past the counts (up to that many rows) are",
+		"overwritten; sel0 and sel1 must hold at least len(hashes) elements.")
+}
+
+// split512: per 16 rows, VPMOVQ2M of two zmm of hashes (the sign bits) and
+// KUNPCKBW give a 16-bit mask; VPCOMPRESSD into a register (the memory form
+// is microcoded on Zen 4) packs the row indices under the mask and under its
+// complement, each stored as a full zmm at the partition's count.
+func split512() {
+	name := "SplitTwoAVX512"
+	TEXT(name, NOSPLIT, "func(sel0, sel1 []int32, hashes []uint64, base int32) int")
+	Pragma("noescape")
+	splitDoc(name, 16)
+	seq := GLOBL("splittwo_iota16", RODATA|NOPTR)
+	for j := 0; j < 16; j++ {
+		DATA(4*j, U32(j))
+	}
+	p0 := Load(Param("sel0").Base(), GP64())
+	p1 := Load(Param("sel1").Base(), GP64())
+	src := Load(Param("hashes").Base(), GP64())
+	cnt := Load(Param("hashes").Len(), GP64())
+	ANDQ(I32(-16), cnt)
+	b := Load(Param("base"), GP32())
+	idx := ZMM()
+	VPBROADCASTD(b, idx)
+	VPADDD(seq, idx, idx)
+	sixteen := ZMM()
+	c := GP32()
+	MOVL(U32(16), c)
+	VPBROADCASTD(c, sixteen)
+	i, n1 := GP64(), GP64()
+	XORQ(i, i)
+	XORQ(n1, n1)
+	body := func(k int, loop, next string) {
+		Label(loop)
+		rem := GP64()
+		MOVQ(cnt, rem)
+		SUBQ(i, rem)
+		CMPQ(rem, Imm(uint64(16*k)))
+		JB(LabelRef(next))
+		for j := 0; j < k; j++ {
+			lo, hi := ZMM(), ZMM()
+			VMOVDQU64(Mem{Base: src, Index: i, Scale: 8, Disp: 128 * j}, lo)
+			VMOVDQU64(Mem{Base: src, Index: i, Scale: 8, Disp: 128*j + 64}, hi)
+			klo, khi, m1, m0 := K(), K(), K(), K()
+			VPMOVQ2M(lo, klo)
+			VPMOVQ2M(hi, khi)
+			KUNPCKBW(klo, khi, m1) // m1 = khi<<8 | klo
+			KNOTW(m1, m0)
+			v1, v0 := ZMM(), ZMM()
+			VPCOMPRESSD_Z(idx, m1, v1)
+			VPCOMPRESSD_Z(idx, m0, v0)
+			n0 := GP64()
+			MOVQ(i, n0)
+			SUBQ(n1, n0)
+			VMOVDQU32(v1, Mem{Base: p1, Index: n1, Scale: 4})
+			VMOVDQU32(v0, Mem{Base: p0, Index: n0, Scale: 4, Disp: 64 * j})
+			r := GP32()
+			KMOVW(m1, r)
+			POPCNTL(r, r)
+			ADDQ(r.As64(), n1)
+			VPADDD(sixteen, idx, idx)
+		}
+		ADDQ(Imm(uint64(16*k)), i)
+		JMP(LabelRef(loop))
+	}
+	body(4, "loop4", "loop1")
+	body(1, "loop1", "done")
+	Label("done")
+	Store(n1, ReturnIndex(0))
+	VZEROUPPER()
+	RET()
+}
+
+// split256: per 8 rows, VMOVMSKPD of two ymm of hashes (the sign bits) gives
+// an 8-bit mask; a 256-entry table lists the set bits' positions as bytes
+// (the classic left-pack), widened with VPMOVZXBD and offset by the block's
+// first index, for the mask and for its complement; each is stored as a full
+// ymm at the partition's count.
+func split256() {
+	name := "SplitTwoAVX2"
+	TEXT(name, NOSPLIT, "func(sel0, sel1 []int32, hashes []uint64, base int32) int")
+	Pragma("noescape")
+	splitDoc(name, 8)
+	tab := GLOBL("splittwo_pack8", RODATA|NOPTR)
+	for m := 0; m < 256; m++ {
+		var v uint64
+		k := 0
+		for j := 0; j < 8; j++ {
+			if m&(1<<j) != 0 {
+				v |= uint64(j) << (8 * k)
+				k++
+			}
+		}
+		DATA(8*m, U64(v))
+	}
+	p0 := Load(Param("sel0").Base(), GP64())
+	p1 := Load(Param("sel1").Base(), GP64())
+	src := Load(Param("hashes").Base(), GP64())
+	cnt := Load(Param("hashes").Len(), GP64())
+	ANDQ(I32(-8), cnt)
+	b := Load(Param("base"), GP32())
+	t := GP64()
+	LEAQ(tab, t)
+	bx := XMM()
+	MOVD(b, bx)
+	idx := YMM()
+	VPBROADCASTD(bx, idx)
+	eight := YMM()
+	c := GP32()
+	MOVL(U32(8), c)
+	cx := XMM()
+	MOVD(c, cx)
+	VPBROADCASTD(cx, eight)
+	i, n1 := GP64(), GP64()
+	XORQ(i, i)
+	XORQ(n1, n1)
+	body := func(k int, loop, next string) {
+		Label(loop)
+		rem := GP64()
+		MOVQ(cnt, rem)
+		SUBQ(i, rem)
+		CMPQ(rem, Imm(uint64(8*k)))
+		JB(LabelRef(next))
+		for j := 0; j < k; j++ {
+			lo, hi := YMM(), YMM()
+			VMOVDQU(Mem{Base: src, Index: i, Scale: 8, Disp: 64 * j}, lo)
+			VMOVDQU(Mem{Base: src, Index: i, Scale: 8, Disp: 64*j + 32}, hi)
+			m1, mh := GP32(), GP32()
+			VMOVMSKPD(lo, m1)
+			VMOVMSKPD(hi, mh)
+			SHLL(U8(4), mh)
+			ORL(mh, m1)
+			m0 := GP32()
+			MOVL(m1, m0)
+			XORL(U32(0xff), m0)
+			v1, v0 := YMM(), YMM()
+			VPMOVZXBD(Mem{Base: t, Index: m1.As64(), Scale: 8}, v1)
+			VPMOVZXBD(Mem{Base: t, Index: m0.As64(), Scale: 8}, v0)
+			VPADDD(idx, v1, v1)
+			VPADDD(idx, v0, v0)
+			n0 := GP64()
+			MOVQ(i, n0)
+			SUBQ(n1, n0)
+			VMOVDQU(v1, Mem{Base: p1, Index: n1, Scale: 4})
+			VMOVDQU(v0, Mem{Base: p0, Index: n0, Scale: 4, Disp: 32 * j})
+			POPCNTL(m1, m1)
+			ADDQ(m1.As64(), n1)
+			VPADDD(eight, idx, idx)
+		}
+		ADDQ(Imm(uint64(8*k)), i)
+		JMP(LabelRef(loop))
+	}
+	body(4, "loop4", "loop1")
+	body(1, "loop1", "done")
+	Label("done")
+	Store(n1, ReturnIndex(0))
+	VZEROUPPER()
+	RET()
+}
+
+func itoa(v int) string { return strconv.Itoa(v) }
