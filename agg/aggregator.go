@@ -54,6 +54,7 @@ type Aggregator struct {
 
 	groups  []uint32 // group id per row of the last batch
 	keyCols []arrow.Array
+	keyIdx  []int
 }
 
 // New returns an aggregator over input with the given keys and aggregates.
@@ -168,7 +169,9 @@ func (a *Aggregator) checkInput(rec arrow.Record) error {
 	return nil
 }
 
-// Update folds a batch's selected rows into the groups.
+// Update folds a batch's selected rows into the groups. When the batch
+// carries key hashes of exactly the aggregator's key columns (b.Keys,
+// computed by an agg.KeyHasher upstream), the keys are not hashed again.
 func (a *Aggregator) Update(b columnar.Batch) error {
 	rec := b.Rec
 	if err := a.checkInput(rec); err != nil {
@@ -180,10 +183,13 @@ func (a *Aggregator) Update(b columnar.Batch) error {
 		clear(a.groups)
 	} else {
 		a.keyCols = a.keyCols[:0]
+		a.keyIdx = a.keyIdx[:0]
 		for _, k := range a.keys {
 			a.keyCols = append(a.keyCols, rec.Column(k.Column))
+			a.keyIdx = append(a.keyIdx, k.Column)
 		}
-		if _, err := a.table.Insert(a.keyCols, b.Sel, a.groups); err != nil {
+		// Keys hashed upstream (the partition router) are taken as they are.
+		if _, err := a.table.InsertHashed(a.keyCols, b.Sel, a.groups, b.Keys.ForColumns(a.keyIdx, n)); err != nil {
 			return err
 		}
 		a.setGroups(a.table.Len())

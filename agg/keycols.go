@@ -45,6 +45,9 @@ type keyColumn interface {
 	bytes() int
 }
 
+// KeyTypes lists the key column types a KeyTable (and a KeyHasher) takes.
+const KeyTypes = "int64, int32, float64, float32, timestamp, date, duration, bool, utf8, dictionary<utf8>"
+
 func newKeyColumn(dt arrow.DataType) (keyColumn, error) {
 	switch dt.ID() {
 	case arrow.INT64, arrow.TIMESTAMP, arrow.INT32, arrow.FLOAT64, arrow.FLOAT32,
@@ -59,7 +62,7 @@ func newKeyColumn(dt arrow.DataType) (keyColumn, error) {
 		}
 		return &stringKey{dict: true}, nil
 	}
-	return nil, fmt.Errorf("type %s cannot be a group key (supported: int64, int32, float64, float32, timestamp, date, bool, utf8, dictionary<utf8>)", dt)
+	return nil, fmt.Errorf("type %s cannot be a group key (supported: %s)", dt, KeyTypes)
 }
 
 // validityOf returns an array's validity bitmap and bit offset, or nil when
@@ -237,8 +240,9 @@ type stringKey struct {
 	offsets []int32
 	data    []byte
 	idx     []int32 // dictionary indices of the rows (nil: plain utf8)
-	row     []int64 // per-row key words
-	long    bool    // some row's word is a long string's (stringLongTag)
+	row     []int64 // per-row key words: buf, or a KeyHasher's (loadWords)
+	buf     []int64
+	long    bool // some row's word is a long string's (stringLongTag)
 	valid   []byte
 	off     int
 	// dictionary memo: entry-level words and hashes of the last dictionary
@@ -311,10 +315,10 @@ func stringWords(row []int64, offsets []int32, data []byte) (long bool) {
 
 func (k *stringKey) load(arr arrow.Array) error {
 	n := arr.Len()
-	if cap(k.row) < n {
-		k.row = make([]int64, n)
+	if cap(k.buf) < n {
+		k.buf = make([]int64, n)
 	}
-	k.row = k.row[:n]
+	k.row = k.buf[:n]
 	k.valid, k.off = validityOf(arr)
 	switch a := arr.(type) {
 	case *array.String:
@@ -338,19 +342,71 @@ func (k *stringKey) load(arr arrow.Array) error {
 			k.idx = make([]int32, n)
 		}
 		k.idx = k.idx[:n]
-		for i := range k.idx {
-			if isNull(k.valid, k.off, i) {
-				k.idx[i], k.row[i] = 0, stringNullWord
-				continue
-			}
-			e := a.GetValueIndex(i)
-			k.idx[i] = int32(e)
-			k.row[i] = k.dictWords[e]
+		if err := k.loadIndices(a.Indices()); err != nil {
+			return err
 		}
 		k.offsets, k.data, k.long = k.dictOffsets, k.dictData, k.dictLong
 	default:
 		return fmt.Errorf("got %s, want utf8", arr.DataType())
 	}
+	return nil
+}
+
+// loadIndices sets k.idx and k.row from a dictionary's index array
+// (validity k.valid/k.off): one typed loop per index type. An index outside
+// the dictionary is an error, not a crash.
+func (k *stringKey) loadIndices(ix arrow.Array) error {
+	switch ix := ix.(type) {
+	case *array.Int8:
+		return dictRows(k, ix.Int8Values())
+	case *array.Int16:
+		return dictRows(k, ix.Int16Values())
+	case *array.Int32:
+		return dictRows(k, ix.Int32Values())
+	case *array.Int64:
+		return dictRows(k, ix.Int64Values())
+	case *array.Uint8:
+		return dictRows(k, ix.Uint8Values())
+	case *array.Uint16:
+		return dictRows(k, ix.Uint16Values())
+	case *array.Uint32:
+		return dictRows(k, ix.Uint32Values())
+	case *array.Uint64:
+		return dictRows(k, ix.Uint64Values())
+	}
+	return fmt.Errorf("dictionary index type %s is not supported", ix.DataType())
+}
+
+func dictRows[T int8 | int16 | int32 | int64 | uint8 | uint16 | uint32 | uint64](k *stringKey, idx []T) error {
+	idx = idx[:len(k.idx)]
+	words := k.dictWords
+	for i, e := range idx {
+		if isNull(k.valid, k.off, i) {
+			k.idx[i], k.row[i] = 0, stringNullWord
+			continue
+		}
+		if uint64(e) >= uint64(len(words)) {
+			return fmt.Errorf("dictionary index %d at row %d is outside the dictionary of %d values", e, i, len(words))
+		}
+		k.idx[i] = int32(e)
+		k.row[i] = words[e]
+	}
+	return nil
+}
+
+// loadWords is load for a plain utf8 column whose key words (NULLs
+// included) a KeyHasher already computed: row words, long whether any
+// is a long string's. A dictionary-encoded column loads as usual (its
+// rows' dictionary indices are needed anyway).
+func (k *stringKey) loadWords(arr arrow.Array, words []int64, long bool) error {
+	a, ok := arr.(*array.String)
+	if !ok || len(words) != a.Len() {
+		return k.load(arr)
+	}
+	k.valid, k.off = validityOf(arr)
+	k.idx = nil
+	k.offsets, k.data, _ = columnar.StringData(a)
+	k.row, k.long = words, long
 	return nil
 }
 

@@ -9,6 +9,7 @@ import (
 	"github.com/apache/arrow/go/v17/arrow/bitutil"
 	"github.com/apache/arrow/go/v17/arrow/memory"
 
+	"github.com/velo-engine/velo/columnar"
 	"github.com/velo-engine/velo/kernels"
 )
 
@@ -43,6 +44,7 @@ type KeyTable struct {
 
 	// per-batch scratch, reused
 	h, hscratch   []uint64
+	cur           []uint64 // the batch's key hashes: h, or InsertHashed's
 	pos           []uint64
 	cand          []uint32
 	pending, cmp  []int32
@@ -93,6 +95,24 @@ func grow[T any](s []T, n int) []T {
 // hold a slot for every row of the batch (unselected rows are left as they
 // are). It returns the number of groups created.
 func (t *KeyTable) Insert(cols []arrow.Array, sel []int32, groups []uint32) (created int, err error) {
+	return t.insert(cols, sel, groups, nil)
+}
+
+// InsertHashed is Insert for a batch whose key hashes (and, for a utf8
+// key, key words) were computed upstream by a KeyHasher for the same key
+// column types (columnar.KeyHashes; pre.Cols is not looked at: cols are
+// the columns it covers). The table then neither hashes the batch nor
+// builds its key words: each selected row costs its probe alone, whatever
+// the record's size. pre nil, or not covering every row of cols, is
+// Insert.
+func (t *KeyTable) InsertHashed(cols []arrow.Array, sel []int32, groups []uint32, pre *columnar.KeyHashes) (created int, err error) {
+	if pre != nil && (len(cols) == 0 || len(pre.Hashes) != cols[0].Len() || t.degradeHash != nil) {
+		pre = nil
+	}
+	return t.insert(cols, sel, groups, pre)
+}
+
+func (t *KeyTable) insert(cols []arrow.Array, sel []int32, groups []uint32, pre *columnar.KeyHashes) (created int, err error) {
 	if len(cols) != len(t.cols) {
 		return 0, fmt.Errorf("agg: got %d key columns, want %d", len(cols), len(t.cols))
 	}
@@ -101,7 +121,13 @@ func (t *KeyTable) Insert(cols []arrow.Array, sel []int32, groups []uint32) (cre
 		if c.Len() != n {
 			return 0, fmt.Errorf("agg: key column %d has %d rows, column 0 has %d", i, c.Len(), n)
 		}
-		if err := t.cols[i].load(c); err != nil {
+		var err error
+		if sk, ok := t.cols[i].(*stringKey); ok && pre != nil && pre.Words != nil && len(t.cols) == 1 {
+			err = sk.loadWords(c, pre.Words, pre.Long)
+		} else {
+			err = t.cols[i].load(c)
+		}
+		if err != nil {
 			return 0, fmt.Errorf("agg: key column %d: %w", i, err)
 		}
 	}
@@ -117,17 +143,23 @@ func (t *KeyTable) Insert(cols []arrow.Array, sel []int32, groups []uint32) (cre
 	}
 	t.reserve(len(t.hashes) + rows)
 
-	// Hash every row's key.
-	t.h = grow(t.h, n)
-	t.hscratch = grow(t.hscratch, n)
-	for i, c := range t.cols {
-		c.hash(t.h, t.hscratch, i == 0)
-	}
-	if t.degradeHash != nil {
-		for i := range t.h {
-			t.h[i] = t.degradeHash(t.h[i])
+	// Hash every row's key, unless it came hashed.
+	if pre != nil {
+		t.cur = pre.Hashes[:n]
+	} else {
+		t.h = grow(t.h, n)
+		t.hscratch = grow(t.hscratch, n)
+		for i, c := range t.cols {
+			c.hash(t.h, t.hscratch, i == 0)
 		}
+		if t.degradeHash != nil {
+			for i := range t.h {
+				t.h[i] = t.degradeHash(t.h[i])
+			}
+		}
+		t.cur = t.h[:n]
 	}
+	defer t.dropBorrowed()
 
 	before := len(t.hashes)
 	if len(t.cols) == 1 {
@@ -151,12 +183,12 @@ func (t *KeyTable) Insert(cols []arrow.Array, sel []int32, groups []uint32) (cre
 	if sel == nil {
 		for r := 0; r < n; r++ {
 			t.pending = append(t.pending, int32(r))
-			t.pos[r] = t.h[r] & t.mask
+			t.pos[r] = t.cur[r] & t.mask
 		}
 	} else {
 		for _, r := range sel {
 			t.pending = append(t.pending, r)
-			t.pos[r] = t.h[r] & t.mask
+			t.pos[r] = t.cur[r] & t.mask
 		}
 	}
 	slots, mask := t.slots, t.mask
@@ -165,7 +197,7 @@ func (t *KeyTable) Insert(cols []arrow.Array, sel []int32, groups []uint32) (cre
 		// the first slot whose tag matches (a candidate to compare).
 		t.cmp = t.cmp[:0]
 		for _, r := range t.pending {
-			h := t.h[r]
+			h := t.cur[r]
 			tag := h >> 32
 			s := t.pos[r]
 			for {
@@ -213,6 +245,17 @@ func (t *KeyTable) Insert(cols []arrow.Array, sel []int32, groups []uint32) (cre
 	return len(t.hashes) - before, nil
 }
 
+// dropBorrowed forgets the batch's hashes and words, which may be an
+// InsertHashed caller's buffers: the table does not keep them.
+func (t *KeyTable) dropBorrowed() {
+	t.cur = nil
+	for _, c := range t.cols {
+		if sk, ok := c.(*stringKey); ok {
+			sk.row = nil
+		}
+	}
+}
+
 // insertWords is Insert's fast path for one fixed-width key column with no
 // NULLs in the batch or the table: the key word is compared with the one in
 // the slot, so a row costs one pass and, for a hit, one slot read. It
@@ -232,16 +275,16 @@ func (t *KeyTable) insertWords(k *wordKey, sel []int32, n int, groups []uint32) 
 // at (a new key), or the number of candidates.
 func (t *KeyTable) probeWords(keys []int64, sel []int32, groups []uint32, j int) int {
 	if sel == nil {
-		return kernels.GroupProbeWords(t.slots, t.h, keys, groups, j)
+		return kernels.GroupProbeWords(t.slots, t.cur, keys, groups, j)
 	}
-	return kernels.GroupProbeWordsSel(t.slots, t.h, keys, groups, sel, j)
+	return kernels.GroupProbeWordsSel(t.slots, t.cur, keys, groups, sel, j)
 }
 
 // insertWordRows is insertWords for candidates j..end-1 (rows sel[j], or j
 // when sel is nil).
 func (t *KeyTable) insertWordRows(k *wordKey, sel []int32, n int, groups []uint32, j, end int) {
 	slots, mask := t.slots, t.mask
-	hs, row := t.h[:n], k.row[:n]
+	hs, row := t.cur[:n], k.row[:n]
 	groups = groups[:n]
 	for ; j < end; j++ {
 		r := j
@@ -303,7 +346,7 @@ func groupedLen(sel []int32, n int) int {
 // or j when sel is nil).
 func (t *KeyTable) insertStringRows(k *stringKey, sel []int32, n int, groups []uint32, j, end int) {
 	slots, mask := t.slots, t.mask
-	hs, row := t.h[:n], k.row[:n]
+	hs, row := t.cur[:n], k.row[:n]
 	groups = groups[:n]
 	for ; j < end; j++ {
 		r := j

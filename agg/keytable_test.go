@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/velo-engine/velo/columnar"
+	"github.com/velo-engine/velo/kernels"
 )
 
 // refKey renders row r of key columns as a map key with SQL grouping
@@ -197,8 +198,16 @@ func init() {
 // dense (0..Len()-1). Ids of keys first seen in the same batch may be
 // assigned in any order (rows that collide are inserted in a later probe
 // round).
-func checkTable(t *testing.T, kinds []string, batches, rows, card int, degrade func(uint64) uint64, seed uint64) {
+//
+// With hashed, every other batch goes through InsertHashed with hashes and
+// words from a KeyHasher (which must therefore agree with Insert's own), and
+// the hasher's buffers are overwritten with garbage after each such insert
+// (the table must not keep them).
+func checkTable(t *testing.T, kinds []string, batches, rows, card int, degrade func(uint64) uint64, seed uint64, hashed bool) {
 	t.Helper()
+	var hasher *KeyHasher
+	var hashBuf []uint64
+	var wordBuf []int64
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 	defer mem.AssertSize(t, 0)
 	rng := rand.New(rand.NewPCG(seed, 7))
@@ -229,6 +238,10 @@ func checkTable(t *testing.T, kinds []string, batches, rows, card int, degrade f
 			tbl, err = NewKeyTable(types)
 			require.NoError(t, err)
 			tbl.degradeHash = degrade
+			if hashed {
+				hasher, err = NewKeyHasher(types)
+				require.NoError(t, err)
+			}
 		}
 		var sel []int32
 		if b%3 == 1 {
@@ -243,7 +256,28 @@ func checkTable(t *testing.T, kinds []string, batches, rows, card int, degrade f
 		}
 		groups := make([]uint32, n)
 		before := tbl.Len()
-		created, err := tbl.Insert(cols, sel, groups)
+		var created int
+		var err error
+		if hasher != nil && b%2 == 1 {
+			hashBuf = make([]uint64, n)
+			words, long, herr := hasher.Hash(hashBuf, wordBuf, cols)
+			require.NoError(t, herr)
+			if len(kinds) == 1 && (kinds[0] == "utf8" || strings.HasPrefix(kinds[0], "utf8-")) {
+				require.Len(t, words, n, "a plain utf8 key comes with its words")
+			} else {
+				require.Nil(t, words)
+			}
+			wordBuf = words
+			created, err = tbl.InsertHashed(cols, sel, groups, &columnar.KeyHashes{Hashes: hashBuf, Words: words, Long: long})
+			for i := range hashBuf {
+				hashBuf[i] = rng.Uint64()
+			}
+			for i := range words {
+				words[i] = int64(rng.Uint64())
+			}
+		} else {
+			created, err = tbl.Insert(cols, sel, groups)
+		}
 		if err != nil {
 			for _, c := range cols {
 				c.Release()
@@ -296,7 +330,7 @@ func TestKeyTableSingleColumnKinds(t *testing.T) {
 	for kind := range keyGens {
 		for _, card := range []int{1, 7, 300, 5000} {
 			t.Run(fmt.Sprintf("%s/card=%d", kind, card), func(t *testing.T) {
-				checkTable(t, []string{kind}, 12, 3000, card, nil, uint64(card))
+				checkTable(t, []string{kind}, 12, 3000, card, nil, uint64(card), false)
 			})
 		}
 	}
@@ -309,9 +343,77 @@ func TestKeyTableMultiColumn(t *testing.T) {
 		{"utf8-short", "bool"}, {"utf8-short", "utf8-short"},
 	} {
 		t.Run(strings.Join(kinds, ","), func(t *testing.T) {
-			checkTable(t, kinds, 10, 2000, 40, nil, 3)
+			checkTable(t, kinds, 10, 2000, 40, nil, 3, false)
 		})
 	}
+}
+
+// TestKeyTableHashedKeys mixes batches hashed upstream by a KeyHasher
+// (InsertHashed) with batches the table hashes itself (Insert): the map
+// oracle then also checks that both hash every key type alike.
+func TestKeyTableHashedKeys(t *testing.T) {
+	for kind := range keyGens {
+		for _, card := range []int{7, 5000} {
+			t.Run(fmt.Sprintf("%s/card=%d", kind, card), func(t *testing.T) {
+				checkTable(t, []string{kind}, 12, 3000, card, nil, uint64(card)+1, true)
+			})
+		}
+	}
+	for _, kinds := range [][]string{{"int64", "utf8"}, {"float64", "bool", "int32"}, {"timestamp", "utf8", "int64", "dict"}, {"utf8-short", "utf8-short"}} {
+		t.Run(strings.Join(kinds, ","), func(t *testing.T) {
+			checkTable(t, kinds, 10, 2000, 40, nil, 5, true)
+		})
+	}
+}
+
+// TestKeyHasherEncodings checks that a value hashes alike in every
+// encoding the router may see: int32 as the same int64, a timestamp as its
+// count, a dictionary-encoded string as the plain string, and that a
+// KeyHasher's hashes are the ones a table keeps for its groups.
+func TestKeyHasherEncodings(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	hashOf := func(a arrow.Array) []uint64 {
+		h, err := NewKeyHasher([]arrow.DataType{a.DataType()})
+		require.NoError(t, err)
+		dst := make([]uint64, a.Len())
+		_, _, err = h.Hash(dst, nil, []arrow.Array{a})
+		require.NoError(t, err)
+		return dst
+	}
+	valid := []bool{true, false, true, true}
+	i64 := columnar.BuildInt64(mem, []int64{-3, 0, 7, 1 << 40}, valid)
+	defer i64.Release()
+	i32 := columnar.BuildInt32(mem, []int32{-3, 0, 7, 0}, valid)
+	defer i32.Release()
+	ts := columnar.BuildTimestamp(mem, arrow.Millisecond, []int64{-3, 0, 7, 1 << 40}, valid)
+	defer ts.Release()
+	require.Equal(t, hashOf(i64)[:3], hashOf(i32)[:3])
+	require.Equal(t, hashOf(i64), hashOf(ts))
+	require.Equal(t, kernels.NullHash, hashOf(i64)[1])
+
+	strs := []string{"SYM0001", "", "a-much-longer-key", "SYM0001"}
+	plain := columnar.BuildString(mem, strs, valid)
+	defer plain.Release()
+	db := array.NewDictionaryBuilder(mem, &arrow.DictionaryType{IndexType: arrow.PrimitiveTypes.Int16, ValueType: arrow.BinaryTypes.String}).(*array.BinaryDictionaryBuilder)
+	defer db.Release()
+	for i, v := range strs {
+		if valid[i] {
+			require.NoError(t, db.AppendString(v))
+		} else {
+			db.AppendNull()
+		}
+	}
+	dict := db.NewArray()
+	defer dict.Release()
+	require.Equal(t, hashOf(plain), hashOf(dict))
+
+	tbl, err := NewKeyTable([]arrow.DataType{plain.DataType()})
+	require.NoError(t, err)
+	_, err = tbl.Insert([]arrow.Array{plain}, nil, make([]uint32, plain.Len()))
+	require.NoError(t, err)
+	h := hashOf(plain)
+	require.Equal(t, []uint64{h[0], h[1], h[2]}, tbl.hashes)
 }
 
 func TestKeyTableForcedCollisions(t *testing.T) {
@@ -324,7 +426,7 @@ func TestKeyTableForcedCollisions(t *testing.T) {
 		for _, kinds := range [][]string{{"int64"}, {"utf8"}, {"float64", "utf8"}, {"dict"}, {"int64-nonull"}, {"utf8-nonull"}, {"float64-nonull"},
 			{"utf8-short"}, {"utf8-short-nonull"}, {"utf8-short", "int64"}} {
 			t.Run(name+"/"+strings.Join(kinds, ","), func(t *testing.T) {
-				checkTable(t, kinds, 6, 400, 150, d, 11)
+				checkTable(t, kinds, 6, 400, 150, d, 11, false)
 			})
 		}
 	}

@@ -22,6 +22,46 @@ type Batch struct {
 	Rec arrow.Record
 	// Sel is the selection vector (physical row indices), or nil for all rows.
 	Sel []int32
+	// Keys, when not nil, carries key hashes of every physical row of Rec
+	// that an upstream stage (the partition router) already computed.
+	// Operators that keep Rec and only change Sel pass it on; any operator
+	// building a new record drops it.
+	Keys *KeyHashes
+}
+
+// KeyHashes are the group-key hashes of every physical row of a record,
+// computed once upstream — by the partition router, which routes by them —
+// with agg.KeyHasher (the hash agg.KeyTable uses), so an operator grouping
+// by exactly these columns neither reads nor hashes its keys again.
+//
+// They belong to whoever produced the batch and are valid only during the
+// call the batch was passed to (like Sel): an operator never modifies them
+// and never keeps them beyond that call.
+type KeyHashes struct {
+	// Cols are the key columns of the record, in key order.
+	Cols []int
+	// Hashes[r] is physical row r's key hash; len(Hashes) == Rec.NumRows().
+	Hashes []uint64
+	// Words, when not nil, holds physical row r's key word (see
+	// agg.KeyHasher) of the single key column Cols[0]; it is set only
+	// where computing words costs a pass over the data (utf8 keys).
+	Words []int64
+	// Long tells that some row's key is a string longer than a word holds.
+	Long bool
+}
+
+// ForColumns returns k when it covers exactly the key columns cols of a
+// record with rows rows (same columns, same order), or nil.
+func (k *KeyHashes) ForColumns(cols []int, rows int) *KeyHashes {
+	if k == nil || len(k.Hashes) != rows || len(k.Cols) != len(cols) {
+		return nil
+	}
+	for i, c := range cols {
+		if k.Cols[i] != c {
+			return nil
+		}
+	}
+	return k
 }
 
 // NewBatch returns a batch over rec with selection sel (nil for all rows).
@@ -89,7 +129,7 @@ func (b Batch) Slice(i, j int) Batch {
 	}
 	if b.Sel != nil {
 		b.Rec.Retain()
-		return Batch{Rec: b.Rec, Sel: b.Sel[i:j:j]}
+		return Batch{Rec: b.Rec, Sel: b.Sel[i:j:j], Keys: b.Keys}
 	}
 	return Batch{Rec: b.Rec.NewSlice(int64(i), int64(j))}
 }

@@ -35,6 +35,7 @@ type aggregateOp struct {
 	a         *agg.Aggregator
 	batchSize int
 	next      Operator
+	keys      columnar.KeyHashes // the batch's key hashes renumbered for a (inputBatch)
 }
 
 func newAggregateOp(mem memory.Allocator, n *sqlfront.Aggregate, batchSize int, next Operator) (*aggregateOp, error) {
@@ -98,7 +99,7 @@ func newAggregateOp(mem memory.Allocator, n *sqlfront.Aggregate, batchSize int, 
 }
 
 func (o *aggregateOp) Push(_ context.Context, b columnar.Batch) error {
-	in, err := inputBatch(b, o.inputs, o.plain, o.inSchema)
+	in, err := inputBatch(b, o.inputs, o.plain, o.inSchema, &o.keys)
 	if err != nil {
 		return err
 	}

@@ -1,6 +1,8 @@
 package exec
 
 import (
+	"slices"
+
 	"github.com/apache/arrow/go/v17/arrow"
 	"github.com/apache/arrow/go/v17/arrow/array"
 
@@ -44,7 +46,39 @@ const denseFraction = 8
 // expression raises nothing on any row, so evaluating it on those rows
 // changes no result: their values are never read, as the operator reads
 // the selected rows only.
-func inputBatch(b columnar.Batch, inputs []sqlfront.BoundExpr, plain bool, inSchema *arrow.Schema) (columnar.Batch, error) {
+//
+// When b carries key hashes (b.Keys) and every key column reaches the input
+// record as the very same array, the result carries them too, renumbered
+// into keys (the operator's scratch): the aggregator does not hash again.
+func inputBatch(b columnar.Batch, inputs []sqlfront.BoundExpr, plain bool, inSchema *arrow.Schema, keys *columnar.KeyHashes) (columnar.Batch, error) {
+	in, err := buildInput(b, inputs, plain, inSchema)
+	if err == nil && b.Keys != nil {
+		in.Keys = mapKeys(keys, b, in.Rec)
+	}
+	return in, err
+}
+
+// mapKeys renumbers b.Keys for the record in, whose columns include b's key
+// columns as the same arrays, into dst; nil when one is missing.
+func mapKeys(dst *columnar.KeyHashes, b columnar.Batch, in arrow.Record) *columnar.KeyHashes {
+	if len(b.Keys.Hashes) != int(in.NumRows()) {
+		return nil
+	}
+	cols := dst.Cols[:0]
+	for _, c := range b.Keys.Cols {
+		want := b.Rec.Column(c)
+		j := slices.IndexFunc(in.Columns(), func(a arrow.Array) bool { return a == want })
+		if j < 0 {
+			return nil
+		}
+		cols = append(cols, j)
+	}
+	*dst = *b.Keys
+	dst.Cols = cols
+	return dst
+}
+
+func buildInput(b columnar.Batch, inputs []sqlfront.BoundExpr, plain bool, inSchema *arrow.Schema) (columnar.Batch, error) {
 	cols := make([]arrow.Array, len(inputs))
 	defer func() {
 		for _, c := range cols {
@@ -64,6 +98,10 @@ func inputBatch(b columnar.Batch, inputs []sqlfront.BoundExpr, plain bool, inSch
 		rs := allRows(b.Rec)
 		rs.recycle = true
 		for i, e := range inputs {
+			if a := sameColumn(b.Rec, e, inSchema.Field(i).Type); a != nil {
+				cols[i] = a
+				continue
+			}
 			v, err := evalExpr(e, rs)
 			if err != nil {
 				return columnar.Batch{}, err
@@ -79,10 +117,8 @@ func inputBatch(b columnar.Batch, inputs []sqlfront.BoundExpr, plain bool, inSch
 	dense := len(b.Sel)*denseFraction >= n
 	var all, sel rowSet // built on first use; their column caches are shared by the inputs
 	for i, e := range inputs {
-		if c, ok := e.(*sqlfront.ColRef); ok && c.Index >= 0 && c.Index < int(b.Rec.NumCols()) &&
-			arrow.TypeEqual(b.Rec.Column(c.Index).DataType(), inSchema.Field(i).Type) {
-			cols[i] = b.Rec.Column(c.Index)
-			cols[i].Retain()
+		if a := sameColumn(b.Rec, e, inSchema.Field(i).Type); a != nil {
+			cols[i] = a
 			continue
 		}
 		var v *vec
@@ -114,6 +150,19 @@ func inputBatch(b columnar.Batch, inputs []sqlfront.BoundExpr, plain bool, inSch
 		cols[i] = v.toArrayRecycled(e.DataType())
 	}
 	return columnar.Batch{Rec: array.NewRecord(inSchema, cols, int64(n)), Sel: b.Sel}, nil
+}
+
+// sameColumn returns rec's column that e refers to, retained, when e is a
+// column reference whose column has type dt (it passes through without a
+// copy), or nil.
+func sameColumn(rec arrow.Record, e sqlfront.BoundExpr, dt arrow.DataType) arrow.Array {
+	c, ok := e.(*sqlfront.ColRef)
+	if !ok || c.Index < 0 || c.Index >= int(rec.NumCols()) || !arrow.TypeEqual(rec.Column(c.Index).DataType(), dt) {
+		return nil
+	}
+	a := rec.Column(c.Index)
+	a.Retain()
+	return a
 }
 
 // totalExpr reports whether e can be evaluated on any row of any record

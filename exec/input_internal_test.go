@@ -217,7 +217,7 @@ func TestInputBatch(t *testing.T) {
 					bigSelected = bigSelected || (big(r) && (sel == nil || selected[r]))
 				}
 				want, werr := inputBatchGather(b, inputs, false, schema)
-				got, gerr := inputBatch(b, inputs, false, schema)
+				got, gerr := inputBatch(b, inputs, false, schema, nil)
 				if bigSelected {
 					require.ErrorIs(t, werr, ErrOverflow)
 					require.ErrorIs(t, gerr, ErrOverflow)
@@ -231,7 +231,7 @@ func TestInputBatch(t *testing.T) {
 					inputs := append(inputs[:10:10], inputs[11:]...)
 					schema := inputSchema(inputs)
 					want, werr = inputBatchGather(b, inputs, false, schema)
-					got, gerr = inputBatch(b, inputs, false, schema)
+					got, gerr = inputBatch(b, inputs, false, schema, nil)
 					require.NoError(t, werr)
 					require.NoError(t, gerr)
 					defer want.Rec.Release()
@@ -278,7 +278,7 @@ func TestInputBatchOverflowOutsideSelection(t *testing.T) {
 		{sel: []int32{1, 2}, overflow: true},
 		{sel: nil, overflow: true},
 	} {
-		got, err := inputBatch(columnar.Batch{Rec: rec, Sel: tc.sel}, inputs, false, in)
+		got, err := inputBatch(columnar.Batch{Rec: rec, Sel: tc.sel}, inputs, false, in, nil)
 		if tc.overflow {
 			require.ErrorIs(t, err, ErrOverflow, "sel %v", tc.sel)
 			continue
@@ -380,7 +380,7 @@ func BenchmarkInputBatch(b *testing.B) {
 		name    string
 		f       func(columnar.Batch, []sqlfront.BoundExpr, bool, *arrow.Schema) (columnar.Batch, error)
 		recycle bool
-	}{{"gather", inputBatchGather, false}, {"keep-sel", inputBatch, false}, {"keep-sel-recycled", inputBatch, true}}
+	}{{"gather", inputBatchGather, false}, {"keep-sel", buildInput, false}, {"keep-sel-recycled", buildInput, true}}
 	for _, parts := range []int{1, 2, 7} {
 		// Partition 0's rows of each record, by a hash of the symbol.
 		sels := make([][]int32, len(recs))
@@ -437,4 +437,67 @@ func cpuTime() time.Duration {
 		return 0
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// TestInputBatchKeepsKeyHashes checks that inputBatch passes the router's
+// key hashes on, renumbered, when each key column reaches the operator's
+// input as the same array, and drops them when one does not.
+func TestInputBatchKeepsKeyHashes(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	schema := arrow.NewSchema([]arrow.Field{
+		{Name: "symbol", Type: tStr, Nullable: true},
+		{Name: "quantity", Type: tI64, Nullable: true},
+		{Name: "price", Type: tF64, Nullable: true},
+	}, nil)
+	sym := columnar.BuildString(mem, []string{"a", "b", "a", "c"}, nil)
+	qty := columnar.BuildInt64(mem, []int64{1, 2, 3, 4}, nil)
+	px := columnar.BuildFloat64(mem, []float64{1.5, 2.5, 3.5, 4.5}, nil)
+	rec := array.NewRecord(schema, []arrow.Array{sym, qty, px}, 4)
+	sym.Release()
+	qty.Release()
+	px.Release()
+	defer rec.Release()
+	keys := &columnar.KeyHashes{Cols: []int{0}, Hashes: []uint64{10, 11, 10, 12}, Words: []int64{1, 2, 1, 3}}
+	symbol, quantity, price := tcol(0, "symbol", tStr), tcol(1, "quantity", tI64), tcol(2, "price", tF64)
+	cases := []struct {
+		name   string
+		inputs []sqlfront.BoundExpr
+		plain  bool
+		sel    []int32
+		want   []int // nil: dropped
+	}{
+		{"plain, key moved", []sqlfront.BoundExpr{quantity, symbol}, true, nil, []int{1}},
+		{"plain, selection", []sqlfront.BoundExpr{symbol, price}, true, []int32{1, 3}, []int{0}},
+		{"computed input", []sqlfront.BoundExpr{price, tbin(sqlfront.OpMul, tF64, price, price), symbol}, false, []int32{0, 2, 3}, []int{2}},
+		{"computed input, all rows", []sqlfront.BoundExpr{symbol, tbin(sqlfront.OpMul, tF64, price, price)}, false, nil, []int{0}},
+		{"key not an input", []sqlfront.BoundExpr{quantity, price}, true, nil, nil},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var fields []arrow.Field
+			for i, e := range tc.inputs {
+				fields = append(fields, arrow.Field{Name: fmt.Sprint(i), Type: e.DataType(), Nullable: true})
+			}
+			var scratch columnar.KeyHashes
+			in, err := inputBatch(columnar.Batch{Rec: rec, Sel: tc.sel, Keys: keys}, tc.inputs, tc.plain, arrow.NewSchema(fields, nil), &scratch)
+			require.NoError(t, err)
+			defer in.Rec.Release()
+			if tc.want == nil {
+				require.Nil(t, in.Keys)
+				return
+			}
+			require.NotNil(t, in.Keys)
+			require.Equal(t, tc.want, in.Keys.Cols)
+			require.Equal(t, keys.Hashes, in.Keys.Hashes)
+			require.Equal(t, keys.Words, in.Keys.Words)
+			require.Equal(t, []int{0}, keys.Cols, "the batch's own keys are left alone")
+			require.Same(t, rec.Column(0), in.Rec.Column(in.Keys.Cols[0]))
+		})
+	}
+	// Without keys nothing is attached.
+	in, err := inputBatch(columnar.Batch{Rec: rec}, []sqlfront.BoundExpr{symbol}, true, arrow.NewSchema([]arrow.Field{{Name: "0", Type: tStr, Nullable: true}}, nil), &columnar.KeyHashes{})
+	require.NoError(t, err)
+	defer in.Rec.Release()
+	require.Nil(t, in.Keys)
 }

@@ -61,6 +61,7 @@ type timeWindowOp struct {
 	w         *window.TimeWindow
 	batchSize int
 	next      Operator
+	keys      columnar.KeyHashes // the batch's key hashes renumbered for w (inputBatch)
 
 	// stats is w's counters after the last call, for WindowStats (read
 	// from other goroutines while a partition runs).
@@ -206,7 +207,7 @@ func (o *timeWindowOp) Push(ctx context.Context, b columnar.Batch) error {
 	if b.Len() == 0 {
 		return nil
 	}
-	in, err := inputBatch(b, o.inputs, o.plain, o.inSchema)
+	in, err := inputBatch(b, o.inputs, o.plain, o.inSchema, &o.keys)
 	if err != nil {
 		return err
 	}

@@ -278,10 +278,10 @@ func (emitPipe) Watermark(context.Context, int64, Emitter) error { return nil }
 func (emitPipe) Finish(context.Context, Emitter) error           { return nil }
 func (emitPipe) Close()                                          {}
 
-// BenchmarkStringKeyHash compares the router's utf8 key hash (one word per
-// value of at most 8 bytes, kernels.HashUint64) with a byte hash per value
-// (kernels.HashStrings, xxhash.Sum64 of each value: the previous router)
-// on market_data-like "SYM0000" keys, in the same binary.
+// BenchmarkStringKeyHash compares the router's utf8 key hash (agg's key
+// words, one per value of at most 7 bytes, hashed by kernels.HashInt64)
+// with a byte hash per value (kernels.HashStrings, xxhash.Sum64 of each
+// value) on market_data-like "SYM0000" keys, in the same binary.
 func BenchmarkStringKeyHash(b *testing.B) {
 	const rows = 8192
 	recs := benchRecords(b, true, 1, rows)
@@ -289,12 +289,16 @@ func BenchmarkStringKeyHash(b *testing.B) {
 	offsets, data, err := columnar.StringData(recs[0].Column(0))
 	require.NoError(b, err)
 	dst := make([]uint64, rows)
+	bind := &binding{schema: recs[0].Schema(), keyIdx: []int{0}}
 	for _, impl := range []string{"xxhash-per-value", "word"} {
 		b.Run(impl, func(b *testing.B) {
 			var h keyHasher
+			var sb selBuf
 			for b.Loop() {
 				if impl == "word" {
-					h.hashStrings(dst, offsets, data, nil, 0)
+					if err := h.hash(&sb, recs[0], bind); err != nil {
+						b.Fatal(err)
+					}
 				} else {
 					kernels.HashStrings(dst, offsets, data, nil, 0)
 				}
@@ -415,9 +419,14 @@ func BenchmarkDictKeyHash(b *testing.B) {
 		b.ReportMetric(float64(b.N)*rows/b.Elapsed().Seconds(), "rows/s")
 	})
 	b.Run("router", func(b *testing.B) {
+		schema := arrow.NewSchema([]arrow.Field{{Name: "k", Type: arr.DataType()}}, nil)
+		rec := array.NewRecord(schema, []arrow.Array{arr}, rows)
+		defer rec.Release()
+		bind := &binding{schema: schema, keyIdx: []int{0}}
 		var h keyHasher
+		var sb selBuf
 		for b.Loop() {
-			if err := h.hashColumn(dst, arr); err != nil {
+			if err := h.hash(&sb, rec, bind); err != nil {
 				b.Fatal(err)
 			}
 		}

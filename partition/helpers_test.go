@@ -129,18 +129,17 @@ func keyHashOracle(kind keyKind, k int64) uint64 {
 	return xxhash.Sum64(buf[:])
 }
 
-// stringHashOracle is the documented routing hash of a utf8 key: up to 8
-// bytes, the xxhash of the 8 little-endian bytes of (the value's bytes
-// zero-padded to a little-endian word) XOR len × 0x9E3779B97F4A7C15; longer
-// values, the xxhash of their bytes.
+// stringHashOracle is the documented routing hash of a utf8 key (agg's
+// key hash): up to 7 bytes, the xxhash of the 8 bytes of the value
+// zero-padded to 7 bytes followed by its length; longer values, the xxhash
+// of their bytes.
 func stringHashOracle(v string) uint64 {
-	if len(v) > 8 {
+	if len(v) > 7 {
 		return xxhash.Sum64String(v)
 	}
 	var buf [8]byte
 	copy(buf[:], v)
-	w := binary.LittleEndian.Uint64(buf[:]) ^ uint64(len(v))*0x9E3779B97F4A7C15
-	binary.LittleEndian.PutUint64(buf[:], w)
+	buf[7] = byte(len(v))
 	return xxhash.Sum64(buf[:])
 }
 

@@ -1,13 +1,20 @@
 package partition
 
 import (
+	"context"
+	"fmt"
+	"slices"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/apache/arrow/go/v17/arrow"
 	"github.com/apache/arrow/go/v17/arrow/array"
 	"github.com/apache/arrow/go/v17/arrow/memory"
 	"github.com/stretchr/testify/require"
+
+	"github.com/velo-engine/velo/columnar"
 )
 
 // stringKeyValues are utf8 keys of every length from 0 to 20 bytes (both
@@ -127,22 +134,108 @@ func TestStringKeyHash(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			a := tc.arr()
 			defer a.Release()
-			var h keyHasher
-			got := make([]uint64, a.Len())
-			require.NoError(t, h.hashColumn(got, a))
-			require.Equal(t, want[tc.lo:], got)
+			require.Equal(t, want[tc.lo:], routeHashes(t, a))
 		})
 	}
 }
 
-func TestShortStringWordDistinct(t *testing.T) {
-	// The length is part of the word: values equal after zero padding
-	// still get different words.
-	words := map[uint64]string{}
-	for _, v := range []string{"", "\x00", "\x00\x00", "a", "a\x00", "a\x00\x00\x00\x00\x00\x00\x00", "SYM0042", "SYM0042\x00"} {
-		w := shortStringWord([]byte(v))
-		prev, dup := words[w]
-		require.False(t, dup, "%q and %q share a word", v, prev)
-		words[w] = v
+// routeHashes is the router's key hash of every row of the one-column key a.
+func routeHashes(tb testing.TB, a arrow.Array) []uint64 {
+	schema := arrow.NewSchema([]arrow.Field{{Name: "k", Type: a.DataType(), Nullable: true}}, nil)
+	rec := array.NewRecord(schema, []arrow.Array{a}, int64(a.Len()))
+	defer rec.Release()
+	var h keyHasher
+	var sb selBuf
+	require.NoError(tb, h.hash(&sb, rec, &binding{schema: schema, keyIdx: []int{0}}))
+	require.Equal(tb, sb.hashes[:a.Len()], sb.keys.Hashes)
+	return sb.keys.Hashes
+}
+
+// TestRoutedBatchesCarryKeyHashes checks what hash routing hands each
+// partition besides its rows: the record's key columns and the key hash of
+// every row (the documented hash, by which the row was routed), the key
+// words for a utf8 key, also when a record goes whole to one partition, at
+// 2 partitions (cutTwo) and 5 (cut), with one and with several routers.
+func TestRoutedBatchesCarryKeyHashes(t *testing.T) {
+	for _, kind := range []keyKind{keyInt64, keyUTF8, keyDict, keyInt32} {
+		for _, n := range []int{2, 5} {
+			for _, routers := range []int{1, 2} {
+				t.Run(fmt.Sprintf("%s/partitions=%d/routers=%d", kind, n, routers), func(t *testing.T) {
+					mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+					defer mem.AssertSize(t, 0)
+					h := newHarness(mem)
+					var mu sync.Mutex
+					batches, whole := 0, 0
+					h.hook = func(p int, b columnar.Batch) error {
+						keys := b.Keys
+						if keys == nil {
+							return fmt.Errorf("partition %d: batch without key hashes", p)
+						}
+						if !slices.Equal(keys.Cols, []int{0}) || len(keys.Hashes) != b.NumRows() {
+							return fmt.Errorf("partition %d: keys cover columns %v and %d rows, want [0] and %d", p, keys.Cols, len(keys.Hashes), b.NumRows())
+						}
+						if (kind == keyUTF8) != (keys.Words != nil) {
+							return fmt.Errorf("partition %d: %s key with words %v", p, kind, keys.Words != nil)
+						}
+						k := b.Column(0)
+						for i := range b.Len() {
+							r := b.Row(i)
+							key := int64(-1)
+							if k.IsValid(r) {
+								key = parseKeyValue(k, r)
+							}
+							if want := keyHashOracle(kind, key); keys.Hashes[r] != want {
+								return fmt.Errorf("partition %d row %d (key %d): hash %#x, want %#x", p, r, key, keys.Hashes[r], want)
+							}
+							if fastrange(keys.Hashes[r], n) != p {
+								return fmt.Errorf("row %d routed to %d, its hash says %d", r, p, fastrange(keys.Hashes[r], n))
+							}
+						}
+						mu.Lock()
+						batches++
+						if b.Sel == nil {
+							whole++
+						}
+						mu.Unlock()
+						return nil
+					}
+					q, err := Start(context.Background(), Config{Partitions: n, KeyColumns: []string{"k"}, Routers: routers}, h.factory, h.sink)
+					require.NoError(t, err)
+					pushed := 0
+					for i, keys := range [][]int64{{-1, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10}, {3, 3, 3, 3}, {7, -1, 7, 11, 400}} {
+						rows := make([]row, len(keys))
+						for j, k := range keys {
+							rows[j] = row{key: k, ts: int64(i), v: int64(pushed + j)}
+						}
+						rec := makeRecord(t, mem, kind, rows)
+						require.NoError(t, q.Push(rec))
+						rec.Release()
+						pushed += len(keys)
+					}
+					require.NoError(t, q.Close())
+					h.requireExactlyOnce(t, pushed)
+					require.Greater(t, batches, 2)
+					require.Positive(t, whole, "the record of one key goes whole, with its hashes")
+				})
+			}
+		}
 	}
+}
+
+// parseKeyValue is the test key of row r of a key column (see makeRecord).
+func parseKeyValue(a arrow.Array, r int) int64 {
+	switch a := a.(type) {
+	case *array.Int64:
+		return a.Value(r)
+	case *array.Int32:
+		return int64(a.Value(r))
+	case *array.String:
+		v, _ := strconv.ParseInt(strings.TrimPrefix(a.Value(r), "key-"), 10, 64)
+		return v
+	case *array.Dictionary:
+		s := a.Dictionary().(*array.String).Value(a.GetValueIndex(r))
+		v, _ := strconv.ParseInt(strings.TrimPrefix(s, "key-"), 10, 64)
+		return v
+	}
+	panic(fmt.Sprintf("key type %s", a.DataType()))
 }

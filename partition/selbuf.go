@@ -1,6 +1,10 @@
 package partition
 
-import "sync/atomic"
+import (
+	"sync/atomic"
+
+	"github.com/velo-engine/velo/columnar"
+)
 
 // selBuf is the selection-vector buffer one routed record was scattered
 // into: each partition's batch holds a sub-slice of idx. It is reference
@@ -9,9 +13,35 @@ import "sync/atomic"
 // pipeline's Push returned, or when a queued batch is discarded), so
 // steady-state routing allocates no selection vectors. Pipelines never see
 // a selBuf: they copy Sel if they keep it beyond Push (Pipeline.Push).
+//
+// Under hash routing it also holds the record's key hashes (and key words)
+// that the rows were routed by: each batch passes them on as its
+// columnar.Batch.Keys, so the partitions' key tables do not hash again.
 type selBuf struct {
-	idx  []int32
-	refs atomic.Int32
+	idx    []int32
+	hashes []uint64 // per row of the record (hash routing)
+	words  []int64  // per row, when the KeyHasher built words (one utf8 key)
+	keys   columnar.KeyHashes
+	refs   atomic.Int32
+}
+
+// setKeys records the record's key columns and hashes (of its n rows) as
+// the keys its batches carry.
+func (sb *selBuf) setKeys(cols []int, n int, words []int64, long bool) {
+	if words != nil {
+		sb.words = words
+	}
+	sb.keys = columnar.KeyHashes{Cols: cols, Hashes: sb.hashes[:n], Words: words, Long: long}
+}
+
+// batchKeys is the keys the buffer's batches carry: the record's key
+// hashes, or nil when the rows were not hashed (a cut after LateDrop of a
+// record sent whole).
+func (sb *selBuf) batchKeys() *columnar.KeyHashes {
+	if sb.keys.Hashes == nil {
+		return nil
+	}
+	return &sb.keys
 }
 
 // getSel returns a buffer of at least n indices from the free list (or a
@@ -23,10 +53,8 @@ func (q *Query) getSel(n int) *selBuf {
 	default:
 		sb = new(selBuf)
 	}
-	if cap(sb.idx) < n {
-		sb.idx = make([]int32, n, n+n/4)
-	}
-	sb.idx = sb.idx[:n]
+	sb.idx = grow(sb.idx, n)
+	sb.keys = columnar.KeyHashes{}
 	return sb
 }
 

@@ -68,7 +68,6 @@ type binding struct {
 // routeScratch is the per-router working memory of routing one record.
 type routeScratch struct {
 	hasher  keyHasher
-	hashes  []uint64
 	ids     []uint32
 	counts  []int32 // N+1: the last bucket collects dropped rows
 	starts  []int32
@@ -293,14 +292,21 @@ func (s *Source) prepare(scr *routeScratch, b *binding, r *routed) error {
 	if r.target >= 0 {
 		return nil
 	}
-	scr.hashes = grow(scr.hashes, n)
-	if err := scr.hasher.hashColumns(scr.hashes, r.rec, b.keyIdx); err != nil {
+	np := len(q.parts)
+	idx := n
+	if np == 2 {
+		idx = 2 * n // cutTwo's layout
+	}
+	sb := q.getSel(idx)
+	if err := scr.hasher.hash(sb, r.rec, b); err != nil {
+		q.putSel(sb)
 		return err
 	}
+	r.sb = sb
 	scr.ids = grow(scr.ids, n)
 	r.ids = scr.ids[:n]
-	kernels.PartitionIDs(r.ids, scr.hashes[:n], len(q.parts))
-	if len(q.parts) == 2 {
+	kernels.PartitionIDs(r.ids, sb.hashes[:n], np)
+	if np == 2 {
 		s.cutTwo(scr, r)
 	} else {
 		s.cut(scr, r)
@@ -314,7 +320,7 @@ func (s *Source) prepare(scr *routeScratch, b *binding, r *routed) error {
 // histogram pass and no data-dependent branch or cursor load.
 func (s *Source) cutTwo(scr *routeScratch, r *routed) {
 	n := len(r.ids)
-	sb := s.q.getSel(2 * n)
+	sb := r.sb
 	s0, s1 := sb.idx[:n], sb.idx[n:2*n]
 	c0, c1 := 0, 0
 	for i, id := range r.ids {
@@ -331,15 +337,14 @@ func (s *Source) cutTwo(scr *routeScratch, r *routed) {
 	default:
 		scr.counts[0], scr.counts[1], scr.counts[2] = int32(c0), int32(c1), 0
 		scr.starts[0], scr.starts[1] = 0, int32(n)
-		r.target, r.sb = -1, sb
-		return
+		r.target = -1
 	}
-	s.q.putSel(sb)
 }
 
 // cut counts r.ids per partition and, unless every row goes to one
-// partition (then r.target is set), scatters the row indices into a
-// selection buffer r.sb laid out partition after partition.
+// partition (then r.target is set), scatters the row indices into the
+// selection buffer r.sb (which holds the record's key hashes), laid out
+// partition after partition.
 func (s *Source) cut(scr *routeScratch, r *routed) {
 	np := len(s.q.parts)
 	n := len(r.ids)
@@ -357,7 +362,7 @@ func (s *Source) cut(scr *routeScratch, r *routed) {
 	}
 	kernels.PartitionStarts(scr.starts[:np+1], counts)
 	copy(scr.cursors, scr.starts)
-	r.sb = s.q.getSel(n)
+	r.sb.idx = grow(r.sb.idx, n)
 	kernels.ScatterIndices(r.sb.idx, r.ids, scr.cursors[:np+1])
 }
 
@@ -414,23 +419,33 @@ func (s *Source) deliver(scr *routeScratch, b *binding, r *routed) error {
 		}
 		if drop {
 			// Cut again without the dropped rows.
-			if r.sb != nil {
-				q.putSel(r.sb)
-				r.sb = nil
+			if r.sb == nil {
+				r.sb = q.getSel(len(r.ids))
 			}
 			s.cut(scr, r)
 		}
 	}
 
 	t := now()
+	sb := r.sb
+	r.sb = nil
 	switch {
+	case r.target >= 0 && sb != nil:
+		// Hash routing sent every row to one partition: the whole record,
+		// with its key hashes.
+		sb.refs.Store(1)
+		b := columnar.NewBatch(r.rec, nil)
+		b.Keys = sb.batchKeys()
+		if err := s.sendBatch(r.target, b, sb, t); err != nil {
+			return err
+		}
 	case r.target >= 0:
 		if err := s.sendBatch(r.target, columnar.NewBatch(r.rec, nil), nil, t); err != nil {
 			return err
 		}
-	case r.sb != nil:
-		sb := r.sb
-		r.sb = nil
+	case sb != nil && int(scr.counts[np]) == int(r.rec.NumRows()):
+		q.putSel(sb) // every row was dropped
+	case sb != nil:
 		if err := s.sendCut(scr, r.rec, sb, t); err != nil {
 			return err
 		}
@@ -471,7 +486,9 @@ func (s *Source) sendCut(scr *routeScratch, rec arrow.Record, sb *selBuf, t int6
 		}
 		st := scr.starts[p]
 		targets--
-		if err := s.sendBatch(p, columnar.NewBatch(rec, sel[st:st+c:st+c]), sb, t); err != nil {
+		b := columnar.NewBatch(rec, sel[st:st+c:st+c])
+		b.Keys = sb.batchKeys()
+		if err := s.sendBatch(p, b, sb, t); err != nil {
 			// The failed send released its reference; drop the ones of
 			// the batches never sent.
 			for range targets {

@@ -199,7 +199,9 @@ type TimeWindow struct {
 	keyTable *agg.KeyTable
 	keyIDs   []uint32
 	keyCols  []arrow.Array
-	sess     [][]*win // Session: per key id, sorted by start, disjoint
+	keyIdx   []int               // Session: the key columns
+	keys     *columnar.KeyHashes // the pushed batch's key hashes, during Push
+	sess     [][]*win            // Session: per key id, sorted by start, disjoint
 	nsess    int
 	logger   *slog.Logger
 	lastLog  time.Time
@@ -308,6 +310,7 @@ func NewTimeWindow(mem memory.Allocator, input *arrow.Schema, spec Spec) (*TimeW
 		var types []arrow.DataType
 		for _, k := range spec.Keys {
 			types = append(types, input.Field(k.Column).Type)
+			w.keyIdx = append(w.keyIdx, k.Column)
 		}
 		if len(types) > 0 {
 			if w.keyTable, err = agg.NewKeyTable(types); err != nil {
@@ -568,6 +571,8 @@ func (w *TimeWindow) Push(b columnar.Batch) ([]arrow.Record, error) {
 	w.epoch++
 	w.touched = w.touched[:0]
 	w.last = nil
+	w.keys = b.Keys
+	defer func() { w.keys = nil }() // the batch's keys live for this call only
 	n := b.Len()
 	w.stats.Rows += int64(n)
 	if w.spec.Kind == None {
@@ -597,7 +602,7 @@ func (w *TimeWindow) Push(b columnar.Batch) ([]arrow.Record, error) {
 			w.keyIDs = make([]uint32, rec.NumRows())
 		}
 		w.keyIDs = w.keyIDs[:rec.NumRows()]
-		if _, err := w.keyTable.Insert(w.keyCols, b.Sel, w.keyIDs); err != nil {
+		if _, err := w.keyTable.InsertHashed(w.keyCols, b.Sel, w.keyIDs, b.Keys.ForColumns(w.keyIdx, int(rec.NumRows()))); err != nil {
 			return nil, fmt.Errorf("window: session keys: %w", err)
 		}
 	}
@@ -793,7 +798,11 @@ func (w *TimeWindow) flush(rec arrow.Record, all bool) ([]arrow.Record, error) {
 			src = compact.NewSlice(int64(offs[ti]), int64(offs[ti]+len(sel)))
 			rows, sel = len(x.sel), nil
 		}
-		err := x.a.Update(columnar.Batch{Rec: src, Sel: sel})
+		var keys *columnar.KeyHashes
+		if src == rec {
+			keys = w.keys // hashed upstream: the windows' tables probe with them
+		}
+		err := x.a.Update(columnar.Batch{Rec: src, Sel: sel, Keys: keys})
 		if src != rec {
 			src.Release()
 		}
