@@ -349,9 +349,9 @@ func BenchmarkRouters(b *testing.B) {
 	}
 }
 
-// BenchmarkCutTwo compares cutting 8192 routed rows into two partitions'
-// selection vectors with the histogram and scatter kernels (cut) and with
-// the one-pass cutTwo, in the same binary.
+// BenchmarkCutTwo compares cutting 8192 hashed rows into two partitions'
+// selection vectors with PartitionIDs and the histogram and scatter kernels
+// (cut, any partition count) and with cutTwo (kernels.SplitTwo), in one binary.
 func BenchmarkCutTwo(b *testing.B) {
 	const rows = 8192
 	q, err := Start(context.Background(), Config{Partitions: 2, KeyColumns: []string{"k"}},
@@ -361,24 +361,27 @@ func BenchmarkCutTwo(b *testing.B) {
 	defer func() { require.NoError(b, q.Close()) }()
 	s, err := q.NewSource(SourceOptions{})
 	require.NoError(b, err)
-	ids := make([]uint32, rows)
+	recs := benchRecords(b, false, 1, rows)
+	defer recs[0].Release()
+	sb := q.getSel(2 * rows)
+	sb.hashes = make([]uint64, rows)
 	x := uint64(7)
-	for i := range ids {
+	for i := range sb.hashes {
 		x ^= x << 13
 		x ^= x >> 7
 		x ^= x << 17
-		ids[i] = uint32(x >> 63)
+		sb.hashes[i] = x
 	}
-	for _, impl := range []string{"histogram+scatter", "cutTwo"} {
+	for _, impl := range []string{"ids+histogram+scatter", "cutTwo"} {
 		b.Run(impl, func(b *testing.B) {
 			for b.Loop() {
-				r := routed{ids: ids, target: -1}
+				r := routed{rec: recs[0], target: -1, sb: sb}
 				if impl == "cutTwo" {
 					s.cutTwo(&s.scr, &r)
 				} else {
+					r.ids = s.partitionIDs(&s.scr, &r)
 					s.cut(&s.scr, &r)
 				}
-				q.putSel(r.sb)
 			}
 			b.ReportMetric(float64(b.N)*rows/b.Elapsed().Seconds(), "rows/s")
 		})

@@ -303,32 +303,32 @@ func (s *Source) prepare(scr *routeScratch, b *binding, r *routed) error {
 		return err
 	}
 	r.sb = sb
-	scr.ids = grow(scr.ids, n)
-	r.ids = scr.ids[:n]
-	kernels.PartitionIDs(r.ids, sb.hashes[:n], np)
 	if np == 2 {
 		s.cutTwo(scr, r)
-	} else {
-		s.cut(scr, r)
+		return nil
 	}
+	r.ids = s.partitionIDs(scr, r)
+	s.cut(scr, r)
 	return nil
 }
 
-// cutTwo is cut for two partitions and ids without dropped rows (0 or 1):
-// one pass writes each row index to both partitions' halves of a 2n-entry
-// selection buffer and advances only its own partition's count, with no
-// histogram pass and no data-dependent branch or cursor load.
+// partitionIDs computes each row's partition from the record's key hashes
+// (in r.sb) into scr.ids.
+func (s *Source) partitionIDs(scr *routeScratch, r *routed) []uint32 {
+	n := int(r.rec.NumRows())
+	scr.ids = grow(scr.ids, n)
+	kernels.PartitionIDs(scr.ids[:n], r.sb.hashes[:n], len(s.q.parts))
+	return scr.ids[:n]
+}
+
+// cutTwo is cut for two partitions, straight from the key hashes:
+// kernels.SplitTwo writes the row indices of partition 0 and 1 to the two
+// halves of the 2n-entry selection buffer in one vectorised pass, without
+// per-row partition ids (deliver computes those only when rows are late).
 func (s *Source) cutTwo(scr *routeScratch, r *routed) {
-	n := len(r.ids)
+	n := int(r.rec.NumRows())
 	sb := r.sb
-	s0, s1 := sb.idx[:n], sb.idx[n:2*n]
-	c0, c1 := 0, 0
-	for i, id := range r.ids {
-		s0[c0] = int32(i)
-		s1[c1] = int32(i)
-		c1 += int(id & 1)
-		c0 += int(^id & 1)
-	}
+	c0, c1 := kernels.SplitTwo(sb.idx[:n], sb.idx[n:2*n], sb.hashes[:n], 0)
 	switch {
 	case c0 == n:
 		r.target = 0
@@ -379,6 +379,10 @@ func (s *Source) deliver(scr *routeScratch, b *binding, r *routed) error {
 		valid, off := columnar.Validity(col)
 		wm := s.wm
 		drop := q.cfg.LatePolicy == LateDrop
+		if r.ids == nil && r.target < 0 {
+			// Cut by cutTwo: each row's partition from its hash.
+			r.ids = s.partitionIDs(scr, r)
+		}
 		if drop && r.ids == nil {
 			// Materialise the ids so the late rows can be dropped.
 			scr.ids = grow(scr.ids, len(ev))
