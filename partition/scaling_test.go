@@ -4,8 +4,10 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -170,37 +172,57 @@ func envStr(name, def string) string {
 }
 
 // BenchmarkAggSelection measures, in one binary, what S2's aggregation
-// (GROUP BY symbol: COUNT(*), AVG, MIN, MAX of price, SUM of quantity)
-// costs per input row over whole 8192-row records (one partition) and over
-// the two selection-vector halves hash routing gives each record (two
-// partitions, each half to its own aggregator), and what routing those
-// records costs: the CPU a second partition adds before any parallelism.
+// (COUNT(*), AVG, MIN, MAX of price, SUM of quantity) grouped by symbol
+// (S2) and by trader_id (S2h) costs per input row over whole 8192-row
+// records (one partition) and over the two selection-vector halves hash
+// routing gives each record (two partitions, each half to its own
+// aggregator, with the router's key hashes as routing hands them on), and
+// what routing those records costs: the CPU a second partition adds
+// before any parallelism.
 func BenchmarkAggSelection(b *testing.B) {
 	recs, n, err := bench.LoadData(bench.Config{Rows: 1 << 20, Seed: 42, BatchSize: 8192})
 	require.NoError(b, err)
 	defer bench.ReleaseAll(recs)
 	schema := recs[0].Schema()
 	col := func(name string) int { return schema.FieldIndices(name)[0] }
+	for _, key := range []string{"symbol", "trader_id"} {
+		b.Run(key, func(b *testing.B) { benchAggSelection(b, recs, n, key, col) })
+	}
+}
+
+func benchAggSelection(b *testing.B, recs []arrow.Record, n int64, key string, col func(string) int) {
+	schema := recs[0].Schema()
 	newAgg := func() *agg.Aggregator {
-		a, err := agg.New(memory.DefaultAllocator, schema, []agg.KeySpec{{Column: col("symbol")}}, []agg.AggSpec{
+		a, err := agg.New(memory.DefaultAllocator, schema, []agg.KeySpec{{Column: col(key)}}, []agg.AggSpec{
 			{Func: agg.CountStar}, {Func: agg.Avg, Column: col("price")}, {Func: agg.Min, Column: col("price")},
 			{Func: agg.Max, Column: col("price")}, {Func: agg.Sum, Column: col("quantity")},
 		})
 		require.NoError(b, err)
 		return a
 	}
-	// The selection halves: the rows whose routing hash sends them to
-	// partition 0 or 1, as Source.Push would cut them.
-	halves := make([][2][]int32, len(recs))
+	// The selection halves and key hashes: the rows whose routing hash
+	// sends them to partition 0 or 1, as Source.Push cuts them.
+	type routedRec struct {
+		sel  [2][]int32
+		keys *columnar.KeyHashes
+	}
+	cuts := make([]routedRec, len(recs))
 	index := map[arrow.Record]int{}
 	for i, r := range recs {
 		index[r] = i
 	}
+	var mu sync.Mutex
 	var routed atomic.Int64
-	q, err := partition.Start(context.Background(), partition.Config{Partitions: 2, KeyColumns: []string{"symbol"}},
+	q, err := partition.Start(context.Background(), partition.Config{Partitions: 2, KeyColumns: []string{key}},
 		func(p int) (partition.Pipeline, error) {
 			return pipeFunc(func(bt columnar.Batch) {
-				halves[index[bt.Rec]][p] = append([]int32(nil), bt.Sel...)
+				mu.Lock()
+				defer mu.Unlock()
+				c := &cuts[index[bt.Rec]]
+				c.sel[p] = append([]int32(nil), bt.Sel...)
+				k := *bt.Keys
+				k.Hashes, k.Words = slices.Clone(k.Hashes), slices.Clone(k.Words)
+				c.keys = &k
 				routed.Add(int64(bt.Len()))
 			}), nil
 		}, func(o partition.Output) error { o.Rec.Release(); return nil })
@@ -223,15 +245,16 @@ func BenchmarkAggSelection(b *testing.B) {
 		for b.Loop() {
 			a0, a1 := newAgg(), newAgg()
 			for i, r := range recs {
-				require.NoError(b, a0.Update(columnar.Batch{Rec: r, Sel: halves[i][0]}))
-				require.NoError(b, a1.Update(columnar.Batch{Rec: r, Sel: halves[i][1]}))
+				c := &cuts[i]
+				require.NoError(b, a0.Update(columnar.Batch{Rec: r, Sel: c.sel[0], Keys: c.keys}))
+				require.NoError(b, a1.Update(columnar.Batch{Rec: r, Sel: c.sel[1], Keys: c.keys}))
 			}
 		}
 		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(int64(b.N)*n), "ns/row")
 	})
 	b.Run("routing", func(b *testing.B) {
 		for b.Loop() {
-			q, err := partition.Start(context.Background(), partition.Config{Partitions: 2, KeyColumns: []string{"symbol"}},
+			q, err := partition.Start(context.Background(), partition.Config{Partitions: 2, KeyColumns: []string{key}},
 				func(int) (partition.Pipeline, error) { return pipeFunc(func(columnar.Batch) {}), nil },
 				func(o partition.Output) error { o.Rec.Release(); return nil })
 			require.NoError(b, err)
