@@ -159,3 +159,63 @@ func init() {
 		})
 	}
 }
+
+// Benchmarks of GroupProbeWordsSel against GroupProbeWords on tables
+// larger than L2 (50k or 100k groups): 128 batches of 8192 rows per op,
+// each probed whole ("dense", elems = rows) or through a half-density
+// sorted selection ("half-sel", elems = selected rows), as a two-partition
+// hash cut hands them to each partition.
+func init() {
+	const batch, nbatch = 8192, 128
+	for _, ng := range []int{50_000, 100_000} {
+		for _, withSel := range []bool{false, true} {
+			shape, elems := "dense", batch*nbatch
+			if withSel {
+				shape, elems = "half-sel", batch/2*nbatch
+			}
+			registerBench(benchCase{
+				name:  fmt.Sprintf("grouped/batches/ProbeWords/%s/groups=%dk", shape, ng/1000),
+				n:     elems,
+				bytes: int64(elems) * 16, // key word + hash
+				big:   true,
+				setup: func() (func(), func()) {
+					rng := rand.New(rand.NewPCG(47, uint64(ng)))
+					nslots := 1
+					for nslots*3 < ng*4 {
+						nslots <<= 1
+					}
+					slots, words, hashes := probeTable(rng, nslots, ng, 64)
+					type in struct {
+						keys   []int64
+						hs     []uint64
+						groups []uint32
+						sel    []int32
+					}
+					ins := make([]in, nbatch)
+					for i := range ins {
+						b := in{make([]int64, batch), make([]uint64, batch), make([]uint32, batch), nil}
+						for j := range b.keys {
+							g := rng.IntN(ng)
+							b.keys[j], b.hs[j] = words[g], hashes[g]
+						}
+						if withSel {
+							b.sel = grpHalfSel(rng, batch)
+						}
+						ins[i] = b
+					}
+					return func() {
+						for _, b := range ins {
+							if b.sel == nil {
+								if GroupProbeWords(slots, b.hs, b.keys, b.groups, 0) != batch {
+									panic("probe stopped")
+								}
+							} else if GroupProbeWordsSel(slots, b.hs, b.keys, b.groups, b.sel, 0) != len(b.sel) {
+								panic("probe stopped")
+							}
+						}
+					}, nil
+				},
+			})
+		}
+	}
+}

@@ -609,3 +609,78 @@ func init() {
 		}
 	}
 }
+
+// grpHalfSel returns a sorted selection of exactly half of n rows (n even):
+// one row of each pair, picked at random, as a two-partition hash cut hands
+// each partition its rows of a shared record.
+func grpHalfSel(rng *rand.Rand, n int) []int32 {
+	sel := make([]int32, n/2)
+	for i := range sel {
+		sel[i] = int32(2*i + rng.IntN(2))
+	}
+	return sel
+}
+
+// Benchmarks of the selection loops against the whole-record ones on
+// states larger than L2: 128 batches of 8192 rows (random ids into 50k or
+// 100k groups) per op, each batch whole ("dense", elems = rows) or through
+// a half-density sorted selection ("half-sel", elems = selected rows), so
+// ns/elem compares the two per updated row.
+func init() {
+	const batch, nbatch = 8192, 128
+	for _, ng := range []int{50_000, 100_000} {
+		for _, withSel := range []bool{false, true} {
+			shape, elems := "dense", batch*nbatch
+			if withSel {
+				shape, elems = "half-sel", batch/2*nbatch
+			}
+			for _, k := range []struct {
+				name string
+				op   func(si []int64, sf []float64, g []uint32, iv []int64, fv []float64, sel []int32)
+			}{
+				{"SumInt64", func(si []int64, _ []float64, g []uint32, iv []int64, _ []float64, sel []int32) {
+					GroupedSumInt64(si, g, iv, nil, 0, sel)
+				}},
+				{"CountRows", func(si []int64, _ []float64, g []uint32, _ []int64, _ []float64, sel []int32) {
+					GroupedCountRows(si, g, sel)
+				}},
+				{"MaxFloat64", func(_ []int64, sf []float64, g []uint32, _ []int64, fv []float64, sel []int32) {
+					GroupedMaxFloat64(sf[:len(sf)/3], g, fv, nil, 0, sel)
+				}},
+				{"SumMinMaxFloat64", func(_ []int64, sf []float64, g []uint32, _ []int64, fv []float64, sel []int32) {
+					m := len(sf) / 3
+					GroupedSumMinMaxFloat64(sf[:m], sf[m:2*m], sf[2*m:], g, fv, nil, 0, sel)
+				}},
+			} {
+				registerBench(benchCase{
+					name:  fmt.Sprintf("grouped/batches/%s/%s/groups=%dk", k.name, shape, ng/1000),
+					n:     elems,
+					bytes: int64(elems) * 12,
+					big:   true,
+					setup: func() (func(), func()) {
+						rng := rand.New(rand.NewPCG(43, uint64(ng)))
+						type in struct {
+							g   []uint32
+							iv  []int64
+							fv  []float64
+							sel []int32
+						}
+						ins := make([]in, nbatch)
+						for i := range ins {
+							ins[i] = in{grpIDs(rng, batch, ng, false), redInts(rng, batch, 0), redFloats(rng, batch, 0), nil}
+							if withSel {
+								ins[i].sel = grpHalfSel(rng, batch)
+							}
+						}
+						si, sf := make([]int64, ng), make([]float64, 3*ng)
+						return func() {
+							for _, b := range ins {
+								k.op(si, sf, b.g, b.iv, b.fv, b.sel)
+							}
+						}, nil
+					},
+				})
+			}
+		}
+	}
+}
