@@ -13,6 +13,7 @@ import (
 
 	"github.com/velo-engine/velo/agg"
 	"github.com/velo-engine/velo/columnar"
+	"github.com/velo-engine/velo/kernels"
 	"github.com/velo-engine/velo/sqlfront"
 	"github.com/velo-engine/velo/window"
 )
@@ -654,13 +655,8 @@ func (o *eventTimeOp) Push(ctx context.Context, b columnar.Batch) error {
 		return fmt.Errorf("exec: event-time column %q: %w", o.name, err)
 	}
 	valid, off := columnar.Validity(col)
-	newMax := o.maxEvent
-	n := int(b.Rec.NumRows())
-	for i, v := range ev[:n] {
-		if v > newMax && columnar.IsValid(valid, off, i) {
-			newMax = v
-		}
-	}
+	recMax, _ := kernels.MaxInt64(ev[:b.Rec.NumRows()], valid, off, nil) // MinInt64 when none is valid
+	newMax := max(o.maxEvent, recMax)
 	if err := o.next.Push(ctx, b); err != nil {
 		return err
 	}

@@ -96,6 +96,9 @@ func envInt(name string, def int) int {
 // window are also run two-phase ('partitioning.strategy' = 'round_robin':
 // whole batches per partition, partials merged), reported as "-2phase",
 // and every scenario also with two router goroutines ("-routers2").
+// VELO_SCALING_VARIANTS (e.g. "p2") keeps p1 and the variants listed, so a
+// CPU profile (-cpuprofile, one core with -cpu 1) splits into the p1 runs
+// and the partitioned ones by their stacks.
 func BenchmarkScalingCPU(b *testing.B) {
 	rows := envInt("VELO_SCALING_ROWS", 2_000_000)
 	reps := envInt("VELO_SCALING_REPS", 7)
@@ -116,6 +119,9 @@ func BenchmarkScalingCPU(b *testing.B) {
 			vs := []variant{{"p1", 1, sc.SQL, 1}, {"p2", 2, sc.SQL, 1}, {"p2-routers2", 2, sc.SQL, 2}}
 			if !strings.Contains(sc.SQL, "WINDOW") {
 				vs = append(vs, variant{"p2-2phase", 2, sc.SQL + " WITH ('partitioning.strategy' = 'round_robin')", 1})
+			}
+			if only := os.Getenv("VELO_SCALING_VARIANTS"); only != "" {
+				vs = slices.DeleteFunc(vs, func(v variant) bool { return v.name != "p1" && !slices.Contains(strings.Split(only, ","), v.name) })
 			}
 			defer func(old int) { partition.DefaultRouters = old }(partition.DefaultRouters)
 			engs := map[int]*velo.Engine{}

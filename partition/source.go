@@ -275,19 +275,10 @@ func (s *Source) prepare(scr *routeScratch, b *binding, r *routed) error {
 			return fmt.Errorf("partition: event-time column %q: %w", q.cfg.EventTimeColumn, err)
 		}
 		valid, off := columnar.Validity(col)
-		lo, hi := r.minEv, r.maxEv
-		if valid == nil {
-			for _, v := range ev[:n] {
-				lo, hi = min(lo, v), max(hi, v)
-			}
-		} else {
-			for i, v := range ev[:n] {
-				if columnar.IsValid(valid, off, i) {
-					lo, hi = min(lo, v), max(hi, v)
-				}
-			}
-		}
-		r.minEv, r.maxEv = lo, hi
+		// The reduce kernels give MaxInt64 / MinInt64 (none) without a
+		// valid value, as minEv and maxEv want.
+		r.minEv, _ = kernels.MinInt64(ev[:n], valid, off, nil)
+		r.maxEv, _ = kernels.MaxInt64(ev[:n], valid, off, nil)
 	}
 	if r.target >= 0 {
 		return nil

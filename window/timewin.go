@@ -14,6 +14,7 @@ import (
 
 	"github.com/velo-engine/velo/agg"
 	"github.com/velo-engine/velo/columnar"
+	"github.com/velo-engine/velo/kernels"
 )
 
 // Kind is the kind of time window.
@@ -687,10 +688,10 @@ func (w *TimeWindow) pushOneWindow(b columnar.Batch, times []int64) ([]arrow.Rec
 	if b.Sel == nil {
 		lo, hi = minMax(times[:n])
 	} else {
-		lo, hi = times[b.Sel[0]], times[b.Sel[0]]
-		for _, r := range b.Sel[1:] {
-			lo, hi = min(lo, times[r]), max(hi, times[r])
-		}
+		// The reduce kernels over the selection (vectorised gathers).
+		times = times[:b.Rec.NumRows()]
+		lo, _ = kernels.MinInt64(times, nil, 0, b.Sel)
+		hi, _ = kernels.MaxInt64(times, nil, 0, b.Sel)
 	}
 	start := floorDiv(lo, w.slide) * w.slide
 	if floorDiv(hi, w.slide)*w.slide != start || w.closedAt(satAdd(start, w.size), w.wm) {
