@@ -50,8 +50,10 @@ loop on N goroutines over one, with scaling efficiency =
 (rows/s at N ÷ rows/s at 1) ÷ that control speed-up.
 
 Scenarios the engine cannot run yet are listed as "unsupported" with the
-engine's error. Per-batch latency needs a continuous-mode API the engine does
-not have yet; the latency fields are null until it does.
+engine's error. Per-batch latency p50/p95/p99 (batch pushed → its results
+emitted) is measured in continuous mode (Engine.Start) at one partition, for
+the scenarios that emit while rows arrive (S0, S3a, S3b); for the others the
+latency fields are null with a note saying why.
 
 --compare OLD.json prints new ÷ old ratios for this run; with a NEW.json
 argument it compares the two files without running anything.`,
