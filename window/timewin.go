@@ -1,6 +1,7 @@
 package window
 
 import (
+	"errors"
 	"fmt"
 	"log/slog"
 	"math"
@@ -207,6 +208,21 @@ type TimeWindow struct {
 	logger   *slog.Logger
 	lastLog  time.Time
 	logLate  int64
+	retain   bool     // RetainClosed: closed windows are kept, not emitted
+	closed   []Closed // RetainClosed: the windows closed so far
+}
+
+// Closed is a window that a TimeWindow in partial mode (RetainClosed)
+// closed without emitting it: its partial aggregate over the rows this
+// operator saw, for a merge stage (EmitMerged).
+type Closed struct {
+	Start, End int64
+	// Late marks a late firing: a window that LateProcess rows re-opened
+	// after it had closed. Its rows came in one Push (a late firing closes
+	// at the end of the Push that opened it), so it is emitted on its own,
+	// as the one-operator run emits it, never merged with other partials.
+	Late bool
+	a    *agg.Aggregator
 }
 
 // NewTimeWindow returns the operator for spec over batches of input.
@@ -962,6 +978,13 @@ func (w *TimeWindow) closeDue() ([]arrow.Record, error) {
 	if len(due) == 0 {
 		return nil, nil
 	}
+	if w.retain {
+		for _, x := range due {
+			w.closed = append(w.closed, Closed{Start: x.start, End: x.end, Late: x.reopened, a: x.a})
+			x.a = nil
+		}
+		return nil, nil
+	}
 	w.stats.Windows += int64(len(due))
 	var parts []arrow.Record
 	var err error
@@ -998,8 +1021,93 @@ func (w *TimeWindow) closeDue() ([]arrow.Record, error) {
 	return []arrow.Record{out}, nil
 }
 
+// RetainClosed puts the operator in partial mode, for two-phase windowed
+// aggregation: the caller deals whole batches to several operators (all
+// with the same spec and an ExternalWatermark they all follow), each
+// keeps the windows it closes as partial aggregates (TakeClosed), and one
+// of them merges them all at the end (EmitMerged). Because every operator
+// closes a window at the same watermark and judges late rows against it,
+// the merged result has the rows the one-operator run emits. Only
+// tumbling and sliding windows with EMIT FINAL have such a form, and the
+// mode must be set before the first Push.
+func (w *TimeWindow) RetainClosed() error {
+	switch {
+	case w.spec.Kind != Tumbling && w.spec.Kind != Sliding:
+		return fmt.Errorf("window: %s windows have no partial form (only tumbling and sliding)", w.spec.Kind)
+	case w.spec.Emit != EmitFinal:
+		return errors.New("window: EMIT CHANGES has no partial form (a partial's change is not its group's row)")
+	case !w.spec.ExternalWatermark:
+		return errors.New("window: partial windows need an external watermark shared by every partial operator")
+	case w.stats.Rows > 0:
+		return errors.New("window: partial mode must be set before the first Push")
+	}
+	w.retain = true
+	return nil
+}
+
+// TakeClosed returns the windows closed so far in partial mode and forgets
+// them.
+func (w *TimeWindow) TakeClosed() []Closed {
+	c := w.closed
+	w.closed = nil
+	return c
+}
+
+// EmitMerged merges the partial windows of several operators in partial
+// mode (TakeClosed of each, this operator's included; every window closed)
+// and emits them as EMIT FINAL does: a window's partials from every
+// operator become one window, late firings stay as they are, and the rows
+// come as one record ordered by window_end, then the group keys, then
+// firing. It counts the emitted windows and rows in this operator's Stats.
+func (w *TimeWindow) EmitMerged(partials ...[]Closed) ([]arrow.Record, error) {
+	var due []Closed
+	byStart := map[int64]int{} // start → index in due of its merged window
+	for _, ps := range partials {
+		for _, c := range ps {
+			if c.Late {
+				due = append(due, c)
+				continue
+			}
+			i, ok := byStart[c.Start]
+			if !ok {
+				byStart[c.Start] = len(due)
+				due = append(due, c)
+				continue
+			}
+			if err := due[i].a.Merge(c.a); err != nil {
+				return nil, fmt.Errorf("window: merging partial windows: %w", err)
+			}
+		}
+	}
+	if len(due) == 0 {
+		return nil, nil
+	}
+	slices.SortStableFunc(due, func(a, b Closed) int { return cmpInt(a.End, b.End) })
+	w.stats.Windows += int64(len(due))
+	parts := make([]arrow.Record, 0, len(due))
+	defer func() { releaseRecords(parts) }()
+	ends := make([]int64, len(due))
+	for i, c := range due {
+		r, err := c.a.Emit()
+		if err != nil {
+			return nil, fmt.Errorf("window: %w", err)
+		}
+		parts = append(parts, w.decorate(r, &win{start: c.Start, end: c.End}))
+		ends[i] = c.End
+	}
+	keys := make([]int, w.nkeys)
+	for k := range keys {
+		keys[k] = k
+	}
+	out, err := orderedConcat(w.mem, w.schema, parts, ends, keys)
+	if err != nil {
+		return nil, err
+	}
+	return []arrow.Record{out}, nil
+}
+
 // Release frees every open window's state without emitting it.
 func (w *TimeWindow) Release() {
-	w.wins, w.open, w.sess, w.pool, w.global, w.touched, w.last = nil, nil, nil, nil, nil, nil, nil
+	w.wins, w.open, w.sess, w.pool, w.global, w.touched, w.last, w.closed = nil, nil, nil, nil, nil, nil, nil, nil
 	w.nsess = 0
 }

@@ -1,0 +1,158 @@
+package window
+
+import (
+	"fmt"
+	"io"
+	"log/slog"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"testing"
+
+	"github.com/apache/arrow/go/v17/arrow"
+	"github.com/apache/arrow/go/v17/arrow/memory"
+	"github.com/stretchr/testify/require"
+
+	"github.com/velo-engine/velo/agg"
+	"github.com/velo-engine/velo/columnar"
+)
+
+// TestPartialWindowsMerge deals batches round-robin to several operators in
+// partial mode that follow one external watermark (generated from every
+// batch, as the SQL path does), merges their closed windows with
+// EmitMerged and compares with one operator fed every batch: the same rows
+// (as a multiset) and the same counters, with late rows under every
+// policy, NULL keys, values and times, and random batch sizes.
+func TestPartialWindowsMerge(t *testing.T) {
+	n := 6000
+	if testing.Short() {
+		n = 2000
+	}
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	for _, kind := range []Kind{Tumbling, Sliding} {
+		for _, policy := range []LatePolicy{LateDrop, LateWarn, LateProcess} {
+			for _, parts := range []int{1, 2, 3} {
+				t.Run(fmt.Sprintf("%s/%s/%d", kind, policy, parts), func(t *testing.T) {
+					mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+					defer mem.AssertSize(t, 0)
+					rng := rand.New(rand.NewPCG(uint64(parts), uint64(kind)*3+uint64(policy)))
+					rows := genRows(rng, n, 10, 900, 5) // disorder up to 900 ms, allowed 300: late rows
+					spec := Spec{Kind: kind, SizeMs: 400, MaxOutOfOrdernessMs: 300, AllowedLatenessMs: 50,
+						ExternalWatermark: true, Late: policy, Keys: []agg.KeySpec{{Column: 1}}, Aggs: fullAggs, Logger: quiet}
+					if kind == Sliding {
+						spec.SlideMs = 100
+					}
+					var batches [][]trow
+					for i := 0; i < len(rows); {
+						k := min(1+rng.IntN(400), len(rows)-i)
+						batches = append(batches, rows[i:i+k])
+						i += k
+					}
+					want, wst := runDealt(t, mem, spec, batches, 1)
+					got, gst := runDealt(t, mem, spec, batches, parts)
+					require.Positive(t, wst.LateRows)
+					if policy == LateProcess {
+						require.Positive(t, wst.Reopened, "late firings")
+					}
+					require.Equal(t, want, got)
+					require.Equal(t, wst, gst)
+				})
+			}
+		}
+	}
+}
+
+// runDealt deals batches round-robin to parts operators (partial mode when
+// parts > 1) under one external watermark, merges, and returns the sorted
+// output rows and the summed counters (Open and Watermark left out).
+func runDealt(t *testing.T, mem memory.Allocator, spec Spec, batches [][]trow, parts int) ([]string, Stats) {
+	ops := make([]*TimeWindow, parts)
+	for i := range ops {
+		w, err := NewTimeWindow(mem, testSchema, spec)
+		require.NoError(t, err)
+		defer w.Release()
+		if parts > 1 {
+			require.NoError(t, w.RetainClosed())
+		}
+		ops[i] = w
+	}
+	var out []arrow.Record
+	defer func() { releaseRecords(out) }()
+	keep := func(rs []arrow.Record, err error) {
+		require.NoError(t, err)
+		if parts > 1 {
+			require.Empty(t, rs, "a partial operator emits nothing")
+		}
+		out = append(out, rs...)
+	}
+	maxEv := int64(math.MinInt64)
+	for i, b := range batches {
+		rec := mkRec(mem, b)
+		keep(ops[i%parts].Push(columnar.Batch{Rec: rec}))
+		rec.Release()
+		for _, r := range b {
+			if !r.tsNull {
+				maxEv = max(maxEv, r.ts)
+			}
+		}
+		if maxEv != math.MinInt64 {
+			for _, w := range ops {
+				keep(w.AdvanceWatermark(maxEv - spec.MaxOutOfOrdernessMs))
+			}
+		}
+	}
+	for _, w := range ops {
+		keep(w.Finish())
+	}
+	if parts > 1 {
+		var closed [][]Closed
+		for _, w := range ops {
+			closed = append(closed, w.TakeClosed())
+		}
+		rs, err := ops[0].EmitMerged(closed...)
+		require.NoError(t, err)
+		out = append(out, rs...)
+	}
+	var st Stats
+	for _, w := range ops {
+		s := w.Stats()
+		st.Rows += s.Rows
+		st.NullTime += s.NullTime
+		st.LateRows += s.LateRows
+		st.LateDropped += s.LateDropped
+		st.LateProcessed += s.LateProcessed
+		st.Windows += s.Windows
+		st.Reopened += s.Reopened
+		st.OutputRows += s.OutputRows
+	}
+	rows := rowsOf(out)
+	slices.Sort(rows)
+	return rows, st
+}
+
+func TestRetainClosedRefusesWhatHasNoPartialForm(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	keys := []agg.KeySpec{{Column: 1}}
+	for _, tc := range []struct {
+		spec Spec
+		err  string
+	}{
+		{Spec{Kind: Session, GapMs: 10, ExternalWatermark: true, Keys: keys, Aggs: countSum}, "SESSION windows have no partial form"},
+		{Spec{Kind: Tumbling, SizeMs: 10, ExternalWatermark: true, Emit: EmitChanges, Keys: keys, Aggs: countSum}, "EMIT CHANGES has no partial form"},
+		{Spec{Kind: Tumbling, SizeMs: 10, Keys: keys, Aggs: countSum}, "external watermark"},
+	} {
+		w, err := NewTimeWindow(mem, testSchema, tc.spec)
+		require.NoError(t, err)
+		require.ErrorContains(t, w.RetainClosed(), tc.err)
+		w.Release()
+	}
+	w, err := NewTimeWindow(mem, testSchema, Spec{Kind: Tumbling, SizeMs: 10, ExternalWatermark: true, Keys: keys, Aggs: countSum})
+	require.NoError(t, err)
+	defer w.Release()
+	rec := mkRec(mem, []trow{a(1, 1)})
+	defer rec.Release()
+	_, err = w.Push(columnar.Batch{Rec: rec})
+	require.NoError(t, err)
+	require.ErrorContains(t, w.RetainClosed(), "before the first Push")
+}
