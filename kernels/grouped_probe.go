@@ -70,8 +70,15 @@ var groupProbeWordsAsm func(slots []GroupSlot, hs []uint64, keys []int64, groups
 // candidates j = start, start+1, … < len(sel) it probes row r = sel[j]
 // (keys[r], hs[r], writing groups[r]) and returns the first candidate whose
 // probe reached an empty slot, or len(sel). A selection index outside
-// [0, len(keys)) panics. The assembly does not prefetch (selections come
-// from windows, whose tables are small).
+// [0, len(keys)) panics.
+//
+// The assembly prefetches like GroupProbeWords': the home slot of candidate
+// j+16's row (a hash-partitioned GROUP BY hands each partition its rows of
+// a shared record as a selection, so the tables are as large as without
+// one). Measured (128 batches of 8192 rows, half-density sorted
+// selections, random keys; A/B of test binaries, medians of 5, ns per
+// selected row, without / with): 100k groups 8.1 / 6.6, 50k 6.8 / 5.5
+// (whole batches through GroupProbeWords: 4.9, 4.6).
 func GroupProbeWordsSel(slots []GroupSlot, hs []uint64, keys []int64, groups []uint32, sel []int32, start int) (done int) {
 	n := len(keys)
 	if len(slots)&(len(slots)-1) != 0 || len(slots) == 0 {
@@ -85,6 +92,9 @@ func GroupProbeWordsSel(slots []GroupSlot, hs []uint64, keys []int64, groups []u
 	}
 	if groupProbeWordsSelAsm != nil {
 		start = groupProbeWordsSelAsm(slots, hs[:n], keys, groups[:n], sel, start)
+		if start == len(sel) || uint(sel[start]) < uint(n) {
+			return start // an empty slot: the Go loop would only probe it again
+		}
 	}
 	mask := uint64(len(slots) - 1)
 	hs, groups = hs[:n], groups[:n]

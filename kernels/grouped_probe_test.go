@@ -2,10 +2,13 @@ package kernels
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/velo-engine/velo/internal/guardmem"
 )
 
 // probeTable builds a linear-probing table of nslots slots holding keys
@@ -161,13 +164,14 @@ func init() {
 }
 
 // Benchmarks of GroupProbeWordsSel against GroupProbeWords on tables
-// larger than L2 (50k or 100k groups): 128 batches of 8192 rows per op,
-// each probed whole ("dense", elems = rows) or through a half-density
-// sorted selection ("half-sel", elems = selected rows), as a two-partition
-// hash cut hands them to each partition.
+// larger than L2 (50k or 100k groups; 1k: a cached one for comparison):
+// 128 batches of 8192 rows per op, each probed whole ("dense", elems =
+// rows) or through a half-density sorted selection ("half-sel", elems =
+// selected rows), as a two-partition hash cut hands them to each
+// partition.
 func init() {
 	const batch, nbatch = 8192, 128
-	for _, ng := range []int{50_000, 100_000} {
+	for _, ng := range []int{1000, 50_000, 100_000} {
 		for _, withSel := range []bool{false, true} {
 			shape, elems := "dense", batch*nbatch
 			if withSel {
@@ -218,4 +222,79 @@ func init() {
 			})
 		}
 	}
+}
+
+// TestGroupProbeWordsSelPrefetch covers the look-ahead of
+// GroupProbeWordsSel's assembly, which prefetches the home slot of
+// candidate j+16's row: a selection index out of range (too large,
+// negative, far outside any mapping) at or ahead of the current candidate
+// is not read through, and panics when its candidate comes, with the
+// candidates before it done; and the selection, hashes, keys and group ids
+// ending at a guard page.
+func TestGroupProbeWordsSelPrefetch(t *testing.T) {
+	forEachLevel(t, func(t *testing.T, l Level) {
+		rng := rand.New(rand.NewPCG(59, uint64(l)))
+		slots, words, hashes := probeTable(rng, 1<<12, 3000, 64)
+		const n = 64
+		keys, hs := make([]int64, n), make([]uint64, n)
+		ids := make([]uint32, n) // the oracle: row r's group id
+		for r := range keys {
+			g := rng.IntN(len(words))
+			keys[r], hs[r], ids[r] = words[g], hashes[g], uint32(g)
+		}
+		for _, pos := range []int{0, 1, 15, 16, 17, 40, n - 1} {
+			for _, bad := range []int32{n, -1, 1 << 30, math.MaxInt32, math.MinInt32} {
+				sel := make([]int32, n)
+				for j := range sel {
+					sel[j] = int32(n - 1 - j)
+				}
+				sel[pos] = bad
+				got := make([]uint32, n)
+				for r := range got {
+					got[r] = 0xdead
+				}
+				require.Panics(t, func() { GroupProbeWordsSel(slots, hs, keys, got, sel, 0) }, "pos %d bad %d", pos, bad)
+				for j, r := range sel {
+					if j < pos {
+						require.Equal(t, ids[r], got[r], "pos %d bad %d: candidate %d before it", pos, bad, j)
+					} else if j > pos {
+						require.Equal(t, uint32(0xdead), got[r], "pos %d bad %d: candidate %d after it", pos, bad, j)
+					}
+				}
+			}
+		}
+
+		for m := 0; m <= 300; m += 1 + m/16 {
+			var rows []int32
+			for r := 0; r < m; r++ {
+				if rng.IntN(2) == 0 {
+					rows = append(rows, int32(r))
+				}
+			}
+			sel, f1 := guardmem.Int32s(len(rows))
+			copy(sel, rows)
+			k, f2 := guardmem.Int64s(m)
+			h, f3 := guardmem.Uint64s(m)
+			got, f4 := guardmem.Uint32s(m)
+			want := make([]uint32, m)
+			for r := range k {
+				g := rng.IntN(len(words))
+				k[r], h[r], want[r] = words[g], hashes[g], uint32(g)
+			}
+			for _, r := range sel {
+				got[r] = want[r] + 1 // rows the probe must overwrite
+			}
+			for r := range got {
+				if got[r] != want[r]+1 {
+					got[r], want[r] = 0xdead, 0xdead // rows it must not touch
+				}
+			}
+			require.Equal(t, len(sel), GroupProbeWordsSel(slots, h, k, got, sel, 0), "m=%d", m)
+			require.Equal(t, want, []uint32(got), "m=%d", m)
+			f1()
+			f2()
+			f3()
+			f4()
+		}
+	})
 }

@@ -259,6 +259,92 @@ func TestGroupedPrefetchVariants(t *testing.T) {
 	})
 }
 
+// TestGroupedPrefetchSelection covers the selection loops of the routines
+// for large states (see groupedPrefetchMin), which prefetch the states of
+// candidate j+16's row: a selection index out of range (too large,
+// negative, far outside any mapping) at or ahead of the current candidate
+// is not read through and panics when its candidate comes, with the
+// candidates before it applied; a group id out of range ahead is
+// prefetched harmlessly and panics when its candidate comes; and the
+// selection, ids, values and states ending at a guard page.
+func TestGroupedPrefetchSelection(t *testing.T) {
+	forEachLevel(t, func(t *testing.T, l Level) {
+		rng := rand.New(rand.NewPCG(61, uint64(l)))
+		const ng, n = groupedPrefetchMin, 128
+		groups := grpIDs(rng, n, ng, false)
+		fv := redFloats(rng, n, 0)
+		backwards := func() []int32 {
+			sel := make([]int32, n)
+			for j := range sel {
+				sel[j] = int32(n - 1 - j)
+			}
+			return sel
+		}
+		// check runs the fused routine over sel, which must panic after
+		// the candidates before done, against the oracles over sel[:done].
+		check := func(g []uint32, sel []int32, done int, what string) {
+			ws, wmin, wmax := make([]float64, ng), make([]float64, ng), make([]float64, ng)
+			gs, gmin, gmax := make([]float64, ng), make([]float64, ng), make([]float64, ng)
+			grpNaiveSumFloat64(ws, g, fv, nil, 0, sel[:done])
+			grpNaiveMinMaxFloat64(wmin, g, fv, nil, 0, sel[:done], false)
+			grpNaiveMinMaxFloat64(wmax, g, fv, nil, 0, sel[:done], true)
+			require.Panics(t, func() { GroupedSumMinMaxFloat64(gs, gmin, gmax, g, fv, nil, 0, sel) }, what)
+			grpSameFloats(t, what+" sums", ws, gs)
+			grpSameFloats(t, what+" mins", wmin, grpCanonNaN(gmin))
+			grpSameFloats(t, what+" maxs", wmax, grpCanonNaN(gmax))
+		}
+		for _, pos := range []int{0, 1, 15, 16, 17, 40, 64, 65, 80, 81, 100, n - 1} {
+			for _, bad := range []int32{n, -1, 1 << 30, math.MaxInt32, math.MinInt32} {
+				sel := backwards()
+				sel[pos] = bad
+				// A bad index among the first 64 candidates panics before
+				// any update, in the sampling for runs (groupedRunny).
+				done := pos
+				if pos < 64 {
+					done = 0
+				}
+				check(groups, sel, done, fmt.Sprintf("sel[%d] = %d", pos, bad))
+			}
+			for _, bad := range []uint32{ng, math.MaxUint32} {
+				sel := backwards()
+				g := append([]uint32{}, groups...)
+				g[sel[pos]] = bad
+				check(g, sel, pos, fmt.Sprintf("groups[sel[%d]] = %d", pos, bad))
+			}
+		}
+
+		for m := 0; m <= 300; m += 1 + m/16 {
+			var rows []int32
+			for r := 0; r < m; r++ {
+				if rng.IntN(2) == 0 {
+					rows = append(rows, int32(r))
+				}
+			}
+			sel, f1 := guardmem.Int32s(len(rows))
+			copy(sel, rows)
+			g, f2 := guardmem.Uint32s(m)
+			copy(g, grpIDs(rng, m, ng, false))
+			v, f3 := guardmem.Float64s(m)
+			copy(v, redFloats(rng, m, m))
+			gs, f4 := guardmem.Float64s(ng)
+			gmin, f5 := guardmem.Float64s(ng)
+			gmax, f6 := guardmem.Float64s(ng)
+			ws, wmin, wmax := make([]float64, ng), make([]float64, ng), make([]float64, ng)
+			grpNaiveSumFloat64(ws, g, v, nil, 0, sel)
+			grpNaiveMinMaxFloat64(wmin, g, v, nil, 0, sel, false)
+			grpNaiveMinMaxFloat64(wmax, g, v, nil, 0, sel, true)
+			GroupedSumMinMaxFloat64(gs, gmin, gmax, g, v, nil, 0, sel)
+			what := fmt.Sprintf("guard m=%d", m)
+			grpSameFloats(t, what+" sums", grpCanonNaN(ws), grpCanonNaN(gs))
+			grpSameFloats(t, what+" mins", wmin, grpCanonNaN(gmin))
+			grpSameFloats(t, what+" maxs", wmax, grpCanonNaN(gmax))
+			for _, f := range []func(){f1, f2, f3, f4, f5, f6} {
+				f()
+			}
+		}
+	})
+}
+
 // TestGroupedGuardPages puts the group ids, values, bitmap and the state
 // arrays at the end of a page followed by a PROT_NONE page.
 func TestGroupedGuardPages(t *testing.T) {
@@ -622,13 +708,14 @@ func grpHalfSel(rng *rand.Rand, n int) []int32 {
 }
 
 // Benchmarks of the selection loops against the whole-record ones on
-// states larger than L2: 128 batches of 8192 rows (random ids into 50k or
-// 100k groups) per op, each batch whole ("dense", elems = rows) or through
-// a half-density sorted selection ("half-sel", elems = selected rows), so
-// ns/elem compares the two per updated row.
+// states larger than L2 (and cached ones for comparison): 128 batches of
+// 8192 rows (random ids into 1k, 50k or 100k groups) per op, each batch
+// whole ("dense", elems = rows) or through a half-density sorted selection
+// ("half-sel", elems = selected rows), so ns/elem compares the two per
+// updated row.
 func init() {
 	const batch, nbatch = 8192, 128
-	for _, ng := range []int{50_000, 100_000} {
+	for _, ng := range []int{1000, 50_000, 100_000} {
 		for _, withSel := range []bool{false, true} {
 			shape, elems := "dense", batch*nbatch
 			if withSel {

@@ -2687,9 +2687,19 @@ vnan247:
 	JMP     next244
 
 withsel:
-sel1:
-	CMPQ    R11, R10
-	JAE     done
+selpf:
+	LEAQ       16(R11), R12
+	CMPQ       R12, R10
+	JAE        sel1
+	MOVLQSX    64(R9)(R11*4), R12
+	CMPQ       R12, R8
+	JAE        selpfrow
+	MOVLQZX    (SI)(R12*4), R12
+	PREFETCHT0 (AX)(R12*8)
+	PREFETCHT0 (CX)(R12*8)
+	PREFETCHT0 (DX)(R12*8)
+
+selpfrow:
 	MOVLQSX (R9)(R11*4), R12
 	CMPQ    R12, R8
 	JAE     done
@@ -2716,7 +2726,7 @@ next248:
 
 next251:
 	INCQ R11
-	JMP  sel1
+	JMP  selpf
 
 upd249:
 	MOVSD X0, (CX)(R13*8)
@@ -2761,6 +2771,81 @@ vnan254:
 	MOVQ    $0x7ff8000000000001, R12
 	MOVQ    R12, (DX)(R13*8)
 	JMP     next251
+
+sel1:
+	CMPQ    R11, R10
+	JAE     done
+	MOVLQSX (R9)(R11*4), R12
+	CMPQ    R12, R8
+	JAE     done
+	MOVLQZX (SI)(R12*4), R13
+	CMPQ    R13, BX
+	JAE     done
+	MOVSD   (AX)(R13*8), X0
+	ADDSD   (DI)(R12*8), X0
+	MOVSD   X0, (AX)(R13*8)
+	MOVSD   (DI)(R12*8), X0
+	MOVSD   (CX)(R13*8), X1
+	UCOMISD X0, X1
+	JEQ     rare257
+	MINSD   X0, X1
+	MOVSD   X1, (CX)(R13*8)
+
+next255:
+	MOVSD   (DI)(R12*8), X0
+	MOVSD   (DX)(R13*8), X1
+	UCOMISD X1, X0
+	JEQ     rare260
+	MAXSD   X0, X1
+	MOVSD   X1, (DX)(R13*8)
+
+next258:
+	INCQ R11
+	JMP  sel1
+
+upd256:
+	MOVSD X0, (CX)(R13*8)
+	JMP   next255
+
+rare257:
+	UCOMISD X0, X0
+	JPS     next255
+	UCOMISD X1, X1
+	JPS     upd256
+	MOVQ    X0, R14
+	TESTQ   R14, R14
+	JZ      next255
+	MOVQ    X1, R14
+	TESTQ   R14, R14
+	JNZ     next255
+	MOVQ    X0, R14
+	SHLQ    $0x01, R14
+	JNZ     next255
+	JMP     upd256
+
+upd259:
+	MOVSD X0, (DX)(R13*8)
+	JMP   next258
+
+rare260:
+	UCOMISD X0, X0
+	JPS     vnan261
+	UCOMISD X1, X1
+	JPS     next258
+	MOVQ    X0, R12
+	TESTQ   R12, R12
+	JNZ     next258
+	MOVQ    X1, R12
+	TESTQ   R12, R12
+	JZ      next258
+	JMP     upd259
+
+vnan261:
+	UCOMISD X1, X1
+	JPS     next258
+	MOVQ    $0x7ff8000000000001, R12
+	MOVQ    R12, (DX)(R13*8)
+	JMP     next258
 
 done:
 	MOVQ R11, done+72(FP)
@@ -2837,6 +2922,7 @@ done:
 	RET
 
 // func GroupProbeWordsSel(slots *int64, mask uint64, hs *uint64, keys *int64, groups *uint32, nrows int, sel *int32, n int, start int) (done int)
+// Requires: MMX+
 TEXT ·GroupProbeWordsSel(SB), NOSPLIT, $0-80
 	MOVQ slots+0(FP), AX
 	MOVQ mask+8(FP), CX
@@ -2848,7 +2934,45 @@ TEXT ·GroupProbeWordsSel(SB), NOSPLIT, $0-80
 	MOVQ n+56(FP), R9
 	MOVQ start+64(FP), R10
 
-row:
+pf:
+	LEAQ       16(R10), R11
+	CMPQ       R11, R9
+	JAE        tail
+	MOVLQSX    64(R8)(R10*4), R11
+	CMPQ       R11, DI
+	JAE        pfprobe
+	MOVQ       (DX)(R11*8), R11
+	ANDQ       CX, R11
+	SHLQ       $0x04, R11
+	PREFETCHT0 (AX)(R11*1)
+
+pfprobe:
+	MOVLQSX (R8)(R10*4), R11
+	CMPQ    R11, DI
+	JAE     done
+	MOVQ    (DX)(R11*8), R12
+	MOVQ    (BX)(R11*8), R13
+	ANDQ    CX, R12
+
+pfslot:
+	MOVQ  R12, R15
+	SHLQ  $0x04, R15
+	MOVQ  8(AX)(R15*1), R14
+	TESTQ R14, R14
+	JZ    done
+	CMPQ  R13, (AX)(R15*1)
+	JNE   pfnext
+	DECL  R14
+	MOVL  R14, (SI)(R11*4)
+	INCQ  R10
+	JMP   pf
+
+pfnext:
+	INCQ R12
+	ANDQ CX, R12
+	JMP  pfslot
+
+tail:
 	CMPQ    R10, R9
 	JAE     done
 	MOVLQSX (R8)(R10*4), R11
@@ -2858,23 +2982,23 @@ row:
 	MOVQ    (BX)(R11*8), R13
 	ANDQ    CX, R12
 
-slot:
+tailslot:
 	MOVQ  R12, R15
 	SHLQ  $0x04, R15
 	MOVQ  8(AX)(R15*1), R14
 	TESTQ R14, R14
 	JZ    done
 	CMPQ  R13, (AX)(R15*1)
-	JNE   next
+	JNE   tailnext
 	DECL  R14
 	MOVL  R14, (SI)(R11*4)
 	INCQ  R10
-	JMP   row
+	JMP   tail
 
-next:
+tailnext:
 	INCQ R12
 	ANDQ CX, R12
-	JMP  slot
+	JMP  tailslot
 
 done:
 	MOVQ R10, done+72(FP)

@@ -63,12 +63,16 @@ func main() {
 		"func(sums *float64, mins *float64, maxs *float64, ndst int, groups *uint32, vals *float64, nrows int, sel *int32, n int) (done int)",
 		"GroupedSumMinMaxFloat64Rows does what GroupedSumFloat64Rows(sums), GroupedMinFloat64Rows(mins) and GroupedMaxFloat64Rows(maxs) do, in one pass over every candidate row r (no bitmap); the three states have length ndst.")
 
-	// A variant for states larger than the caches: without sel, each row
-	// also prefetches the three state lines of the row prefetchAhead rows
-	// on (their ids are already known). Measured (1M rows, 100k random
-	// ids, best of 5, ns/row): 5.74 without, 5.45 with; single-state
-	// routines gained nothing (GroupedSumInt64Rows 0.82 without, 1.04
-	// with) and have no such variant.
+	// A variant for states larger than the caches: each candidate also
+	// prefetches the three state lines of the candidate prefetchAhead on
+	// (without sel its id is already known; with sel, once its selection
+	// index is checked). Measured without sel (1M rows, 100k random ids,
+	// best of 5, ns/row): 5.74 without, 5.45 with; with a half-density
+	// sorted selection (128 batches of 8192 rows, A/B of test binaries,
+	// medians of 5, ns per selected row): 100k groups 12.3 -> 10.3, 50k
+	// 8.5 -> 7.1. Single-state routines gained nothing without sel
+	// (GroupedSumInt64Rows 0.82 without, 1.04 with) and have no such
+	// variant.
 	prefetch = true
 	genRows("GroupedSumMinMaxFloat64RowsPrefetch", sumMinMaxFloat64,
 		"func(sums *float64, mins *float64, maxs *float64, ndst int, groups *uint32, vals *float64, nrows int, sel *int32, n int) (done int)",
@@ -147,10 +151,12 @@ func genProbeWords() {
 }
 
 // genProbeWordsSel emits GroupProbeWordsSel: GroupProbeWords over the rows
-// of a selection, without prefetching (it has no register to spare; the
-// windows that pass selections keep small tables). A selection index
-// outside [0, nrows) stops it like an empty slot, for the Go caller to
-// report.
+// of a selection. While candidate j+probeAhead exists, each candidate first
+// prefetches the home slot of that candidate's row (when its selection
+// index is in range; a bad one is skipped here and stops the routine when
+// its candidate comes), with one temporary register, before the probe's
+// own registers are live. A selection index outside [0, nrows) stops it
+// like an empty slot, for the Go caller to report.
 func genProbeWordsSel() {
 	TEXT("GroupProbeWordsSel", NOSPLIT, "func(slots *int64, mask uint64, hs *uint64, keys *int64, groups *uint32, nrows int, sel *int32, n int, start int) (done int)")
 	Pragma("noescape")
@@ -164,34 +170,56 @@ func genProbeWordsSel() {
 	sel := Load(Param("sel"), GP64())
 	n := Load(Param("n"), GP64())
 	j := Load(Param("start"), GP64())
+	const probeAhead = 16
 
-	Label("row")
+	probe := func(lab string) {
+		r, s, key, e := GP64(), GP64(), GP64(), GP64()
+		MOVLQSX(Mem{Base: sel, Index: j, Scale: 4}, r)
+		CMPQ(r, nrows) // unsigned: negative indices stop too
+		JAE(LabelRef("done"))
+		MOVQ(Mem{Base: hs, Index: r, Scale: 8}, s)
+		MOVQ(Mem{Base: keys, Index: r, Scale: 8}, key)
+		ANDQ(mask, s)
+		Label(lab + "slot")
+		t := GP64()
+		MOVQ(s, t)
+		SHLQ(U8(4), t)
+		MOVQ(Mem{Base: slots, Index: t, Scale: 1, Disp: 8}, e)
+		TESTQ(e, e)
+		JZ(LabelRef("done")) // empty slot: a new group, for the Go caller
+		CMPQ(key, Mem{Base: slots, Index: t, Scale: 1})
+		JNE(LabelRef(lab + "next"))
+		DECL(e.As32())
+		MOVL(e.As32(), Mem{Base: groups, Index: r, Scale: 4})
+		INCQ(j)
+		JMP(LabelRef(lab))
+		Label(lab + "next") // another key in the slot: linear probing
+		INCQ(s)
+		ANDQ(mask, s)
+		JMP(LabelRef(lab + "slot"))
+	}
+
+	// Candidates with a candidate probeAhead on: prefetch its row's home
+	// slot.
+	Label("pf")
+	p := GP64()
+	LEAQ(Mem{Base: j, Disp: probeAhead}, p)
+	CMPQ(p, n)
+	JAE(LabelRef("tail"))
+	MOVLQSX(Mem{Base: sel, Index: j, Scale: 4, Disp: 4 * probeAhead}, p)
+	CMPQ(p, nrows) // unsigned: a negative index is skipped too
+	JAE(LabelRef("pfprobe"))
+	MOVQ(Mem{Base: hs, Index: p, Scale: 8}, p)
+	ANDQ(mask, p)
+	SHLQ(U8(4), p)
+	PREFETCHT0(Mem{Base: slots, Index: p, Scale: 1})
+	Label("pfprobe")
+	probe("pf")
+
+	Label("tail")
 	CMPQ(j, n)
 	JAE(LabelRef("done"))
-	r, s, key, e := GP64(), GP64(), GP64(), GP64()
-	MOVLQSX(Mem{Base: sel, Index: j, Scale: 4}, r)
-	CMPQ(r, nrows) // unsigned: negative indices stop too
-	JAE(LabelRef("done"))
-	MOVQ(Mem{Base: hs, Index: r, Scale: 8}, s)
-	MOVQ(Mem{Base: keys, Index: r, Scale: 8}, key)
-	ANDQ(mask, s)
-	Label("slot")
-	t := GP64()
-	MOVQ(s, t)
-	SHLQ(U8(4), t)
-	MOVQ(Mem{Base: slots, Index: t, Scale: 1, Disp: 8}, e)
-	TESTQ(e, e)
-	JZ(LabelRef("done"))
-	CMPQ(key, Mem{Base: slots, Index: t, Scale: 1})
-	JNE(LabelRef("next"))
-	DECL(e.As32())
-	MOVL(e.As32(), Mem{Base: groups, Index: r, Scale: 4})
-	INCQ(j)
-	JMP(LabelRef("row"))
-	Label("next")
-	INCQ(s)
-	ANDQ(mask, s)
-	JMP(LabelRef("slot"))
+	probe("tail")
 
 	Label("done")
 	Store(j, ReturnIndex(0))
@@ -212,7 +240,8 @@ const (
 )
 
 // prefetch makes genRows emit, before the dense loop, one that also
-// prefetches the states of row j+prefetchAhead.
+// prefetches the states of row j+prefetchAhead, and before each selection
+// loop one that prefetches those of row sel[j+prefetchAhead].
 var prefetch bool
 
 const prefetchAhead = 16
@@ -318,14 +347,32 @@ func loop(k kernel, lab string, withSel, withBM bool, dst, ndst, groups, vals, n
 			// here and caught when its row comes.
 			p := GP64()
 			MOVLQZX(Mem{Base: groups, Index: j, Scale: 4, Disp: 4 * (u + prefetchAhead)}, p)
-			PREFETCHT0(Mem{Base: dst, Index: p, Scale: 8})
-			if k == sumMinMaxFloat64 {
-				PREFETCHT0(Mem{Base: mins, Index: p, Scale: 8})
-				PREFETCHT0(Mem{Base: maxs, Index: p, Scale: 8})
-			}
+			prefetchStates(k, dst, p)
 			row(k, withSel, withBM, u, dst, ndst, groups, vals, nrows, sel, bm, off, j, ovf)
 		}
 		ADDQ(U8(unroll), j)
+		JMP(LabelRef(lab + "pf"))
+		flushOutOfLine()
+	}
+	if withSel && prefetch {
+		// While candidate j+prefetchAhead exists: prefetch the states of
+		// its row's group. The row's selection index is checked before it
+		// reads groups (a bad one skips the prefetch and stops the routine
+		// when its candidate comes); the id is not (as above).
+		Label(lab + "pf")
+		p := GP64()
+		LEAQ(Mem{Base: j, Disp: prefetchAhead}, p)
+		CMPQ(p, n)
+		JAE(LabelRef(lab + "1"))
+		MOVLQSX(Mem{Base: sel, Index: j, Scale: 4, Disp: 4 * prefetchAhead}, p)
+		CMPQ(p, nrows) // unsigned: a negative index is skipped too
+		skip := lab + "pfrow"
+		JAE(LabelRef(skip))
+		MOVLQZX(Mem{Base: groups, Index: p, Scale: 4}, p)
+		prefetchStates(k, dst, p)
+		Label(skip)
+		row(k, withSel, withBM, 0, dst, ndst, groups, vals, nrows, sel, bm, off, j, ovf)
+		INCQ(j)
 		JMP(LabelRef(lab + "pf"))
 		flushOutOfLine()
 	}
@@ -349,6 +396,15 @@ func loop(k kernel, lab string, withSel, withBM bool, dst, ndst, groups, vals, n
 	INCQ(j)
 	JMP(LabelRef(lab + "1"))
 	flushOutOfLine()
+}
+
+// prefetchStates prefetches the state lines of group id g.
+func prefetchStates(k kernel, dst, g Register) {
+	PREFETCHT0(Mem{Base: dst, Index: g, Scale: 8})
+	if k == sumMinMaxFloat64 {
+		PREFETCHT0(Mem{Base: mins, Index: g, Scale: 8})
+		PREFETCHT0(Mem{Base: maxs, Index: g, Scale: 8})
+	}
 }
 
 // outOfLine collects the rarely-run blocks of the current loop (overflow,
