@@ -275,6 +275,13 @@ func choosePlan(q *sqlfront.Query, scan *sqlfront.Scan, aggNode *sqlfront.Aggreg
 	// its group's current value, so without plain keys it runs fan_in.
 	windowed := aggNode != nil && aggNode.Window != nil
 	changes := aggNode != nil && aggNode.Window == nil && aggNode.Emit == sqlfront.EmitChanges
+	// A tumbling or sliding window with EMIT FINAL does have a partial form
+	// in a batch run (window.TimeWindow.RetainClosed): whole batches dealt
+	// in rotation under the router's one watermark, the closed windows'
+	// partials merged at the end.
+	partialWindows := windowed && aggNode.Emit != sqlfront.EmitChanges &&
+		(aggNode.Window.Kind == sqlfront.Tumbling || aggNode.Window.Kind == sqlfront.Sliding)
+	adaptive := !orderDependent && (!windowed || partialWindows) && !changes
 	orderDependent = orderDependent || windowed || changes
 	name := q.Settings.PartitioningStrategy
 	if name == "" {
@@ -283,7 +290,7 @@ func choosePlan(q *sqlfront.Query, scan *sqlfront.Scan, aggNode *sqlfront.Aggreg
 			plan.Strategy, plan.Ordered = partition.RoundRobin, true
 		case keyErr == nil:
 			plan.Strategy, plan.KeyColumns = partition.Hash, keys
-			plan.Adaptive = !orderDependent && n > 1
+			plan.Adaptive = adaptive && n > 1
 		case orderDependent:
 			plan.Strategy = partition.FanIn
 		default:
@@ -738,7 +745,10 @@ func (r *partReader) run() error {
 			}
 		}
 		if first != nil && fewGroups(first, p.cfg.KeyColumns) {
-			p.twoPhase()
+			if err := p.twoPhase(); err != nil {
+				first.Release()
+				return err
+			}
 		}
 	}
 	defer func() {
@@ -753,7 +763,7 @@ func (r *partReader) run() error {
 	r.q.Store(q)
 	r.closed = true // the query closes every pipeline
 	var sources []*partition.Source
-	if p.plan.Ordered || p.plan.TwoPhase {
+	if p.plan.Ordered || p.cfg.Strategy == partition.Sticky {
 		for i := range n {
 			s, err := q.NewSource(partition.SourceOptions{Partition: i, HasPartition: true})
 			if err != nil {
@@ -819,7 +829,7 @@ func (r *partReader) run() error {
 	if ctx.Err() != nil {
 		return context.Cause(ctx)
 	}
-	if p.plan.TwoPhase {
+	if p.plan.TwoPhase && !p.windowed() {
 		return r.mergePartials()
 	}
 	if err := p.final.Finish(ctx); err != nil && !errors.Is(err, ErrStop) {
@@ -922,11 +932,35 @@ func fewGroups(rec arrow.Record, keys []string) bool {
 
 // twoPhase switches an adaptive plan, before it runs, from hash routing to
 // batches dealt in rotation to partial aggregates merged at the end.
-func (p *Partitioned) twoPhase() {
+//
+// A time window runs in partial mode (window.TimeWindow.Partial): each
+// partition hands the windows it closes to a shared window.Merger, and the
+// partition that completes a window emits it merged. Its batches go
+// through the query's one source in rotation (partition.RoundRobin), so
+// the watermark stays the one generated from every record and broadcast
+// to every partition.
+func (p *Partitioned) twoPhase() error {
 	p.plan.Strategy, p.plan.TwoPhase, p.plan.Adaptive, p.plan.KeyColumns = partition.RoundRobin, true, false, nil
+	if p.windowed() {
+		p.cfg.Strategy, p.cfg.TwoPhase, p.cfg.KeyColumns = partition.RoundRobin, true, nil
+		m := window.NewMerger(len(p.pipes))
+		for i, pp := range p.pipes {
+			if err := pp.win.w.Partial(m, i); err != nil {
+				return fmt.Errorf("exec: %s: %w", pp.win.what, err)
+			}
+		}
+		return nil
+	}
 	// The engine deals batches itself, one source per partition.
 	p.cfg.Strategy, p.cfg.TwoPhase, p.cfg.KeyColumns = partition.Sticky, true, nil
 	for _, pp := range p.pipes {
 		pp.twoPhase = true
 	}
+	return nil
+}
+
+// windowed reports whether the partitioned stage ends in a time window
+// (rather than a GROUP BY aggregate).
+func (p *Partitioned) windowed() bool {
+	return len(p.pipes) > 0 && p.pipes[0].agg == nil && p.pipes[0].win != nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"slices"
 	"sort"
 	"strconv"
@@ -29,8 +30,9 @@ import (
 )
 
 // rowSums is an order-independent summary of a result: the row count and
-// the wrapping sum of xxhash.Sum64 over each row's text (floats in Go's
-// shortest round-trip form, so values must agree bit for bit).
+// the wrapping sum of xxhash.Sum64 over each row's text (floats to 12
+// significant digits: a two-phase run's partial float sums differ from one
+// partition's in the last bits).
 type rowSums struct {
 	rows int64
 	sum  uint64
@@ -55,7 +57,9 @@ func (s *rowSums) add(t *testing.T, rec arrow.Record, cols []string) {
 			default:
 				switch a := a.(type) {
 				case *array.Float64:
-					buf = strconv.AppendFloat(buf, a.Value(r), 'g', -1, 64)
+					// 12 significant digits: a two-phase run adds partial
+					// float sums, whose last bits depend on the order.
+					buf = strconv.AppendFloat(buf, a.Value(r), 'g', 12, 64)
 				case *array.Int64:
 					buf = strconv.AppendInt(buf, a.Value(r), 10)
 				case *array.String:
@@ -280,7 +284,12 @@ func TestWindowPartitionPlan(t *testing.T) {
 	tables := testTables(mem)
 	defer releaseTables(tables)
 	for _, c := range []struct{ sql, want string }{
-		{"SELECT symbol, COUNT(*) AS n FROM trades GROUP BY symbol WINDOW TUMBLING(trade_time, INTERVAL '1' MINUTE)", "hash(symbol) × 4"},
+		{"SELECT symbol, COUNT(*) AS n FROM trades GROUP BY symbol WINDOW TUMBLING(trade_time, INTERVAL '1' MINUTE)", "hash(symbol) (two-phase if few groups) × 4"},
+		{"SELECT symbol, COUNT(*) AS n FROM trades GROUP BY symbol WINDOW SLIDING(trade_time, INTERVAL '60' SECOND, INTERVAL '30' SECOND)", "hash(symbol) (two-phase if few groups) × 4"},
+		// Sessions, EMIT CHANGES and FIRST/LAST have no partial form.
+		{"SELECT symbol, COUNT(*) AS n FROM trades GROUP BY symbol WINDOW SESSION(trade_time, INTERVAL '1' MINUTE)", "hash(symbol) × 4"},
+		{"SELECT symbol, COUNT(*) AS n FROM trades GROUP BY symbol WINDOW TUMBLING(trade_time, INTERVAL '1' MINUTE) EMIT CHANGES", "hash(symbol) × 4"},
+		{"SELECT symbol, FIRST(price) AS p FROM trades GROUP BY symbol WINDOW TUMBLING(trade_time, INTERVAL '1' MINUTE)", "hash(symbol) × 4"},
 		{"SELECT COUNT(*) AS n FROM trades GROUP BY TUMBLE(trade_time, INTERVAL '1' MINUTE)", "fan_in × 4"},
 		{"SELECT symbol, COUNT(*) AS n FROM trades GROUP BY symbol WINDOW TUMBLING(trade_time, INTERVAL '1' MINUTE) WITH ('partitioning.strategy' = 'round_robin')", "error: time windows do not support"},
 		{"SELECT symbol, LAG(price) OVER (PARTITION BY symbol ORDER BY trade_time) AS p FROM trades WHERE quantity > 1", "hash(symbol) × 4"},
@@ -572,5 +581,82 @@ func TestCoalescedLateRows(t *testing.T) {
 				require.Positive(t, lastCoalesced, "the 20 pushes under one watermark were coalesced")
 			}
 		})
+	}
+}
+
+// TestPartitionedWindowTwoPhase: a batch run of a tumbling or sliding
+// window with EMIT FINAL whose first record has few groups deals whole
+// records in rotation to partial windows and merges them at the end
+// (PartitionPlan.Adaptive); rows and every counter equal the one-partition
+// run under each late policy, with rows late beyond the out-of-orderness,
+// NULL event times and a WHERE.
+func TestPartitionedWindowTwoPhase(t *testing.T) {
+	defer goleak.VerifyNone(t)
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	schema := arrow.NewSchema([]arrow.Field{{Name: "ts", Type: arrow.PrimitiveTypes.Int64, Nullable: true},
+		{Name: "k", Type: arrow.BinaryTypes.String}, {Name: "v", Type: arrow.PrimitiveTypes.Int64}}, nil)
+	rng := rand.New(rand.NewPCG(5, 6))
+	var recs []arrow.Record
+	t0 := int64(1_700_000_000_000)
+	for range 9 {
+		n := 2048 + rng.IntN(1024)
+		ts, vs := make([]int64, n), make([]int64, n)
+		ok, ks := make([]bool, n), make([]string, n)
+		for i := range n {
+			t0 += rng.Int64N(20)
+			ts[i], ok[i] = t0-rng.Int64N(2500), rng.IntN(300) != 0 // up to 2.5 s behind: late beyond 2 s
+			if rng.IntN(40) == 0 {
+				ts[i] -= 20_000 // well behind: late for closed windows
+			}
+			ks[i], vs[i] = fmt.Sprintf("k%d", rng.IntN(12)), rng.Int64N(1000)-50
+		}
+		recs = append(recs, columnar.NewRecord(schema, []arrow.Array{columnar.BuildInt64(mem, ts, ok),
+			columnar.BuildString(mem, ks, nil), columnar.BuildInt64(mem, vs, nil)}))
+	}
+	defer releaseRecs(recs)
+	for _, win := range []string{"TUMBLING(ts, INTERVAL '5' SECOND)", "SLIDING(ts, INTERVAL '6' SECOND, INTERVAL '2' SECOND)"} {
+		for _, policy := range []string{"drop", "warn", "process"} {
+			sql := "SELECT window_start, window_end, k, COUNT(*) AS n, SUM(v) AS s, MIN(v) AS lo, MAX(v) AS hi, AVG(v) AS a FROM ev WHERE v >= 0 GROUP BY k WINDOW " +
+				win + " WITH ('watermark.max_out_of_orderness' = '2s', 'late.data.strategy' = '" + policy + "')"
+			t.Run(win+"/"+policy, func(t *testing.T) {
+				want, wst := runWindowQueryWM(t, mem, recs, sql, 1, false, -1, 0, false)
+				require.Positive(t, wst.LateRows)
+				if policy == "process" {
+					require.Positive(t, wst.Reopened, "late firings")
+				}
+				for _, n := range []int{2, 3, 7} {
+					q, err := sqlfront.Plan(sql, sqlfront.MapCatalog{"ev": schema})
+					require.NoError(t, err)
+					p, err := exec.CompilePartitioned(mem, q, exec.Options{Partitions: n})
+					require.NoError(t, err)
+					require.True(t, p.Plan().Adaptive)
+					src, err := array.NewRecordReader(schema, recs)
+					require.NoError(t, err)
+					rdr := p.Run(context.Background(), src)
+					var got []string
+					for rdr.Next() {
+						rec := rdr.Record()
+						for i := 0; i < int(rec.NumRows()); i++ {
+							cells := make([]string, rec.NumCols())
+							for c := range cells {
+								cells[c] = rec.Column(c).ValueStr(i)
+							}
+							got = append(got, strings.Join(cells, " "))
+						}
+					}
+					require.NoError(t, rdr.Err())
+					rdr.Release()
+					sort.Strings(got)
+					require.Equal(t, fmt.Sprintf("round_robin two-phase × %d", n), p.Plan().String())
+					require.Equal(t, want, got, "%d partitions", n)
+					st, ok := p.WindowStats()
+					require.True(t, ok)
+					st.Open, st.Watermark = 0, 0
+					wst.Open, wst.Watermark = 0, 0
+					require.Equal(t, wst, st, "%d partitions", n)
+				}
+			})
+		}
 	}
 }

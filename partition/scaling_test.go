@@ -119,6 +119,9 @@ func BenchmarkScalingCPU(b *testing.B) {
 			vs := []variant{{"p1", 1, sc.SQL, 1}, {"p2", 2, sc.SQL, 1}, {"p2-routers2", 2, sc.SQL, 2}}
 			if !strings.Contains(sc.SQL, "WINDOW") {
 				vs = append(vs, variant{"p2-2phase", 2, sc.SQL + " WITH ('partitioning.strategy' = 'round_robin')", 1})
+			} else {
+				// The planner may run the window two-phase: also forced hash.
+				vs = append(vs, variant{"p2-hash", 2, sc.SQL + " WITH ('partitioning.strategy' = 'hash')", 1})
 			}
 			if only := os.Getenv("VELO_SCALING_VARIANTS"); only != "" {
 				vs = slices.DeleteFunc(vs, func(v variant) bool { return v.name != "p1" && !slices.Contains(strings.Split(only, ","), v.name) })

@@ -102,6 +102,20 @@
 // Kind None is a plain GROUP BY: EMIT FINAL emits once at Finish, EMIT
 // CHANGES after every batch (a continuously updated GROUP BY).
 //
+// # Two-phase (partial) windows
+//
+// Tumbling and sliding windows with EMIT FINAL can also run two-phase
+// (TimeWindow.Partial): whole batches are dealt to several operators that
+// follow one external watermark; each hands the windows it closes to a
+// shared Merger as partial aggregates, and the operator whose hand-over
+// completes a window (every operator's watermark past its close) merges
+// the partials and emits it. Together they emit the rows one operator
+// would (floating-point sums up to summation order), window by window
+// while the input runs. A late firing's rows come in one batch, so its
+// operator emits it alone. The SQL path uses this for a batch run whose
+// first record holds few groups: dense whole batches per partition, no
+// routing and no selection vectors.
+//
 // # ROWS windows
 //
 // Rows computes `f OVER (PARTITION BY … ORDER BY t ROWS BETWEEN n PRECEDING

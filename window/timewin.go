@@ -7,6 +7,7 @@ import (
 	"math"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/apache/arrow/go/v17/arrow"
@@ -208,21 +209,8 @@ type TimeWindow struct {
 	logger   *slog.Logger
 	lastLog  time.Time
 	logLate  int64
-	retain   bool     // RetainClosed: closed windows are kept, not emitted
-	closed   []Closed // RetainClosed: the windows closed so far
-}
-
-// Closed is a window that a TimeWindow in partial mode (RetainClosed)
-// closed without emitting it: its partial aggregate over the rows this
-// operator saw, for a merge stage (EmitMerged).
-type Closed struct {
-	Start, End int64
-	// Late marks a late firing: a window that LateProcess rows re-opened
-	// after it had closed. Its rows came in one Push (a late firing closes
-	// at the end of the Push that opened it), so it is emitted on its own,
-	// as the one-operator run emits it, never merged with other partials.
-	Late bool
-	a    *agg.Aggregator
+	merger   *Merger // partial mode (Partial): where closed windows go
+	part     int     // partial mode: this operator's index in merger
 }
 
 // NewTimeWindow returns the operator for spec over batches of input.
@@ -373,6 +361,9 @@ func (w *TimeWindow) Stats() Stats {
 }
 
 func (w *TimeWindow) takeAgg() *agg.Aggregator {
+	if len(w.pool) == 0 && w.merger != nil {
+		w.pool = w.merger.refill(w.pool)
+	}
 	if n := len(w.pool); n > 0 {
 		a := w.pool[n-1]
 		w.pool = w.pool[:n-1]
@@ -975,14 +966,30 @@ func (w *TimeWindow) closeDue() ([]arrow.Record, error) {
 		w.open = slices.Delete(w.open, 0, i)
 		w.last = nil
 	}
-	if len(due) == 0 {
-		return nil, nil
-	}
-	if w.retain {
+	if w.merger != nil {
+		// Partial mode: hand the regular closes to the merger, which
+		// returns the windows every operator has now closed, merged; late
+		// firings are this operator's alone and close as usual.
+		var partials []*win
+		late := due[:0]
 		for _, x := range due {
-			w.closed = append(w.closed, Closed{Start: x.start, End: x.end, Late: x.reopened, a: x.a})
-			x.a = nil
+			if x.reopened {
+				late = append(late, x)
+			} else {
+				partials = append(partials, x)
+			}
 		}
+		merged, err := w.merger.hand(w, partials)
+		if err != nil {
+			for _, x := range late {
+				w.freeAgg(x.a)
+				x.a = nil
+			}
+			return nil, err
+		}
+		due = append(late, merged...)
+	}
+	if len(due) == 0 {
 		return nil, nil
 	}
 	w.stats.Windows += int64(len(due))
@@ -1021,16 +1028,20 @@ func (w *TimeWindow) closeDue() ([]arrow.Record, error) {
 	return []arrow.Record{out}, nil
 }
 
-// RetainClosed puts the operator in partial mode, for two-phase windowed
-// aggregation: the caller deals whole batches to several operators (all
-// with the same spec and an ExternalWatermark they all follow), each
-// keeps the windows it closes as partial aggregates (TakeClosed), and one
-// of them merges them all at the end (EmitMerged). Because every operator
-// closes a window at the same watermark and judges late rows against it,
-// the merged result has the rows the one-operator run emits. Only
-// tumbling and sliding windows with EMIT FINAL have such a form, and the
-// mode must be set before the first Push.
-func (w *TimeWindow) RetainClosed() error {
+// Partial puts the operator in partial mode, for two-phase windowed
+// aggregation: the caller deals whole batches to several operators (same
+// spec, each in partial mode with the same Merger and its own index part,
+// all following one ExternalWatermark). An operator hands each window it
+// closes to the merger as a partial aggregate; once every operator's
+// watermark has passed a window's close, the operator whose hand-over
+// completed it merges the partials (in operator order) and emits the
+// window. Because every operator closes a window at the same watermark and
+// judges late rows against it, the operators together emit the rows one
+// operator fed every batch emits, and hold no more than it does. A late
+// firing's rows all come in one Push, so it is emitted by its operator
+// alone, as usual. Only tumbling and sliding windows with EMIT FINAL have
+// such a form, and the mode must be set before the first Push.
+func (w *TimeWindow) Partial(m *Merger, part int) error {
 	switch {
 	case w.spec.Kind != Tumbling && w.spec.Kind != Sliding:
 		return fmt.Errorf("window: %s windows have no partial form (only tumbling and sliding)", w.spec.Kind)
@@ -1040,74 +1051,129 @@ func (w *TimeWindow) RetainClosed() error {
 		return errors.New("window: partial windows need an external watermark shared by every partial operator")
 	case w.stats.Rows > 0:
 		return errors.New("window: partial mode must be set before the first Push")
+	case part < 0 || part >= len(m.wm):
+		return fmt.Errorf("window: partial operator %d of a merger for %d", part, len(m.wm))
 	}
-	w.retain = true
+	w.merger, w.part = m, part
 	return nil
 }
 
-// TakeClosed returns the windows closed so far in partial mode and forgets
-// them.
-func (w *TimeWindow) TakeClosed() []Closed {
-	c := w.closed
-	w.closed = nil
-	return c
+// Merger collects the partial windows of the operators in partial mode
+// (TimeWindow.Partial) and tells each hand-over which windows every
+// operator has closed. Operators on different goroutines share it: it
+// locks once per watermark step of an operator, never per row.
+type Merger struct {
+	mu      sync.Mutex
+	wm      []int64            // per operator: the watermark its hand-overs have reached
+	pending map[int64]*partial // by window start: partials awaiting other operators
+	// free holds the aggregators merged away: the operator that merges a
+	// window frees the others' partials, so its pool would grow while
+	// theirs run dry; the surplus comes here and goes to whoever needs it.
+	free []*agg.Aggregator
 }
 
-// EmitMerged merges the partial windows of several operators in partial
-// mode (TakeClosed of each, this operator's included; every window closed)
-// and emits them as EMIT FINAL does: a window's partials from every
-// operator become one window, late firings stay as they are, and the rows
-// come as one record ordered by window_end, then the group keys, then
-// firing. It counts the emitted windows and rows in this operator's Stats.
-func (w *TimeWindow) EmitMerged(partials ...[]Closed) ([]arrow.Record, error) {
-	var due []Closed
-	byStart := map[int64]int{} // start → index in due of its merged window
-	for _, ps := range partials {
-		for _, c := range ps {
-			if c.Late {
-				due = append(due, c)
-				continue
-			}
-			i, ok := byStart[c.Start]
-			if !ok {
-				byStart[c.Start] = len(due)
-				due = append(due, c)
-				continue
-			}
-			if err := due[i].a.Merge(c.a); err != nil {
-				return nil, fmt.Errorf("window: merging partial windows: %w", err)
-			}
+// spareAggs bounds an operator's own pool in partial mode (the rest goes
+// to the merger's free list).
+const spareAggs = 4
+
+// refill moves up to spareAggs free aggregators into pool.
+func (m *Merger) refill(pool []*agg.Aggregator) []*agg.Aggregator {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	k := max(0, len(m.free)-spareAggs)
+	pool = append(pool, m.free[k:]...)
+	clear(m.free[k:])
+	m.free = m.free[:k]
+	return pool
+}
+
+// spill moves operator w's pool beyond spareAggs to the free list.
+func (m *Merger) spill(w *TimeWindow) {
+	if len(w.pool) <= spareAggs {
+		return
+	}
+	m.mu.Lock()
+	m.free = append(m.free, w.pool[spareAggs:]...)
+	m.mu.Unlock()
+	clear(w.pool[spareAggs:])
+	w.pool = w.pool[:spareAggs]
+}
+
+// partial is one window's partial aggregates, by operator.
+type partial struct {
+	start, end int64
+	parts      []*agg.Aggregator // indexed by operator; nil: none yet
+}
+
+// NewMerger returns a merger for operators partial operators.
+func NewMerger(operators int) *Merger {
+	m := &Merger{wm: make([]int64, operators), pending: map[int64]*partial{}}
+	for i := range m.wm {
+		m.wm[i] = math.MinInt64
+	}
+	return m
+}
+
+// hand takes operator w's regular closes at its current watermark and
+// returns the windows every operator has now closed (ordered by start),
+// each with its partials merged into one aggregator that w now owns; the
+// other partials go to w's pool.
+func (m *Merger) hand(w *TimeWindow, closed []*win) ([]*win, error) {
+	m.mu.Lock()
+	m.wm[w.part] = w.wm
+	for _, x := range closed {
+		p := m.pending[x.start]
+		if p == nil {
+			p = &partial{start: x.start, end: x.end, parts: make([]*agg.Aggregator, len(m.wm))}
+			m.pending[x.start] = p
+		}
+		p.parts[w.part] = x.a
+		x.a = nil
+	}
+	minWM := slices.Min(m.wm)
+	var done []*partial
+	for s, p := range m.pending {
+		if w.closedAt(p.end, minWM) {
+			done = append(done, p)
+			delete(m.pending, s)
 		}
 	}
-	if len(due) == 0 {
-		return nil, nil
-	}
-	slices.SortStableFunc(due, func(a, b Closed) int { return cmpInt(a.End, b.End) })
-	w.stats.Windows += int64(len(due))
-	parts := make([]arrow.Record, 0, len(due))
-	defer func() { releaseRecords(parts) }()
-	ends := make([]int64, len(due))
-	for i, c := range due {
-		r, err := c.a.Emit()
-		if err != nil {
-			return nil, fmt.Errorf("window: %w", err)
+	m.mu.Unlock()
+	// The finished windows belong to this operator now.
+	slices.SortFunc(done, func(a, b *partial) int { return cmpInt(a.start, b.start) })
+	out := make([]*win, 0, len(done))
+	var err error
+	for _, p := range done {
+		var base *agg.Aggregator
+		for _, a := range p.parts {
+			switch {
+			case a == nil:
+			case base == nil:
+				base = a
+			default:
+				if err == nil {
+					if err = base.Merge(a); err != nil {
+						err = fmt.Errorf("window: merging partial windows: %w", err)
+					}
+				}
+				w.freeAgg(a)
+			}
 		}
-		parts = append(parts, w.decorate(r, &win{start: c.Start, end: c.End}))
-		ends[i] = c.End
+		out = append(out, &win{start: p.start, end: p.end, a: base})
 	}
-	keys := make([]int, w.nkeys)
-	for k := range keys {
-		keys[k] = k
-	}
-	out, err := orderedConcat(w.mem, w.schema, parts, ends, keys)
 	if err != nil {
+		for _, x := range out {
+			w.freeAgg(x.a)
+		}
+		m.spill(w)
 		return nil, err
 	}
-	return []arrow.Record{out}, nil
+	m.spill(w)
+	return out, nil
 }
 
 // Release frees every open window's state without emitting it.
 func (w *TimeWindow) Release() {
-	w.wins, w.open, w.sess, w.pool, w.global, w.touched, w.last, w.closed = nil, nil, nil, nil, nil, nil, nil, nil
+	w.wins, w.open, w.sess, w.pool, w.global, w.touched, w.last = nil, nil, nil, nil, nil, nil, nil
 	w.nsess = 0
 }

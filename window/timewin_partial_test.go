@@ -18,11 +18,12 @@ import (
 )
 
 // TestPartialWindowsMerge deals batches round-robin to several operators in
-// partial mode that follow one external watermark (generated from every
-// batch, as the SQL path does), merges their closed windows with
-// EmitMerged and compares with one operator fed every batch: the same rows
-// (as a multiset) and the same counters, with late rows under every
-// policy, NULL keys, values and times, and random batch sizes.
+// partial mode sharing a Merger that follow one external watermark
+// (generated from every batch, as the SQL path does) and compares what they
+// emit together with one operator fed every batch: the same rows (as a
+// multiset) and the same counters, with late rows under every policy, NULL
+// keys, values and times, and random batch sizes. Windows must come out
+// while the input runs, not all at the end.
 func TestPartialWindowsMerge(t *testing.T) {
 	n := 6000
 	if testing.Short() {
@@ -63,16 +64,17 @@ func TestPartialWindowsMerge(t *testing.T) {
 }
 
 // runDealt deals batches round-robin to parts operators (partial mode when
-// parts > 1) under one external watermark, merges, and returns the sorted
-// output rows and the summed counters (Open and Watermark left out).
+// parts > 1) under one external watermark and returns the sorted output
+// rows and the summed counters (Open and Watermark left out).
 func runDealt(t *testing.T, mem memory.Allocator, spec Spec, batches [][]trow, parts int) ([]string, Stats) {
 	ops := make([]*TimeWindow, parts)
+	m := NewMerger(parts)
 	for i := range ops {
 		w, err := NewTimeWindow(mem, testSchema, spec)
 		require.NoError(t, err)
 		defer w.Release()
 		if parts > 1 {
-			require.NoError(t, w.RetainClosed())
+			require.NoError(t, w.Partial(m, i))
 		}
 		ops[i] = w
 	}
@@ -80,9 +82,6 @@ func runDealt(t *testing.T, mem memory.Allocator, spec Spec, batches [][]trow, p
 	defer func() { releaseRecords(out) }()
 	keep := func(rs []arrow.Record, err error) {
 		require.NoError(t, err)
-		if parts > 1 {
-			require.Empty(t, rs, "a partial operator emits nothing")
-		}
 		out = append(out, rs...)
 	}
 	maxEv := int64(math.MinInt64)
@@ -101,18 +100,12 @@ func runDealt(t *testing.T, mem memory.Allocator, spec Spec, batches [][]trow, p
 			}
 		}
 	}
+	beforeFinish := len(out)
 	for _, w := range ops {
 		keep(w.Finish())
 	}
-	if parts > 1 {
-		var closed [][]Closed
-		for _, w := range ops {
-			closed = append(closed, w.TakeClosed())
-		}
-		rs, err := ops[0].EmitMerged(closed...)
-		require.NoError(t, err)
-		out = append(out, rs...)
-	}
+	require.Positive(t, beforeFinish, "windows close while the input runs")
+	require.Empty(t, m.pending, "every partial merged")
 	var st Stats
 	for _, w := range ops {
 		s := w.Stats()
@@ -130,7 +123,7 @@ func runDealt(t *testing.T, mem memory.Allocator, spec Spec, batches [][]trow, p
 	return rows, st
 }
 
-func TestRetainClosedRefusesWhatHasNoPartialForm(t *testing.T) {
+func TestPartialRefusesWhatHasNoPartialForm(t *testing.T) {
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 	defer mem.AssertSize(t, 0)
 	keys := []agg.KeySpec{{Column: 1}}
@@ -144,7 +137,7 @@ func TestRetainClosedRefusesWhatHasNoPartialForm(t *testing.T) {
 	} {
 		w, err := NewTimeWindow(mem, testSchema, tc.spec)
 		require.NoError(t, err)
-		require.ErrorContains(t, w.RetainClosed(), tc.err)
+		require.ErrorContains(t, w.Partial(NewMerger(2), 0), tc.err)
 		w.Release()
 	}
 	w, err := NewTimeWindow(mem, testSchema, Spec{Kind: Tumbling, SizeMs: 10, ExternalWatermark: true, Keys: keys, Aggs: countSum})
@@ -154,5 +147,5 @@ func TestRetainClosedRefusesWhatHasNoPartialForm(t *testing.T) {
 	defer rec.Release()
 	_, err = w.Push(columnar.Batch{Rec: rec})
 	require.NoError(t, err)
-	require.ErrorContains(t, w.RetainClosed(), "before the first Push")
+	require.ErrorContains(t, w.Partial(NewMerger(2), 1), "before the first Push")
 }
