@@ -695,10 +695,20 @@ func (w *TimeWindow) pushOneWindow(b columnar.Batch, times []int64) ([]arrow.Rec
 	if b.Sel == nil {
 		lo, hi = minMax(times[:n])
 	} else {
-		// The reduce kernels over the selection (vectorised gathers).
 		times = times[:b.Rec.NumRows()]
-		lo, _ = kernels.MinInt64(times, nil, 0, b.Sel)
-		hi, _ = kernels.MaxInt64(times, nil, 0, b.Sel)
+		one := false
+		if w.spec.ExternalWatermark {
+			// When the whole record lies in one window, so does the
+			// selection: one contiguous pass instead of gathers (hi then
+			// only picks the window, as the watermark is external).
+			lo, hi = minMax(times)
+			one = floorDiv(lo, w.slide) == floorDiv(hi, w.slide)
+		}
+		if !one {
+			// The reduce kernels over the selection (vectorised gathers).
+			lo, _ = kernels.MinInt64(times, nil, 0, b.Sel)
+			hi, _ = kernels.MaxInt64(times, nil, 0, b.Sel)
+		}
 	}
 	start := floorDiv(lo, w.slide) * w.slide
 	if floorDiv(hi, w.slide)*w.slide != start || w.closedAt(satAdd(start, w.size), w.wm) {
