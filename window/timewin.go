@@ -209,8 +209,9 @@ type TimeWindow struct {
 	logger   *slog.Logger
 	lastLog  time.Time
 	logLate  int64
-	merger   *Merger // partial mode (Partial): where closed windows go
-	part     int     // partial mode: this operator's index in merger
+	sels     [][]int32 // selection buffers of closed windows, for new ones
+	merger   *Merger   // partial mode (Partial): where closed windows go
+	part     int       // partial mode: this operator's index in merger
 }
 
 // NewTimeWindow returns the operator for spec over batches of input.
@@ -376,6 +377,24 @@ func (w *TimeWindow) takeAgg() *agg.Aggregator {
 	return a
 }
 
+// takeSel returns an empty selection buffer for a new window, reusing a
+// closed window's (a window's buffer grows to a batch's rows once).
+func (w *TimeWindow) takeSel() []int32 {
+	if n := len(w.sels); n > 0 {
+		s := w.sels[n-1]
+		w.sels = w.sels[:n-1]
+		return s[:0]
+	}
+	return nil
+}
+
+// putSel keeps a closed window's selection buffer for takeSel (a few).
+func (w *TimeWindow) putSel(s []int32) {
+	if cap(s) > 0 && len(w.sels) < 16 {
+		w.sels = append(w.sels, s)
+	}
+}
+
 func (w *TimeWindow) freeAgg(a *agg.Aggregator) {
 	a.Reset()
 	w.pool = append(w.pool, a)
@@ -421,7 +440,7 @@ func (w *TimeWindow) windowAt(s int64) *win {
 	}
 	x := w.wins[s]
 	if x == nil {
-		x = &win{start: s, end: satAdd(s, w.size), a: w.takeAgg()}
+		x = &win{start: s, end: satAdd(s, w.size), a: w.takeAgg(), sel: w.takeSel()}
 		if w.closedAt(x.end, w.wm) {
 			x.reopened = true
 			w.stats.Reopened++
@@ -518,7 +537,7 @@ func (w *TimeWindow) assignSession(kid uint32, t int64, r int32) {
 			w.late(false)
 			return
 		}
-		x := &win{start: t, end: end, a: w.takeAgg()}
+		x := &win{start: t, end: end, a: w.takeAgg(), sel: w.takeSel()}
 		if late {
 			x.reopened = true
 			w.stats.Reopened++
@@ -975,6 +994,10 @@ func (w *TimeWindow) closeDue() ([]arrow.Record, error) {
 		}
 		w.open = slices.Delete(w.open, 0, i)
 		w.last = nil
+	}
+	for _, x := range due {
+		w.putSel(x.sel) // the selection buffer goes to the next window
+		x.sel = nil
 	}
 	if w.merger != nil {
 		// Partial mode: hand the regular closes to the merger, which
