@@ -69,10 +69,11 @@ var (
 )
 
 // groupedPrefetchMin is the state length (groups) from which
-// GroupedSumMinMaxFloat64's dense loop runs the assembly routine that also
-// prefetches the state lines of the row 16 ahead (amd64): 32k groups is
-// 256 KiB per state array, three of them beyond L2. Below, the states stay
-// cached and prefetching only costs instructions.
+// GroupedSumMinMaxFloat64 runs the assembly routine that also prefetches
+// the state lines of the candidate 16 ahead (amd64; with or without a
+// selection): 32k groups is 256 KiB per state array, three of them beyond
+// L2. Below, the states stay cached and prefetching only costs
+// instructions.
 const groupedPrefetchMin = 1 << 15
 
 // groupedCheck panics when the inputs do not line up.

@@ -35,6 +35,16 @@ import "github.com/velo-engine/velo/kernels/asm"
 //
 // GroupedCountRows without a selection stays in Go (no clear win); runs of
 // equal ids keep the Go run-carrying loop at every level.
+//
+// Selections (a hash-partitioned GROUP BY hands each partition its rows of
+// a shared record as one) run the routines' selection loops, four
+// candidates per iteration without a bitmap; for states of at least
+// groupedPrefetchMin groups the fused GroupedSumMinMaxFloat64RowsPrefetch
+// also prefetches the states of the candidate 16 on. Single-state routines
+// have no such variant: prefetching in their (then one-candidate)
+// selection loops cost GroupedSumInt64 10-28 %, GroupedCountRows -3..+9 %
+// and gained GroupedMaxFloat64 3-12 % (50k and 100k groups, half-density
+// selections, two A/B runs of medians of 5).
 
 func init() {
 	onLevel(func(l Level) {

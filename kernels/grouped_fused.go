@@ -41,10 +41,12 @@ func GroupedSumMinMaxFloat64(sums, mins, maxs []float64, groups []uint32, vals [
 	if sums == nil {
 		for j := 0; j < n; j++ {
 			r := groupedRow(j, sel)
+			g := groups[r]
 			if groupedBit(validity, off, r) == 0 {
+				_ = mins[g] // bad indices and ids panic on NULL rows too
 				continue
 			}
-			groupedMinMaxStep(mins, maxs, groups[r], vals[r])
+			groupedMinMaxStep(mins, maxs, g, vals[r])
 		}
 		return
 	}
@@ -64,10 +66,14 @@ func GroupedSumMinMaxFloat64(sums, mins, maxs []float64, groups []uint32, vals [
 	}
 	for j := from; j < n; j++ {
 		r := groupedRow(j, sel)
+		g := groups[r]
 		if groupedBit(validity, off, r) == 0 {
-			continue // a NULL changes none of the three states
+			// A NULL changes none of the three states; bad indices and
+			// ids panic on it too, as in the single kernels.
+			_ = sums[g]
+			continue
 		}
-		g, v := groups[r], vals[r]
+		v := vals[r]
 		sums[g] += v
 		groupedMinMaxStep(mins, maxs, g, v)
 	}

@@ -293,7 +293,7 @@ func TestGroupedPrefetchSelection(t *testing.T) {
 			grpSameFloats(t, what+" mins", wmin, grpCanonNaN(gmin))
 			grpSameFloats(t, what+" maxs", wmax, grpCanonNaN(gmax))
 		}
-		for _, pos := range []int{0, 1, 15, 16, 17, 40, 64, 65, 80, 81, 100, n - 1} {
+		for _, pos := range []int{0, 1, 15, 16, 17, 40, 64, 65, 66, 67, 80, 81, 100, 109, 110, 115, n - 1} {
 			for _, bad := range []int32{n, -1, 1 << 30, math.MaxInt32, math.MinInt32} {
 				sel := backwards()
 				sel[pos] = bad
@@ -345,8 +345,8 @@ func TestGroupedPrefetchSelection(t *testing.T) {
 	})
 }
 
-// TestGroupedGuardPages puts the group ids, values, bitmap and the state
-// arrays at the end of a page followed by a PROT_NONE page.
+// TestGroupedGuardPages puts the group ids, values, bitmap, selection and
+// the state arrays at the end of a page followed by a PROT_NONE page.
 func TestGroupedGuardPages(t *testing.T) {
 	rng := rand.New(rand.NewPCG(19, 19))
 	for n := 0; n <= 300; n += 1 + n/32 {
@@ -362,6 +362,17 @@ func TestGroupedGuardPages(t *testing.T) {
 		copy(bm, src)
 		grpCheckAll(t, ng, groups, iv, fv, nil, 0, nil, fmt.Sprintf("guard n=%d", n))
 		grpCheckAll(t, ng, groups, iv, fv, bm, 5, nil, fmt.Sprintf("guard n=%d validity", n))
+		var rows []int32
+		for r := 0; r < n; r++ {
+			if rng.IntN(2) == 0 {
+				rows = append(rows, int32(r))
+			}
+		}
+		sel, f6 := guardmem.Int32s(len(rows))
+		copy(sel, rows)
+		grpCheckAll(t, ng, groups, iv, fv, nil, 0, sel, fmt.Sprintf("guard n=%d sel", n))
+		grpCheckAll(t, ng, groups, iv, fv, bm, 5, sel, fmt.Sprintf("guard n=%d validity sel", n))
+		f6()
 		dst, f5 := guardmem.Int64s(ng)
 		GroupedSumInt64(dst, groups, iv, bm, 5, nil)
 		GroupedCountRows(dst, groups, nil)
@@ -464,6 +475,105 @@ func TestGroupedOutOfRange(t *testing.T) {
 				require.Panics(t, func() {
 					GroupedSumMinMaxFloat64(make([]float64, 3), make([]float64, 3), make([]float64, 3), groups, make([]float64, n), nil, 0, sel)
 				})
+			}
+		}
+	})
+}
+
+// TestGroupedSelectionOutOfRange: a bad selection index or a bad group id
+// behind a selection stops every kernel at its candidate (at each position
+// of the assembly's unrolled selection loops and in their tails), with the
+// candidates before it applied exactly once.
+func TestGroupedSelectionOutOfRange(t *testing.T) {
+	forEachLevel(t, func(t *testing.T, l Level) {
+		rng := rand.New(rand.NewPCG(67, uint64(l)))
+		const n, ng = 128, 5
+		groups := grpIDs(rng, n, ng, false)
+		iv, fv := redInts(rng, n, 0), redFloats(rng, n, 0)
+		bm := redBitmap(rng, n, 3, 3)
+		for _, pos := range []int{0, 3, 64, 65, 66, 67, 80, 99, 110, 125, n - 1} {
+			for _, bad := range []int64{n, -1, math.MinInt32, 1 << 40} {
+				sel := make([]int32, n)
+				for j, r := range rng.Perm(n) {
+					sel[j] = int32(r)
+				}
+				g := groups
+				// done: the candidates applied before the panic. The Go
+				// code samples the first 64 candidates' ids for runs
+				// (groupedRunny), which panics on a bad index before any
+				// update; GroupedCountRows does not sample with a
+				// selection.
+				done, doneCount := pos, pos
+				what := fmt.Sprintf("pos %d", pos)
+				if bad == 1<<40 {
+					g = append([]uint32{}, groups...)
+					g[sel[pos]] = ng
+					what += " bad id"
+				} else {
+					sel[pos] = int32(bad)
+					what += fmt.Sprintf(" sel %d", bad)
+					if pos < 64 {
+						done = 0
+					}
+				}
+				// The bad id's row valid and NULL: it panics either way.
+				vbm, nbm := append([]byte{}, bm...), append([]byte{}, bm...)
+				if bad == 1<<40 {
+					vbm[(3+sel[pos])/8] |= 1 << ((3 + sel[pos]) % 8)
+					nbm[(3+sel[pos])/8] &^= 1 << ((3 + sel[pos]) % 8)
+				}
+				for _, v := range [][]byte{nil, vbm, nbm} {
+					w := what + fmt.Sprintf(" bitmap %v", v != nil)
+					want, got := make([]int64, ng), make([]int64, ng)
+					grpNaiveSumInt64(want, g, iv, v, 3, sel[:done])
+					require.Panics(t, func() { GroupedSumInt64(got, g, iv, v, 3, sel) }, w)
+					require.Equal(t, want, got, "%s: GroupedSumInt64", w)
+
+					wf, gf := make([]float64, ng), make([]float64, ng)
+					grpNaiveSumFloat64(wf, g, fv, v, 3, sel[:done])
+					require.Panics(t, func() { GroupedSumFloat64(gf, g, fv, v, 3, sel) }, w)
+					grpSameFloats(t, w+": GroupedSumFloat64", wf, gf)
+
+					want, got = make([]int64, ng), make([]int64, ng)
+					if v == nil {
+						grpNaiveCount(want, g, nil, 0, sel[:doneCount])
+						require.Panics(t, func() { GroupedCountRows(got, g, sel) }, w)
+					} else {
+						grpNaiveCount(want, g, v, 3, sel[:done])
+						require.Panics(t, func() { GroupedCountValid(got, g, v, 3, sel) }, w)
+					}
+					require.Equal(t, want, got, "%s: GroupedCount", w)
+
+					for _, isMax := range []bool{false, true} {
+						want, got := make([]int64, ng), make([]int64, ng)
+						grpNaiveMinMaxInt64(want, g, iv, v, 3, sel[:done], isMax)
+						wf, gf := make([]float64, ng), make([]float64, ng)
+						grpNaiveMinMaxFloat64(wf, g, fv, v, 3, sel[:done], isMax)
+						if isMax {
+							require.Panics(t, func() { GroupedMaxInt64(got, g, iv, v, 3, sel) }, w)
+							require.Panics(t, func() { GroupedMaxFloat64(gf, g, fv, v, 3, sel) }, w)
+						} else {
+							require.Panics(t, func() { GroupedMinInt64(got, g, iv, v, 3, sel) }, w)
+							require.Panics(t, func() { GroupedMinFloat64(gf, g, fv, v, 3, sel) }, w)
+						}
+						require.Equal(t, want, got, "%s: GroupedMinMaxInt64 max=%v", w, isMax)
+						grpSameFloats(t, fmt.Sprintf("%s: GroupedMinMaxFloat64 max=%v", w, isMax), wf, grpCanonNaN(gf))
+					}
+
+					ws, wmin, wmax := make([]float64, ng), make([]float64, ng), make([]float64, ng)
+					gs, gmin, gmax := make([]float64, ng), make([]float64, ng), make([]float64, ng)
+					grpNaiveSumFloat64(ws, g, fv, v, 3, sel[:done])
+					grpNaiveMinMaxFloat64(wmin, g, fv, v, 3, sel[:done], false)
+					grpNaiveMinMaxFloat64(wmax, g, fv, v, 3, sel[:done], true)
+					require.Panics(t, func() { GroupedSumMinMaxFloat64(gs, gmin, gmax, g, fv, v, 3, sel) }, w)
+					grpSameFloats(t, w+": GroupedSumMinMaxFloat64 sums", ws, gs)
+					if v == nil {
+						// With a bitmap, the assembly levels run the three
+						// single routines, and the first one panics.
+						grpSameFloats(t, w+": GroupedSumMinMaxFloat64 mins", wmin, grpCanonNaN(gmin))
+						grpSameFloats(t, w+": GroupedSumMinMaxFloat64 maxs", wmax, grpCanonNaN(gmax))
+					}
+				}
 			}
 		}
 	})

@@ -140,9 +140,10 @@ withsel:
 	TESTQ R9, R9
 	JNZ   selbm
 
-sel1:
-	CMPQ    R11, R8
-	JAE     done
+sel4:
+	LEAQ    4(R11), R9
+	CMPQ    R9, R8
+	JA      sel1
 	MOVLQSX (DI)(R11*4), R9
 	CMPQ    R9, SI
 	JAE     done
@@ -154,12 +155,102 @@ sel1:
 	JOS     ovf16
 
 back17:
-	INCQ R11
-	JMP  sel1
+	MOVLQSX 4(DI)(R11*4), R9
+	CMPQ    R9, SI
+	JAE     bail18
+	MOVLQZX (DX)(R9*4), R10
+	CMPQ    R10, CX
+	JAE     bail19
+	MOVQ    (BX)(R9*8), R9
+	ADDQ    R9, (AX)(R10*8)
+	JOS     ovf20
+
+back21:
+	MOVLQSX 8(DI)(R11*4), R9
+	CMPQ    R9, SI
+	JAE     bail22
+	MOVLQZX (DX)(R9*4), R10
+	CMPQ    R10, CX
+	JAE     bail23
+	MOVQ    (BX)(R9*8), R9
+	ADDQ    R9, (AX)(R10*8)
+	JOS     ovf24
+
+back25:
+	MOVLQSX 12(DI)(R11*4), R9
+	CMPQ    R9, SI
+	JAE     bail26
+	MOVLQZX (DX)(R9*4), R10
+	CMPQ    R10, CX
+	JAE     bail27
+	MOVQ    (BX)(R9*8), R9
+	ADDQ    R9, (AX)(R10*8)
+	JOS     ovf28
+
+back29:
+	ADDQ $0x04, R11
+	JMP  sel4
 
 ovf16:
 	MOVB $0x01, overflow+80(FP)
 	JMP  back17
+
+bail18:
+	ADDQ $0x01, R11
+	JMP  done
+
+bail19:
+	ADDQ $0x01, R11
+	JMP  done
+
+ovf20:
+	MOVB $0x01, overflow+80(FP)
+	JMP  back21
+
+bail22:
+	ADDQ $0x02, R11
+	JMP  done
+
+bail23:
+	ADDQ $0x02, R11
+	JMP  done
+
+ovf24:
+	MOVB $0x01, overflow+80(FP)
+	JMP  back25
+
+bail26:
+	ADDQ $0x03, R11
+	JMP  done
+
+bail27:
+	ADDQ $0x03, R11
+	JMP  done
+
+ovf28:
+	MOVB $0x01, overflow+80(FP)
+	JMP  back29
+
+sel1:
+	CMPQ    R11, R8
+	JAE     done
+	MOVLQSX (DI)(R11*4), R9
+	CMPQ    R9, SI
+	JAE     done
+	MOVLQZX (DX)(R9*4), R10
+	CMPQ    R10, CX
+	JAE     done
+	MOVQ    (BX)(R9*8), R9
+	ADDQ    R9, (AX)(R10*8)
+	JOS     ovf30
+
+back31:
+	INCQ R11
+	JMP  sel1
+
+ovf30:
+	MOVB $0x01, overflow+80(FP)
+	JMP  back31
 
 selbm:
 selbm1:
@@ -182,15 +273,15 @@ selbm1:
 	NEGQ    R14
 	ANDQ    R14, R12
 	ADDQ    R12, (AX)(R13*8)
-	JOS     ovf18
+	JOS     ovf32
 
-back19:
+back33:
 	INCQ R11
 	JMP  selbm1
 
-ovf18:
+ovf32:
 	MOVB $0x01, overflow+80(FP)
-	JMP  back19
+	JMP  back33
 
 done:
 	MOVQ R11, done+72(FP)
@@ -223,28 +314,28 @@ plain4:
 	INCQ    (AX)(BX*8)
 	MOVLQZX 4(DX)(R10*4), BX
 	CMPQ    BX, CX
-	JAE     bail20
+	JAE     bail34
 	INCQ    (AX)(BX*8)
 	MOVLQZX 8(DX)(R10*4), BX
 	CMPQ    BX, CX
-	JAE     bail21
+	JAE     bail35
 	INCQ    (AX)(BX*8)
 	MOVLQZX 12(DX)(R10*4), BX
 	CMPQ    BX, CX
-	JAE     bail22
+	JAE     bail36
 	INCQ    (AX)(BX*8)
 	ADDQ    $0x04, R10
 	JMP     plain4
 
-bail20:
+bail34:
 	ADDQ $0x01, R10
 	JMP  done
 
-bail21:
+bail35:
 	ADDQ $0x02, R10
 	JMP  done
 
-bail22:
+bail36:
 	ADDQ $0x03, R10
 	JMP  done
 
@@ -279,6 +370,65 @@ plainbm1:
 withsel:
 	TESTQ R8, R8
 	JNZ   selbm
+
+sel4:
+	LEAQ    4(R10), R8
+	CMPQ    R8, DI
+	JA      sel1
+	MOVLQSX (SI)(R10*4), R8
+	CMPQ    R8, BX
+	JAE     done
+	MOVLQZX (DX)(R8*4), R8
+	CMPQ    R8, CX
+	JAE     done
+	INCQ    (AX)(R8*8)
+	MOVLQSX 4(SI)(R10*4), R8
+	CMPQ    R8, BX
+	JAE     bail37
+	MOVLQZX (DX)(R8*4), R8
+	CMPQ    R8, CX
+	JAE     bail38
+	INCQ    (AX)(R8*8)
+	MOVLQSX 8(SI)(R10*4), R8
+	CMPQ    R8, BX
+	JAE     bail39
+	MOVLQZX (DX)(R8*4), R8
+	CMPQ    R8, CX
+	JAE     bail40
+	INCQ    (AX)(R8*8)
+	MOVLQSX 12(SI)(R10*4), R8
+	CMPQ    R8, BX
+	JAE     bail41
+	MOVLQZX (DX)(R8*4), R8
+	CMPQ    R8, CX
+	JAE     bail42
+	INCQ    (AX)(R8*8)
+	ADDQ    $0x04, R10
+	JMP     sel4
+
+bail37:
+	ADDQ $0x01, R10
+	JMP  done
+
+bail38:
+	ADDQ $0x01, R10
+	JMP  done
+
+bail39:
+	ADDQ $0x02, R10
+	JMP  done
+
+bail40:
+	ADDQ $0x02, R10
+	JMP  done
+
+bail41:
+	ADDQ $0x03, R10
+	JMP  done
+
+bail42:
+	ADDQ $0x03, R10
+	JMP  done
 
 sel1:
 	CMPQ    R10, DI
@@ -348,34 +498,34 @@ plain4:
 	MOVSD   X0, (AX)(SI*8)
 	MOVLQZX 4(DX)(R11*4), SI
 	CMPQ    SI, CX
-	JAE     bail24
+	JAE     bail44
 	MOVSD   (AX)(SI*8), X0
 	ADDSD   8(BX)(R11*8), X0
 	MOVSD   X0, (AX)(SI*8)
 	MOVLQZX 8(DX)(R11*4), SI
 	CMPQ    SI, CX
-	JAE     bail26
+	JAE     bail46
 	MOVSD   (AX)(SI*8), X0
 	ADDSD   16(BX)(R11*8), X0
 	MOVSD   X0, (AX)(SI*8)
 	MOVLQZX 12(DX)(R11*4), SI
 	CMPQ    SI, CX
-	JAE     bail28
+	JAE     bail48
 	MOVSD   (AX)(SI*8), X0
 	ADDSD   24(BX)(R11*8), X0
 	MOVSD   X0, (AX)(SI*8)
 	ADDQ    $0x04, R11
 	JMP     plain4
 
-bail24:
+bail44:
 	ADDQ $0x01, R11
 	JMP  done
 
-bail26:
+bail46:
 	ADDQ $0x02, R11
 	JMP  done
 
-bail28:
+bail48:
 	ADDQ $0x03, R11
 	JMP  done
 
@@ -406,18 +556,85 @@ plainbm1:
 	SHRXL   R12, DI, DI
 	ANDL    $0x00000001, DI
 	TESTL   DI, DI
-	JZ      next31
+	JZ      next51
 	MOVSD   (AX)(SI*8), X0
 	ADDSD   (BX)(R11*8), X0
 	MOVSD   X0, (AX)(SI*8)
 
-next31:
+next51:
 	INCQ R11
 	JMP  plainbm1
 
 withsel:
 	TESTQ R9, R9
 	JNZ   selbm
+
+sel4:
+	LEAQ    4(R11), R9
+	CMPQ    R9, R8
+	JA      sel1
+	MOVLQSX (DI)(R11*4), R9
+	CMPQ    R9, SI
+	JAE     done
+	MOVLQZX (DX)(R9*4), R10
+	CMPQ    R10, CX
+	JAE     done
+	MOVSD   (AX)(R10*8), X0
+	ADDSD   (BX)(R9*8), X0
+	MOVSD   X0, (AX)(R10*8)
+	MOVLQSX 4(DI)(R11*4), R9
+	CMPQ    R9, SI
+	JAE     bail53
+	MOVLQZX (DX)(R9*4), R10
+	CMPQ    R10, CX
+	JAE     bail54
+	MOVSD   (AX)(R10*8), X0
+	ADDSD   (BX)(R9*8), X0
+	MOVSD   X0, (AX)(R10*8)
+	MOVLQSX 8(DI)(R11*4), R9
+	CMPQ    R9, SI
+	JAE     bail56
+	MOVLQZX (DX)(R9*4), R10
+	CMPQ    R10, CX
+	JAE     bail57
+	MOVSD   (AX)(R10*8), X0
+	ADDSD   (BX)(R9*8), X0
+	MOVSD   X0, (AX)(R10*8)
+	MOVLQSX 12(DI)(R11*4), R9
+	CMPQ    R9, SI
+	JAE     bail59
+	MOVLQZX (DX)(R9*4), R10
+	CMPQ    R10, CX
+	JAE     bail60
+	MOVSD   (AX)(R10*8), X0
+	ADDSD   (BX)(R9*8), X0
+	MOVSD   X0, (AX)(R10*8)
+	ADDQ    $0x04, R11
+	JMP     sel4
+
+bail53:
+	ADDQ $0x01, R11
+	JMP  done
+
+bail54:
+	ADDQ $0x01, R11
+	JMP  done
+
+bail56:
+	ADDQ $0x02, R11
+	JMP  done
+
+bail57:
+	ADDQ $0x02, R11
+	JMP  done
+
+bail59:
+	ADDQ $0x03, R11
+	JMP  done
+
+bail60:
+	ADDQ $0x03, R11
+	JMP  done
 
 sel1:
 	CMPQ    R11, R8
@@ -452,12 +669,12 @@ selbm1:
 	SHRXL   R15, R14, R14
 	ANDL    $0x00000001, R14
 	TESTL   R14, R14
-	JZ      next33
+	JZ      next63
 	MOVSD   (AX)(R13*8), X0
 	ADDSD   (BX)(R12*8), X0
 	MOVSD   X0, (AX)(R13*8)
 
-next33:
+next63:
 	INCQ R11
 	JMP  selbm1
 
@@ -492,63 +709,63 @@ plain4:
 	JAE     done
 	MOVQ    (BX)(R11*8), DI
 	CMPQ    DI, (AX)(SI*8)
-	JLT     upd35
+	JLT     upd65
 
-next34:
+next64:
 	MOVLQZX 4(DX)(R11*4), SI
 	CMPQ    SI, CX
-	JAE     bail36
+	JAE     bail66
 	MOVQ    8(BX)(R11*8), DI
 	CMPQ    DI, (AX)(SI*8)
-	JLT     upd38
+	JLT     upd68
 
-next37:
+next67:
 	MOVLQZX 8(DX)(R11*4), SI
 	CMPQ    SI, CX
-	JAE     bail39
+	JAE     bail69
 	MOVQ    16(BX)(R11*8), DI
 	CMPQ    DI, (AX)(SI*8)
-	JLT     upd41
+	JLT     upd71
 
-next40:
+next70:
 	MOVLQZX 12(DX)(R11*4), SI
 	CMPQ    SI, CX
-	JAE     bail42
+	JAE     bail72
 	MOVQ    24(BX)(R11*8), DI
 	CMPQ    DI, (AX)(SI*8)
-	JLT     upd44
+	JLT     upd74
 
-next43:
+next73:
 	ADDQ $0x04, R11
 	JMP  plain4
 
-upd35:
+upd65:
 	MOVQ DI, (AX)(SI*8)
-	JMP  next34
+	JMP  next64
 
-bail36:
+bail66:
 	ADDQ $0x01, R11
 	JMP  done
 
-upd38:
+upd68:
 	MOVQ DI, (AX)(SI*8)
-	JMP  next37
+	JMP  next67
 
-bail39:
+bail69:
 	ADDQ $0x02, R11
 	JMP  done
 
-upd41:
+upd71:
 	MOVQ DI, (AX)(SI*8)
-	JMP  next40
+	JMP  next70
 
-bail42:
+bail72:
 	ADDQ $0x03, R11
 	JMP  done
 
-upd44:
+upd74:
 	MOVQ DI, (AX)(SI*8)
-	JMP  next43
+	JMP  next73
 
 plain1:
 	CMPQ    R11, R8
@@ -558,15 +775,15 @@ plain1:
 	JAE     done
 	MOVQ    (BX)(R11*8), DI
 	CMPQ    DI, (AX)(SI*8)
-	JLT     upd46
+	JLT     upd76
 
-next45:
+next75:
 	INCQ R11
 	JMP  plain1
 
-upd46:
+upd76:
 	MOVQ DI, (AX)(SI*8)
-	JMP  next45
+	JMP  next75
 
 plainbm:
 plainbm1:
@@ -583,22 +800,113 @@ plainbm1:
 	SHRXL   R12, DI, DI
 	ANDL    $0x00000001, DI
 	TESTL   DI, DI
-	JZ      next47
+	JZ      next77
 	MOVQ    (BX)(R11*8), DI
 	CMPQ    DI, (AX)(SI*8)
-	JLT     upd48
+	JLT     upd78
 
-next47:
+next77:
 	INCQ R11
 	JMP  plainbm1
 
-upd48:
+upd78:
 	MOVQ DI, (AX)(SI*8)
-	JMP  next47
+	JMP  next77
 
 withsel:
 	TESTQ R9, R9
 	JNZ   selbm
+
+sel4:
+	LEAQ    4(R11), R9
+	CMPQ    R9, R8
+	JA      sel1
+	MOVLQSX (DI)(R11*4), R9
+	CMPQ    R9, SI
+	JAE     done
+	MOVLQZX (DX)(R9*4), R10
+	CMPQ    R10, CX
+	JAE     done
+	MOVQ    (BX)(R9*8), R9
+	CMPQ    R9, (AX)(R10*8)
+	JLT     upd80
+
+next79:
+	MOVLQSX 4(DI)(R11*4), R9
+	CMPQ    R9, SI
+	JAE     bail81
+	MOVLQZX (DX)(R9*4), R10
+	CMPQ    R10, CX
+	JAE     bail82
+	MOVQ    (BX)(R9*8), R9
+	CMPQ    R9, (AX)(R10*8)
+	JLT     upd84
+
+next83:
+	MOVLQSX 8(DI)(R11*4), R9
+	CMPQ    R9, SI
+	JAE     bail85
+	MOVLQZX (DX)(R9*4), R10
+	CMPQ    R10, CX
+	JAE     bail86
+	MOVQ    (BX)(R9*8), R9
+	CMPQ    R9, (AX)(R10*8)
+	JLT     upd88
+
+next87:
+	MOVLQSX 12(DI)(R11*4), R9
+	CMPQ    R9, SI
+	JAE     bail89
+	MOVLQZX (DX)(R9*4), R10
+	CMPQ    R10, CX
+	JAE     bail90
+	MOVQ    (BX)(R9*8), R9
+	CMPQ    R9, (AX)(R10*8)
+	JLT     upd92
+
+next91:
+	ADDQ $0x04, R11
+	JMP  sel4
+
+upd80:
+	MOVQ R9, (AX)(R10*8)
+	JMP  next79
+
+bail81:
+	ADDQ $0x01, R11
+	JMP  done
+
+bail82:
+	ADDQ $0x01, R11
+	JMP  done
+
+upd84:
+	MOVQ R9, (AX)(R10*8)
+	JMP  next83
+
+bail85:
+	ADDQ $0x02, R11
+	JMP  done
+
+bail86:
+	ADDQ $0x02, R11
+	JMP  done
+
+upd88:
+	MOVQ R9, (AX)(R10*8)
+	JMP  next87
+
+bail89:
+	ADDQ $0x03, R11
+	JMP  done
+
+bail90:
+	ADDQ $0x03, R11
+	JMP  done
+
+upd92:
+	MOVQ R9, (AX)(R10*8)
+	JMP  next91
 
 sel1:
 	CMPQ    R11, R8
@@ -611,15 +919,15 @@ sel1:
 	JAE     done
 	MOVQ    (BX)(R9*8), R9
 	CMPQ    R9, (AX)(R10*8)
-	JLT     upd50
+	JLT     upd94
 
-next49:
+next93:
 	INCQ R11
 	JMP  sel1
 
-upd50:
+upd94:
 	MOVQ R9, (AX)(R10*8)
-	JMP  next49
+	JMP  next93
 
 selbm:
 selbm1:
@@ -639,18 +947,18 @@ selbm1:
 	SHRXL   R15, R14, R14
 	ANDL    $0x00000001, R14
 	TESTL   R14, R14
-	JZ      next51
+	JZ      next95
 	MOVQ    (BX)(R12*8), R12
 	CMPQ    R12, (AX)(R13*8)
-	JLT     upd52
+	JLT     upd96
 
-next51:
+next95:
 	INCQ R11
 	JMP  selbm1
 
-upd52:
+upd96:
 	MOVQ R12, (AX)(R13*8)
-	JMP  next51
+	JMP  next95
 
 done:
 	MOVQ R11, done+72(FP)
@@ -683,63 +991,63 @@ plain4:
 	JAE     done
 	MOVQ    (BX)(R11*8), DI
 	CMPQ    DI, (AX)(SI*8)
-	JGT     upd54
+	JGT     upd98
 
-next53:
+next97:
 	MOVLQZX 4(DX)(R11*4), SI
 	CMPQ    SI, CX
-	JAE     bail55
+	JAE     bail99
 	MOVQ    8(BX)(R11*8), DI
 	CMPQ    DI, (AX)(SI*8)
-	JGT     upd57
+	JGT     upd101
 
-next56:
+next100:
 	MOVLQZX 8(DX)(R11*4), SI
 	CMPQ    SI, CX
-	JAE     bail58
+	JAE     bail102
 	MOVQ    16(BX)(R11*8), DI
 	CMPQ    DI, (AX)(SI*8)
-	JGT     upd60
+	JGT     upd104
 
-next59:
+next103:
 	MOVLQZX 12(DX)(R11*4), SI
 	CMPQ    SI, CX
-	JAE     bail61
+	JAE     bail105
 	MOVQ    24(BX)(R11*8), DI
 	CMPQ    DI, (AX)(SI*8)
-	JGT     upd63
+	JGT     upd107
 
-next62:
+next106:
 	ADDQ $0x04, R11
 	JMP  plain4
 
-upd54:
+upd98:
 	MOVQ DI, (AX)(SI*8)
-	JMP  next53
+	JMP  next97
 
-bail55:
+bail99:
 	ADDQ $0x01, R11
 	JMP  done
 
-upd57:
+upd101:
 	MOVQ DI, (AX)(SI*8)
-	JMP  next56
+	JMP  next100
 
-bail58:
+bail102:
 	ADDQ $0x02, R11
 	JMP  done
 
-upd60:
+upd104:
 	MOVQ DI, (AX)(SI*8)
-	JMP  next59
+	JMP  next103
 
-bail61:
+bail105:
 	ADDQ $0x03, R11
 	JMP  done
 
-upd63:
+upd107:
 	MOVQ DI, (AX)(SI*8)
-	JMP  next62
+	JMP  next106
 
 plain1:
 	CMPQ    R11, R8
@@ -749,15 +1057,15 @@ plain1:
 	JAE     done
 	MOVQ    (BX)(R11*8), DI
 	CMPQ    DI, (AX)(SI*8)
-	JGT     upd65
+	JGT     upd109
 
-next64:
+next108:
 	INCQ R11
 	JMP  plain1
 
-upd65:
+upd109:
 	MOVQ DI, (AX)(SI*8)
-	JMP  next64
+	JMP  next108
 
 plainbm:
 plainbm1:
@@ -774,22 +1082,113 @@ plainbm1:
 	SHRXL   R12, DI, DI
 	ANDL    $0x00000001, DI
 	TESTL   DI, DI
-	JZ      next66
+	JZ      next110
 	MOVQ    (BX)(R11*8), DI
 	CMPQ    DI, (AX)(SI*8)
-	JGT     upd67
+	JGT     upd111
 
-next66:
+next110:
 	INCQ R11
 	JMP  plainbm1
 
-upd67:
+upd111:
 	MOVQ DI, (AX)(SI*8)
-	JMP  next66
+	JMP  next110
 
 withsel:
 	TESTQ R9, R9
 	JNZ   selbm
+
+sel4:
+	LEAQ    4(R11), R9
+	CMPQ    R9, R8
+	JA      sel1
+	MOVLQSX (DI)(R11*4), R9
+	CMPQ    R9, SI
+	JAE     done
+	MOVLQZX (DX)(R9*4), R10
+	CMPQ    R10, CX
+	JAE     done
+	MOVQ    (BX)(R9*8), R9
+	CMPQ    R9, (AX)(R10*8)
+	JGT     upd113
+
+next112:
+	MOVLQSX 4(DI)(R11*4), R9
+	CMPQ    R9, SI
+	JAE     bail114
+	MOVLQZX (DX)(R9*4), R10
+	CMPQ    R10, CX
+	JAE     bail115
+	MOVQ    (BX)(R9*8), R9
+	CMPQ    R9, (AX)(R10*8)
+	JGT     upd117
+
+next116:
+	MOVLQSX 8(DI)(R11*4), R9
+	CMPQ    R9, SI
+	JAE     bail118
+	MOVLQZX (DX)(R9*4), R10
+	CMPQ    R10, CX
+	JAE     bail119
+	MOVQ    (BX)(R9*8), R9
+	CMPQ    R9, (AX)(R10*8)
+	JGT     upd121
+
+next120:
+	MOVLQSX 12(DI)(R11*4), R9
+	CMPQ    R9, SI
+	JAE     bail122
+	MOVLQZX (DX)(R9*4), R10
+	CMPQ    R10, CX
+	JAE     bail123
+	MOVQ    (BX)(R9*8), R9
+	CMPQ    R9, (AX)(R10*8)
+	JGT     upd125
+
+next124:
+	ADDQ $0x04, R11
+	JMP  sel4
+
+upd113:
+	MOVQ R9, (AX)(R10*8)
+	JMP  next112
+
+bail114:
+	ADDQ $0x01, R11
+	JMP  done
+
+bail115:
+	ADDQ $0x01, R11
+	JMP  done
+
+upd117:
+	MOVQ R9, (AX)(R10*8)
+	JMP  next116
+
+bail118:
+	ADDQ $0x02, R11
+	JMP  done
+
+bail119:
+	ADDQ $0x02, R11
+	JMP  done
+
+upd121:
+	MOVQ R9, (AX)(R10*8)
+	JMP  next120
+
+bail122:
+	ADDQ $0x03, R11
+	JMP  done
+
+bail123:
+	ADDQ $0x03, R11
+	JMP  done
+
+upd125:
+	MOVQ R9, (AX)(R10*8)
+	JMP  next124
 
 sel1:
 	CMPQ    R11, R8
@@ -802,15 +1201,15 @@ sel1:
 	JAE     done
 	MOVQ    (BX)(R9*8), R9
 	CMPQ    R9, (AX)(R10*8)
-	JGT     upd69
+	JGT     upd127
 
-next68:
+next126:
 	INCQ R11
 	JMP  sel1
 
-upd69:
+upd127:
 	MOVQ R9, (AX)(R10*8)
-	JMP  next68
+	JMP  next126
 
 selbm:
 selbm1:
@@ -830,18 +1229,18 @@ selbm1:
 	SHRXL   R15, R14, R14
 	ANDL    $0x00000001, R14
 	TESTL   R14, R14
-	JZ      next70
+	JZ      next128
 	MOVQ    (BX)(R12*8), R12
 	CMPQ    R12, (AX)(R13*8)
-	JGT     upd71
+	JGT     upd129
 
-next70:
+next128:
 	INCQ R11
 	JMP  selbm1
 
-upd71:
+upd129:
 	MOVQ R12, (AX)(R13*8)
-	JMP  next70
+	JMP  next128
 
 done:
 	MOVQ R11, done+72(FP)
@@ -875,138 +1274,138 @@ plain4:
 	MOVSD   (BX)(R11*8), X0
 	MOVSD   (AX)(SI*8), X1
 	UCOMISD X0, X1
-	JEQ     rare74
+	JEQ     rare132
 	MINSD   X0, X1
 	MOVSD   X1, (AX)(SI*8)
 
-next72:
+next130:
 	MOVLQZX 4(DX)(R11*4), SI
 	CMPQ    SI, CX
-	JAE     bail75
+	JAE     bail133
 	MOVSD   8(BX)(R11*8), X0
 	MOVSD   (AX)(SI*8), X1
 	UCOMISD X0, X1
-	JEQ     rare78
+	JEQ     rare136
 	MINSD   X0, X1
 	MOVSD   X1, (AX)(SI*8)
 
-next76:
+next134:
 	MOVLQZX 8(DX)(R11*4), SI
 	CMPQ    SI, CX
-	JAE     bail79
+	JAE     bail137
 	MOVSD   16(BX)(R11*8), X0
 	MOVSD   (AX)(SI*8), X1
 	UCOMISD X0, X1
-	JEQ     rare82
+	JEQ     rare140
 	MINSD   X0, X1
 	MOVSD   X1, (AX)(SI*8)
 
-next80:
+next138:
 	MOVLQZX 12(DX)(R11*4), SI
 	CMPQ    SI, CX
-	JAE     bail83
+	JAE     bail141
 	MOVSD   24(BX)(R11*8), X0
 	MOVSD   (AX)(SI*8), X1
 	UCOMISD X0, X1
-	JEQ     rare86
+	JEQ     rare144
 	MINSD   X0, X1
 	MOVSD   X1, (AX)(SI*8)
 
-next84:
+next142:
 	ADDQ $0x04, R11
 	JMP  plain4
 
-upd73:
+upd131:
 	MOVSD X0, (AX)(SI*8)
-	JMP   next72
+	JMP   next130
 
-rare74:
+rare132:
 	UCOMISD X0, X0
-	JPS     next72
+	JPS     next130
 	UCOMISD X1, X1
-	JPS     upd73
+	JPS     upd131
 	MOVQ    X0, DI
 	TESTQ   DI, DI
-	JZ      next72
+	JZ      next130
 	MOVQ    X1, DI
 	TESTQ   DI, DI
-	JNZ     next72
+	JNZ     next130
 	MOVQ    X0, DI
 	SHLQ    $0x01, DI
-	JNZ     next72
-	JMP     upd73
+	JNZ     next130
+	JMP     upd131
 
-bail75:
+bail133:
 	ADDQ $0x01, R11
 	JMP  done
 
-upd77:
+upd135:
 	MOVSD X0, (AX)(SI*8)
-	JMP   next76
+	JMP   next134
 
-rare78:
+rare136:
 	UCOMISD X0, X0
-	JPS     next76
+	JPS     next134
 	UCOMISD X1, X1
-	JPS     upd77
+	JPS     upd135
 	MOVQ    X0, DI
 	TESTQ   DI, DI
-	JZ      next76
+	JZ      next134
 	MOVQ    X1, DI
 	TESTQ   DI, DI
-	JNZ     next76
+	JNZ     next134
 	MOVQ    X0, DI
 	SHLQ    $0x01, DI
-	JNZ     next76
-	JMP     upd77
+	JNZ     next134
+	JMP     upd135
 
-bail79:
+bail137:
 	ADDQ $0x02, R11
 	JMP  done
 
-upd81:
+upd139:
 	MOVSD X0, (AX)(SI*8)
-	JMP   next80
+	JMP   next138
 
-rare82:
+rare140:
 	UCOMISD X0, X0
-	JPS     next80
+	JPS     next138
 	UCOMISD X1, X1
-	JPS     upd81
+	JPS     upd139
 	MOVQ    X0, DI
 	TESTQ   DI, DI
-	JZ      next80
+	JZ      next138
 	MOVQ    X1, DI
 	TESTQ   DI, DI
-	JNZ     next80
+	JNZ     next138
 	MOVQ    X0, DI
 	SHLQ    $0x01, DI
-	JNZ     next80
-	JMP     upd81
+	JNZ     next138
+	JMP     upd139
 
-bail83:
+bail141:
 	ADDQ $0x03, R11
 	JMP  done
 
-upd85:
+upd143:
 	MOVSD X0, (AX)(SI*8)
-	JMP   next84
+	JMP   next142
 
-rare86:
+rare144:
 	UCOMISD X0, X0
-	JPS     next84
+	JPS     next142
 	UCOMISD X1, X1
-	JPS     upd85
+	JPS     upd143
 	MOVQ    X0, DI
 	TESTQ   DI, DI
-	JZ      next84
+	JZ      next142
 	MOVQ    X1, DI
 	TESTQ   DI, DI
-	JNZ     next84
+	JNZ     next142
 	MOVQ    X0, DI
 	SHLQ    $0x01, DI
-	JNZ     next84
-	JMP     upd85
+	JNZ     next142
+	JMP     upd143
 
 plain1:
 	CMPQ    R11, R8
@@ -1017,33 +1416,33 @@ plain1:
 	MOVSD   (BX)(R11*8), X0
 	MOVSD   (AX)(SI*8), X1
 	UCOMISD X0, X1
-	JEQ     rare89
+	JEQ     rare147
 	MINSD   X0, X1
 	MOVSD   X1, (AX)(SI*8)
 
-next87:
+next145:
 	INCQ R11
 	JMP  plain1
 
-upd88:
+upd146:
 	MOVSD X0, (AX)(SI*8)
-	JMP   next87
+	JMP   next145
 
-rare89:
+rare147:
 	UCOMISD X0, X0
-	JPS     next87
+	JPS     next145
 	UCOMISD X1, X1
-	JPS     upd88
+	JPS     upd146
 	MOVQ    X0, DI
 	TESTQ   DI, DI
-	JZ      next87
+	JZ      next145
 	MOVQ    X1, DI
 	TESTQ   DI, DI
-	JNZ     next87
+	JNZ     next145
 	MOVQ    X0, DI
 	SHLQ    $0x01, DI
-	JNZ     next87
-	JMP     upd88
+	JNZ     next145
+	JMP     upd146
 
 plainbm:
 plainbm1:
@@ -1060,41 +1459,208 @@ plainbm1:
 	SHRXL   R12, DI, DI
 	ANDL    $0x00000001, DI
 	TESTL   DI, DI
-	JZ      next90
+	JZ      next148
 	MOVSD   (BX)(R11*8), X0
 	MOVSD   (AX)(SI*8), X1
 	UCOMISD X0, X1
-	JEQ     rare92
+	JEQ     rare150
 	MINSD   X0, X1
 	MOVSD   X1, (AX)(SI*8)
 
-next90:
+next148:
 	INCQ R11
 	JMP  plainbm1
 
-upd91:
+upd149:
 	MOVSD X0, (AX)(SI*8)
-	JMP   next90
+	JMP   next148
 
-rare92:
+rare150:
 	UCOMISD X0, X0
-	JPS     next90
+	JPS     next148
 	UCOMISD X1, X1
-	JPS     upd91
+	JPS     upd149
 	MOVQ    X0, DI
 	TESTQ   DI, DI
-	JZ      next90
+	JZ      next148
 	MOVQ    X1, DI
 	TESTQ   DI, DI
-	JNZ     next90
+	JNZ     next148
 	MOVQ    X0, DI
 	SHLQ    $0x01, DI
-	JNZ     next90
-	JMP     upd91
+	JNZ     next148
+	JMP     upd149
 
 withsel:
 	TESTQ R9, R9
 	JNZ   selbm
+
+sel4:
+	LEAQ    4(R11), R9
+	CMPQ    R9, R8
+	JA      sel1
+	MOVLQSX (DI)(R11*4), R9
+	CMPQ    R9, SI
+	JAE     done
+	MOVLQZX (DX)(R9*4), R10
+	CMPQ    R10, CX
+	JAE     done
+	MOVSD   (BX)(R9*8), X0
+	MOVSD   (AX)(R10*8), X1
+	UCOMISD X0, X1
+	JEQ     rare153
+	MINSD   X0, X1
+	MOVSD   X1, (AX)(R10*8)
+
+next151:
+	MOVLQSX 4(DI)(R11*4), R9
+	CMPQ    R9, SI
+	JAE     bail154
+	MOVLQZX (DX)(R9*4), R10
+	CMPQ    R10, CX
+	JAE     bail155
+	MOVSD   (BX)(R9*8), X0
+	MOVSD   (AX)(R10*8), X1
+	UCOMISD X0, X1
+	JEQ     rare158
+	MINSD   X0, X1
+	MOVSD   X1, (AX)(R10*8)
+
+next156:
+	MOVLQSX 8(DI)(R11*4), R9
+	CMPQ    R9, SI
+	JAE     bail159
+	MOVLQZX (DX)(R9*4), R10
+	CMPQ    R10, CX
+	JAE     bail160
+	MOVSD   (BX)(R9*8), X0
+	MOVSD   (AX)(R10*8), X1
+	UCOMISD X0, X1
+	JEQ     rare163
+	MINSD   X0, X1
+	MOVSD   X1, (AX)(R10*8)
+
+next161:
+	MOVLQSX 12(DI)(R11*4), R9
+	CMPQ    R9, SI
+	JAE     bail164
+	MOVLQZX (DX)(R9*4), R10
+	CMPQ    R10, CX
+	JAE     bail165
+	MOVSD   (BX)(R9*8), X0
+	MOVSD   (AX)(R10*8), X1
+	UCOMISD X0, X1
+	JEQ     rare168
+	MINSD   X0, X1
+	MOVSD   X1, (AX)(R10*8)
+
+next166:
+	ADDQ $0x04, R11
+	JMP  sel4
+
+upd152:
+	MOVSD X0, (AX)(R10*8)
+	JMP   next151
+
+rare153:
+	UCOMISD X0, X0
+	JPS     next151
+	UCOMISD X1, X1
+	JPS     upd152
+	MOVQ    X0, R9
+	TESTQ   R9, R9
+	JZ      next151
+	MOVQ    X1, R9
+	TESTQ   R9, R9
+	JNZ     next151
+	MOVQ    X0, R9
+	SHLQ    $0x01, R9
+	JNZ     next151
+	JMP     upd152
+
+bail154:
+	ADDQ $0x01, R11
+	JMP  done
+
+bail155:
+	ADDQ $0x01, R11
+	JMP  done
+
+upd157:
+	MOVSD X0, (AX)(R10*8)
+	JMP   next156
+
+rare158:
+	UCOMISD X0, X0
+	JPS     next156
+	UCOMISD X1, X1
+	JPS     upd157
+	MOVQ    X0, R9
+	TESTQ   R9, R9
+	JZ      next156
+	MOVQ    X1, R9
+	TESTQ   R9, R9
+	JNZ     next156
+	MOVQ    X0, R9
+	SHLQ    $0x01, R9
+	JNZ     next156
+	JMP     upd157
+
+bail159:
+	ADDQ $0x02, R11
+	JMP  done
+
+bail160:
+	ADDQ $0x02, R11
+	JMP  done
+
+upd162:
+	MOVSD X0, (AX)(R10*8)
+	JMP   next161
+
+rare163:
+	UCOMISD X0, X0
+	JPS     next161
+	UCOMISD X1, X1
+	JPS     upd162
+	MOVQ    X0, R9
+	TESTQ   R9, R9
+	JZ      next161
+	MOVQ    X1, R9
+	TESTQ   R9, R9
+	JNZ     next161
+	MOVQ    X0, R9
+	SHLQ    $0x01, R9
+	JNZ     next161
+	JMP     upd162
+
+bail164:
+	ADDQ $0x03, R11
+	JMP  done
+
+bail165:
+	ADDQ $0x03, R11
+	JMP  done
+
+upd167:
+	MOVSD X0, (AX)(R10*8)
+	JMP   next166
+
+rare168:
+	UCOMISD X0, X0
+	JPS     next166
+	UCOMISD X1, X1
+	JPS     upd167
+	MOVQ    X0, R9
+	TESTQ   R9, R9
+	JZ      next166
+	MOVQ    X1, R9
+	TESTQ   R9, R9
+	JNZ     next166
+	MOVQ    X0, R9
+	SHLQ    $0x01, R9
+	JNZ     next166
+	JMP     upd167
 
 sel1:
 	CMPQ    R11, R8
@@ -1108,33 +1674,33 @@ sel1:
 	MOVSD   (BX)(R9*8), X0
 	MOVSD   (AX)(R10*8), X1
 	UCOMISD X0, X1
-	JEQ     rare95
+	JEQ     rare171
 	MINSD   X0, X1
 	MOVSD   X1, (AX)(R10*8)
 
-next93:
+next169:
 	INCQ R11
 	JMP  sel1
 
-upd94:
+upd170:
 	MOVSD X0, (AX)(R10*8)
-	JMP   next93
+	JMP   next169
 
-rare95:
+rare171:
 	UCOMISD X0, X0
-	JPS     next93
+	JPS     next169
 	UCOMISD X1, X1
-	JPS     upd94
+	JPS     upd170
 	MOVQ    X0, R9
 	TESTQ   R9, R9
-	JZ      next93
+	JZ      next169
 	MOVQ    X1, R9
 	TESTQ   R9, R9
-	JNZ     next93
+	JNZ     next169
 	MOVQ    X0, R9
 	SHLQ    $0x01, R9
-	JNZ     next93
-	JMP     upd94
+	JNZ     next169
+	JMP     upd170
 
 selbm:
 selbm1:
@@ -1154,37 +1720,37 @@ selbm1:
 	SHRXL   R15, R14, R14
 	ANDL    $0x00000001, R14
 	TESTL   R14, R14
-	JZ      next96
+	JZ      next172
 	MOVSD   (BX)(R12*8), X0
 	MOVSD   (AX)(R13*8), X1
 	UCOMISD X0, X1
-	JEQ     rare98
+	JEQ     rare174
 	MINSD   X0, X1
 	MOVSD   X1, (AX)(R13*8)
 
-next96:
+next172:
 	INCQ R11
 	JMP  selbm1
 
-upd97:
+upd173:
 	MOVSD X0, (AX)(R13*8)
-	JMP   next96
+	JMP   next172
 
-rare98:
+rare174:
 	UCOMISD X0, X0
-	JPS     next96
+	JPS     next172
 	UCOMISD X1, X1
-	JPS     upd97
+	JPS     upd173
 	MOVQ    X0, R12
 	TESTQ   R12, R12
-	JZ      next96
+	JZ      next172
 	MOVQ    X1, R12
 	TESTQ   R12, R12
-	JNZ     next96
+	JNZ     next172
 	MOVQ    X0, R12
 	SHLQ    $0x01, R12
-	JNZ     next96
-	JMP     upd97
+	JNZ     next172
+	JMP     upd173
 
 done:
 	MOVQ R11, done+72(FP)
@@ -1218,154 +1784,154 @@ plain4:
 	MOVSD   (BX)(R11*8), X0
 	MOVSD   (AX)(SI*8), X1
 	UCOMISD X1, X0
-	JEQ     rare101
+	JEQ     rare177
 	MAXSD   X0, X1
 	MOVSD   X1, (AX)(SI*8)
 
-next99:
+next175:
 	MOVLQZX 4(DX)(R11*4), SI
 	CMPQ    SI, CX
-	JAE     bail102
+	JAE     bail178
 	MOVSD   8(BX)(R11*8), X0
 	MOVSD   (AX)(SI*8), X1
 	UCOMISD X1, X0
-	JEQ     rare105
+	JEQ     rare181
 	MAXSD   X0, X1
 	MOVSD   X1, (AX)(SI*8)
 
-next103:
+next179:
 	MOVLQZX 8(DX)(R11*4), SI
 	CMPQ    SI, CX
-	JAE     bail106
+	JAE     bail182
 	MOVSD   16(BX)(R11*8), X0
 	MOVSD   (AX)(SI*8), X1
 	UCOMISD X1, X0
-	JEQ     rare109
+	JEQ     rare185
 	MAXSD   X0, X1
 	MOVSD   X1, (AX)(SI*8)
 
-next107:
+next183:
 	MOVLQZX 12(DX)(R11*4), SI
 	CMPQ    SI, CX
-	JAE     bail110
+	JAE     bail186
 	MOVSD   24(BX)(R11*8), X0
 	MOVSD   (AX)(SI*8), X1
 	UCOMISD X1, X0
-	JEQ     rare113
+	JEQ     rare189
 	MAXSD   X0, X1
 	MOVSD   X1, (AX)(SI*8)
 
-next111:
+next187:
 	ADDQ $0x04, R11
 	JMP  plain4
 
-upd100:
+upd176:
 	MOVSD X0, (AX)(SI*8)
-	JMP   next99
+	JMP   next175
 
-rare101:
+rare177:
 	UCOMISD X0, X0
-	JPS     vnan114
+	JPS     vnan190
 	UCOMISD X1, X1
-	JPS     next99
+	JPS     next175
 	MOVQ    X0, DI
 	TESTQ   DI, DI
-	JNZ     next99
+	JNZ     next175
 	MOVQ    X1, DI
 	TESTQ   DI, DI
-	JZ      next99
-	JMP     upd100
+	JZ      next175
+	JMP     upd176
 
-vnan114:
+vnan190:
 	UCOMISD X1, X1
-	JPS     next99
+	JPS     next175
 	MOVQ    $0x7ff8000000000001, DI
 	MOVQ    DI, (AX)(SI*8)
-	JMP     next99
+	JMP     next175
 
-bail102:
+bail178:
 	ADDQ $0x01, R11
 	JMP  done
 
-upd104:
+upd180:
 	MOVSD X0, (AX)(SI*8)
-	JMP   next103
+	JMP   next179
 
-rare105:
+rare181:
 	UCOMISD X0, X0
-	JPS     vnan115
+	JPS     vnan191
 	UCOMISD X1, X1
-	JPS     next103
+	JPS     next179
 	MOVQ    X0, DI
 	TESTQ   DI, DI
-	JNZ     next103
+	JNZ     next179
 	MOVQ    X1, DI
 	TESTQ   DI, DI
-	JZ      next103
-	JMP     upd104
+	JZ      next179
+	JMP     upd180
 
-vnan115:
+vnan191:
 	UCOMISD X1, X1
-	JPS     next103
+	JPS     next179
 	MOVQ    $0x7ff8000000000001, DI
 	MOVQ    DI, (AX)(SI*8)
-	JMP     next103
+	JMP     next179
 
-bail106:
+bail182:
 	ADDQ $0x02, R11
 	JMP  done
 
-upd108:
+upd184:
 	MOVSD X0, (AX)(SI*8)
-	JMP   next107
+	JMP   next183
 
-rare109:
+rare185:
 	UCOMISD X0, X0
-	JPS     vnan116
+	JPS     vnan192
 	UCOMISD X1, X1
-	JPS     next107
+	JPS     next183
 	MOVQ    X0, DI
 	TESTQ   DI, DI
-	JNZ     next107
+	JNZ     next183
 	MOVQ    X1, DI
 	TESTQ   DI, DI
-	JZ      next107
-	JMP     upd108
+	JZ      next183
+	JMP     upd184
 
-vnan116:
+vnan192:
 	UCOMISD X1, X1
-	JPS     next107
+	JPS     next183
 	MOVQ    $0x7ff8000000000001, DI
 	MOVQ    DI, (AX)(SI*8)
-	JMP     next107
+	JMP     next183
 
-bail110:
+bail186:
 	ADDQ $0x03, R11
 	JMP  done
 
-upd112:
+upd188:
 	MOVSD X0, (AX)(SI*8)
-	JMP   next111
+	JMP   next187
 
-rare113:
+rare189:
 	UCOMISD X0, X0
-	JPS     vnan117
+	JPS     vnan193
 	UCOMISD X1, X1
-	JPS     next111
+	JPS     next187
 	MOVQ    X0, DI
 	TESTQ   DI, DI
-	JNZ     next111
+	JNZ     next187
 	MOVQ    X1, DI
 	TESTQ   DI, DI
-	JZ      next111
-	JMP     upd112
+	JZ      next187
+	JMP     upd188
 
-vnan117:
+vnan193:
 	UCOMISD X1, X1
-	JPS     next111
+	JPS     next187
 	MOVQ    $0x7ff8000000000001, DI
 	MOVQ    DI, (AX)(SI*8)
-	JMP     next111
+	JMP     next187
 
 plain1:
 	CMPQ    R11, R8
@@ -1376,37 +1942,37 @@ plain1:
 	MOVSD   (BX)(R11*8), X0
 	MOVSD   (AX)(SI*8), X1
 	UCOMISD X1, X0
-	JEQ     rare120
+	JEQ     rare196
 	MAXSD   X0, X1
 	MOVSD   X1, (AX)(SI*8)
 
-next118:
+next194:
 	INCQ R11
 	JMP  plain1
 
-upd119:
+upd195:
 	MOVSD X0, (AX)(SI*8)
-	JMP   next118
+	JMP   next194
 
-rare120:
+rare196:
 	UCOMISD X0, X0
-	JPS     vnan121
+	JPS     vnan197
 	UCOMISD X1, X1
-	JPS     next118
+	JPS     next194
 	MOVQ    X0, DI
 	TESTQ   DI, DI
-	JNZ     next118
+	JNZ     next194
 	MOVQ    X1, DI
 	TESTQ   DI, DI
-	JZ      next118
-	JMP     upd119
+	JZ      next194
+	JMP     upd195
 
-vnan121:
+vnan197:
 	UCOMISD X1, X1
-	JPS     next118
+	JPS     next194
 	MOVQ    $0x7ff8000000000001, DI
 	MOVQ    DI, (AX)(SI*8)
-	JMP     next118
+	JMP     next194
 
 plainbm:
 plainbm1:
@@ -1423,45 +1989,228 @@ plainbm1:
 	SHRXL   R12, DI, DI
 	ANDL    $0x00000001, DI
 	TESTL   DI, DI
-	JZ      next122
+	JZ      next198
 	MOVSD   (BX)(R11*8), X0
 	MOVSD   (AX)(SI*8), X1
 	UCOMISD X1, X0
-	JEQ     rare124
+	JEQ     rare200
 	MAXSD   X0, X1
 	MOVSD   X1, (AX)(SI*8)
 
-next122:
+next198:
 	INCQ R11
 	JMP  plainbm1
 
-upd123:
+upd199:
 	MOVSD X0, (AX)(SI*8)
-	JMP   next122
+	JMP   next198
 
-rare124:
+rare200:
 	UCOMISD X0, X0
-	JPS     vnan125
+	JPS     vnan201
 	UCOMISD X1, X1
-	JPS     next122
+	JPS     next198
 	MOVQ    X0, DI
 	TESTQ   DI, DI
-	JNZ     next122
+	JNZ     next198
 	MOVQ    X1, DI
 	TESTQ   DI, DI
-	JZ      next122
-	JMP     upd123
+	JZ      next198
+	JMP     upd199
 
-vnan125:
+vnan201:
 	UCOMISD X1, X1
-	JPS     next122
+	JPS     next198
 	MOVQ    $0x7ff8000000000001, DI
 	MOVQ    DI, (AX)(SI*8)
-	JMP     next122
+	JMP     next198
 
 withsel:
 	TESTQ R9, R9
 	JNZ   selbm
+
+sel4:
+	LEAQ    4(R11), R9
+	CMPQ    R9, R8
+	JA      sel1
+	MOVLQSX (DI)(R11*4), R9
+	CMPQ    R9, SI
+	JAE     done
+	MOVLQZX (DX)(R9*4), R10
+	CMPQ    R10, CX
+	JAE     done
+	MOVSD   (BX)(R9*8), X0
+	MOVSD   (AX)(R10*8), X1
+	UCOMISD X1, X0
+	JEQ     rare204
+	MAXSD   X0, X1
+	MOVSD   X1, (AX)(R10*8)
+
+next202:
+	MOVLQSX 4(DI)(R11*4), R9
+	CMPQ    R9, SI
+	JAE     bail205
+	MOVLQZX (DX)(R9*4), R10
+	CMPQ    R10, CX
+	JAE     bail206
+	MOVSD   (BX)(R9*8), X0
+	MOVSD   (AX)(R10*8), X1
+	UCOMISD X1, X0
+	JEQ     rare209
+	MAXSD   X0, X1
+	MOVSD   X1, (AX)(R10*8)
+
+next207:
+	MOVLQSX 8(DI)(R11*4), R9
+	CMPQ    R9, SI
+	JAE     bail210
+	MOVLQZX (DX)(R9*4), R10
+	CMPQ    R10, CX
+	JAE     bail211
+	MOVSD   (BX)(R9*8), X0
+	MOVSD   (AX)(R10*8), X1
+	UCOMISD X1, X0
+	JEQ     rare214
+	MAXSD   X0, X1
+	MOVSD   X1, (AX)(R10*8)
+
+next212:
+	MOVLQSX 12(DI)(R11*4), R9
+	CMPQ    R9, SI
+	JAE     bail215
+	MOVLQZX (DX)(R9*4), R10
+	CMPQ    R10, CX
+	JAE     bail216
+	MOVSD   (BX)(R9*8), X0
+	MOVSD   (AX)(R10*8), X1
+	UCOMISD X1, X0
+	JEQ     rare219
+	MAXSD   X0, X1
+	MOVSD   X1, (AX)(R10*8)
+
+next217:
+	ADDQ $0x04, R11
+	JMP  sel4
+
+upd203:
+	MOVSD X0, (AX)(R10*8)
+	JMP   next202
+
+rare204:
+	UCOMISD X0, X0
+	JPS     vnan220
+	UCOMISD X1, X1
+	JPS     next202
+	MOVQ    X0, R9
+	TESTQ   R9, R9
+	JNZ     next202
+	MOVQ    X1, R9
+	TESTQ   R9, R9
+	JZ      next202
+	JMP     upd203
+
+vnan220:
+	UCOMISD X1, X1
+	JPS     next202
+	MOVQ    $0x7ff8000000000001, R9
+	MOVQ    R9, (AX)(R10*8)
+	JMP     next202
+
+bail205:
+	ADDQ $0x01, R11
+	JMP  done
+
+bail206:
+	ADDQ $0x01, R11
+	JMP  done
+
+upd208:
+	MOVSD X0, (AX)(R10*8)
+	JMP   next207
+
+rare209:
+	UCOMISD X0, X0
+	JPS     vnan221
+	UCOMISD X1, X1
+	JPS     next207
+	MOVQ    X0, R9
+	TESTQ   R9, R9
+	JNZ     next207
+	MOVQ    X1, R9
+	TESTQ   R9, R9
+	JZ      next207
+	JMP     upd208
+
+vnan221:
+	UCOMISD X1, X1
+	JPS     next207
+	MOVQ    $0x7ff8000000000001, R9
+	MOVQ    R9, (AX)(R10*8)
+	JMP     next207
+
+bail210:
+	ADDQ $0x02, R11
+	JMP  done
+
+bail211:
+	ADDQ $0x02, R11
+	JMP  done
+
+upd213:
+	MOVSD X0, (AX)(R10*8)
+	JMP   next212
+
+rare214:
+	UCOMISD X0, X0
+	JPS     vnan222
+	UCOMISD X1, X1
+	JPS     next212
+	MOVQ    X0, R9
+	TESTQ   R9, R9
+	JNZ     next212
+	MOVQ    X1, R9
+	TESTQ   R9, R9
+	JZ      next212
+	JMP     upd213
+
+vnan222:
+	UCOMISD X1, X1
+	JPS     next212
+	MOVQ    $0x7ff8000000000001, R9
+	MOVQ    R9, (AX)(R10*8)
+	JMP     next212
+
+bail215:
+	ADDQ $0x03, R11
+	JMP  done
+
+bail216:
+	ADDQ $0x03, R11
+	JMP  done
+
+upd218:
+	MOVSD X0, (AX)(R10*8)
+	JMP   next217
+
+rare219:
+	UCOMISD X0, X0
+	JPS     vnan223
+	UCOMISD X1, X1
+	JPS     next217
+	MOVQ    X0, R9
+	TESTQ   R9, R9
+	JNZ     next217
+	MOVQ    X1, R9
+	TESTQ   R9, R9
+	JZ      next217
+	JMP     upd218
+
+vnan223:
+	UCOMISD X1, X1
+	JPS     next217
+	MOVQ    $0x7ff8000000000001, R9
+	MOVQ    R9, (AX)(R10*8)
+	JMP     next217
 
 sel1:
 	CMPQ    R11, R8
@@ -1475,37 +2224,37 @@ sel1:
 	MOVSD   (BX)(R9*8), X0
 	MOVSD   (AX)(R10*8), X1
 	UCOMISD X1, X0
-	JEQ     rare128
+	JEQ     rare226
 	MAXSD   X0, X1
 	MOVSD   X1, (AX)(R10*8)
 
-next126:
+next224:
 	INCQ R11
 	JMP  sel1
 
-upd127:
+upd225:
 	MOVSD X0, (AX)(R10*8)
-	JMP   next126
+	JMP   next224
 
-rare128:
+rare226:
 	UCOMISD X0, X0
-	JPS     vnan129
+	JPS     vnan227
 	UCOMISD X1, X1
-	JPS     next126
+	JPS     next224
 	MOVQ    X0, R9
 	TESTQ   R9, R9
-	JNZ     next126
+	JNZ     next224
 	MOVQ    X1, R9
 	TESTQ   R9, R9
-	JZ      next126
-	JMP     upd127
+	JZ      next224
+	JMP     upd225
 
-vnan129:
+vnan227:
 	UCOMISD X1, X1
-	JPS     next126
+	JPS     next224
 	MOVQ    $0x7ff8000000000001, R9
 	MOVQ    R9, (AX)(R10*8)
-	JMP     next126
+	JMP     next224
 
 selbm:
 selbm1:
@@ -1525,41 +2274,41 @@ selbm1:
 	SHRXL   R15, R14, R14
 	ANDL    $0x00000001, R14
 	TESTL   R14, R14
-	JZ      next130
+	JZ      next228
 	MOVSD   (BX)(R12*8), X0
 	MOVSD   (AX)(R13*8), X1
 	UCOMISD X1, X0
-	JEQ     rare132
+	JEQ     rare230
 	MAXSD   X0, X1
 	MOVSD   X1, (AX)(R13*8)
 
-next130:
+next228:
 	INCQ R11
 	JMP  selbm1
 
-upd131:
+upd229:
 	MOVSD X0, (AX)(R13*8)
-	JMP   next130
+	JMP   next228
 
-rare132:
+rare230:
 	UCOMISD X0, X0
-	JPS     vnan133
+	JPS     vnan231
 	UCOMISD X1, X1
-	JPS     next130
+	JPS     next228
 	MOVQ    X0, R12
 	TESTQ   R12, R12
-	JNZ     next130
+	JNZ     next228
 	MOVQ    X1, R12
 	TESTQ   R12, R12
-	JZ      next130
-	JMP     upd131
+	JZ      next228
+	JMP     upd229
 
-vnan133:
+vnan231:
 	UCOMISD X1, X1
-	JPS     next130
+	JPS     next228
 	MOVQ    $0x7ff8000000000001, R12
 	MOVQ    R12, (AX)(R13*8)
-	JMP     next130
+	JMP     next228
 
 done:
 	MOVQ R11, done+72(FP)
@@ -1594,275 +2343,275 @@ plain4:
 	MOVSD   (DI)(R11*8), X0
 	MOVSD   (CX)(R8*8), X1
 	UCOMISD X0, X1
-	JEQ     rare136
+	JEQ     rare234
 	MINSD   X0, X1
 	MOVSD   X1, (CX)(R8*8)
 
-next134:
+next232:
 	MOVSD   (DI)(R11*8), X0
 	MOVSD   (DX)(R8*8), X1
 	UCOMISD X1, X0
-	JEQ     rare139
+	JEQ     rare237
 	MAXSD   X0, X1
 	MOVSD   X1, (DX)(R8*8)
 
-next137:
+next235:
 	MOVLQZX 4(SI)(R11*4), R8
 	CMPQ    R8, BX
-	JAE     bail140
+	JAE     bail238
 	MOVSD   (AX)(R8*8), X0
 	ADDSD   8(DI)(R11*8), X0
 	MOVSD   X0, (AX)(R8*8)
 	MOVSD   8(DI)(R11*8), X0
 	MOVSD   (CX)(R8*8), X1
 	UCOMISD X0, X1
-	JEQ     rare143
+	JEQ     rare241
 	MINSD   X0, X1
 	MOVSD   X1, (CX)(R8*8)
 
-next141:
+next239:
 	MOVSD   8(DI)(R11*8), X0
 	MOVSD   (DX)(R8*8), X1
 	UCOMISD X1, X0
-	JEQ     rare146
+	JEQ     rare244
 	MAXSD   X0, X1
 	MOVSD   X1, (DX)(R8*8)
 
-next144:
+next242:
 	MOVLQZX 8(SI)(R11*4), R8
 	CMPQ    R8, BX
-	JAE     bail147
+	JAE     bail245
 	MOVSD   (AX)(R8*8), X0
 	ADDSD   16(DI)(R11*8), X0
 	MOVSD   X0, (AX)(R8*8)
 	MOVSD   16(DI)(R11*8), X0
 	MOVSD   (CX)(R8*8), X1
 	UCOMISD X0, X1
-	JEQ     rare150
+	JEQ     rare248
 	MINSD   X0, X1
 	MOVSD   X1, (CX)(R8*8)
 
-next148:
+next246:
 	MOVSD   16(DI)(R11*8), X0
 	MOVSD   (DX)(R8*8), X1
 	UCOMISD X1, X0
-	JEQ     rare153
+	JEQ     rare251
 	MAXSD   X0, X1
 	MOVSD   X1, (DX)(R8*8)
 
-next151:
+next249:
 	MOVLQZX 12(SI)(R11*4), R8
 	CMPQ    R8, BX
-	JAE     bail154
+	JAE     bail252
 	MOVSD   (AX)(R8*8), X0
 	ADDSD   24(DI)(R11*8), X0
 	MOVSD   X0, (AX)(R8*8)
 	MOVSD   24(DI)(R11*8), X0
 	MOVSD   (CX)(R8*8), X1
 	UCOMISD X0, X1
-	JEQ     rare157
+	JEQ     rare255
 	MINSD   X0, X1
 	MOVSD   X1, (CX)(R8*8)
 
-next155:
+next253:
 	MOVSD   24(DI)(R11*8), X0
 	MOVSD   (DX)(R8*8), X1
 	UCOMISD X1, X0
-	JEQ     rare160
+	JEQ     rare258
 	MAXSD   X0, X1
 	MOVSD   X1, (DX)(R8*8)
 
-next158:
+next256:
 	ADDQ $0x04, R11
 	JMP  plain4
 
-upd135:
+upd233:
 	MOVSD X0, (CX)(R8*8)
-	JMP   next134
+	JMP   next232
 
-rare136:
+rare234:
 	UCOMISD X0, X0
-	JPS     next134
+	JPS     next232
 	UCOMISD X1, X1
-	JPS     upd135
+	JPS     upd233
 	MOVQ    X0, R9
 	TESTQ   R9, R9
-	JZ      next134
+	JZ      next232
 	MOVQ    X1, R9
 	TESTQ   R9, R9
-	JNZ     next134
+	JNZ     next232
 	MOVQ    X0, R9
 	SHLQ    $0x01, R9
-	JNZ     next134
-	JMP     upd135
+	JNZ     next232
+	JMP     upd233
 
-upd138:
+upd236:
 	MOVSD X0, (DX)(R8*8)
-	JMP   next137
+	JMP   next235
 
-rare139:
+rare237:
 	UCOMISD X0, X0
-	JPS     vnan161
+	JPS     vnan259
 	UCOMISD X1, X1
-	JPS     next137
+	JPS     next235
 	MOVQ    X0, R9
 	TESTQ   R9, R9
-	JNZ     next137
+	JNZ     next235
 	MOVQ    X1, R9
 	TESTQ   R9, R9
-	JZ      next137
-	JMP     upd138
+	JZ      next235
+	JMP     upd236
 
-vnan161:
+vnan259:
 	UCOMISD X1, X1
-	JPS     next137
+	JPS     next235
 	MOVQ    $0x7ff8000000000001, R9
 	MOVQ    R9, (DX)(R8*8)
-	JMP     next137
+	JMP     next235
 
-bail140:
+bail238:
 	ADDQ $0x01, R11
 	JMP  done
 
-upd142:
+upd240:
 	MOVSD X0, (CX)(R8*8)
-	JMP   next141
+	JMP   next239
 
-rare143:
+rare241:
 	UCOMISD X0, X0
-	JPS     next141
+	JPS     next239
 	UCOMISD X1, X1
-	JPS     upd142
+	JPS     upd240
 	MOVQ    X0, R9
 	TESTQ   R9, R9
-	JZ      next141
+	JZ      next239
 	MOVQ    X1, R9
 	TESTQ   R9, R9
-	JNZ     next141
+	JNZ     next239
 	MOVQ    X0, R9
 	SHLQ    $0x01, R9
-	JNZ     next141
-	JMP     upd142
+	JNZ     next239
+	JMP     upd240
 
-upd145:
+upd243:
 	MOVSD X0, (DX)(R8*8)
-	JMP   next144
+	JMP   next242
 
-rare146:
+rare244:
 	UCOMISD X0, X0
-	JPS     vnan162
+	JPS     vnan260
 	UCOMISD X1, X1
-	JPS     next144
+	JPS     next242
 	MOVQ    X0, R9
 	TESTQ   R9, R9
-	JNZ     next144
+	JNZ     next242
 	MOVQ    X1, R9
 	TESTQ   R9, R9
-	JZ      next144
-	JMP     upd145
+	JZ      next242
+	JMP     upd243
 
-vnan162:
+vnan260:
 	UCOMISD X1, X1
-	JPS     next144
+	JPS     next242
 	MOVQ    $0x7ff8000000000001, R9
 	MOVQ    R9, (DX)(R8*8)
-	JMP     next144
+	JMP     next242
 
-bail147:
+bail245:
 	ADDQ $0x02, R11
 	JMP  done
 
-upd149:
+upd247:
 	MOVSD X0, (CX)(R8*8)
-	JMP   next148
+	JMP   next246
 
-rare150:
+rare248:
 	UCOMISD X0, X0
-	JPS     next148
+	JPS     next246
 	UCOMISD X1, X1
-	JPS     upd149
+	JPS     upd247
 	MOVQ    X0, R9
 	TESTQ   R9, R9
-	JZ      next148
+	JZ      next246
 	MOVQ    X1, R9
 	TESTQ   R9, R9
-	JNZ     next148
+	JNZ     next246
 	MOVQ    X0, R9
 	SHLQ    $0x01, R9
-	JNZ     next148
-	JMP     upd149
+	JNZ     next246
+	JMP     upd247
 
-upd152:
+upd250:
 	MOVSD X0, (DX)(R8*8)
-	JMP   next151
+	JMP   next249
 
-rare153:
+rare251:
 	UCOMISD X0, X0
-	JPS     vnan163
+	JPS     vnan261
 	UCOMISD X1, X1
-	JPS     next151
+	JPS     next249
 	MOVQ    X0, R9
 	TESTQ   R9, R9
-	JNZ     next151
+	JNZ     next249
 	MOVQ    X1, R9
 	TESTQ   R9, R9
-	JZ      next151
-	JMP     upd152
+	JZ      next249
+	JMP     upd250
 
-vnan163:
+vnan261:
 	UCOMISD X1, X1
-	JPS     next151
+	JPS     next249
 	MOVQ    $0x7ff8000000000001, R9
 	MOVQ    R9, (DX)(R8*8)
-	JMP     next151
+	JMP     next249
 
-bail154:
+bail252:
 	ADDQ $0x03, R11
 	JMP  done
 
-upd156:
+upd254:
 	MOVSD X0, (CX)(R8*8)
-	JMP   next155
+	JMP   next253
 
-rare157:
+rare255:
 	UCOMISD X0, X0
-	JPS     next155
+	JPS     next253
 	UCOMISD X1, X1
-	JPS     upd156
+	JPS     upd254
 	MOVQ    X0, R9
 	TESTQ   R9, R9
-	JZ      next155
+	JZ      next253
 	MOVQ    X1, R9
 	TESTQ   R9, R9
-	JNZ     next155
+	JNZ     next253
 	MOVQ    X0, R9
 	SHLQ    $0x01, R9
-	JNZ     next155
-	JMP     upd156
+	JNZ     next253
+	JMP     upd254
 
-upd159:
+upd257:
 	MOVSD X0, (DX)(R8*8)
-	JMP   next158
+	JMP   next256
 
-rare160:
+rare258:
 	UCOMISD X0, X0
-	JPS     vnan164
+	JPS     vnan262
 	UCOMISD X1, X1
-	JPS     next158
+	JPS     next256
 	MOVQ    X0, R9
 	TESTQ   R9, R9
-	JNZ     next158
+	JNZ     next256
 	MOVQ    X1, R9
 	TESTQ   R9, R9
-	JZ      next158
-	JMP     upd159
+	JZ      next256
+	JMP     upd257
 
-vnan164:
+vnan262:
 	UCOMISD X1, X1
-	JPS     next158
+	JPS     next256
 	MOVQ    $0x7ff8000000000001, R9
 	MOVQ    R9, (DX)(R8*8)
-	JMP     next158
+	JMP     next256
 
 plain1:
 	CMPQ    R11, R10
@@ -1876,67 +2625,374 @@ plain1:
 	MOVSD   (DI)(R11*8), X0
 	MOVSD   (CX)(R8*8), X1
 	UCOMISD X0, X1
-	JEQ     rare167
+	JEQ     rare265
 	MINSD   X0, X1
 	MOVSD   X1, (CX)(R8*8)
 
-next165:
+next263:
 	MOVSD   (DI)(R11*8), X0
 	MOVSD   (DX)(R8*8), X1
 	UCOMISD X1, X0
-	JEQ     rare170
+	JEQ     rare268
 	MAXSD   X0, X1
 	MOVSD   X1, (DX)(R8*8)
 
-next168:
+next266:
 	INCQ R11
 	JMP  plain1
 
-upd166:
+upd264:
 	MOVSD X0, (CX)(R8*8)
-	JMP   next165
+	JMP   next263
 
-rare167:
+rare265:
 	UCOMISD X0, X0
-	JPS     next165
+	JPS     next263
 	UCOMISD X1, X1
-	JPS     upd166
+	JPS     upd264
 	MOVQ    X0, R9
 	TESTQ   R9, R9
-	JZ      next165
+	JZ      next263
 	MOVQ    X1, R9
 	TESTQ   R9, R9
-	JNZ     next165
+	JNZ     next263
 	MOVQ    X0, R9
 	SHLQ    $0x01, R9
-	JNZ     next165
-	JMP     upd166
+	JNZ     next263
+	JMP     upd264
 
-upd169:
+upd267:
 	MOVSD X0, (DX)(R8*8)
-	JMP   next168
+	JMP   next266
 
-rare170:
+rare268:
 	UCOMISD X0, X0
-	JPS     vnan171
+	JPS     vnan269
 	UCOMISD X1, X1
-	JPS     next168
+	JPS     next266
 	MOVQ    X0, R9
 	TESTQ   R9, R9
-	JNZ     next168
+	JNZ     next266
 	MOVQ    X1, R9
 	TESTQ   R9, R9
-	JZ      next168
-	JMP     upd169
+	JZ      next266
+	JMP     upd267
 
-vnan171:
+vnan269:
 	UCOMISD X1, X1
-	JPS     next168
+	JPS     next266
 	MOVQ    $0x7ff8000000000001, R9
 	MOVQ    R9, (DX)(R8*8)
-	JMP     next168
+	JMP     next266
 
 withsel:
+sel4:
+	LEAQ    4(R11), R12
+	CMPQ    R12, R10
+	JA      sel1
+	MOVLQSX (R9)(R11*4), R12
+	CMPQ    R12, R8
+	JAE     done
+	MOVLQZX (SI)(R12*4), R13
+	CMPQ    R13, BX
+	JAE     done
+	MOVSD   (AX)(R13*8), X0
+	ADDSD   (DI)(R12*8), X0
+	MOVSD   X0, (AX)(R13*8)
+	MOVSD   (DI)(R12*8), X0
+	MOVSD   (CX)(R13*8), X1
+	UCOMISD X0, X1
+	JEQ     rare272
+	MINSD   X0, X1
+	MOVSD   X1, (CX)(R13*8)
+
+next270:
+	MOVSD   (DI)(R12*8), X0
+	MOVSD   (DX)(R13*8), X1
+	UCOMISD X1, X0
+	JEQ     rare275
+	MAXSD   X0, X1
+	MOVSD   X1, (DX)(R13*8)
+
+next273:
+	MOVLQSX 4(R9)(R11*4), R12
+	CMPQ    R12, R8
+	JAE     bail276
+	MOVLQZX (SI)(R12*4), R13
+	CMPQ    R13, BX
+	JAE     bail277
+	MOVSD   (AX)(R13*8), X0
+	ADDSD   (DI)(R12*8), X0
+	MOVSD   X0, (AX)(R13*8)
+	MOVSD   (DI)(R12*8), X0
+	MOVSD   (CX)(R13*8), X1
+	UCOMISD X0, X1
+	JEQ     rare280
+	MINSD   X0, X1
+	MOVSD   X1, (CX)(R13*8)
+
+next278:
+	MOVSD   (DI)(R12*8), X0
+	MOVSD   (DX)(R13*8), X1
+	UCOMISD X1, X0
+	JEQ     rare283
+	MAXSD   X0, X1
+	MOVSD   X1, (DX)(R13*8)
+
+next281:
+	MOVLQSX 8(R9)(R11*4), R12
+	CMPQ    R12, R8
+	JAE     bail284
+	MOVLQZX (SI)(R12*4), R13
+	CMPQ    R13, BX
+	JAE     bail285
+	MOVSD   (AX)(R13*8), X0
+	ADDSD   (DI)(R12*8), X0
+	MOVSD   X0, (AX)(R13*8)
+	MOVSD   (DI)(R12*8), X0
+	MOVSD   (CX)(R13*8), X1
+	UCOMISD X0, X1
+	JEQ     rare288
+	MINSD   X0, X1
+	MOVSD   X1, (CX)(R13*8)
+
+next286:
+	MOVSD   (DI)(R12*8), X0
+	MOVSD   (DX)(R13*8), X1
+	UCOMISD X1, X0
+	JEQ     rare291
+	MAXSD   X0, X1
+	MOVSD   X1, (DX)(R13*8)
+
+next289:
+	MOVLQSX 12(R9)(R11*4), R12
+	CMPQ    R12, R8
+	JAE     bail292
+	MOVLQZX (SI)(R12*4), R13
+	CMPQ    R13, BX
+	JAE     bail293
+	MOVSD   (AX)(R13*8), X0
+	ADDSD   (DI)(R12*8), X0
+	MOVSD   X0, (AX)(R13*8)
+	MOVSD   (DI)(R12*8), X0
+	MOVSD   (CX)(R13*8), X1
+	UCOMISD X0, X1
+	JEQ     rare296
+	MINSD   X0, X1
+	MOVSD   X1, (CX)(R13*8)
+
+next294:
+	MOVSD   (DI)(R12*8), X0
+	MOVSD   (DX)(R13*8), X1
+	UCOMISD X1, X0
+	JEQ     rare299
+	MAXSD   X0, X1
+	MOVSD   X1, (DX)(R13*8)
+
+next297:
+	ADDQ $0x04, R11
+	JMP  sel4
+
+upd271:
+	MOVSD X0, (CX)(R13*8)
+	JMP   next270
+
+rare272:
+	UCOMISD X0, X0
+	JPS     next270
+	UCOMISD X1, X1
+	JPS     upd271
+	MOVQ    X0, R14
+	TESTQ   R14, R14
+	JZ      next270
+	MOVQ    X1, R14
+	TESTQ   R14, R14
+	JNZ     next270
+	MOVQ    X0, R14
+	SHLQ    $0x01, R14
+	JNZ     next270
+	JMP     upd271
+
+upd274:
+	MOVSD X0, (DX)(R13*8)
+	JMP   next273
+
+rare275:
+	UCOMISD X0, X0
+	JPS     vnan300
+	UCOMISD X1, X1
+	JPS     next273
+	MOVQ    X0, R12
+	TESTQ   R12, R12
+	JNZ     next273
+	MOVQ    X1, R12
+	TESTQ   R12, R12
+	JZ      next273
+	JMP     upd274
+
+vnan300:
+	UCOMISD X1, X1
+	JPS     next273
+	MOVQ    $0x7ff8000000000001, R12
+	MOVQ    R12, (DX)(R13*8)
+	JMP     next273
+
+bail276:
+	ADDQ $0x01, R11
+	JMP  done
+
+bail277:
+	ADDQ $0x01, R11
+	JMP  done
+
+upd279:
+	MOVSD X0, (CX)(R13*8)
+	JMP   next278
+
+rare280:
+	UCOMISD X0, X0
+	JPS     next278
+	UCOMISD X1, X1
+	JPS     upd279
+	MOVQ    X0, R14
+	TESTQ   R14, R14
+	JZ      next278
+	MOVQ    X1, R14
+	TESTQ   R14, R14
+	JNZ     next278
+	MOVQ    X0, R14
+	SHLQ    $0x01, R14
+	JNZ     next278
+	JMP     upd279
+
+upd282:
+	MOVSD X0, (DX)(R13*8)
+	JMP   next281
+
+rare283:
+	UCOMISD X0, X0
+	JPS     vnan301
+	UCOMISD X1, X1
+	JPS     next281
+	MOVQ    X0, R12
+	TESTQ   R12, R12
+	JNZ     next281
+	MOVQ    X1, R12
+	TESTQ   R12, R12
+	JZ      next281
+	JMP     upd282
+
+vnan301:
+	UCOMISD X1, X1
+	JPS     next281
+	MOVQ    $0x7ff8000000000001, R12
+	MOVQ    R12, (DX)(R13*8)
+	JMP     next281
+
+bail284:
+	ADDQ $0x02, R11
+	JMP  done
+
+bail285:
+	ADDQ $0x02, R11
+	JMP  done
+
+upd287:
+	MOVSD X0, (CX)(R13*8)
+	JMP   next286
+
+rare288:
+	UCOMISD X0, X0
+	JPS     next286
+	UCOMISD X1, X1
+	JPS     upd287
+	MOVQ    X0, R14
+	TESTQ   R14, R14
+	JZ      next286
+	MOVQ    X1, R14
+	TESTQ   R14, R14
+	JNZ     next286
+	MOVQ    X0, R14
+	SHLQ    $0x01, R14
+	JNZ     next286
+	JMP     upd287
+
+upd290:
+	MOVSD X0, (DX)(R13*8)
+	JMP   next289
+
+rare291:
+	UCOMISD X0, X0
+	JPS     vnan302
+	UCOMISD X1, X1
+	JPS     next289
+	MOVQ    X0, R12
+	TESTQ   R12, R12
+	JNZ     next289
+	MOVQ    X1, R12
+	TESTQ   R12, R12
+	JZ      next289
+	JMP     upd290
+
+vnan302:
+	UCOMISD X1, X1
+	JPS     next289
+	MOVQ    $0x7ff8000000000001, R12
+	MOVQ    R12, (DX)(R13*8)
+	JMP     next289
+
+bail292:
+	ADDQ $0x03, R11
+	JMP  done
+
+bail293:
+	ADDQ $0x03, R11
+	JMP  done
+
+upd295:
+	MOVSD X0, (CX)(R13*8)
+	JMP   next294
+
+rare296:
+	UCOMISD X0, X0
+	JPS     next294
+	UCOMISD X1, X1
+	JPS     upd295
+	MOVQ    X0, R14
+	TESTQ   R14, R14
+	JZ      next294
+	MOVQ    X1, R14
+	TESTQ   R14, R14
+	JNZ     next294
+	MOVQ    X0, R14
+	SHLQ    $0x01, R14
+	JNZ     next294
+	JMP     upd295
+
+upd298:
+	MOVSD X0, (DX)(R13*8)
+	JMP   next297
+
+rare299:
+	UCOMISD X0, X0
+	JPS     vnan303
+	UCOMISD X1, X1
+	JPS     next297
+	MOVQ    X0, R12
+	TESTQ   R12, R12
+	JNZ     next297
+	MOVQ    X1, R12
+	TESTQ   R12, R12
+	JZ      next297
+	JMP     upd298
+
+vnan303:
+	UCOMISD X1, X1
+	JPS     next297
+	MOVQ    $0x7ff8000000000001, R12
+	MOVQ    R12, (DX)(R13*8)
+	JMP     next297
+
 sel1:
 	CMPQ    R11, R10
 	JAE     done
@@ -1952,65 +3008,65 @@ sel1:
 	MOVSD   (DI)(R12*8), X0
 	MOVSD   (CX)(R13*8), X1
 	UCOMISD X0, X1
-	JEQ     rare174
+	JEQ     rare306
 	MINSD   X0, X1
 	MOVSD   X1, (CX)(R13*8)
 
-next172:
+next304:
 	MOVSD   (DI)(R12*8), X0
 	MOVSD   (DX)(R13*8), X1
 	UCOMISD X1, X0
-	JEQ     rare177
+	JEQ     rare309
 	MAXSD   X0, X1
 	MOVSD   X1, (DX)(R13*8)
 
-next175:
+next307:
 	INCQ R11
 	JMP  sel1
 
-upd173:
+upd305:
 	MOVSD X0, (CX)(R13*8)
-	JMP   next172
+	JMP   next304
 
-rare174:
+rare306:
 	UCOMISD X0, X0
-	JPS     next172
+	JPS     next304
 	UCOMISD X1, X1
-	JPS     upd173
+	JPS     upd305
 	MOVQ    X0, R14
 	TESTQ   R14, R14
-	JZ      next172
+	JZ      next304
 	MOVQ    X1, R14
 	TESTQ   R14, R14
-	JNZ     next172
+	JNZ     next304
 	MOVQ    X0, R14
 	SHLQ    $0x01, R14
-	JNZ     next172
-	JMP     upd173
+	JNZ     next304
+	JMP     upd305
 
-upd176:
+upd308:
 	MOVSD X0, (DX)(R13*8)
-	JMP   next175
+	JMP   next307
 
-rare177:
+rare309:
 	UCOMISD X0, X0
-	JPS     vnan178
+	JPS     vnan310
 	UCOMISD X1, X1
-	JPS     next175
+	JPS     next307
 	MOVQ    X0, R12
 	TESTQ   R12, R12
-	JNZ     next175
+	JNZ     next307
 	MOVQ    X1, R12
 	TESTQ   R12, R12
-	JZ      next175
-	JMP     upd176
+	JZ      next307
+	JMP     upd308
 
-vnan178:
+vnan310:
 	UCOMISD X1, X1
-	JPS     next175
+	JPS     next307
 	MOVQ    $0x7ff8000000000001, R12
 	MOVQ    R12, (DX)(R13*8)
-	JMP     next175
+	JMP     next307
 
 done:
 	MOVQ R11, done+72(FP)
@@ -2049,287 +3105,287 @@ plainpf:
 	MOVSD      (DI)(R11*8), X0
 	MOVSD      (CX)(R8*8), X1
 	UCOMISD    X0, X1
-	JEQ        rare181
+	JEQ        rare313
 	MINSD      X0, X1
 	MOVSD      X1, (CX)(R8*8)
 
-next179:
+next311:
 	MOVSD   (DI)(R11*8), X0
 	MOVSD   (DX)(R8*8), X1
 	UCOMISD X1, X0
-	JEQ     rare184
+	JEQ     rare316
 	MAXSD   X0, X1
 	MOVSD   X1, (DX)(R8*8)
 
-next182:
+next314:
 	MOVLQZX    68(SI)(R11*4), R8
 	PREFETCHT0 (AX)(R8*8)
 	PREFETCHT0 (CX)(R8*8)
 	PREFETCHT0 (DX)(R8*8)
 	MOVLQZX    4(SI)(R11*4), R8
 	CMPQ       R8, BX
-	JAE        bail185
+	JAE        bail317
 	MOVSD      (AX)(R8*8), X0
 	ADDSD      8(DI)(R11*8), X0
 	MOVSD      X0, (AX)(R8*8)
 	MOVSD      8(DI)(R11*8), X0
 	MOVSD      (CX)(R8*8), X1
 	UCOMISD    X0, X1
-	JEQ        rare188
+	JEQ        rare320
 	MINSD      X0, X1
 	MOVSD      X1, (CX)(R8*8)
 
-next186:
+next318:
 	MOVSD   8(DI)(R11*8), X0
 	MOVSD   (DX)(R8*8), X1
 	UCOMISD X1, X0
-	JEQ     rare191
+	JEQ     rare323
 	MAXSD   X0, X1
 	MOVSD   X1, (DX)(R8*8)
 
-next189:
+next321:
 	MOVLQZX    72(SI)(R11*4), R8
 	PREFETCHT0 (AX)(R8*8)
 	PREFETCHT0 (CX)(R8*8)
 	PREFETCHT0 (DX)(R8*8)
 	MOVLQZX    8(SI)(R11*4), R8
 	CMPQ       R8, BX
-	JAE        bail192
+	JAE        bail324
 	MOVSD      (AX)(R8*8), X0
 	ADDSD      16(DI)(R11*8), X0
 	MOVSD      X0, (AX)(R8*8)
 	MOVSD      16(DI)(R11*8), X0
 	MOVSD      (CX)(R8*8), X1
 	UCOMISD    X0, X1
-	JEQ        rare195
+	JEQ        rare327
 	MINSD      X0, X1
 	MOVSD      X1, (CX)(R8*8)
 
-next193:
+next325:
 	MOVSD   16(DI)(R11*8), X0
 	MOVSD   (DX)(R8*8), X1
 	UCOMISD X1, X0
-	JEQ     rare198
+	JEQ     rare330
 	MAXSD   X0, X1
 	MOVSD   X1, (DX)(R8*8)
 
-next196:
+next328:
 	MOVLQZX    76(SI)(R11*4), R8
 	PREFETCHT0 (AX)(R8*8)
 	PREFETCHT0 (CX)(R8*8)
 	PREFETCHT0 (DX)(R8*8)
 	MOVLQZX    12(SI)(R11*4), R8
 	CMPQ       R8, BX
-	JAE        bail199
+	JAE        bail331
 	MOVSD      (AX)(R8*8), X0
 	ADDSD      24(DI)(R11*8), X0
 	MOVSD      X0, (AX)(R8*8)
 	MOVSD      24(DI)(R11*8), X0
 	MOVSD      (CX)(R8*8), X1
 	UCOMISD    X0, X1
-	JEQ        rare202
+	JEQ        rare334
 	MINSD      X0, X1
 	MOVSD      X1, (CX)(R8*8)
 
-next200:
+next332:
 	MOVSD   24(DI)(R11*8), X0
 	MOVSD   (DX)(R8*8), X1
 	UCOMISD X1, X0
-	JEQ     rare205
+	JEQ     rare337
 	MAXSD   X0, X1
 	MOVSD   X1, (DX)(R8*8)
 
-next203:
+next335:
 	ADDQ $0x04, R11
 	JMP  plainpf
 
-upd180:
+upd312:
 	MOVSD X0, (CX)(R8*8)
-	JMP   next179
+	JMP   next311
 
-rare181:
+rare313:
 	UCOMISD X0, X0
-	JPS     next179
+	JPS     next311
 	UCOMISD X1, X1
-	JPS     upd180
+	JPS     upd312
 	MOVQ    X0, R9
 	TESTQ   R9, R9
-	JZ      next179
+	JZ      next311
 	MOVQ    X1, R9
 	TESTQ   R9, R9
-	JNZ     next179
+	JNZ     next311
 	MOVQ    X0, R9
 	SHLQ    $0x01, R9
-	JNZ     next179
-	JMP     upd180
+	JNZ     next311
+	JMP     upd312
 
-upd183:
+upd315:
 	MOVSD X0, (DX)(R8*8)
-	JMP   next182
+	JMP   next314
 
-rare184:
+rare316:
 	UCOMISD X0, X0
-	JPS     vnan206
+	JPS     vnan338
 	UCOMISD X1, X1
-	JPS     next182
+	JPS     next314
 	MOVQ    X0, R9
 	TESTQ   R9, R9
-	JNZ     next182
+	JNZ     next314
 	MOVQ    X1, R9
 	TESTQ   R9, R9
-	JZ      next182
-	JMP     upd183
+	JZ      next314
+	JMP     upd315
 
-vnan206:
+vnan338:
 	UCOMISD X1, X1
-	JPS     next182
+	JPS     next314
 	MOVQ    $0x7ff8000000000001, R9
 	MOVQ    R9, (DX)(R8*8)
-	JMP     next182
+	JMP     next314
 
-bail185:
+bail317:
 	ADDQ $0x01, R11
 	JMP  done
 
-upd187:
+upd319:
 	MOVSD X0, (CX)(R8*8)
-	JMP   next186
+	JMP   next318
 
-rare188:
+rare320:
 	UCOMISD X0, X0
-	JPS     next186
+	JPS     next318
 	UCOMISD X1, X1
-	JPS     upd187
+	JPS     upd319
 	MOVQ    X0, R9
 	TESTQ   R9, R9
-	JZ      next186
+	JZ      next318
 	MOVQ    X1, R9
 	TESTQ   R9, R9
-	JNZ     next186
+	JNZ     next318
 	MOVQ    X0, R9
 	SHLQ    $0x01, R9
-	JNZ     next186
-	JMP     upd187
+	JNZ     next318
+	JMP     upd319
 
-upd190:
+upd322:
 	MOVSD X0, (DX)(R8*8)
-	JMP   next189
+	JMP   next321
 
-rare191:
+rare323:
 	UCOMISD X0, X0
-	JPS     vnan207
+	JPS     vnan339
 	UCOMISD X1, X1
-	JPS     next189
+	JPS     next321
 	MOVQ    X0, R9
 	TESTQ   R9, R9
-	JNZ     next189
+	JNZ     next321
 	MOVQ    X1, R9
 	TESTQ   R9, R9
-	JZ      next189
-	JMP     upd190
+	JZ      next321
+	JMP     upd322
 
-vnan207:
+vnan339:
 	UCOMISD X1, X1
-	JPS     next189
+	JPS     next321
 	MOVQ    $0x7ff8000000000001, R9
 	MOVQ    R9, (DX)(R8*8)
-	JMP     next189
+	JMP     next321
 
-bail192:
+bail324:
 	ADDQ $0x02, R11
 	JMP  done
 
-upd194:
+upd326:
 	MOVSD X0, (CX)(R8*8)
-	JMP   next193
+	JMP   next325
 
-rare195:
+rare327:
 	UCOMISD X0, X0
-	JPS     next193
+	JPS     next325
 	UCOMISD X1, X1
-	JPS     upd194
+	JPS     upd326
 	MOVQ    X0, R9
 	TESTQ   R9, R9
-	JZ      next193
+	JZ      next325
 	MOVQ    X1, R9
 	TESTQ   R9, R9
-	JNZ     next193
+	JNZ     next325
 	MOVQ    X0, R9
 	SHLQ    $0x01, R9
-	JNZ     next193
-	JMP     upd194
+	JNZ     next325
+	JMP     upd326
 
-upd197:
+upd329:
 	MOVSD X0, (DX)(R8*8)
-	JMP   next196
+	JMP   next328
 
-rare198:
+rare330:
 	UCOMISD X0, X0
-	JPS     vnan208
+	JPS     vnan340
 	UCOMISD X1, X1
-	JPS     next196
+	JPS     next328
 	MOVQ    X0, R9
 	TESTQ   R9, R9
-	JNZ     next196
+	JNZ     next328
 	MOVQ    X1, R9
 	TESTQ   R9, R9
-	JZ      next196
-	JMP     upd197
+	JZ      next328
+	JMP     upd329
 
-vnan208:
+vnan340:
 	UCOMISD X1, X1
-	JPS     next196
+	JPS     next328
 	MOVQ    $0x7ff8000000000001, R9
 	MOVQ    R9, (DX)(R8*8)
-	JMP     next196
+	JMP     next328
 
-bail199:
+bail331:
 	ADDQ $0x03, R11
 	JMP  done
 
-upd201:
+upd333:
 	MOVSD X0, (CX)(R8*8)
-	JMP   next200
+	JMP   next332
 
-rare202:
+rare334:
 	UCOMISD X0, X0
-	JPS     next200
+	JPS     next332
 	UCOMISD X1, X1
-	JPS     upd201
+	JPS     upd333
 	MOVQ    X0, R9
 	TESTQ   R9, R9
-	JZ      next200
+	JZ      next332
 	MOVQ    X1, R9
 	TESTQ   R9, R9
-	JNZ     next200
+	JNZ     next332
 	MOVQ    X0, R9
 	SHLQ    $0x01, R9
-	JNZ     next200
-	JMP     upd201
+	JNZ     next332
+	JMP     upd333
 
-upd204:
+upd336:
 	MOVSD X0, (DX)(R8*8)
-	JMP   next203
+	JMP   next335
 
-rare205:
+rare337:
 	UCOMISD X0, X0
-	JPS     vnan209
+	JPS     vnan341
 	UCOMISD X1, X1
-	JPS     next203
+	JPS     next335
 	MOVQ    X0, R9
 	TESTQ   R9, R9
-	JNZ     next203
+	JNZ     next335
 	MOVQ    X1, R9
 	TESTQ   R9, R9
-	JZ      next203
-	JMP     upd204
+	JZ      next335
+	JMP     upd336
 
-vnan209:
+vnan341:
 	UCOMISD X1, X1
-	JPS     next203
+	JPS     next335
 	MOVQ    $0x7ff8000000000001, R9
 	MOVQ    R9, (DX)(R8*8)
-	JMP     next203
+	JMP     next335
 
 plain4:
 	LEAQ    4(R11), R8
@@ -2344,275 +3400,275 @@ plain4:
 	MOVSD   (DI)(R11*8), X0
 	MOVSD   (CX)(R8*8), X1
 	UCOMISD X0, X1
-	JEQ     rare212
+	JEQ     rare344
 	MINSD   X0, X1
 	MOVSD   X1, (CX)(R8*8)
 
-next210:
+next342:
 	MOVSD   (DI)(R11*8), X0
 	MOVSD   (DX)(R8*8), X1
 	UCOMISD X1, X0
-	JEQ     rare215
+	JEQ     rare347
 	MAXSD   X0, X1
 	MOVSD   X1, (DX)(R8*8)
 
-next213:
+next345:
 	MOVLQZX 4(SI)(R11*4), R8
 	CMPQ    R8, BX
-	JAE     bail216
+	JAE     bail348
 	MOVSD   (AX)(R8*8), X0
 	ADDSD   8(DI)(R11*8), X0
 	MOVSD   X0, (AX)(R8*8)
 	MOVSD   8(DI)(R11*8), X0
 	MOVSD   (CX)(R8*8), X1
 	UCOMISD X0, X1
-	JEQ     rare219
+	JEQ     rare351
 	MINSD   X0, X1
 	MOVSD   X1, (CX)(R8*8)
 
-next217:
+next349:
 	MOVSD   8(DI)(R11*8), X0
 	MOVSD   (DX)(R8*8), X1
 	UCOMISD X1, X0
-	JEQ     rare222
+	JEQ     rare354
 	MAXSD   X0, X1
 	MOVSD   X1, (DX)(R8*8)
 
-next220:
+next352:
 	MOVLQZX 8(SI)(R11*4), R8
 	CMPQ    R8, BX
-	JAE     bail223
+	JAE     bail355
 	MOVSD   (AX)(R8*8), X0
 	ADDSD   16(DI)(R11*8), X0
 	MOVSD   X0, (AX)(R8*8)
 	MOVSD   16(DI)(R11*8), X0
 	MOVSD   (CX)(R8*8), X1
 	UCOMISD X0, X1
-	JEQ     rare226
+	JEQ     rare358
 	MINSD   X0, X1
 	MOVSD   X1, (CX)(R8*8)
 
-next224:
+next356:
 	MOVSD   16(DI)(R11*8), X0
 	MOVSD   (DX)(R8*8), X1
 	UCOMISD X1, X0
-	JEQ     rare229
+	JEQ     rare361
 	MAXSD   X0, X1
 	MOVSD   X1, (DX)(R8*8)
 
-next227:
+next359:
 	MOVLQZX 12(SI)(R11*4), R8
 	CMPQ    R8, BX
-	JAE     bail230
+	JAE     bail362
 	MOVSD   (AX)(R8*8), X0
 	ADDSD   24(DI)(R11*8), X0
 	MOVSD   X0, (AX)(R8*8)
 	MOVSD   24(DI)(R11*8), X0
 	MOVSD   (CX)(R8*8), X1
 	UCOMISD X0, X1
-	JEQ     rare233
+	JEQ     rare365
 	MINSD   X0, X1
 	MOVSD   X1, (CX)(R8*8)
 
-next231:
+next363:
 	MOVSD   24(DI)(R11*8), X0
 	MOVSD   (DX)(R8*8), X1
 	UCOMISD X1, X0
-	JEQ     rare236
+	JEQ     rare368
 	MAXSD   X0, X1
 	MOVSD   X1, (DX)(R8*8)
 
-next234:
+next366:
 	ADDQ $0x04, R11
 	JMP  plain4
 
-upd211:
+upd343:
 	MOVSD X0, (CX)(R8*8)
-	JMP   next210
+	JMP   next342
 
-rare212:
+rare344:
 	UCOMISD X0, X0
-	JPS     next210
+	JPS     next342
 	UCOMISD X1, X1
-	JPS     upd211
+	JPS     upd343
 	MOVQ    X0, R9
 	TESTQ   R9, R9
-	JZ      next210
+	JZ      next342
 	MOVQ    X1, R9
 	TESTQ   R9, R9
-	JNZ     next210
+	JNZ     next342
 	MOVQ    X0, R9
 	SHLQ    $0x01, R9
-	JNZ     next210
-	JMP     upd211
+	JNZ     next342
+	JMP     upd343
 
-upd214:
+upd346:
 	MOVSD X0, (DX)(R8*8)
-	JMP   next213
+	JMP   next345
 
-rare215:
+rare347:
 	UCOMISD X0, X0
-	JPS     vnan237
+	JPS     vnan369
 	UCOMISD X1, X1
-	JPS     next213
+	JPS     next345
 	MOVQ    X0, R9
 	TESTQ   R9, R9
-	JNZ     next213
+	JNZ     next345
 	MOVQ    X1, R9
 	TESTQ   R9, R9
-	JZ      next213
-	JMP     upd214
+	JZ      next345
+	JMP     upd346
 
-vnan237:
+vnan369:
 	UCOMISD X1, X1
-	JPS     next213
+	JPS     next345
 	MOVQ    $0x7ff8000000000001, R9
 	MOVQ    R9, (DX)(R8*8)
-	JMP     next213
+	JMP     next345
 
-bail216:
+bail348:
 	ADDQ $0x01, R11
 	JMP  done
 
-upd218:
+upd350:
 	MOVSD X0, (CX)(R8*8)
-	JMP   next217
+	JMP   next349
 
-rare219:
+rare351:
 	UCOMISD X0, X0
-	JPS     next217
+	JPS     next349
 	UCOMISD X1, X1
-	JPS     upd218
+	JPS     upd350
 	MOVQ    X0, R9
 	TESTQ   R9, R9
-	JZ      next217
+	JZ      next349
 	MOVQ    X1, R9
 	TESTQ   R9, R9
-	JNZ     next217
+	JNZ     next349
 	MOVQ    X0, R9
 	SHLQ    $0x01, R9
-	JNZ     next217
-	JMP     upd218
+	JNZ     next349
+	JMP     upd350
 
-upd221:
+upd353:
 	MOVSD X0, (DX)(R8*8)
-	JMP   next220
+	JMP   next352
 
-rare222:
+rare354:
 	UCOMISD X0, X0
-	JPS     vnan238
+	JPS     vnan370
 	UCOMISD X1, X1
-	JPS     next220
+	JPS     next352
 	MOVQ    X0, R9
 	TESTQ   R9, R9
-	JNZ     next220
+	JNZ     next352
 	MOVQ    X1, R9
 	TESTQ   R9, R9
-	JZ      next220
-	JMP     upd221
+	JZ      next352
+	JMP     upd353
 
-vnan238:
+vnan370:
 	UCOMISD X1, X1
-	JPS     next220
+	JPS     next352
 	MOVQ    $0x7ff8000000000001, R9
 	MOVQ    R9, (DX)(R8*8)
-	JMP     next220
+	JMP     next352
 
-bail223:
+bail355:
 	ADDQ $0x02, R11
 	JMP  done
 
-upd225:
+upd357:
 	MOVSD X0, (CX)(R8*8)
-	JMP   next224
+	JMP   next356
 
-rare226:
+rare358:
 	UCOMISD X0, X0
-	JPS     next224
+	JPS     next356
 	UCOMISD X1, X1
-	JPS     upd225
+	JPS     upd357
 	MOVQ    X0, R9
 	TESTQ   R9, R9
-	JZ      next224
+	JZ      next356
 	MOVQ    X1, R9
 	TESTQ   R9, R9
-	JNZ     next224
+	JNZ     next356
 	MOVQ    X0, R9
 	SHLQ    $0x01, R9
-	JNZ     next224
-	JMP     upd225
+	JNZ     next356
+	JMP     upd357
 
-upd228:
+upd360:
 	MOVSD X0, (DX)(R8*8)
-	JMP   next227
+	JMP   next359
 
-rare229:
+rare361:
 	UCOMISD X0, X0
-	JPS     vnan239
+	JPS     vnan371
 	UCOMISD X1, X1
-	JPS     next227
+	JPS     next359
 	MOVQ    X0, R9
 	TESTQ   R9, R9
-	JNZ     next227
+	JNZ     next359
 	MOVQ    X1, R9
 	TESTQ   R9, R9
-	JZ      next227
-	JMP     upd228
+	JZ      next359
+	JMP     upd360
 
-vnan239:
+vnan371:
 	UCOMISD X1, X1
-	JPS     next227
+	JPS     next359
 	MOVQ    $0x7ff8000000000001, R9
 	MOVQ    R9, (DX)(R8*8)
-	JMP     next227
+	JMP     next359
 
-bail230:
+bail362:
 	ADDQ $0x03, R11
 	JMP  done
 
-upd232:
+upd364:
 	MOVSD X0, (CX)(R8*8)
-	JMP   next231
+	JMP   next363
 
-rare233:
+rare365:
 	UCOMISD X0, X0
-	JPS     next231
+	JPS     next363
 	UCOMISD X1, X1
-	JPS     upd232
+	JPS     upd364
 	MOVQ    X0, R9
 	TESTQ   R9, R9
-	JZ      next231
+	JZ      next363
 	MOVQ    X1, R9
 	TESTQ   R9, R9
-	JNZ     next231
+	JNZ     next363
 	MOVQ    X0, R9
 	SHLQ    $0x01, R9
-	JNZ     next231
-	JMP     upd232
+	JNZ     next363
+	JMP     upd364
 
-upd235:
+upd367:
 	MOVSD X0, (DX)(R8*8)
-	JMP   next234
+	JMP   next366
 
-rare236:
+rare368:
 	UCOMISD X0, X0
-	JPS     vnan240
+	JPS     vnan372
 	UCOMISD X1, X1
-	JPS     next234
+	JPS     next366
 	MOVQ    X0, R9
 	TESTQ   R9, R9
-	JNZ     next234
+	JNZ     next366
 	MOVQ    X1, R9
 	TESTQ   R9, R9
-	JZ      next234
-	JMP     upd235
+	JZ      next366
+	JMP     upd367
 
-vnan240:
+vnan372:
 	UCOMISD X1, X1
-	JPS     next234
+	JPS     next366
 	MOVQ    $0x7ff8000000000001, R9
 	MOVQ    R9, (DX)(R8*8)
-	JMP     next234
+	JMP     next366
 
 plain1:
 	CMPQ    R11, R10
@@ -2626,80 +3682,80 @@ plain1:
 	MOVSD   (DI)(R11*8), X0
 	MOVSD   (CX)(R8*8), X1
 	UCOMISD X0, X1
-	JEQ     rare243
+	JEQ     rare375
 	MINSD   X0, X1
 	MOVSD   X1, (CX)(R8*8)
 
-next241:
+next373:
 	MOVSD   (DI)(R11*8), X0
 	MOVSD   (DX)(R8*8), X1
 	UCOMISD X1, X0
-	JEQ     rare246
+	JEQ     rare378
 	MAXSD   X0, X1
 	MOVSD   X1, (DX)(R8*8)
 
-next244:
+next376:
 	INCQ R11
 	JMP  plain1
 
-upd242:
+upd374:
 	MOVSD X0, (CX)(R8*8)
-	JMP   next241
+	JMP   next373
 
-rare243:
+rare375:
 	UCOMISD X0, X0
-	JPS     next241
+	JPS     next373
 	UCOMISD X1, X1
-	JPS     upd242
+	JPS     upd374
 	MOVQ    X0, R9
 	TESTQ   R9, R9
-	JZ      next241
+	JZ      next373
 	MOVQ    X1, R9
 	TESTQ   R9, R9
-	JNZ     next241
+	JNZ     next373
 	MOVQ    X0, R9
 	SHLQ    $0x01, R9
-	JNZ     next241
-	JMP     upd242
+	JNZ     next373
+	JMP     upd374
 
-upd245:
+upd377:
 	MOVSD X0, (DX)(R8*8)
-	JMP   next244
+	JMP   next376
 
-rare246:
+rare378:
 	UCOMISD X0, X0
-	JPS     vnan247
+	JPS     vnan379
 	UCOMISD X1, X1
-	JPS     next244
+	JPS     next376
 	MOVQ    X0, R9
 	TESTQ   R9, R9
-	JNZ     next244
+	JNZ     next376
 	MOVQ    X1, R9
 	TESTQ   R9, R9
-	JZ      next244
-	JMP     upd245
+	JZ      next376
+	JMP     upd377
 
-vnan247:
+vnan379:
 	UCOMISD X1, X1
-	JPS     next244
+	JPS     next376
 	MOVQ    $0x7ff8000000000001, R9
 	MOVQ    R9, (DX)(R8*8)
-	JMP     next244
+	JMP     next376
 
 withsel:
 selpf:
-	LEAQ       16(R11), R12
+	LEAQ       20(R11), R12
 	CMPQ       R12, R10
-	JAE        sel1
+	JA         sel4
 	MOVLQSX    64(R9)(R11*4), R12
 	CMPQ       R12, R8
-	JAE        selpfrow
+	JAE        pfrow380
 	MOVLQZX    (SI)(R12*4), R12
 	PREFETCHT0 (AX)(R12*8)
 	PREFETCHT0 (CX)(R12*8)
 	PREFETCHT0 (DX)(R12*8)
 
-selpfrow:
+pfrow380:
 	MOVLQSX (R9)(R11*4), R12
 	CMPQ    R12, R8
 	JAE     done
@@ -2712,65 +3768,630 @@ selpfrow:
 	MOVSD   (DI)(R12*8), X0
 	MOVSD   (CX)(R13*8), X1
 	UCOMISD X0, X1
-	JEQ     rare250
+	JEQ     rare383
 	MINSD   X0, X1
 	MOVSD   X1, (CX)(R13*8)
 
-next248:
+next381:
 	MOVSD   (DI)(R12*8), X0
 	MOVSD   (DX)(R13*8), X1
 	UCOMISD X1, X0
-	JEQ     rare253
+	JEQ     rare386
 	MAXSD   X0, X1
 	MOVSD   X1, (DX)(R13*8)
 
-next251:
-	INCQ R11
+next384:
+	MOVLQSX    68(R9)(R11*4), R12
+	CMPQ       R12, R8
+	JAE        pfrow387
+	MOVLQZX    (SI)(R12*4), R12
+	PREFETCHT0 (AX)(R12*8)
+	PREFETCHT0 (CX)(R12*8)
+	PREFETCHT0 (DX)(R12*8)
+
+pfrow387:
+	MOVLQSX 4(R9)(R11*4), R12
+	CMPQ    R12, R8
+	JAE     bail388
+	MOVLQZX (SI)(R12*4), R13
+	CMPQ    R13, BX
+	JAE     bail389
+	MOVSD   (AX)(R13*8), X0
+	ADDSD   (DI)(R12*8), X0
+	MOVSD   X0, (AX)(R13*8)
+	MOVSD   (DI)(R12*8), X0
+	MOVSD   (CX)(R13*8), X1
+	UCOMISD X0, X1
+	JEQ     rare392
+	MINSD   X0, X1
+	MOVSD   X1, (CX)(R13*8)
+
+next390:
+	MOVSD   (DI)(R12*8), X0
+	MOVSD   (DX)(R13*8), X1
+	UCOMISD X1, X0
+	JEQ     rare395
+	MAXSD   X0, X1
+	MOVSD   X1, (DX)(R13*8)
+
+next393:
+	MOVLQSX    72(R9)(R11*4), R12
+	CMPQ       R12, R8
+	JAE        pfrow396
+	MOVLQZX    (SI)(R12*4), R12
+	PREFETCHT0 (AX)(R12*8)
+	PREFETCHT0 (CX)(R12*8)
+	PREFETCHT0 (DX)(R12*8)
+
+pfrow396:
+	MOVLQSX 8(R9)(R11*4), R12
+	CMPQ    R12, R8
+	JAE     bail397
+	MOVLQZX (SI)(R12*4), R13
+	CMPQ    R13, BX
+	JAE     bail398
+	MOVSD   (AX)(R13*8), X0
+	ADDSD   (DI)(R12*8), X0
+	MOVSD   X0, (AX)(R13*8)
+	MOVSD   (DI)(R12*8), X0
+	MOVSD   (CX)(R13*8), X1
+	UCOMISD X0, X1
+	JEQ     rare401
+	MINSD   X0, X1
+	MOVSD   X1, (CX)(R13*8)
+
+next399:
+	MOVSD   (DI)(R12*8), X0
+	MOVSD   (DX)(R13*8), X1
+	UCOMISD X1, X0
+	JEQ     rare404
+	MAXSD   X0, X1
+	MOVSD   X1, (DX)(R13*8)
+
+next402:
+	MOVLQSX    76(R9)(R11*4), R12
+	CMPQ       R12, R8
+	JAE        pfrow405
+	MOVLQZX    (SI)(R12*4), R12
+	PREFETCHT0 (AX)(R12*8)
+	PREFETCHT0 (CX)(R12*8)
+	PREFETCHT0 (DX)(R12*8)
+
+pfrow405:
+	MOVLQSX 12(R9)(R11*4), R12
+	CMPQ    R12, R8
+	JAE     bail406
+	MOVLQZX (SI)(R12*4), R13
+	CMPQ    R13, BX
+	JAE     bail407
+	MOVSD   (AX)(R13*8), X0
+	ADDSD   (DI)(R12*8), X0
+	MOVSD   X0, (AX)(R13*8)
+	MOVSD   (DI)(R12*8), X0
+	MOVSD   (CX)(R13*8), X1
+	UCOMISD X0, X1
+	JEQ     rare410
+	MINSD   X0, X1
+	MOVSD   X1, (CX)(R13*8)
+
+next408:
+	MOVSD   (DI)(R12*8), X0
+	MOVSD   (DX)(R13*8), X1
+	UCOMISD X1, X0
+	JEQ     rare413
+	MAXSD   X0, X1
+	MOVSD   X1, (DX)(R13*8)
+
+next411:
+	ADDQ $0x04, R11
 	JMP  selpf
 
-upd249:
+upd382:
 	MOVSD X0, (CX)(R13*8)
-	JMP   next248
+	JMP   next381
 
-rare250:
+rare383:
 	UCOMISD X0, X0
-	JPS     next248
+	JPS     next381
 	UCOMISD X1, X1
-	JPS     upd249
+	JPS     upd382
 	MOVQ    X0, R14
 	TESTQ   R14, R14
-	JZ      next248
+	JZ      next381
 	MOVQ    X1, R14
 	TESTQ   R14, R14
-	JNZ     next248
+	JNZ     next381
 	MOVQ    X0, R14
 	SHLQ    $0x01, R14
-	JNZ     next248
-	JMP     upd249
+	JNZ     next381
+	JMP     upd382
 
-upd252:
+upd385:
 	MOVSD X0, (DX)(R13*8)
-	JMP   next251
+	JMP   next384
 
-rare253:
+rare386:
 	UCOMISD X0, X0
-	JPS     vnan254
+	JPS     vnan414
 	UCOMISD X1, X1
-	JPS     next251
+	JPS     next384
 	MOVQ    X0, R12
 	TESTQ   R12, R12
-	JNZ     next251
+	JNZ     next384
 	MOVQ    X1, R12
 	TESTQ   R12, R12
-	JZ      next251
-	JMP     upd252
+	JZ      next384
+	JMP     upd385
 
-vnan254:
+vnan414:
 	UCOMISD X1, X1
-	JPS     next251
+	JPS     next384
 	MOVQ    $0x7ff8000000000001, R12
 	MOVQ    R12, (DX)(R13*8)
-	JMP     next251
+	JMP     next384
+
+bail388:
+	ADDQ $0x01, R11
+	JMP  done
+
+bail389:
+	ADDQ $0x01, R11
+	JMP  done
+
+upd391:
+	MOVSD X0, (CX)(R13*8)
+	JMP   next390
+
+rare392:
+	UCOMISD X0, X0
+	JPS     next390
+	UCOMISD X1, X1
+	JPS     upd391
+	MOVQ    X0, R14
+	TESTQ   R14, R14
+	JZ      next390
+	MOVQ    X1, R14
+	TESTQ   R14, R14
+	JNZ     next390
+	MOVQ    X0, R14
+	SHLQ    $0x01, R14
+	JNZ     next390
+	JMP     upd391
+
+upd394:
+	MOVSD X0, (DX)(R13*8)
+	JMP   next393
+
+rare395:
+	UCOMISD X0, X0
+	JPS     vnan415
+	UCOMISD X1, X1
+	JPS     next393
+	MOVQ    X0, R12
+	TESTQ   R12, R12
+	JNZ     next393
+	MOVQ    X1, R12
+	TESTQ   R12, R12
+	JZ      next393
+	JMP     upd394
+
+vnan415:
+	UCOMISD X1, X1
+	JPS     next393
+	MOVQ    $0x7ff8000000000001, R12
+	MOVQ    R12, (DX)(R13*8)
+	JMP     next393
+
+bail397:
+	ADDQ $0x02, R11
+	JMP  done
+
+bail398:
+	ADDQ $0x02, R11
+	JMP  done
+
+upd400:
+	MOVSD X0, (CX)(R13*8)
+	JMP   next399
+
+rare401:
+	UCOMISD X0, X0
+	JPS     next399
+	UCOMISD X1, X1
+	JPS     upd400
+	MOVQ    X0, R14
+	TESTQ   R14, R14
+	JZ      next399
+	MOVQ    X1, R14
+	TESTQ   R14, R14
+	JNZ     next399
+	MOVQ    X0, R14
+	SHLQ    $0x01, R14
+	JNZ     next399
+	JMP     upd400
+
+upd403:
+	MOVSD X0, (DX)(R13*8)
+	JMP   next402
+
+rare404:
+	UCOMISD X0, X0
+	JPS     vnan416
+	UCOMISD X1, X1
+	JPS     next402
+	MOVQ    X0, R12
+	TESTQ   R12, R12
+	JNZ     next402
+	MOVQ    X1, R12
+	TESTQ   R12, R12
+	JZ      next402
+	JMP     upd403
+
+vnan416:
+	UCOMISD X1, X1
+	JPS     next402
+	MOVQ    $0x7ff8000000000001, R12
+	MOVQ    R12, (DX)(R13*8)
+	JMP     next402
+
+bail406:
+	ADDQ $0x03, R11
+	JMP  done
+
+bail407:
+	ADDQ $0x03, R11
+	JMP  done
+
+upd409:
+	MOVSD X0, (CX)(R13*8)
+	JMP   next408
+
+rare410:
+	UCOMISD X0, X0
+	JPS     next408
+	UCOMISD X1, X1
+	JPS     upd409
+	MOVQ    X0, R14
+	TESTQ   R14, R14
+	JZ      next408
+	MOVQ    X1, R14
+	TESTQ   R14, R14
+	JNZ     next408
+	MOVQ    X0, R14
+	SHLQ    $0x01, R14
+	JNZ     next408
+	JMP     upd409
+
+upd412:
+	MOVSD X0, (DX)(R13*8)
+	JMP   next411
+
+rare413:
+	UCOMISD X0, X0
+	JPS     vnan417
+	UCOMISD X1, X1
+	JPS     next411
+	MOVQ    X0, R12
+	TESTQ   R12, R12
+	JNZ     next411
+	MOVQ    X1, R12
+	TESTQ   R12, R12
+	JZ      next411
+	JMP     upd412
+
+vnan417:
+	UCOMISD X1, X1
+	JPS     next411
+	MOVQ    $0x7ff8000000000001, R12
+	MOVQ    R12, (DX)(R13*8)
+	JMP     next411
+
+sel4:
+	LEAQ    4(R11), R12
+	CMPQ    R12, R10
+	JA      sel1
+	MOVLQSX (R9)(R11*4), R12
+	CMPQ    R12, R8
+	JAE     done
+	MOVLQZX (SI)(R12*4), R13
+	CMPQ    R13, BX
+	JAE     done
+	MOVSD   (AX)(R13*8), X0
+	ADDSD   (DI)(R12*8), X0
+	MOVSD   X0, (AX)(R13*8)
+	MOVSD   (DI)(R12*8), X0
+	MOVSD   (CX)(R13*8), X1
+	UCOMISD X0, X1
+	JEQ     rare420
+	MINSD   X0, X1
+	MOVSD   X1, (CX)(R13*8)
+
+next418:
+	MOVSD   (DI)(R12*8), X0
+	MOVSD   (DX)(R13*8), X1
+	UCOMISD X1, X0
+	JEQ     rare423
+	MAXSD   X0, X1
+	MOVSD   X1, (DX)(R13*8)
+
+next421:
+	MOVLQSX 4(R9)(R11*4), R12
+	CMPQ    R12, R8
+	JAE     bail424
+	MOVLQZX (SI)(R12*4), R13
+	CMPQ    R13, BX
+	JAE     bail425
+	MOVSD   (AX)(R13*8), X0
+	ADDSD   (DI)(R12*8), X0
+	MOVSD   X0, (AX)(R13*8)
+	MOVSD   (DI)(R12*8), X0
+	MOVSD   (CX)(R13*8), X1
+	UCOMISD X0, X1
+	JEQ     rare428
+	MINSD   X0, X1
+	MOVSD   X1, (CX)(R13*8)
+
+next426:
+	MOVSD   (DI)(R12*8), X0
+	MOVSD   (DX)(R13*8), X1
+	UCOMISD X1, X0
+	JEQ     rare431
+	MAXSD   X0, X1
+	MOVSD   X1, (DX)(R13*8)
+
+next429:
+	MOVLQSX 8(R9)(R11*4), R12
+	CMPQ    R12, R8
+	JAE     bail432
+	MOVLQZX (SI)(R12*4), R13
+	CMPQ    R13, BX
+	JAE     bail433
+	MOVSD   (AX)(R13*8), X0
+	ADDSD   (DI)(R12*8), X0
+	MOVSD   X0, (AX)(R13*8)
+	MOVSD   (DI)(R12*8), X0
+	MOVSD   (CX)(R13*8), X1
+	UCOMISD X0, X1
+	JEQ     rare436
+	MINSD   X0, X1
+	MOVSD   X1, (CX)(R13*8)
+
+next434:
+	MOVSD   (DI)(R12*8), X0
+	MOVSD   (DX)(R13*8), X1
+	UCOMISD X1, X0
+	JEQ     rare439
+	MAXSD   X0, X1
+	MOVSD   X1, (DX)(R13*8)
+
+next437:
+	MOVLQSX 12(R9)(R11*4), R12
+	CMPQ    R12, R8
+	JAE     bail440
+	MOVLQZX (SI)(R12*4), R13
+	CMPQ    R13, BX
+	JAE     bail441
+	MOVSD   (AX)(R13*8), X0
+	ADDSD   (DI)(R12*8), X0
+	MOVSD   X0, (AX)(R13*8)
+	MOVSD   (DI)(R12*8), X0
+	MOVSD   (CX)(R13*8), X1
+	UCOMISD X0, X1
+	JEQ     rare444
+	MINSD   X0, X1
+	MOVSD   X1, (CX)(R13*8)
+
+next442:
+	MOVSD   (DI)(R12*8), X0
+	MOVSD   (DX)(R13*8), X1
+	UCOMISD X1, X0
+	JEQ     rare447
+	MAXSD   X0, X1
+	MOVSD   X1, (DX)(R13*8)
+
+next445:
+	ADDQ $0x04, R11
+	JMP  sel4
+
+upd419:
+	MOVSD X0, (CX)(R13*8)
+	JMP   next418
+
+rare420:
+	UCOMISD X0, X0
+	JPS     next418
+	UCOMISD X1, X1
+	JPS     upd419
+	MOVQ    X0, R14
+	TESTQ   R14, R14
+	JZ      next418
+	MOVQ    X1, R14
+	TESTQ   R14, R14
+	JNZ     next418
+	MOVQ    X0, R14
+	SHLQ    $0x01, R14
+	JNZ     next418
+	JMP     upd419
+
+upd422:
+	MOVSD X0, (DX)(R13*8)
+	JMP   next421
+
+rare423:
+	UCOMISD X0, X0
+	JPS     vnan448
+	UCOMISD X1, X1
+	JPS     next421
+	MOVQ    X0, R12
+	TESTQ   R12, R12
+	JNZ     next421
+	MOVQ    X1, R12
+	TESTQ   R12, R12
+	JZ      next421
+	JMP     upd422
+
+vnan448:
+	UCOMISD X1, X1
+	JPS     next421
+	MOVQ    $0x7ff8000000000001, R12
+	MOVQ    R12, (DX)(R13*8)
+	JMP     next421
+
+bail424:
+	ADDQ $0x01, R11
+	JMP  done
+
+bail425:
+	ADDQ $0x01, R11
+	JMP  done
+
+upd427:
+	MOVSD X0, (CX)(R13*8)
+	JMP   next426
+
+rare428:
+	UCOMISD X0, X0
+	JPS     next426
+	UCOMISD X1, X1
+	JPS     upd427
+	MOVQ    X0, R14
+	TESTQ   R14, R14
+	JZ      next426
+	MOVQ    X1, R14
+	TESTQ   R14, R14
+	JNZ     next426
+	MOVQ    X0, R14
+	SHLQ    $0x01, R14
+	JNZ     next426
+	JMP     upd427
+
+upd430:
+	MOVSD X0, (DX)(R13*8)
+	JMP   next429
+
+rare431:
+	UCOMISD X0, X0
+	JPS     vnan449
+	UCOMISD X1, X1
+	JPS     next429
+	MOVQ    X0, R12
+	TESTQ   R12, R12
+	JNZ     next429
+	MOVQ    X1, R12
+	TESTQ   R12, R12
+	JZ      next429
+	JMP     upd430
+
+vnan449:
+	UCOMISD X1, X1
+	JPS     next429
+	MOVQ    $0x7ff8000000000001, R12
+	MOVQ    R12, (DX)(R13*8)
+	JMP     next429
+
+bail432:
+	ADDQ $0x02, R11
+	JMP  done
+
+bail433:
+	ADDQ $0x02, R11
+	JMP  done
+
+upd435:
+	MOVSD X0, (CX)(R13*8)
+	JMP   next434
+
+rare436:
+	UCOMISD X0, X0
+	JPS     next434
+	UCOMISD X1, X1
+	JPS     upd435
+	MOVQ    X0, R14
+	TESTQ   R14, R14
+	JZ      next434
+	MOVQ    X1, R14
+	TESTQ   R14, R14
+	JNZ     next434
+	MOVQ    X0, R14
+	SHLQ    $0x01, R14
+	JNZ     next434
+	JMP     upd435
+
+upd438:
+	MOVSD X0, (DX)(R13*8)
+	JMP   next437
+
+rare439:
+	UCOMISD X0, X0
+	JPS     vnan450
+	UCOMISD X1, X1
+	JPS     next437
+	MOVQ    X0, R12
+	TESTQ   R12, R12
+	JNZ     next437
+	MOVQ    X1, R12
+	TESTQ   R12, R12
+	JZ      next437
+	JMP     upd438
+
+vnan450:
+	UCOMISD X1, X1
+	JPS     next437
+	MOVQ    $0x7ff8000000000001, R12
+	MOVQ    R12, (DX)(R13*8)
+	JMP     next437
+
+bail440:
+	ADDQ $0x03, R11
+	JMP  done
+
+bail441:
+	ADDQ $0x03, R11
+	JMP  done
+
+upd443:
+	MOVSD X0, (CX)(R13*8)
+	JMP   next442
+
+rare444:
+	UCOMISD X0, X0
+	JPS     next442
+	UCOMISD X1, X1
+	JPS     upd443
+	MOVQ    X0, R14
+	TESTQ   R14, R14
+	JZ      next442
+	MOVQ    X1, R14
+	TESTQ   R14, R14
+	JNZ     next442
+	MOVQ    X0, R14
+	SHLQ    $0x01, R14
+	JNZ     next442
+	JMP     upd443
+
+upd446:
+	MOVSD X0, (DX)(R13*8)
+	JMP   next445
+
+rare447:
+	UCOMISD X0, X0
+	JPS     vnan451
+	UCOMISD X1, X1
+	JPS     next445
+	MOVQ    X0, R12
+	TESTQ   R12, R12
+	JNZ     next445
+	MOVQ    X1, R12
+	TESTQ   R12, R12
+	JZ      next445
+	JMP     upd446
+
+vnan451:
+	UCOMISD X1, X1
+	JPS     next445
+	MOVQ    $0x7ff8000000000001, R12
+	MOVQ    R12, (DX)(R13*8)
+	JMP     next445
 
 sel1:
 	CMPQ    R11, R10
@@ -2787,65 +4408,65 @@ sel1:
 	MOVSD   (DI)(R12*8), X0
 	MOVSD   (CX)(R13*8), X1
 	UCOMISD X0, X1
-	JEQ     rare257
+	JEQ     rare454
 	MINSD   X0, X1
 	MOVSD   X1, (CX)(R13*8)
 
-next255:
+next452:
 	MOVSD   (DI)(R12*8), X0
 	MOVSD   (DX)(R13*8), X1
 	UCOMISD X1, X0
-	JEQ     rare260
+	JEQ     rare457
 	MAXSD   X0, X1
 	MOVSD   X1, (DX)(R13*8)
 
-next258:
+next455:
 	INCQ R11
 	JMP  sel1
 
-upd256:
+upd453:
 	MOVSD X0, (CX)(R13*8)
-	JMP   next255
+	JMP   next452
 
-rare257:
+rare454:
 	UCOMISD X0, X0
-	JPS     next255
+	JPS     next452
 	UCOMISD X1, X1
-	JPS     upd256
+	JPS     upd453
 	MOVQ    X0, R14
 	TESTQ   R14, R14
-	JZ      next255
+	JZ      next452
 	MOVQ    X1, R14
 	TESTQ   R14, R14
-	JNZ     next255
+	JNZ     next452
 	MOVQ    X0, R14
 	SHLQ    $0x01, R14
-	JNZ     next255
-	JMP     upd256
+	JNZ     next452
+	JMP     upd453
 
-upd259:
+upd456:
 	MOVSD X0, (DX)(R13*8)
-	JMP   next258
+	JMP   next455
 
-rare260:
+rare457:
 	UCOMISD X0, X0
-	JPS     vnan261
+	JPS     vnan458
 	UCOMISD X1, X1
-	JPS     next258
+	JPS     next455
 	MOVQ    X0, R12
 	TESTQ   R12, R12
-	JNZ     next258
+	JNZ     next455
 	MOVQ    X1, R12
 	TESTQ   R12, R12
-	JZ      next258
-	JMP     upd259
+	JZ      next455
+	JMP     upd456
 
-vnan261:
+vnan458:
 	UCOMISD X1, X1
-	JPS     next258
+	JPS     next455
 	MOVQ    $0x7ff8000000000001, R12
 	MOVQ    R12, (DX)(R13*8)
-	JMP     next258
+	JMP     next455
 
 done:
 	MOVQ R11, done+72(FP)
