@@ -30,7 +30,9 @@ type PartitionPlan struct {
 	KeyColumns []string
 	// TwoPhase is set when every partition computes a partial aggregate
 	// that the final stage merges (global aggregates, GROUP BY keys that are
-	// not plain input columns, round_robin/sticky under GROUP BY).
+	// not plain input columns, round_robin/sticky under GROUP BY), or, for
+	// a tumbling or sliding EMIT FINAL window (without keys, or under
+	// round_robin/sticky), partial windows that a window.Merger completes.
 	TwoPhase bool
 	// Adaptive is set for a hash-routed GROUP BY that may run two-phase
 	// instead: a batch run (Partitioned.Run) counts the groups of its first
@@ -85,7 +87,8 @@ type Partitioned struct {
 // arrival order (FIRST, LAST) or emits changes (EMIT CHANGES); stateless: round_robin with the input order
 // restored — unless the query sets 'partitioning.strategy', which is
 // honoured when valid and an error that says why otherwise. A time window
-// runs hash on its plain GROUP BY keys (fan_in without): the router
+// runs hash on its plain GROUP BY keys (without keys: two-phase for a
+// tumbling or sliding EMIT FINAL window, else fan_in): the router
 // generates the event-time watermark from every routed row and broadcasts
 // it, so every partition closes windows and judges late rows exactly as
 // the one-partition run does (see timeWindowOp). Plans Compile cannot run
@@ -116,7 +119,14 @@ func CompilePartitioned(mem memory.Allocator, q *sqlfront.Query, opts Options) (
 		IdleTimeout:     -1,
 		Allocator:       mem,
 	}
-	if plan.Ordered || plan.TwoPhase {
+	windowedStage := aggNode != nil && aggNode.Window != nil
+	switch {
+	case plan.TwoPhase && windowedStage:
+		// Two-phase windows: the query's one source deals whole records
+		// in rotation, so the watermark it generates from every record is
+		// the one every partition follows (see Partial below).
+		p.cfg.Strategy = partition.RoundRobin
+	case plan.Ordered || plan.TwoPhase:
 		// The engine deals batches itself, one source per partition.
 		p.cfg.Strategy = partition.Sticky
 	}
@@ -145,7 +155,7 @@ func CompilePartitioned(mem memory.Allocator, q *sqlfront.Query, opts Options) (
 		// Under fan_in only partition 0 receives rows; the others must not
 		// emit (a global aggregate would emit its empty group).
 		idle := plan.Strategy == partition.FanIn && i > 0
-		pp := &partPipe{twoPhase: plan.TwoPhase, idle: idle, col: &collector{mem: mem, schema: stageOut, ordered: plan.Ordered}}
+		pp := &partPipe{twoPhase: plan.TwoPhase && !windowedStage, idle: idle, col: &collector{mem: mem, schema: stageOut, ordered: plan.Ordered}}
 		top := nodes[split]
 		var next Operator = pp.col
 		if aggNode != nil && aggNode.Window == nil && aggNode.Emit != sqlfront.EmitChanges {
@@ -164,6 +174,17 @@ func CompilePartitioned(mem memory.Allocator, q *sqlfront.Query, opts Options) (
 		pp.head = head
 		pp.win = findTimeWindow(head)
 		p.pipes = append(p.pipes, pp)
+	}
+	if plan.TwoPhase && windowedStage {
+		// Each partition hands the windows it closes to one merger; the
+		// partition that completes a window emits it merged.
+		m := window.NewMerger(n)
+		for i, pp := range p.pipes {
+			if err := pp.win.w.Partial(m, i); err != nil {
+				p.closePipes()
+				return nil, fmt.Errorf("exec: %s: %w", pp.win.what, err)
+			}
+		}
 	}
 	return p, nil
 }
@@ -279,9 +300,9 @@ func choosePlan(q *sqlfront.Query, scan *sqlfront.Scan, aggNode *sqlfront.Aggreg
 	// in a batch run (window.TimeWindow.RetainClosed): whole batches dealt
 	// in rotation under the router's one watermark, the closed windows'
 	// partials merged at the end.
-	partialWindows := windowed && aggNode.Emit != sqlfront.EmitChanges &&
+	partialWindows := windowed && !orderDependent && aggNode.Emit != sqlfront.EmitChanges &&
 		(aggNode.Window.Kind == sqlfront.Tumbling || aggNode.Window.Kind == sqlfront.Sliding)
-	adaptive := !orderDependent && (!windowed || partialWindows) && !changes
+	adaptive := !orderDependent && !windowed && !changes
 	orderDependent = orderDependent || windowed || changes
 	name := q.Settings.PartitioningStrategy
 	if name == "" {
@@ -291,6 +312,8 @@ func choosePlan(q *sqlfront.Query, scan *sqlfront.Scan, aggNode *sqlfront.Aggreg
 		case keyErr == nil:
 			plan.Strategy, plan.KeyColumns = partition.Hash, keys
 			plan.Adaptive = adaptive && n > 1
+		case partialWindows:
+			plan.Strategy, plan.TwoPhase = partition.RoundRobin, true
 		case orderDependent:
 			plan.Strategy = partition.FanIn
 		default:
@@ -313,8 +336,10 @@ func choosePlan(q *sqlfront.Query, scan *sqlfront.Scan, aggNode *sqlfront.Aggreg
 		switch {
 		case aggNode == nil:
 			plan.Ordered = true
+		case partialWindows:
+			plan.TwoPhase = true
 		case windowed:
-			return plan, fmt.Errorf("exec: partitioning.strategy '%s' needs the aggregation to run two-phase (partial per partition, then merged), which time windows do not support; use 'hash' on a GROUP BY column or 'fan_in'", st)
+			return plan, fmt.Errorf("exec: partitioning.strategy '%s' needs the aggregation to run two-phase (partial per partition, then merged), which only tumbling and sliding windows with EMIT FINAL and without FIRST/LAST support; use 'hash' on a GROUP BY column or 'fan_in'", st)
 		case changes:
 			return plan, fmt.Errorf("exec: partitioning.strategy '%s' needs the aggregation to run two-phase (partial per partition, then merged), which EMIT CHANGES does not support (a partial's change is not its group's current row); use 'hash' on a GROUP BY column or 'fan_in'", st)
 		case orderDependent:
@@ -745,10 +770,7 @@ func (r *partReader) run() error {
 			}
 		}
 		if first != nil && fewGroups(first, p.cfg.KeyColumns) {
-			if err := p.twoPhase(); err != nil {
-				first.Release()
-				return err
-			}
+			p.twoPhase()
 		}
 	}
 	defer func() {
@@ -932,31 +954,13 @@ func fewGroups(rec arrow.Record, keys []string) bool {
 
 // twoPhase switches an adaptive plan, before it runs, from hash routing to
 // batches dealt in rotation to partial aggregates merged at the end.
-//
-// A time window runs in partial mode (window.TimeWindow.Partial): each
-// partition hands the windows it closes to a shared window.Merger, and the
-// partition that completes a window emits it merged. Its batches go
-// through the query's one source in rotation (partition.RoundRobin), so
-// the watermark stays the one generated from every record and broadcast
-// to every partition.
-func (p *Partitioned) twoPhase() error {
+func (p *Partitioned) twoPhase() {
 	p.plan.Strategy, p.plan.TwoPhase, p.plan.Adaptive, p.plan.KeyColumns = partition.RoundRobin, true, false, nil
-	if p.windowed() {
-		p.cfg.Strategy, p.cfg.TwoPhase, p.cfg.KeyColumns = partition.RoundRobin, true, nil
-		m := window.NewMerger(len(p.pipes))
-		for i, pp := range p.pipes {
-			if err := pp.win.w.Partial(m, i); err != nil {
-				return fmt.Errorf("exec: %s: %w", pp.win.what, err)
-			}
-		}
-		return nil
-	}
 	// The engine deals batches itself, one source per partition.
 	p.cfg.Strategy, p.cfg.TwoPhase, p.cfg.KeyColumns = partition.Sticky, true, nil
 	for _, pp := range p.pipes {
 		pp.twoPhase = true
 	}
-	return nil
 }
 
 // windowed reports whether the partitioned stage ends in a time window

@@ -59,7 +59,7 @@ func (p *Partitioned) Stream(ctx context.Context, emit func(arrow.Record) error)
 	}
 	r.closed = true // the query closes every pipeline
 	s := &PartitionedStream{p: p, r: r, q: q, drained: make(chan struct{})}
-	if p.plan.Ordered || p.plan.TwoPhase {
+	if p.plan.Ordered || p.cfg.Strategy == partition.Sticky {
 		for i := range p.plan.Partitions {
 			src, err := q.NewSource(partition.SourceOptions{Partition: i, HasPartition: true})
 			if err != nil {
@@ -201,7 +201,7 @@ func (s *PartitionedStream) Close() error {
 	if errors.Is(err, ErrStop) {
 		err = nil
 	} else if err == nil && r.ctx.Err() == nil {
-		if p.plan.TwoPhase {
+		if p.plan.TwoPhase && !p.windowed() {
 			err = safely(r.mergePartials)
 		} else {
 			err = safely(func() error { return p.final.Finish(r.qctx) })

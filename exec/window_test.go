@@ -30,9 +30,8 @@ import (
 )
 
 // rowSums is an order-independent summary of a result: the row count and
-// the wrapping sum of xxhash.Sum64 over each row's text (floats to 12
-// significant digits: a two-phase run's partial float sums differ from one
-// partition's in the last bits).
+// the wrapping sum of xxhash.Sum64 over each row's text (floats in Go's
+// shortest round-trip form, so values must agree bit for bit).
 type rowSums struct {
 	rows int64
 	sum  uint64
@@ -57,9 +56,7 @@ func (s *rowSums) add(t *testing.T, rec arrow.Record, cols []string) {
 			default:
 				switch a := a.(type) {
 				case *array.Float64:
-					// 12 significant digits: a two-phase run adds partial
-					// float sums, whose last bits depend on the order.
-					buf = strconv.AppendFloat(buf, a.Value(r), 'g', 12, 64)
+					buf = strconv.AppendFloat(buf, a.Value(r), 'g', -1, 64)
 				case *array.Int64:
 					buf = strconv.AppendInt(buf, a.Value(r), 10)
 				case *array.String:
@@ -284,14 +281,16 @@ func TestWindowPartitionPlan(t *testing.T) {
 	tables := testTables(mem)
 	defer releaseTables(tables)
 	for _, c := range []struct{ sql, want string }{
-		{"SELECT symbol, COUNT(*) AS n FROM trades GROUP BY symbol WINDOW TUMBLING(trade_time, INTERVAL '1' MINUTE)", "hash(symbol) (two-phase if few groups) × 4"},
-		{"SELECT symbol, COUNT(*) AS n FROM trades GROUP BY symbol WINDOW SLIDING(trade_time, INTERVAL '60' SECOND, INTERVAL '30' SECOND)", "hash(symbol) (two-phase if few groups) × 4"},
-		// Sessions, EMIT CHANGES and FIRST/LAST have no partial form.
-		{"SELECT symbol, COUNT(*) AS n FROM trades GROUP BY symbol WINDOW SESSION(trade_time, INTERVAL '1' MINUTE)", "hash(symbol) × 4"},
-		{"SELECT symbol, COUNT(*) AS n FROM trades GROUP BY symbol WINDOW TUMBLING(trade_time, INTERVAL '1' MINUTE) EMIT CHANGES", "hash(symbol) × 4"},
-		{"SELECT symbol, FIRST(price) AS p FROM trades GROUP BY symbol WINDOW TUMBLING(trade_time, INTERVAL '1' MINUTE)", "hash(symbol) × 4"},
-		{"SELECT COUNT(*) AS n FROM trades GROUP BY TUMBLE(trade_time, INTERVAL '1' MINUTE)", "fan_in × 4"},
-		{"SELECT symbol, COUNT(*) AS n FROM trades GROUP BY symbol WINDOW TUMBLING(trade_time, INTERVAL '1' MINUTE) WITH ('partitioning.strategy' = 'round_robin')", "error: time windows do not support"},
+		{"SELECT symbol, COUNT(*) AS n FROM trades GROUP BY symbol WINDOW TUMBLING(trade_time, INTERVAL '1' MINUTE)", "hash(symbol) × 4"},
+		{"SELECT symbol, COUNT(*) AS n FROM trades GROUP BY symbol WINDOW SLIDING(trade_time, INTERVAL '60' SECOND, INTERVAL '30' SECOND)", "hash(symbol) × 4"},
+		// Without keys a tumbling or sliding EMIT FINAL window runs two-phase
+		// (partial windows merged); sessions, EMIT CHANGES and FIRST/LAST have
+		// no partial form and run on one partition.
+		{"SELECT COUNT(*) AS n FROM trades GROUP BY TUMBLE(trade_time, INTERVAL '1' MINUTE)", "round_robin two-phase × 4"},
+		{"SELECT COUNT(*) AS n FROM trades GROUP BY TUMBLE(trade_time, INTERVAL '1' MINUTE) EMIT CHANGES", "fan_in × 4"},
+		{"SELECT FIRST(price) AS p FROM trades GROUP BY TUMBLE(trade_time, INTERVAL '1' MINUTE)", "fan_in × 4"},
+		{"SELECT symbol, COUNT(*) AS n FROM trades GROUP BY symbol WINDOW TUMBLING(trade_time, INTERVAL '1' MINUTE) WITH ('partitioning.strategy' = 'round_robin')", "round_robin two-phase × 4"},
+		{"SELECT symbol, COUNT(*) AS n FROM trades GROUP BY symbol WINDOW SESSION(trade_time, INTERVAL '1' MINUTE) WITH ('partitioning.strategy' = 'round_robin')", "error: only tumbling and sliding windows with EMIT FINAL"},
 		{"SELECT symbol, LAG(price) OVER (PARTITION BY symbol ORDER BY trade_time) AS p FROM trades WHERE quantity > 1", "hash(symbol) × 4"},
 		// Without PARTITION BY the window runs once, in the final stage.
 		{"SELECT symbol, ROW_NUMBER() OVER (ORDER BY trade_time) AS r FROM trades", "round_robin × 4"},
@@ -584,12 +583,12 @@ func TestCoalescedLateRows(t *testing.T) {
 	}
 }
 
-// TestPartitionedWindowTwoPhase: a batch run of a tumbling or sliding
-// window with EMIT FINAL whose first record has few groups deals whole
-// records in rotation to partial windows and merges them at the end
-// (PartitionPlan.Adaptive); rows and every counter equal the one-partition
-// run under each late policy, with rows late beyond the out-of-orderness,
-// NULL event times and a WHERE.
+// TestPartitionedWindowTwoPhase: a tumbling or sliding window with EMIT
+// FINAL under round_robin (or without keys) deals whole records in
+// rotation to partial windows that a merger completes window by window;
+// rows and every counter equal the one-partition run under each late
+// policy, with rows late beyond the out-of-orderness, NULL event times and
+// a WHERE.
 func TestPartitionedWindowTwoPhase(t *testing.T) {
 	defer goleak.VerifyNone(t)
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
@@ -615,10 +614,15 @@ func TestPartitionedWindowTwoPhase(t *testing.T) {
 			columnar.BuildString(mem, ks, nil), columnar.BuildInt64(mem, vs, nil)}))
 	}
 	defer releaseRecs(recs)
-	for _, win := range []string{"TUMBLING(ts, INTERVAL '5' SECOND)", "SLIDING(ts, INTERVAL '6' SECOND, INTERVAL '2' SECOND)"} {
+	for _, win := range []string{"GROUP BY k WINDOW TUMBLING(ts, INTERVAL '5' SECOND)", "GROUP BY k WINDOW SLIDING(ts, INTERVAL '6' SECOND, INTERVAL '2' SECOND)", "GROUP BY TUMBLE(ts, INTERVAL '3' SECOND)"} {
 		for _, policy := range []string{"drop", "warn", "process"} {
-			sql := "SELECT window_start, window_end, k, COUNT(*) AS n, SUM(v) AS s, MIN(v) AS lo, MAX(v) AS hi, AVG(v) AS a FROM ev WHERE v >= 0 GROUP BY k WINDOW " +
-				win + " WITH ('watermark.max_out_of_orderness' = '2s', 'late.data.strategy' = '" + policy + "')"
+			keyed := strings.Contains(win, "BY k")
+			cols, strategy := "window_start, window_end, COUNT(*) AS n", ""
+			if keyed {
+				cols, strategy = "window_start, window_end, k, COUNT(*) AS n", ", 'partitioning.strategy' = 'round_robin'"
+			}
+			sql := "SELECT " + cols + ", SUM(v) AS s, MIN(v) AS lo, MAX(v) AS hi, AVG(v) AS a FROM ev WHERE v >= 0 " +
+				win + " WITH ('watermark.max_out_of_orderness' = '2s', 'late.data.strategy' = '" + policy + "'" + strategy + ")"
 			t.Run(win+"/"+policy, func(t *testing.T) {
 				want, wst := runWindowQueryWM(t, mem, recs, sql, 1, false, -1, 0, false)
 				require.Positive(t, wst.LateRows)
@@ -630,7 +634,7 @@ func TestPartitionedWindowTwoPhase(t *testing.T) {
 					require.NoError(t, err)
 					p, err := exec.CompilePartitioned(mem, q, exec.Options{Partitions: n})
 					require.NoError(t, err)
-					require.True(t, p.Plan().Adaptive)
+					require.Equal(t, fmt.Sprintf("round_robin two-phase × %d", n), p.Plan().String())
 					src, err := array.NewRecordReader(schema, recs)
 					require.NoError(t, err)
 					rdr := p.Run(context.Background(), src)

@@ -112,9 +112,8 @@
 // the partials and emits it. Together they emit the rows one operator
 // would (floating-point sums up to summation order), window by window
 // while the input runs. A late firing's rows come in one batch, so its
-// operator emits it alone. The SQL path uses this for a batch run whose
-// first record holds few groups: dense whole batches per partition, no
-// routing and no selection vectors.
+// operator emits it alone. The SQL path uses this to spread windows
+// without group keys over partitions (and under round_robin/sticky).
 //
 // # ROWS windows
 //
