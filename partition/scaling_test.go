@@ -286,3 +286,44 @@ func (f pipeFunc) Push(_ context.Context, b columnar.Batch, _ partition.Emitter)
 func (pipeFunc) Watermark(context.Context, int64, partition.Emitter) error { return nil }
 func (pipeFunc) Finish(context.Context, partition.Emitter) error           { return nil }
 func (pipeFunc) Close()                                                    {}
+
+// BenchmarkKeylessWindow measures a tumbling window without GROUP BY keys
+// over market_data (1-minute bars of the whole market) at one partition and
+// at two, where it runs two-phase (partial windows completed by a merger)
+// and, for comparison, fan_in (every row in one partition, as before
+// windows had a partial form): median input rows/s of VELO_SCALING_REPS
+// runs each, alternating. Run it with -benchtime 1x.
+func BenchmarkKeylessWindow(b *testing.B) {
+	rows := envInt("VELO_SCALING_ROWS", 2_000_000)
+	reps := envInt("VELO_SCALING_REPS", 5)
+	recs, n, err := bench.LoadData(bench.Config{Rows: int64(rows), Seed: 42, BatchSize: 8192})
+	require.NoError(b, err)
+	defer bench.ReleaseAll(recs)
+	const sql = "SELECT window_start, COUNT(*) AS n, AVG(price) AS a, MIN(price) AS lo, MAX(price) AS hi, SUM(quantity) AS q FROM market_data GROUP BY TUMBLE(trade_time, INTERVAL '1' MINUTE)"
+	vs := []struct {
+		name string
+		p    int
+		sql  string
+	}{{"p1", 1, sql}, {"p2", 2, sql}, {"p2-fan_in", 2, sql + " WITH ('partitioning.strategy' = 'fan_in')"}}
+	engs := map[int]*velo.Engine{}
+	for _, p := range []int{1, 2} {
+		eng := velo.New(velo.WithPartitions(p), velo.WithBatchSize(8192))
+		defer eng.Close()
+		require.NoError(b, eng.RegisterTable(bench.MarketDataTable, recs))
+		engs[p] = eng
+	}
+	rate := map[string][]float64{}
+	for b.Loop() {
+		for range reps {
+			for _, v := range vs {
+				t0 := time.Now()
+				_, err := bench.RunQuery(context.Background(), engs[v.p], v.sql)
+				require.NoError(b, err)
+				rate[v.name] = append(rate[v.name], float64(n)/time.Since(t0).Seconds()/1e6)
+			}
+		}
+	}
+	for _, v := range vs {
+		b.ReportMetric(bench.Median(rate[v.name]), "Mrows/s-"+v.name)
+	}
+}
