@@ -130,9 +130,9 @@
 // SESSION) run through window.TimeWindow and OVER (ROWS) through
 // window.Rows; see exec/window.go for what they support and how they are
 // partitioned. A tumbling or sliding window with EMIT FINAL and no
-// FIRST/LAST also runs two-phase: without GROUP BY keys by default (it
-// would otherwise run on one partition), and under a sticky/round_robin
-// setting. The query's one source deals whole records in rotation and
+// FIRST/LAST also runs two-phase: without plain GROUP BY keys (none, or
+// expressions) by default (it would otherwise run on one partition), and
+// under a sticky/round_robin setting. The query's one source deals whole records in rotation and
 // broadcasts its watermark; each partition's window operator is partial
 // (window.TimeWindow.Partial) and hands the windows it closes to a shared
 // window.Merger, and the partition that completes a window emits it

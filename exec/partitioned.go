@@ -290,16 +290,16 @@ func choosePlan(q *sqlfront.Query, scan *sqlfront.Scan, aggNode *sqlfront.Aggreg
 		}
 	}
 	// Time windows of one group key are independent of other keys' (hash
-	// on the keys), but a windowed aggregate has no partial form to merge
-	// (no two-phase): without plain keys it runs on one partition.
-	// EMIT CHANGES without a window likewise: a partial's change is not
-	// its group's current value, so without plain keys it runs fan_in.
+	// on the keys). Without plain keys, a tumbling or sliding window with
+	// EMIT FINAL runs two-phase (window.TimeWindow.Partial: whole batches
+	// dealt in rotation under the router's one watermark, each window's
+	// partials merged as every partition reaches its close); sessions,
+	// EMIT CHANGES and FIRST/LAST have no partial form and run on one
+	// partition. EMIT CHANGES without a window likewise: a partial's change
+	// is not its group's current value, so without plain keys it runs
+	// fan_in.
 	windowed := aggNode != nil && aggNode.Window != nil
 	changes := aggNode != nil && aggNode.Window == nil && aggNode.Emit == sqlfront.EmitChanges
-	// A tumbling or sliding window with EMIT FINAL does have a partial form
-	// in a batch run (window.TimeWindow.RetainClosed): whole batches dealt
-	// in rotation under the router's one watermark, the closed windows'
-	// partials merged at the end.
 	partialWindows := windowed && !orderDependent && aggNode.Emit != sqlfront.EmitChanges &&
 		(aggNode.Window.Kind == sqlfront.Tumbling || aggNode.Window.Kind == sqlfront.Sliding)
 	adaptive := !orderDependent && !windowed && !changes

@@ -590,13 +590,21 @@ func TestPartitionedWindowTwoPhase(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 6))
 	var recs []arrow.Record
 	t0 := int64(1_700_000_000_000)
-	for range 9 {
+	for b := range 12 {
 		n := 2048 + rng.IntN(1024)
+		// Every third record holds late rows only (3-5 s behind): it moves
+		// no watermark, so its rows fire together with the next records'.
+		lateOnly := b%3 == 2
 		ts, vs := make([]int64, n), make([]int64, n)
 		ok, ks := make([]bool, n), make([]string, n)
 		for i := range n {
-			t0 += rng.Int64N(20)
+			if !lateOnly {
+				t0 += rng.Int64N(20)
+			}
 			ts[i], ok[i] = t0-rng.Int64N(2500), rng.IntN(300) != 0 // up to 2.5 s behind: late beyond 2 s
+			if lateOnly {
+				ts[i] = t0 - 3000 - rng.Int64N(2000)
+			}
 			if rng.IntN(40) == 0 {
 				ts[i] -= 20_000 // well behind: late for closed windows
 			}

@@ -26,8 +26,9 @@ type Pipeline interface {
 	// b.Sel (all rows when Sel is nil), usually the source's record itself
 	// shared by every partition. b is borrowed for the duration of the
 	// call: a pipeline that keeps the record beyond the call must Retain
-	// it, and must copy Sel (the router may recycle selection buffers once
-	// the call returns). Neither the record nor Sel may be modified.
+	// it, must copy Sel, and must drop (or copy) b.Keys — the router
+	// recycles the selection buffers that hold them once the call returns.
+	// Neither the record, Sel nor Keys may be modified.
 	Push(ctx context.Context, b columnar.Batch, out Emitter) error
 	// Watermark reports that the partition's watermark advanced to wm (in
 	// the event-time column's unit, milliseconds for int64 columns): no

@@ -11,8 +11,9 @@ import (
 // counted — one reference per batch sent — and goes back to the query's
 // free list when the last partition releases its batch (after its
 // pipeline's Push returned, or when a queued batch is discarded), so
-// steady-state routing allocates no selection vectors. Pipelines never see
-// a selBuf: they copy Sel if they keep it beyond Push (Pipeline.Push).
+// steady-state routing allocates no selection vectors. Pipelines see its
+// contents only through a batch's Sel and Keys, which they copy (or drop)
+// if they keep the batch beyond Push (Pipeline.Push).
 //
 // Under hash routing it also holds the record's key hashes (and key words)
 // that the rows were routed by: each batch passes them on as its

@@ -80,7 +80,9 @@
 //   - process: processed into all its windows. A window already emitted is
 //     re-opened with fresh state holding only the late rows and emitted
 //     again when it closes (at the end of the same Push, since the
-//     watermark is past it): a late firing carrying the late rows'
+//     watermark is past it; with an external watermark at the next
+//     AdvanceWatermark, so the late rows of every Push in between fire
+//     together): a late firing carrying the late rows'
 //     aggregate, like Flink's late firings but without the earlier rows
 //     (their state was freed at close; keep it by raising the allowed
 //     lateness instead, which is exactly Flink's allowed lateness).
@@ -106,14 +108,16 @@
 //
 // Tumbling and sliding windows with EMIT FINAL can also run two-phase
 // (TimeWindow.Partial): whole batches are dealt to several operators that
-// follow one external watermark; each hands the windows it closes to a
-// shared Merger as partial aggregates, and the operator whose hand-over
-// completes a window (every operator's watermark past its close) merges
-// the partials and emits it. Together they emit the rows one operator
-// would (floating-point sums up to summation order), window by window
-// while the input runs. A late firing's rows come in one batch, so its
-// operator emits it alone. The SQL path uses this to spread windows
-// without group keys over partitions (and under round_robin/sticky).
+// follow one external watermark; each hands the windows it closes at a
+// watermark step to a shared Merger as partial aggregates, and the operator
+// whose hand-over completes a step (every operator has reached it) merges
+// each window's partials of that step and emits it. A late firing is the
+// windows re-opened since the previous step, closed at the next one by
+// every operator that got late rows, so it merges like a regular close.
+// Together they emit the rows one operator would (floating-point sums up
+// to summation order), window by window while the input runs. The SQL path
+// uses this to spread windows without plain group keys over partitions
+// (and under round_robin/sticky).
 //
 // # ROWS windows
 //

@@ -443,7 +443,9 @@ func (w *TimeWindow) windowAt(s int64) *win {
 		x = &win{start: s, end: satAdd(s, w.size), a: w.takeAgg(), sel: w.takeSel()}
 		if w.closedAt(x.end, w.wm) {
 			x.reopened = true
-			w.stats.Reopened++
+			if w.merger == nil { // partial: counted once per merged firing (Merger.hand)
+				w.stats.Reopened++
+			}
 		}
 		w.wins[s] = x
 		i, _ := slices.BinarySearchFunc(w.open, s, func(o *win, s int64) int {
@@ -540,7 +542,9 @@ func (w *TimeWindow) assignSession(kid uint32, t int64, r int32) {
 		x := &win{start: t, end: end, a: w.takeAgg(), sel: w.takeSel()}
 		if late {
 			x.reopened = true
-			w.stats.Reopened++
+			if w.merger == nil { // partial: counted once per merged firing (Merger.hand)
+				w.stats.Reopened++
+			}
 			w.late(true)
 		}
 		i := 0
@@ -1000,27 +1004,13 @@ func (w *TimeWindow) closeDue() ([]arrow.Record, error) {
 		x.sel = nil
 	}
 	if w.merger != nil {
-		// Partial mode: hand the regular closes to the merger, which
-		// returns the windows every operator has now closed, merged; late
-		// firings are this operator's alone and close as usual.
-		var partials []*win
-		late := due[:0]
-		for _, x := range due {
-			if x.reopened {
-				late = append(late, x)
-			} else {
-				partials = append(partials, x)
-			}
-		}
-		merged, err := w.merger.hand(w, partials)
+		// Partial mode: hand the closes to the merger, which returns the
+		// firings every operator has now reached, merged.
+		merged, err := w.merger.hand(w, due)
 		if err != nil {
-			for _, x := range late {
-				w.freeAgg(x.a)
-				x.a = nil
-			}
 			return nil, err
 		}
-		due = append(late, merged...)
+		due = merged
 	}
 	if len(due) == 0 {
 		return nil, nil
@@ -1064,16 +1054,19 @@ func (w *TimeWindow) closeDue() ([]arrow.Record, error) {
 // Partial puts the operator in partial mode, for two-phase windowed
 // aggregation: the caller deals whole batches to several operators (same
 // spec, each in partial mode with the same Merger and its own index part,
-// all following one ExternalWatermark). An operator hands each window it
-// closes to the merger as a partial aggregate; once every operator's
-// watermark has passed a window's close, the operator whose hand-over
-// completed it merges the partials (in operator order) and emits the
-// window. Because every operator closes a window at the same watermark and
-// judges late rows against it, the operators together emit the rows one
-// operator fed every batch emits, and hold no more than it does. A late
-// firing's rows all come in one Push, so it is emitted by its operator
-// alone, as usual. Only tumbling and sliding windows with EMIT FINAL have
-// such a form, and the mode must be set before the first Push.
+// all following one ExternalWatermark, every watermark step delivered to
+// every operator). An operator hands each window it closes at a watermark
+// step to the merger as a partial aggregate; once every operator has
+// reached that step, the operator whose hand-over completed it merges the
+// partials of that window and step (in operator order) and emits them as
+// one window. Every operator closes a window at the same step, and a late
+// firing (LateProcess re-opens a closed window) closes at the next step
+// with the late rows that arrived since the previous one, wherever they
+// went: together the operators emit the rows one operator fed every batch
+// emits (floating-point sums up to summation order). Partials wait in the
+// merger while some operator is behind. Only tumbling and sliding windows
+// with EMIT FINAL have such a form, and the mode must be set before the
+// first Push.
 func (w *TimeWindow) Partial(m *Merger, part int) error {
 	switch {
 	case w.spec.Kind != Tumbling && w.spec.Kind != Sliding:
@@ -1097,8 +1090,8 @@ func (w *TimeWindow) Partial(m *Merger, part int) error {
 // locks once per watermark step of an operator, never per row.
 type Merger struct {
 	mu      sync.Mutex
-	wm      []int64            // per operator: the watermark its hand-overs have reached
-	pending map[int64]*partial // by window start: partials awaiting other operators
+	wm      []int64             // per operator: the watermark its hand-overs have reached
+	pending map[firing]*partial // partials awaiting other operators
 	// free holds the aggregators merged away: the operator that merges a
 	// window frees the others' partials, so its pool would grow while
 	// theirs run dry; the surplus comes here and goes to whoever needs it.
@@ -1132,48 +1125,60 @@ func (m *Merger) spill(w *TimeWindow) {
 	w.pool = w.pool[:spareAggs]
 }
 
-// partial is one window's partial aggregates, by operator.
+// firing names one emission of a window: its start and the watermark step
+// at which the operators close it (a late firing has a later step).
+type firing struct{ start, wm int64 }
+
+// partial is one firing's partial aggregates, by operator.
 type partial struct {
-	start, end int64
-	parts      []*agg.Aggregator // indexed by operator; nil: none yet
+	start, end, wm int64
+	parts          []*agg.Aggregator // indexed by operator; nil: none yet
+	late           bool              // a late firing (re-opened windows)
 }
 
 // NewMerger returns a merger for operators partial operators.
 func NewMerger(operators int) *Merger {
-	m := &Merger{wm: make([]int64, operators), pending: map[int64]*partial{}}
+	m := &Merger{wm: make([]int64, operators), pending: map[firing]*partial{}}
 	for i := range m.wm {
 		m.wm[i] = math.MinInt64
 	}
 	return m
 }
 
-// hand takes operator w's regular closes at its current watermark and
-// returns the windows every operator has now closed (ordered by start),
-// each with its partials merged into one aggregator that w now owns; the
-// other partials go to w's pool.
+// hand takes the windows operator w closed at its current watermark step
+// and returns the firings every operator has now reached (ordered by
+// step, then start), each with its partials merged into one aggregator
+// that w now owns; the other partials go to w's pool.
 func (m *Merger) hand(w *TimeWindow, closed []*win) ([]*win, error) {
 	m.mu.Lock()
 	m.wm[w.part] = w.wm
 	for _, x := range closed {
-		p := m.pending[x.start]
+		f := firing{x.start, w.wm}
+		p := m.pending[f]
 		if p == nil {
-			p = &partial{start: x.start, end: x.end, parts: make([]*agg.Aggregator, len(m.wm))}
-			m.pending[x.start] = p
+			p = &partial{start: x.start, end: x.end, wm: w.wm, parts: make([]*agg.Aggregator, len(m.wm))}
+			m.pending[f] = p
 		}
 		p.parts[w.part] = x.a
+		p.late = p.late || x.reopened
 		x.a = nil
 	}
 	minWM := slices.Min(m.wm)
 	var done []*partial
-	for s, p := range m.pending {
-		if w.closedAt(p.end, minWM) {
+	for f, p := range m.pending {
+		if p.wm <= minWM {
 			done = append(done, p)
-			delete(m.pending, s)
+			delete(m.pending, f)
 		}
 	}
 	m.mu.Unlock()
-	// The finished windows belong to this operator now.
-	slices.SortFunc(done, func(a, b *partial) int { return cmpInt(a.start, b.start) })
+	// The finished firings belong to this operator now.
+	slices.SortFunc(done, func(a, b *partial) int {
+		if c := cmpInt(a.wm, b.wm); c != 0 {
+			return c
+		}
+		return cmpInt(a.start, b.start)
+	})
 	out := make([]*win, 0, len(done))
 	var err error
 	for _, p := range done {
@@ -1191,6 +1196,9 @@ func (m *Merger) hand(w *TimeWindow, closed []*win) ([]*win, error) {
 				}
 				w.freeAgg(a)
 			}
+		}
+		if p.late {
+			w.stats.Reopened++
 		}
 		out = append(out, &win{start: p.start, end: p.end, a: base})
 	}

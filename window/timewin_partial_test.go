@@ -48,6 +48,20 @@ func TestPartialWindowsMerge(t *testing.T) {
 						k := min(1+rng.IntN(400), len(rows)-i)
 						batches = append(batches, rows[i:i+k])
 						i += k
+						if rng.IntN(3) == 0 {
+							// Two batches of late rows only (dealt to different
+							// operators): they move no watermark, so under
+							// LateProcess their rows fire together at the next
+							// watermark step, as one window.
+							shift := 1500 + rng.Int64N(1000)
+							for range 2 {
+								late := slices.Clone(rows[max(0, i-20):i])
+								for j := range late {
+									late[j].ts -= shift
+								}
+								batches = append(batches, late)
+							}
+						}
 					}
 					want, wst := runDealt(t, mem, spec, batches, 1)
 					got, gst := runDealt(t, mem, spec, batches, parts)
@@ -84,25 +98,54 @@ func runDealt(t *testing.T, mem memory.Allocator, spec Spec, batches [][]trow, p
 		require.NoError(t, err)
 		out = append(out, rs...)
 	}
-	maxEv := int64(math.MinInt64)
+	// Like the partition layer: each operator gets its batches and every
+	// watermark step (taken, as the router does, only when it moves) in
+	// input order, and the operators run in a random interleaving, so some
+	// fall behind others.
+	type event struct {
+		rec arrow.Record // nil: the watermark step wm
+		wm  int64
+	}
+	queues := make([][]event, parts)
+	maxEv, wm := int64(math.MinInt64), int64(math.MinInt64)
 	for i, b := range batches {
-		rec := mkRec(mem, b)
-		keep(ops[i%parts].Push(columnar.Batch{Rec: rec}))
-		rec.Release()
+		queues[i%parts] = append(queues[i%parts], event{rec: mkRec(mem, b)})
 		for _, r := range b {
 			if !r.tsNull {
 				maxEv = max(maxEv, r.ts)
 			}
 		}
-		if maxEv != math.MinInt64 {
-			for _, w := range ops {
-				keep(w.AdvanceWatermark(maxEv - spec.MaxOutOfOrdernessMs))
+		if maxEv != math.MinInt64 && maxEv-spec.MaxOutOfOrdernessMs > wm {
+			wm = maxEv - spec.MaxOutOfOrdernessMs
+			for p := range queues {
+				queues[p] = append(queues[p], event{wm: wm})
 			}
 		}
 	}
+	rng := rand.New(rand.NewPCG(uint64(len(batches)), uint64(parts)))
+	for {
+		var live []int
+		for p, q := range queues {
+			if len(q) > 0 {
+				live = append(live, p)
+			}
+		}
+		if len(live) == 0 {
+			break
+		}
+		p := live[rng.IntN(len(live))]
+		ev := queues[p][0]
+		queues[p] = queues[p][1:]
+		if ev.rec != nil {
+			keep(ops[p].Push(columnar.Batch{Rec: ev.rec}))
+			ev.rec.Release()
+		} else {
+			keep(ops[p].AdvanceWatermark(ev.wm))
+		}
+	}
 	beforeFinish := len(out)
-	for _, w := range ops {
-		keep(w.Finish())
+	for _, i := range rng.Perm(parts) {
+		keep(ops[i].Finish())
 	}
 	require.Positive(t, beforeFinish, "windows close while the input runs")
 	require.Empty(t, m.pending, "every partial merged")
