@@ -126,13 +126,7 @@ func BenchmarkScalingCPU(b *testing.B) {
 				vs = slices.DeleteFunc(vs, func(v variant) bool { return v.name != "p1" && !slices.Contains(strings.Split(only, ","), v.name) })
 			}
 			defer func(old int) { partition.DefaultRouters = old }(partition.DefaultRouters)
-			engs := map[int]*velo.Engine{}
-			for _, p := range []int{1, 2} {
-				eng := velo.New(velo.WithPartitions(p), velo.WithBatchSize(8192))
-				defer eng.Close()
-				require.NoError(b, eng.RegisterTable(bench.MarketDataTable, recs))
-				engs[p] = eng
-			}
+			engs := benchEngines(b, recs)
 			cpu := map[string][]float64{}
 			wall := map[string][]float64{}
 			for b.Loop() {
@@ -305,13 +299,7 @@ func BenchmarkKeylessWindow(b *testing.B) {
 		p    int
 		sql  string
 	}{{"p1", 1, sql}, {"p2", 2, sql}, {"p2-fan_in", 2, sql + " WITH ('partitioning.strategy' = 'fan_in')"}}
-	engs := map[int]*velo.Engine{}
-	for _, p := range []int{1, 2} {
-		eng := velo.New(velo.WithPartitions(p), velo.WithBatchSize(8192))
-		defer eng.Close()
-		require.NoError(b, eng.RegisterTable(bench.MarketDataTable, recs))
-		engs[p] = eng
-	}
+	engs := benchEngines(b, recs)
 	rate := map[string][]float64{}
 	for b.Loop() {
 		for range reps {
@@ -326,4 +314,17 @@ func BenchmarkKeylessWindow(b *testing.B) {
 	for _, v := range vs {
 		b.ReportMetric(bench.Median(rate[v.name]), "Mrows/s-"+v.name)
 	}
+}
+
+// benchEngines returns engines at 1 and 2 partitions (batches of 8192 rows)
+// with recs registered as market_data, closed when b ends.
+func benchEngines(b *testing.B, recs []arrow.Record) map[int]*velo.Engine {
+	engs := map[int]*velo.Engine{}
+	for _, p := range []int{1, 2} {
+		eng := velo.New(velo.WithPartitions(p), velo.WithBatchSize(8192))
+		b.Cleanup(eng.Close)
+		require.NoError(b, eng.RegisterTable(bench.MarketDataTable, recs))
+		engs[p] = eng
+	}
+	return engs
 }
