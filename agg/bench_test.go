@@ -154,3 +154,47 @@ func BenchmarkS2h(b *testing.B) {
 	b.Run("velo", func(b *testing.B) { benchVelo(b, bench.ColumnTraderID) })
 	b.Run("naive-map", benchNaiveInt)
 }
+
+// BenchmarkEmit measures emitting S2's aggregates grouped by symbol (1,000
+// string groups) and by trader_id (100,000 int groups): ns per emitted
+// group, for all groups and for every other group by id.
+//
+//	go test -run '^$' -bench Emit -count 5 ./agg/
+func BenchmarkEmit(b *testing.B) {
+	recs := marketData(b)
+	schema := bench.MarketDataSchema()
+	for _, keyCol := range []string{bench.ColumnSymbol, bench.ColumnTraderID} {
+		a, err := agg.New(memory.DefaultAllocator, schema, []agg.KeySpec{{Column: schema.FieldIndices(keyCol)[0]}}, s2Aggs(schema))
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, r := range recs {
+			if err := a.Update(columnar.Batch{Rec: r}); err != nil {
+				b.Fatal(err)
+			}
+		}
+		var half []uint32
+		for g := 0; g < a.NumGroups(); g += 2 {
+			half = append(half, uint32(g))
+		}
+		for _, ids := range []struct {
+			name string
+			ids  []uint32
+		}{{"all", nil}, {"half", half}} {
+			b.Run(keyCol+"/"+ids.name, func(b *testing.B) {
+				n := a.NumGroups()
+				if ids.ids != nil {
+					n = len(ids.ids)
+				}
+				for b.Loop() {
+					rec, err := a.EmitGroups(ids.ids)
+					if err != nil {
+						b.Fatal(err)
+					}
+					rec.Release()
+				}
+				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/group")
+			})
+		}
+	}
+}

@@ -184,6 +184,11 @@ func (k *wordKey) appendRow(r int) {
 func (k *wordKey) word(g uint32) int64 { return k.words[g] }
 
 func (k *wordKey) emit(mem memory.Allocator, ids []uint32) arrow.Array {
+	if isWordType(k.dt) { // a float64 key's word is its bits
+		return wordArray(mem, k.dt, len(k.words), ids, nullRule{flags: k.nulls}, func(out []int64) {
+			gatherGroups(out, k.words, ids)
+		})
+	}
 	return emitGroups(mem, k.dt, len(k.words), ids, func(b array.Builder, g int) {
 		if k.nulls[g] {
 			b.AppendNull()
@@ -511,13 +516,7 @@ func (k *stringKey) appendRow(r int) {
 func (k *stringKey) word(g uint32) int64 { return k.words[g] }
 
 func (k *stringKey) emit(mem memory.Allocator, ids []uint32) arrow.Array {
-	return emitGroups(mem, arrow.BinaryTypes.String, len(k.words), ids, func(b array.Builder, g int) {
-		if k.words[g] == stringNullWord {
-			b.AppendNull()
-		} else {
-			b.(*array.StringBuilder).BinaryBuilder.Append(k.arena[k.offs[g]:k.offs[g+1]])
-		}
-	})
+	return emitStrings(mem, k.words, k.offs, k.arena, ids)
 }
 
 func (k *stringKey) compact(keep []uint32) {

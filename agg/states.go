@@ -94,9 +94,16 @@ func (s *countState) merge(src state, mapping []uint32) error {
 
 func (s *countState) emit(mem memory.Allocator, ids []uint32) arrow.Array {
 	if s.star {
-		return buildInt64(mem, len(s.rows.n), ids, func(g int) int64 { return s.rows.n[g] }, nil)
+		return wordArray(mem, arrow.PrimitiveTypes.Int64, len(s.rows.n), ids, nullRule{}, func(out []int64) {
+			gatherGroups(out, s.rows.n, ids)
+		})
 	}
-	return buildInt64(mem, len(s.nulls), ids, func(g int) int64 { return s.rows.n[g] - s.nulls[g] }, nil)
+	return wordArray(mem, arrow.PrimitiveTypes.Int64, len(s.nulls), ids, nullRule{}, func(out []int64) {
+		for j := range out {
+			g := groupAt(ids, j)
+			out[j] = s.rows.n[g] - s.nulls[g]
+		}
+	})
 }
 
 func (s *countState) compact(keep []uint32) {
@@ -185,7 +192,9 @@ func (s *sumIntState) merge(src state, mapping []uint32) error {
 }
 
 func (s *sumIntState) emit(mem memory.Allocator, ids []uint32) arrow.Array {
-	return buildInt64(mem, len(s.sums), ids, func(g int) int64 { return s.sums[g] }, func(g int) bool { return !nonNull(s.rows, s.nulls, g) })
+	return wordArray(mem, arrow.PrimitiveTypes.Int64, len(s.sums), ids, nullRule{rows: s.rows, nulls: s.nulls}, func(out []int64) {
+		gatherGroups(out, s.sums, ids)
+	})
 }
 
 func (s *sumIntState) compact(keep []uint32) {
@@ -227,11 +236,16 @@ func (s *sumFloatState) merge(src state, mapping []uint32) error {
 }
 
 func (s *sumFloatState) emit(mem memory.Allocator, ids []uint32) arrow.Array {
-	val := func(g int) float64 { return s.sums[g] }
-	if s.avg {
-		val = func(g int) float64 { return s.sums[g] / float64(s.rows.n[g]-s.nulls[g]) }
-	}
-	return buildFloat64(mem, len(s.sums), ids, val, func(g int) bool { return !nonNull(s.rows, s.nulls, g) })
+	return wordArray(mem, arrow.PrimitiveTypes.Float64, len(s.sums), ids, nullRule{rows: s.rows, nulls: s.nulls}, func(out []float64) {
+		if !s.avg {
+			gatherGroups(out, s.sums, ids)
+			return
+		}
+		for j := range out {
+			g := groupAt(ids, j)
+			out[j] = s.sums[g] / float64(s.rows.n[g]-s.nulls[g]) // a NULL group's slot is zeroed after
+		}
+	})
 }
 
 func (s *sumFloatState) compact(keep []uint32) {
@@ -299,7 +313,9 @@ func (s *minMaxFloatState) emit(mem memory.Allocator, ids []uint32) arrow.Array 
 			}
 		})
 	}
-	return buildFloat64(mem, len(s.vals), ids, func(g int) float64 { return s.vals[g] }, null)
+	return wordArray(mem, arrow.PrimitiveTypes.Float64, len(s.vals), ids, nullRule{rows: s.rows, nulls: s.nulls}, func(out []float64) {
+		gatherGroups(out, s.vals, ids)
+	})
 }
 
 func (s *minMaxFloatState) compact(keep []uint32) {
@@ -421,6 +437,11 @@ func (s *minMaxIntState) merge(src state, mapping []uint32) error {
 }
 
 func (s *minMaxIntState) emit(mem memory.Allocator, ids []uint32) arrow.Array {
+	if isWordType(s.dt) {
+		return wordArray(mem, s.dt, len(s.vals), ids, nullRule{rows: s.rows, nulls: s.nulls}, func(out []int64) {
+			gatherGroups(out, s.vals, ids)
+		})
+	}
 	return emitGroups(mem, s.dt, len(s.vals), ids, func(b array.Builder, g int) {
 		if !nonNull(s.rows, s.nulls, g) {
 			b.AppendNull()
