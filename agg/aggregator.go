@@ -140,6 +140,12 @@ func (a *Aggregator) Schema() *arrow.Schema { return a.schema }
 // NumGroups returns the number of groups.
 func (a *Aggregator) NumGroups() int { return a.ngroups }
 
+// RowCounts returns the number of input rows (NULLs included) each group
+// has taken so far, indexed by group id: a read-only view, valid until the
+// next Update, Merge, Compact, Evict or Reset. A group an Update touched is
+// one whose count grew (or that it created).
+func (a *Aggregator) RowCounts() []int64 { return a.rows.n[:a.ngroups] }
+
 // GroupIDs returns the group id of every row of the last batch passed to
 // Update (only the selected rows' entries are meaningful). The slice is
 // reused by the next Update.
