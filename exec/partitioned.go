@@ -34,12 +34,15 @@ type PartitionPlan struct {
 	// a tumbling or sliding EMIT FINAL window (without keys, or under
 	// round_robin/sticky), partial windows that a window.Merger completes.
 	TwoPhase bool
-	// Adaptive is set for a hash-routed GROUP BY that may run two-phase
-	// instead: a batch run (Partitioned.Run) counts the groups of its first
-	// record and, when they are few (at most one per adaptiveRowsPerGroup
-	// rows), deals batches round-robin to partial aggregates merged at the
-	// end — routing and per-partition selections would cost more than the
-	// merge of a small table. Continuous runs keep hash routing.
+	// Adaptive is set for a hash-routed GROUP BY, or keyed tumbling or
+	// sliding EMIT FINAL window, that may run two-phase instead: a batch run
+	// (Partitioned.Run) counts the groups of its first record (for a
+	// window, its distinct (event time ÷ slide, keys)) and, when they are
+	// few (at most one per adaptiveRowsPerGroup rows), deals batches to
+	// partial aggregates merged at the end (for a window, partial windows
+	// completed by a window.Merger) — routing and per-partition selections
+	// would cost more than merging small tables. Continuous runs keep hash
+	// routing.
 	Adaptive bool
 	// Ordered is set for stateless partitioned stages: batches are dealt
 	// to the partitions in rotation and the final stage restores the input
@@ -176,17 +179,25 @@ func CompilePartitioned(mem memory.Allocator, q *sqlfront.Query, opts Options) (
 		p.pipes = append(p.pipes, pp)
 	}
 	if plan.TwoPhase && windowedStage {
-		// Each partition hands the windows it closes to one merger; the
-		// partition that completes a window emits it merged.
-		m := window.NewMerger(n)
-		for i, pp := range p.pipes {
-			if err := pp.win.w.Partial(m, i); err != nil {
-				p.closePipes()
-				return nil, fmt.Errorf("exec: %s: %w", pp.win.what, err)
-			}
+		if err := p.partialWindows(); err != nil {
+			p.closePipes()
+			return nil, err
 		}
 	}
 	return p, nil
+}
+
+// partialWindows puts every partition's window in partial mode: each hands
+// the windows it closes to one merger, and the partition that completes a
+// window emits it merged.
+func (p *Partitioned) partialWindows() error {
+	m := window.NewMerger(len(p.pipes))
+	for i, pp := range p.pipes {
+		if err := pp.win.w.Partial(m, i); err != nil {
+			return fmt.Errorf("exec: %s: %w", pp.win.what, err)
+		}
+	}
+	return nil
 }
 
 // stages is a plan split into the partitioned and the final stage.
@@ -290,10 +301,12 @@ func choosePlan(q *sqlfront.Query, scan *sqlfront.Scan, aggNode *sqlfront.Aggreg
 		}
 	}
 	// Time windows of one group key are independent of other keys' (hash
-	// on the keys). Without plain keys, a tumbling or sliding window with
-	// EMIT FINAL runs two-phase (window.TimeWindow.Partial: whole batches
-	// dealt in rotation under the router's one watermark, each window's
-	// partials merged as every partition reaches its close); sessions,
+	// on the keys; tumbling and sliding EMIT FINAL windows adaptively
+	// two-phase, see PartitionPlan.Adaptive). Without plain keys, a
+	// tumbling or sliding window with EMIT FINAL runs two-phase
+	// (window.TimeWindow.Partial: whole batches dealt by the router, under
+	// its one watermark, each window's partials merged as every partition
+	// reaches its close); sessions,
 	// EMIT CHANGES and FIRST/LAST have no partial form and run on one
 	// partition. EMIT CHANGES without a window likewise: a partial's change
 	// is not its group's current value, so without plain keys it runs
@@ -311,7 +324,7 @@ func choosePlan(q *sqlfront.Query, scan *sqlfront.Scan, aggNode *sqlfront.Aggreg
 			plan.Strategy, plan.Ordered = partition.RoundRobin, true
 		case keyErr == nil:
 			plan.Strategy, plan.KeyColumns = partition.Hash, keys
-			plan.Adaptive = adaptive && n > 1
+			plan.Adaptive = (adaptive || partialWindows) && n > 1
 		case partialWindows:
 			plan.Strategy, plan.TwoPhase = partition.RoundRobin, true
 		case orderDependent:
@@ -769,8 +782,15 @@ func (r *partReader) run() error {
 				}
 			}
 		}
-		if first != nil && fewGroups(first, p.cfg.KeyColumns) {
-			p.twoPhase()
+		var slide int64
+		if p.windowed() {
+			slide = p.pipes[0].win.w.Slide()
+		}
+		if first != nil && fewGroups(p.mem, first, p.cfg.KeyColumns, p.cfg.EventTimeColumn, slide) {
+			if err := p.twoPhase(); err != nil {
+				first.Release()
+				return err
+			}
 		}
 	}
 	defer func() {
@@ -926,21 +946,36 @@ const (
 )
 
 // fewGroups reports whether rec's distinct values of the key columns are
-// few enough for two-phase aggregation.
-func fewGroups(rec arrow.Record, keys []string) bool {
+// few enough for two-phase aggregation. With slide > 0 it counts a
+// window's groups instead: distinct (event time ÷ slide, keys), timeCol
+// naming the event-time column — a record spanning many windows has few
+// rows per window and key, which two-phase would merge almost one by one.
+func fewGroups(mem memory.Allocator, rec arrow.Record, keys []string, timeCol string, slide int64) bool {
 	n := int(rec.NumRows())
 	if n < adaptiveMinRows || len(keys) == 0 {
 		return false
 	}
-	cols := make([]arrow.Array, len(keys))
-	types := make([]arrow.DataType, len(keys))
-	for i, k := range keys {
+	names := keys
+	if slide > 0 {
+		names = append([]string{timeCol}, keys...)
+	}
+	cols := make([]arrow.Array, len(names))
+	types := make([]arrow.DataType, len(names))
+	for i, k := range names {
 		idx := rec.Schema().FieldIndices(k)
 		if len(idx) != 1 {
 			return false
 		}
 		cols[i] = rec.Column(idx[0])
 		types[i] = cols[i].DataType()
+	}
+	if slide > 0 {
+		buckets, err := slideBuckets(mem, cols[0], slide)
+		if err != nil {
+			return false
+		}
+		defer buckets.Release()
+		cols[0], types[0] = buckets, buckets.DataType()
 	}
 	t, err := agg.NewKeyTable(types)
 	if err != nil {
@@ -952,15 +987,49 @@ func fewGroups(rec arrow.Record, keys []string) bool {
 	return t.Len()*adaptiveRowsPerGroup <= n
 }
 
+// slideBuckets returns floor(t ÷ slide) for every event time t of col
+// (NULL stays NULL).
+func slideBuckets(mem memory.Allocator, col arrow.Array, slide int64) (arrow.Array, error) {
+	ts, err := columnar.TimeValues(col)
+	if err != nil {
+		return nil, err
+	}
+	b := array.NewInt64Builder(mem)
+	defer b.Release()
+	b.Reserve(col.Len())
+	for i, t := range ts[:col.Len()] {
+		if col.IsNull(i) {
+			b.AppendNull()
+			continue
+		}
+		q := t / slide
+		if t%slide != 0 && t < 0 {
+			q--
+		}
+		b.UnsafeAppend(q)
+	}
+	return b.NewArray(), nil
+}
+
 // twoPhase switches an adaptive plan, before it runs, from hash routing to
-// batches dealt in rotation to partial aggregates merged at the end.
-func (p *Partitioned) twoPhase() {
+// batches dealt to partial aggregates merged at the end: for a GROUP BY,
+// in rotation by the engine and merged by the final stage; for a window,
+// by the query's one source (round_robin, so the watermark it generates
+// is the one every partition follows) to partial windows a
+// window.Merger completes.
+func (p *Partitioned) twoPhase() error {
 	p.plan.Strategy, p.plan.TwoPhase, p.plan.Adaptive, p.plan.KeyColumns = partition.RoundRobin, true, false, nil
+	p.cfg.TwoPhase, p.cfg.KeyColumns = true, nil
+	if p.windowed() {
+		p.cfg.Strategy = partition.RoundRobin
+		return p.partialWindows()
+	}
 	// The engine deals batches itself, one source per partition.
-	p.cfg.Strategy, p.cfg.TwoPhase, p.cfg.KeyColumns = partition.Sticky, true, nil
+	p.cfg.Strategy = partition.Sticky
 	for _, pp := range p.pipes {
 		pp.twoPhase = true
 	}
+	return nil
 }
 
 // windowed reports whether the partitioned stage ends in a time window

@@ -683,3 +683,81 @@ func TestPartitionedAdaptive(t *testing.T) {
 		releaseRecs(want)
 	}
 }
+
+// TestPartitionedAdaptiveWindows: a keyed tumbling or sliding EMIT FINAL
+// window whose first record has few groups per window (distinct (event
+// time ÷ slide, keys) — at most one per 8 rows) runs two-phase, partial
+// windows dealt by queue length and merged; many keys, or windows so short
+// that a record spans hundreds of them, keep hash routing, as do EMIT
+// CHANGES and sessions (no partial form). Every plan gives the
+// single-partition result.
+func TestPartitionedAdaptiveWindows(t *testing.T) {
+	defer goleak.VerifyNone(t)
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	schema := arrow.NewSchema([]arrow.Field{
+		{Name: "ts", Type: arrow.PrimitiveTypes.Int64},
+		{Name: "k", Type: arrow.BinaryTypes.String, Nullable: true},
+		{Name: "g", Type: arrow.PrimitiveTypes.Int64},
+		{Name: "v", Type: arrow.PrimitiveTypes.Int64, Nullable: true},
+	}, nil)
+	rng := rand.New(rand.NewPCG(5, 6))
+	var recs []arrow.Record
+	for b := range 6 {
+		rb := array.NewRecordBuilder(mem, schema)
+		for i := range 4096 {
+			row := b*4096 + i
+			// 1 ms a row, a few rows up to 50 ms late: a record spans 4 s.
+			ts := int64(row)
+			if rng.IntN(50) == 0 {
+				ts -= rng.Int64N(50)
+			}
+			rb.Field(0).(*array.Int64Builder).Append(ts)
+			if i%101 == 0 {
+				rb.Field(1).AppendNull()
+			} else {
+				rb.Field(1).(*array.StringBuilder).Append(fmt.Sprintf("key%d", rng.IntN(20)))
+			}
+			rb.Field(2).(*array.Int64Builder).Append(int64(row))
+			if i%7 == 0 {
+				rb.Field(3).AppendNull()
+			} else {
+				rb.Field(3).(*array.Int64Builder).Append(rng.Int64N(1000))
+			}
+		}
+		recs = append(recs, rb.NewRecord())
+		rb.Release()
+	}
+	tables := map[string][]arrow.Record{"m": recs}
+	defer releaseTables(tables)
+	const aggs = "COUNT(*) AS n, SUM(v) AS s, AVG(v) AS a, MIN(v) AS lo, MAX(v) AS hi"
+	const wm = " WITH ('watermark.max_out_of_orderness' = '100ms')"
+	cases := []struct {
+		sql      string
+		twoPhase bool
+	}{
+		{"SELECT k, window_start, " + aggs + " FROM m GROUP BY k WINDOW TUMBLING(ts, INTERVAL '1' MINUTE)" + wm, true},
+		{"SELECT k, window_start, window_end, " + aggs + " FROM m GROUP BY k WINDOW SLIDING(ts, INTERVAL '2' SECOND, INTERVAL '1' SECOND)" + wm, true},
+		{"SELECT g, " + aggs + " FROM m GROUP BY g WINDOW TUMBLING(ts, INTERVAL '1' MINUTE)" + wm, false},
+		// 10 ms windows: 410 a record, 20 keys in each.
+		{"SELECT k, window_start, " + aggs + " FROM m GROUP BY k WINDOW TUMBLING(ts, INTERVAL '10' MILLISECOND)" + wm, false},
+		{"SELECT k, window_start, " + aggs + " FROM m GROUP BY k WINDOW TUMBLING(ts, INTERVAL '1' MINUTE) EMIT CHANGES" + wm, false},
+		{"SELECT k, " + aggs + " FROM m GROUP BY k WINDOW SESSION(ts, INTERVAL '1' SECOND)" + wm, false},
+	}
+	for _, c := range cases {
+		want, _, err := runSQL(context.Background(), mem, tables, c.sql, 4096)
+		require.NoError(t, err, c.sql)
+		for _, n := range []int{2, 3} {
+			got, schema, plan, err := runSQLPartitioned(context.Background(), mem, tables, c.sql, 4096, n)
+			require.NoError(t, err, c.sql)
+			if c.twoPhase {
+				require.Equal(t, fmt.Sprintf("round_robin two-phase × %d", n), plan.String(), c.sql)
+			} else {
+				require.Equal(t, partition.Hash, plan.Strategy, "%s: %s", c.sql, plan)
+			}
+			require.Equal(t, asMultiset(formatResult(schema, want)), asMultiset(formatResult(schema, got)), "%s at %d", c.sql, n)
+			releaseRecs(got)
+		}
+		releaseRecs(want)
+	}
+}

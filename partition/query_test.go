@@ -105,6 +105,7 @@ func TestExactlyOnceEveryStrategy(t *testing.T) {
 					}
 
 					// Where each row went, by strategy.
+					batchAt := map[[2]int]int{} // round_robin: (source, batch) → partition
 					for p := range n {
 						c := h.pipe(p)
 						for k := range c.counts {
@@ -129,7 +130,12 @@ func TestExactlyOnceEveryStrategy(t *testing.T) {
 							case strategy == Sticky, strategy == Smart && src != 0:
 								require.Equal(t, (src+10)%n, p, "v=%d from source %d", v, src)
 							case strategy == RoundRobin:
-								require.Equal(t, (src+b)%n, p, "v=%d from source %d batch %d", v, src, b)
+								// Whole records, dealt by queue length
+								// (TestRoundRobinDeals has the order).
+								if prev, ok := batchAt[[2]int{src, b}]; ok {
+									require.Equal(t, prev, p, "v=%d from source %d batch %d", v, src, b)
+								}
+								batchAt[[2]int{src, b}] = p
 							case strategy == Smart:
 								want := fastrange(keyHashOracle(kind, keyOf(int(v))), n)
 								require.Equal(t, want, p, "v=%d hashed by smart", v)
@@ -683,5 +689,46 @@ func TestSharedColumnsLazyFields(t *testing.T) {
 				require.Positive(t, nulls)
 			})
 		}
+	}
+}
+
+// TestRoundRobinDeals: round_robin deals whole records in rotation while
+// the partitions' input queues are even, and to the first partition with
+// the shortest queue (from the rotation's next) when they are not.
+func TestRoundRobinDeals(t *testing.T) {
+	const np = 3
+	q := &Query{}
+	for range np {
+		q.parts = append(q.parts, &partitionState{in: make(chan message, 8)})
+	}
+	fill := func(lens ...int) {
+		for p, l := range lens {
+			for len(q.parts[p].in) > 0 {
+				<-q.parts[p].in
+			}
+			for range l {
+				q.parts[p].in <- message{}
+			}
+		}
+	}
+	for _, c := range []struct {
+		id   int   // source id (the rotation starts at it)
+		lens []int // queue lengths, held while dealing
+		want []int // the partitions of consecutive records
+	}{
+		{0, []int{0, 0, 0}, []int{0, 1, 2, 0, 1}},
+		{1, []int{0, 0, 0}, []int{1, 2, 0, 1}},
+		{0, []int{2, 2, 2}, []int{0, 1, 2, 0}},
+		{0, []int{3, 1, 2}, []int{1, 1, 1}},    // partition 1 has the shortest queue
+		{0, []int{1, 0, 0}, []int{1, 1, 2, 1}}, // from 0: 1; from 1: 1; from 2: 2; from 0: 1
+		{2, []int{0, 5, 5}, []int{0, 0, 0}},
+	} {
+		fill(c.lens...)
+		s := &Source{q: q, id: c.id}
+		var got []int
+		for range c.want {
+			got = append(got, s.dealTarget())
+		}
+		require.Equal(t, c.want, got, "source %d, queues %v", c.id, c.lens)
 	}
 }

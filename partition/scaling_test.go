@@ -97,6 +97,10 @@ func envInt(name string, def int) int {
 // whole batches per partition, partials merged; for S3a partial windows
 // completed by a merger), reported as "-2phase",
 // and every scenario also with two router goroutines ("-routers2").
+// "2xp1" runs two whole one-partition queries at once: what two cores
+// give when nothing is split or shared but the machine (its work is the
+// ceiling a partitioned run can reach on this host, memory and caches
+// included, which the pure-CPU control does not see).
 // VELO_SCALING_VARIANTS (e.g. "p2") keeps p1 and the variants listed, so a
 // CPU profile (-cpuprofile, one core with -cpu 1) splits into the p1 runs
 // and the partitioned ones by their stacks.
@@ -116,11 +120,15 @@ func BenchmarkScalingCPU(b *testing.B) {
 				p       int
 				sql     string
 				routers int
+				copies  int // queries run at once (0: one)
 			}
-			vs := []variant{{"p1", 1, sc.SQL, 1}, {"p2", 2, sc.SQL, 1}, {"p2-routers2", 2, sc.SQL, 2}}
+			vs := []variant{{"p1", 1, sc.SQL, 1, 0}, {"p2", 2, sc.SQL, 1, 0}, {"p2-routers2", 2, sc.SQL, 2, 0},
+				// The ideal two-way run: two whole one-partition queries
+				// at once, sharing nothing but the machine.
+				{"2xp1", 1, sc.SQL, 1, 2}}
 			if !strings.Contains(sc.SQL, "EMIT CHANGES") {
 				// GROUP BY and EMIT FINAL windows also run two-phase.
-				vs = append(vs, variant{"p2-2phase", 2, sc.SQL + " WITH ('partitioning.strategy' = 'round_robin')", 1})
+				vs = append(vs, variant{"p2-2phase", 2, sc.SQL + " WITH ('partitioning.strategy' = 'round_robin')", 1, 0})
 			}
 			if only := os.Getenv("VELO_SCALING_VARIANTS"); only != "" {
 				vs = slices.DeleteFunc(vs, func(v variant) bool { return v.name != "p1" && !slices.Contains(strings.Split(only, ","), v.name) })
@@ -133,12 +141,21 @@ func BenchmarkScalingCPU(b *testing.B) {
 				for i := range reps + 1 {
 					for _, v := range vs {
 						partition.DefaultRouters = v.routers
+						copies := max(v.copies, 1)
 						c0, t0 := cpuTime(), time.Now()
-						_, err := bench.RunQuery(context.Background(), engs[v.p], v.sql)
-						require.NoError(b, err)
+						errs := make([]error, copies)
+						var wg sync.WaitGroup
+						for c := range copies {
+							wg.Go(func() { _, errs[c] = bench.RunQuery(context.Background(), engs[v.p], v.sql) })
+						}
+						wg.Wait()
+						for _, err := range errs {
+							require.NoError(b, err)
+						}
 						if i > 0 {
-							cpu[v.name] = append(cpu[v.name], float64(cpuTime()-c0)/float64(n))
-							wall[v.name] = append(wall[v.name], float64(time.Since(t0))/float64(n))
+							rows := float64(n) * float64(copies)
+							cpu[v.name] = append(cpu[v.name], float64(cpuTime()-c0)/rows)
+							wall[v.name] = append(wall[v.name], float64(time.Since(t0))/rows)
 						}
 					}
 				}

@@ -252,13 +252,33 @@ func (s *Source) Push(rec arrow.Record) error {
 	case q.cfg.Strategy == Sticky, q.cfg.Strategy == Smart && s.ownRoute:
 		r.target = s.part % np
 	case q.cfg.Strategy == RoundRobin:
-		r.target = (s.id + s.rr) % np
-		s.rr = (s.rr + 1) % np
+		r.target = s.dealTarget()
 	}
 	if err := s.prepare(&s.scr, b, &r); err != nil {
 		return err
 	}
 	return s.deliver(&s.scr, b, &r)
+}
+
+// dealTarget is the partition of round_robin's next whole record: the next
+// in rotation, unless a later one's input queue is shorter — then the first
+// with the shortest queue. A partition that falls behind (in two-phase
+// windows, the one merging a window's partials) gets fewer records instead
+// of holding the producer up while the others run dry; with the queues
+// even it is plain rotation.
+func (s *Source) dealTarget() int {
+	q := s.q
+	np := len(q.parts)
+	start := (s.id + s.rr) % np
+	s.rr = (s.rr + 1) % np
+	best, bestLen := start, len(q.parts[start].in)
+	for i := 1; i < np && bestLen > 0; i++ {
+		p := (start + i) % np
+		if l := len(q.parts[p].in); l < bestLen {
+			best, bestLen = p, l
+		}
+	}
+	return best
 }
 
 // prepare does the work of routing r.rec that does not depend on earlier

@@ -1084,6 +1084,15 @@ func (w *TimeWindow) closeDue() ([]arrow.Record, error) {
 	return []arrow.Record{out}, nil
 }
 
+// Slide returns the distance between window starts (a tumbling window's
+// size) in the time column's unit; 0 for sessions and global windows.
+func (w *TimeWindow) Slide() int64 {
+	if w.spec.Kind != Tumbling && w.spec.Kind != Sliding {
+		return 0
+	}
+	return w.slide
+}
+
 // Partial puts the operator in partial mode, for two-phase windowed
 // aggregation: the caller deals whole batches to several operators (same
 // spec, each in partial mode with the same Merger and its own index part,
