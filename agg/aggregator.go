@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	"github.com/apache/arrow/go/v17/arrow"
-	"github.com/apache/arrow/go/v17/arrow/array"
 	"github.com/apache/arrow/go/v17/arrow/memory"
 
 	"github.com/velo-engine/velo/columnar"
@@ -289,7 +288,7 @@ func (a *Aggregator) EmitGroups(ids []uint32) (arrow.Record, error) {
 		cols = append(cols, s.emit(a.mem, ids))
 	}
 	defer releaseAll(cols)
-	return array.NewRecord(a.schema, cols, int64(n)), nil
+	return columnar.MakeRecord(a.schema, cols, int64(n)), nil
 }
 
 // Compact keeps only groups keep, renumbered in that order (new group j is

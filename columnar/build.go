@@ -100,14 +100,14 @@ func NewRecord(schema *arrow.Schema, cols []arrow.Array) arrow.Record {
 	}
 	for i, c := range cols {
 		f := schema.Field(i)
-		if !arrow.TypeEqual(f.Type, c.DataType()) {
+		if !sameType(f.Type, c.DataType()) {
 			panic(fmt.Sprintf("columnar: column %q is %s, schema says %s", f.Name, c.DataType(), f.Type))
 		}
 		if int64(c.Len()) != rows {
 			panic(fmt.Sprintf("columnar: column %q has %d rows, want %d", f.Name, c.Len(), rows))
 		}
 	}
-	rec := array.NewRecord(schema, cols, rows)
+	rec := MakeRecord(schema, cols, rows)
 	for _, c := range cols {
 		c.Release()
 	}

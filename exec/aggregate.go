@@ -5,7 +5,6 @@ import (
 	"fmt"
 
 	"github.com/apache/arrow/go/v17/arrow"
-	"github.com/apache/arrow/go/v17/arrow/array"
 	"github.com/apache/arrow/go/v17/arrow/memory"
 
 	"github.com/velo-engine/velo/agg"
@@ -116,7 +115,7 @@ func (o *aggregateOp) Finish(ctx context.Context) error {
 		return err
 	}
 	cols := res.Columns()
-	out := array.NewRecord(o.node.Out, cols, res.NumRows())
+	out := columnar.MakeRecord(o.node.Out, cols, res.NumRows())
 	res.Release()
 	defer out.Release()
 	for lo := int64(0); lo < out.NumRows(); lo += int64(o.batchSize) {

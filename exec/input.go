@@ -4,7 +4,6 @@ import (
 	"slices"
 
 	"github.com/apache/arrow/go/v17/arrow"
-	"github.com/apache/arrow/go/v17/arrow/array"
 
 	"github.com/velo-engine/velo/columnar"
 	"github.com/velo-engine/velo/sqlfront"
@@ -92,7 +91,7 @@ func buildInput(b columnar.Batch, inputs []sqlfront.BoundExpr, plain bool, inSch
 			cols[i] = b.Rec.Column(e.(*sqlfront.ColRef).Index)
 			cols[i].Retain()
 		}
-		return columnar.Batch{Rec: array.NewRecord(inSchema, cols, int64(b.NumRows())), Sel: b.Sel}, nil
+		return columnar.Batch{Rec: columnar.MakeRecord(inSchema, cols, int64(b.NumRows())), Sel: b.Sel}, nil
 	}
 	if b.Sel == nil {
 		rs := allRows(b.Rec)
@@ -111,7 +110,7 @@ func buildInput(b columnar.Batch, inputs []sqlfront.BoundExpr, plain bool, inSch
 			}
 			cols[i] = v.toArrayRecycled(e.DataType())
 		}
-		return columnar.Batch{Rec: array.NewRecord(inSchema, cols, b.Rec.NumRows())}, nil
+		return columnar.Batch{Rec: columnar.MakeRecord(inSchema, cols, b.Rec.NumRows())}, nil
 	}
 	n := int(b.Rec.NumRows())
 	dense := len(b.Sel)*denseFraction >= n
@@ -149,7 +148,7 @@ func buildInput(b columnar.Batch, inputs []sqlfront.BoundExpr, plain bool, inSch
 		}
 		cols[i] = v.toArrayRecycled(e.DataType())
 	}
-	return columnar.Batch{Rec: array.NewRecord(inSchema, cols, int64(n)), Sel: b.Sel}, nil
+	return columnar.Batch{Rec: columnar.MakeRecord(inSchema, cols, int64(n)), Sel: b.Sel}, nil
 }
 
 // sameColumn returns rec's column that e refers to, retained, when e is a

@@ -283,7 +283,7 @@ func project(b columnar.Batch, exprs []sqlfront.BoundExpr, out *arrow.Schema) (a
 		}
 		cols[i] = v.toArray(out.Field(i).Type)
 	}
-	return array.NewRecord(out, cols, int64(rs.n)), nil
+	return columnar.MakeRecord(out, cols, int64(rs.n)), nil
 }
 
 func (p *projectOp) Finish(ctx context.Context) error { return p.next.Finish(ctx) }

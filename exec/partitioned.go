@@ -619,7 +619,7 @@ func (c *collector) flush() error {
 			}
 		}
 		if err == nil {
-			rec = array.NewRecord(c.schema, cols, rows)
+			rec = columnar.MakeRecord(c.schema, cols, rows)
 		}
 		for _, a := range cols {
 			if a != nil {

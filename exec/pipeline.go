@@ -281,7 +281,7 @@ func scanRecord(s *sqlfront.Scan, in arrow.Record, cols []arrow.Array) (arrow.Re
 		}
 		cols = append(cols, a)
 	}
-	return array.NewRecord(s.Out, cols, in.NumRows()), cols, nil
+	return columnar.MakeRecord(s.Out, cols, in.NumRows()), cols, nil
 }
 
 // safely runs fn, turning a panic (a bug: the operators report bad data as

@@ -7,7 +7,6 @@ import (
 	"slices"
 
 	"github.com/apache/arrow/go/v17/arrow"
-	"github.com/apache/arrow/go/v17/arrow/array"
 	"github.com/apache/arrow/go/v17/arrow/memory"
 
 	"github.com/velo-engine/velo/columnar"
@@ -149,7 +148,7 @@ func (s *sortOp) Finish(ctx context.Context) error {
 		for i, c := range cols {
 			arrs[i] = c.take(perm[lo:hi]).toArray(s.schema.Field(i).Type)
 		}
-		rec := array.NewRecord(s.schema, arrs, int64(hi-lo))
+		rec := columnar.MakeRecord(s.schema, arrs, int64(hi-lo))
 		for _, a := range arrs {
 			a.Release()
 		}

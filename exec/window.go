@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/apache/arrow/go/v17/arrow"
-	"github.com/apache/arrow/go/v17/arrow/array"
 	"github.com/apache/arrow/go/v17/arrow/memory"
 
 	"github.com/velo-engine/velo/agg"
@@ -255,7 +254,7 @@ func pushRecords(ctx context.Context, recs []arrow.Record, schema *arrow.Schema,
 		batchSize = DefaultBatchSize
 	}
 	for i, r := range recs {
-		out := array.NewRecord(schema, r.Columns(), r.NumRows())
+		out := columnar.MakeRecord(schema, r.Columns(), r.NumRows())
 		r.Release()
 		recs[i] = nil
 		for lo := int64(0); lo < out.NumRows(); lo += int64(batchSize) {
@@ -521,7 +520,7 @@ func (o *rowsOp) Finish(ctx context.Context) error {
 		for j, r := range recs {
 			cols := r.Columns()
 			keep := append(append([]arrow.Array(nil), cols[:o.ncols]...), cols[o.ncols+o.extra:]...)
-			recs[j] = array.NewRecord(o.out, keep, r.NumRows())
+			recs[j] = columnar.MakeRecord(o.out, keep, r.NumRows())
 			r.Release()
 		}
 	}

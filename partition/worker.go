@@ -372,5 +372,5 @@ func concatBatches(mem memory.Allocator, bs []pending) (arrow.Record, error) {
 		}
 		cols[c] = col
 	}
-	return array.NewRecord(schema, cols, int64(rows)), nil
+	return columnar.MakeRecord(schema, cols, int64(rows)), nil
 }

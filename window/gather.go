@@ -12,6 +12,8 @@ import (
 	"github.com/apache/arrow/go/v17/arrow/array"
 	"github.com/apache/arrow/go/v17/arrow/bitutil"
 	"github.com/apache/arrow/go/v17/arrow/memory"
+
+	"github.com/velo-engine/velo/columnar"
 )
 
 // rowRef names one row of one of several source arrays; src < 0 is NULL.
@@ -205,7 +207,7 @@ func gatherRecord(mem memory.Allocator, rec arrow.Record, idx []int32) (arrow.Re
 		}
 		cols[c] = a
 	}
-	return array.NewRecord(rec.Schema(), cols, int64(len(idx))), nil
+	return columnar.MakeRecord(rec.Schema(), cols, int64(len(idx))), nil
 }
 
 func releaseArrays(as []arrow.Array) {
@@ -414,5 +416,5 @@ func orderedConcat(mem memory.Allocator, schema *arrow.Schema, parts []arrow.Rec
 		}
 		cols[c] = a
 	}
-	return array.NewRecord(schema, cols, int64(total)), nil
+	return columnar.MakeRecord(schema, cols, int64(total)), nil
 }

@@ -7,9 +7,9 @@ import (
 	"unsafe"
 
 	"github.com/apache/arrow/go/v17/arrow"
-	"github.com/apache/arrow/go/v17/arrow/array"
 	"github.com/apache/arrow/go/v17/arrow/memory"
 
+	"github.com/velo-engine/velo/columnar"
 	"github.com/velo-engine/velo/kernels"
 )
 
@@ -269,7 +269,7 @@ func (r *Rows) processFrames() ([]arrow.Record, error) {
 		for ci, c := range r.calls {
 			cs = append(cs, cols[ci].array(r.mem, c.typ, s.off, s.n))
 		}
-		outs = append(outs, array.NewRecord(r.schema, cs, int64(s.n)))
+		outs = append(outs, columnar.MakeRecord(r.schema, cs, int64(s.n)))
 		releaseArrays(cs[r.input.NumFields():])
 		r.stats.OutputRows += int64(s.n)
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/apache/arrow/go/v17/arrow"
 	"github.com/apache/arrow/go/v17/arrow/array"
 
+	"github.com/velo-engine/velo/columnar"
 	"github.com/velo-engine/velo/kernels"
 )
 
@@ -584,7 +585,7 @@ func (r *Rows) processBounded() ([]arrow.Record, error) {
 				extra[ci] = res.num[ci].array(r.mem, c.typ, s.off, s.n)
 			}
 		}
-		outs = append(outs, array.NewRecord(r.schema, append(cols, extra...), int64(s.n)))
+		outs = append(outs, columnar.MakeRecord(r.schema, append(cols, extra...), int64(s.n)))
 		releaseArrays(extra)
 		r.stats.OutputRows += int64(s.n)
 	}
@@ -680,7 +681,7 @@ func (r *Rows) release(wm int64) ([]arrow.Record, error) {
 		}
 	}
 	r.stats.OutputRows += int64(off)
-	return []arrow.Record{array.NewRecord(r.schema, cols, int64(off))}, nil
+	return []arrow.Record{columnar.MakeRecord(r.schema, cols, int64(off))}, nil
 }
 
 // dropUnheld releases records with no pending row and no ring reference.

@@ -187,7 +187,12 @@ type TimeWindow struct {
 	schema   *arrow.Schema
 	aggSch   *arrow.Schema
 	timeType arrow.DataType
-	nkeys    int
+	// consts holds the last window_start/window_end columns EMIT CHANGES
+	// built: the next emission of the same window slices them instead of
+	// filling new ones (one value per row, two columns per emission).
+	consts    [4]constCol
+	constNext int
+	nkeys     int
 
 	size, slide, gap, ooo, lateness int64 // time-column units
 
@@ -954,10 +959,47 @@ func (w *TimeWindow) decorate(r arrow.Record, x *win) arrow.Record {
 	defer e.Release()
 	cols = append(cols, s, e)
 	cols = append(cols, r.Columns()[w.nkeys:]...)
-	return array.NewRecord(w.schema, cols, int64(n))
+	return columnar.MakeRecord(w.schema, cols, int64(n))
 }
 
+// constCol is a cached column of one value (TimeWindow.consts).
+type constCol struct {
+	v int64
+	a arrow.Array // nil: empty slot
+}
+
+// constant returns a column of n rows of v (the caller releases it).
 func (w *TimeWindow) constant(v int64, n int) arrow.Array {
+	if w.spec.Emit != EmitChanges {
+		return w.newConstant(v, n)
+	}
+	for _, c := range w.consts {
+		if c.a != nil && c.v == v && c.a.Len() >= n {
+			return array.NewSlice(c.a, 0, int64(n))
+		}
+	}
+	a := w.newConstant(v, n)
+	c := &w.consts[w.constNext]
+	w.constNext = (w.constNext + 1) % len(w.consts)
+	if c.a != nil {
+		c.a.Release()
+	}
+	a.Retain()
+	*c = constCol{v, a}
+	return a
+}
+
+// releaseConsts drops the cached constant columns.
+func (w *TimeWindow) releaseConsts() {
+	for i := range w.consts {
+		if w.consts[i].a != nil {
+			w.consts[i].a.Release()
+		}
+		w.consts[i] = constCol{}
+	}
+}
+
+func (w *TimeWindow) newConstant(v int64, n int) arrow.Array {
 	buf := memory.NewResizableBuffer(w.mem)
 	buf.Resize(n * 8)
 	vals := arrow.Int64Traits.CastFromBytes(buf.Bytes())
@@ -983,6 +1025,7 @@ func (w *TimeWindow) AdvanceWatermark(wm int64) ([]arrow.Record, error) {
 // every window closes, and with Kind None and EMIT FINAL the whole GROUP BY
 // result is emitted.
 func (w *TimeWindow) Finish() ([]arrow.Record, error) {
+	defer w.releaseConsts()
 	if w.spec.Kind == None {
 		w.wm = math.MaxInt64
 		if w.spec.Emit == EmitChanges || w.global == nil {
@@ -1257,6 +1300,7 @@ func (m *Merger) hand(w *TimeWindow, closed []*win) ([]*win, error) {
 
 // Release frees every open window's state without emitting it.
 func (w *TimeWindow) Release() {
+	w.releaseConsts()
 	w.wins, w.open, w.sess, w.pool, w.global, w.touched, w.last = nil, nil, nil, nil, nil, nil, nil
 	w.nsess = 0
 }
