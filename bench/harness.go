@@ -165,8 +165,10 @@ type Result struct {
 	// (runtime.MemStats.TotalAlloc delta) per input row.
 	BytesPerRow *float64 `json:"bytes_per_row"`
 	// ControlSpeedup is the same-run speed-up of a pure-CPU loop on
-	// Partitions goroutines over one goroutine (1 at one partition),
-	// from alternating runs before and after the scenarios.
+	// Partitions goroutines over one goroutine (1 at one partition), from
+	// a control pair run next to each of this result's timed reps (or,
+	// when it has none, Report.Control: runs before and after the
+	// scenarios).
 	ControlSpeedup float64 `json:"control_speedup"`
 	// ScalingEfficiency is (rows/s at N ÷ rows/s at 1) ÷ ControlSpeedup;
 	// nil at one partition or when either side was not measured.
@@ -195,6 +197,11 @@ type Timing struct {
 // each timed run's wall time and Go heap allocation. fn returns the number
 // of result rows it consumed. An error from fn stops the measurement.
 func Measure(warmup, reps int, fn func() (int64, error), after func()) (Timing, error) {
+	return measure(warmup, reps, fn, nil, after)
+}
+
+// measure is Measure with before run ahead of every timed rep, untimed.
+func measure(warmup, reps int, fn func() (int64, error), before, after func()) (Timing, error) {
 	var t Timing
 	for i := 0; i < warmup; i++ {
 		if _, err := fn(); err != nil {
@@ -206,6 +213,9 @@ func Measure(warmup, reps int, fn func() (int64, error), after func()) (Timing, 
 	}
 	var ms0, ms1 runtime.MemStats
 	for i := 0; i < reps; i++ {
+		if before != nil {
+			before()
+		}
 		runtime.GC()
 		runtime.ReadMemStats(&ms0)
 		start := time.Now()
@@ -500,7 +510,9 @@ func RunRecords(ctx context.Context, cfg Config, recs []arrow.Record, rows int64
 	}
 	for i := range rep.Results {
 		r := &rep.Results[i]
-		r.ControlSpeedup = rep.Control[r.Partitions]
+		if r.ControlSpeedup == 0 {
+			r.ControlSpeedup = rep.Control[r.Partitions]
+		}
 		one := base[r.Scenario]
 		if r.Partitions == 1 || r.RowsPerSec == nil || one == nil {
 			continue
@@ -544,13 +556,28 @@ func runOne(ctx context.Context, cfg Config, sc Scenario, p int, recs []arrow.Re
 		return res
 	}
 	r.Release()
-	t, err := Measure(cfg.Warmup, cfg.Reps, func() (int64, error) { return RunQuery(ctx, eng, sc.SQL) }, step)
+	// At several partitions a control pair (the loop on one goroutine, then
+	// on p) runs next to every timed rep: the host's second core comes and
+	// goes in phases of seconds (BENCH.md), and a control measured only
+	// at the ends of the run misses a phase that covers one scenario.
+	var c1, cp []time.Duration
+	var before func()
+	if p > 1 {
+		before = func() {
+			t1, tg := controlRuns(p, 1, cfg.ControlWork)
+			c1, cp = append(c1, t1...), append(cp, tg...)
+		}
+	}
+	t, err := measure(cfg.Warmup, cfg.Reps, func() (int64, error) { return RunQuery(ctx, eng, sc.SQL) }, before, step)
 	if err != nil {
 		res.Status, res.Error = StatusError, oneLine(err)
 		return res
 	}
 	med, lo, hi := t.Throughput(rows)
 	res.Status = StatusOK
+	if p > 1 {
+		res.ControlSpeedup = ControlSpeedup(c1, cp, p)
+	}
 	res.RowsPerSec, res.RowsPerSecMin, res.RowsPerSecMax = &med, &lo, &hi
 	res.BytesPerRow = fptr(t.BytesPerRow(rows))
 	res.OutputRows = fptr(t.OutputRows)

@@ -104,8 +104,12 @@ func TestRunMeasuresEveryScenario(t *testing.T) {
 			require.Equal(t, 1.0, r.ControlSpeedup)
 			require.Nil(t, r.ScalingEfficiency)
 		} else {
-			require.Equal(t, rep.Control[2], r.ControlSpeedup)
+			// Measured results carry the control run next to their
+			// reps; the others the run's.
 			require.Greater(t, r.ControlSpeedup, 0.0)
+			if r.Status != StatusOK {
+				require.Equal(t, rep.Control[2], r.ControlSpeedup)
+			}
 			if r.Status == StatusOK {
 				one := rep.Results[i-1]
 				want := *r.RowsPerSec / *one.RowsPerSec / r.ControlSpeedup
@@ -232,6 +236,17 @@ func TestMedianAndTiming(t *testing.T) {
 	require.Len(t, got.Durations, 3)
 	require.Len(t, got.AllocBytes, 3)
 	require.Equal(t, int64(5), got.OutputRows)
+
+	// measure's before runs ahead of each timed rep only, outside the
+	// timing.
+	var order []string
+	got, err = measure(2, 3, func() (int64, error) { order = append(order, "run"); return 1, nil },
+		func() { order = append(order, "before"); time.Sleep(20 * time.Millisecond) }, nil)
+	require.NoError(t, err)
+	require.Equal(t, []string{"run", "run", "before", "run", "before", "run", "before", "run"}, order)
+	for _, d := range got.Durations {
+		require.Less(t, d, 20*time.Millisecond, "before is not timed")
+	}
 }
 
 // sample is a report with one measured, one scaled and one unsupported result.
