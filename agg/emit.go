@@ -107,16 +107,11 @@ func wordArray[T int64 | float64](mem memory.Allocator, dt arrow.DataType, n int
 	nullCount := nr.count(ids, m)
 	var valid *memory.Buffer
 	if nullCount > 0 {
-		valid = memory.NewResizableBuffer(mem)
+		valid = newValidity(mem, m, func(j int) bool { return !nr.null(groupAt(ids, j)) })
 		defer valid.Release()
-		valid.Resize(int(bitutil.BytesForBits(int64(m))))
-		bits := valid.Bytes()
-		clear(bits)
 		for j := range m {
-			if nr.null(groupAt(ids, j)) {
+			if !bitutil.BitIsSet(valid.Bytes(), j) {
 				out[j] = 0
-			} else {
-				bitutil.SetBit(bits, j)
 			}
 		}
 	}
@@ -182,18 +177,24 @@ func emitStrings(mem memory.Allocator, words []int64, offs []int32, arena []byte
 	}
 	var valid *memory.Buffer
 	if nullCount > 0 {
-		valid = memory.NewResizableBuffer(mem)
+		valid = newValidity(mem, m, func(j int) bool { return words[groupAt(ids, j)] != stringNullWord })
 		defer valid.Release()
-		valid.Resize(int(bitutil.BytesForBits(int64(m))))
-		bits := valid.Bytes()
-		clear(bits)
-		for j := range m {
-			if words[groupAt(ids, j)] != stringNullWord {
-				bitutil.SetBit(bits, j)
-			}
-		}
 	}
 	d := array.NewData(arrow.BinaryTypes.String, m, []*memory.Buffer{valid, offBuf, dataBuf}, nil, nullCount, 0)
 	defer d.Release()
 	return array.MakeFromData(d)
+}
+
+// newValidity returns a validity bitmap of m rows, row j valid when ok(j).
+func newValidity(mem memory.Allocator, m int, ok func(j int) bool) *memory.Buffer {
+	valid := memory.NewResizableBuffer(mem)
+	valid.Resize(int(bitutil.BytesForBits(int64(m))))
+	bits := valid.Bytes()
+	clear(bits)
+	for j := range m {
+		if ok(j) {
+			bitutil.SetBit(bits, j)
+		}
+	}
+	return valid
 }

@@ -619,6 +619,22 @@ func TestPartitionedGoldenStrategies(t *testing.T) {
 	}
 }
 
+// appendKV appends row i's key k (one of 20 strings, NULL every 101st
+// row) to field kf of rb and its value v (below 1000, NULL every 7th) to
+// field vf.
+func appendKV(rb *array.RecordBuilder, kf, vf, i int, rng *rand.Rand) {
+	if i%101 == 0 {
+		rb.Field(kf).AppendNull()
+	} else {
+		rb.Field(kf).(*array.StringBuilder).Append(fmt.Sprintf("key%d", rng.IntN(20)))
+	}
+	if i%7 == 0 {
+		rb.Field(vf).AppendNull()
+	} else {
+		rb.Field(vf).(*array.Int64Builder).Append(rng.Int64N(1000))
+	}
+}
+
 // TestPartitionedAdaptive: a hash-routed GROUP BY whose first record has
 // few groups runs two-phase instead, one with many keeps hash routing, and
 // both give the single-partition result.
@@ -636,17 +652,8 @@ func TestPartitionedAdaptive(t *testing.T) {
 	for b := range 4 {
 		rb := array.NewRecordBuilder(mem, schema)
 		for i := range 4096 {
-			if i%101 == 0 {
-				rb.Field(0).AppendNull()
-			} else {
-				rb.Field(0).(*array.StringBuilder).Append(fmt.Sprintf("key%d", rng.IntN(20)))
-			}
 			rb.Field(1).(*array.Int64Builder).Append(int64(b*4096 + i))
-			if i%7 == 0 {
-				rb.Field(2).AppendNull()
-			} else {
-				rb.Field(2).(*array.Int64Builder).Append(rng.Int64N(1000))
-			}
+			appendKV(rb, 0, 2, i, rng)
 		}
 		recs = append(recs, rb.NewRecord())
 		rb.Release()
@@ -713,17 +720,8 @@ func TestPartitionedAdaptiveWindows(t *testing.T) {
 				ts -= rng.Int64N(50)
 			}
 			rb.Field(0).(*array.Int64Builder).Append(ts)
-			if i%101 == 0 {
-				rb.Field(1).AppendNull()
-			} else {
-				rb.Field(1).(*array.StringBuilder).Append(fmt.Sprintf("key%d", rng.IntN(20)))
-			}
 			rb.Field(2).(*array.Int64Builder).Append(int64(row))
-			if i%7 == 0 {
-				rb.Field(3).AppendNull()
-			} else {
-				rb.Field(3).(*array.Int64Builder).Append(rng.Int64N(1000))
-			}
+			appendKV(rb, 1, 3, i, rng)
 		}
 		recs = append(recs, rb.NewRecord())
 		rb.Release()

@@ -366,6 +366,26 @@ func sortRefs(refs []rowRef, ends []int64, scs [][]sortCol, order func(a, b rowR
 	}
 }
 
+// refOrder orders rows of parts by (ends[part], the key columns scs[part]),
+// ties in part then row order.
+func refOrder(ends []int64, scs [][]sortCol) func(a, b rowRef) int {
+	return func(a, b rowRef) int {
+		if c := cmpInt(ends[a.src], ends[b.src]); c != 0 {
+			return c
+		}
+		sa, sb := scs[a.src], scs[b.src]
+		for k := range sa {
+			if c := compareSort(&sa[k], int(a.row), &sb[k], int(b.row)); c != 0 {
+				return c
+			}
+		}
+		if a.src != b.src {
+			return int(a.src - b.src)
+		}
+		return int(a.row - b.row)
+	}
+}
+
 // orderedConcat returns the rows of parts (records of one schema) as one
 // record ordered by (ends[part], then columns keys), ties in part then row
 // order. parts are not released.
@@ -385,21 +405,7 @@ func orderedConcat(mem memory.Allocator, schema *arrow.Schema, parts []arrow.Rec
 			scs[pi][k] = newSortCol(p.Column(c))
 		}
 	}
-	order := func(a, b rowRef) int {
-		if c := cmpInt(ends[a.src], ends[b.src]); c != 0 {
-			return c
-		}
-		sa, sb := scs[a.src], scs[b.src]
-		for k := range sa {
-			if c := compareSort(&sa[k], int(a.row), &sb[k], int(b.row)); c != 0 {
-				return c
-			}
-		}
-		if a.src != b.src {
-			return int(a.src - b.src)
-		}
-		return int(a.row - b.row)
-	}
+	order := refOrder(ends, scs)
 	if !slices.IsSortedFunc(refs, order) {
 		sortRefs(refs, ends, scs, order)
 	}

@@ -71,21 +71,7 @@ func sortParts(t testing.TB, rng *rand.Rand, mem memory.Allocator, nparts, rows 
 		}
 	}
 	rng.Shuffle(len(refs), func(i, j int) { refs[i], refs[j] = refs[j], refs[i] })
-	order := func(a, b rowRef) int {
-		if c := cmpInt(ends[a.src], ends[b.src]); c != 0 {
-			return c
-		}
-		sa, sb := scs[a.src], scs[b.src]
-		for k := range sa {
-			if c := compareSort(&sa[k], int(a.row), &sb[k], int(b.row)); c != 0 {
-				return c
-			}
-		}
-		if a.src != b.src {
-			return int(a.src - b.src)
-		}
-		return int(a.row - b.row)
-	}
+	order := refOrder(ends, scs)
 	return refs, ends, scs, order, func() { releaseArrays(arrs) }
 }
 

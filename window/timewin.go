@@ -763,6 +763,44 @@ func (w *TimeWindow) pushOneWindow(b columnar.Batch, times []int64) ([]arrow.Rec
 	return append(out, closed...), true, nil
 }
 
+// touchedByMarks returns, in id order, the groups of x's aggregator that
+// the last update (rows rows through sel) touched: each row marks its group
+// with the batch's epoch.
+func (w *TimeWindow) touchedByMarks(x *win, sel []int32, rows int) []uint32 {
+	gids := x.a.GroupIDs()
+	ng := x.a.NumGroups()
+	if len(x.mark) < ng {
+		x.mark = slices.Grow(x.mark, ng-len(x.mark))[:ng]
+	}
+	var ids []uint32
+	if sel == nil {
+		for _, g := range gids[:rows] {
+			if x.mark[g] != w.epoch {
+				x.mark[g] = w.epoch
+				ids = append(ids, g)
+			}
+		}
+	} else {
+		for _, r := range sel {
+			if g := gids[r]; x.mark[g] != w.epoch {
+				x.mark[g] = w.epoch
+				ids = append(ids, g)
+			}
+		}
+	}
+	if len(ids)*8 > ng { // dense: a scan of the marks is cheaper than a sort
+		ids = ids[:0]
+		for g, m := range x.mark[:ng] {
+			if m == w.epoch {
+				ids = append(ids, uint32(g))
+			}
+		}
+	} else {
+		slices.Sort(ids)
+	}
+	return ids
+}
+
 // updatedRows is the number of rows a batch of rows rows and selection sel
 // updates.
 func updatedRows(rows int, sel []int32) int {
@@ -880,47 +918,11 @@ func (w *TimeWindow) flush(rec arrow.Record, all bool) ([]arrow.Record, error) {
 		if w.spec.Emit != EmitChanges {
 			continue
 		}
-		ng := x.a.NumGroups()
-		if byCounts {
-			ids := touchedByCounts(x.before, x.a.RowCounts())
-			r, err := x.a.EmitGroups(ids)
-			if err != nil {
-				releaseRecords(out)
-				return nil, fmt.Errorf("window: %w", err)
-			}
-			out = append(out, w.decorate(r, x))
-			x.sel = x.sel[:0]
-			continue
-		}
-		gids := x.a.GroupIDs()
-		if len(x.mark) < ng {
-			x.mark = slices.Grow(x.mark, ng-len(x.mark))[:ng]
-		}
 		var ids []uint32
-		if sel == nil {
-			for _, g := range gids[:rows] {
-				if x.mark[g] != w.epoch {
-					x.mark[g] = w.epoch
-					ids = append(ids, g)
-				}
-			}
+		if byCounts {
+			ids = touchedByCounts(x.before, x.a.RowCounts())
 		} else {
-			for _, r := range sel {
-				if g := gids[r]; x.mark[g] != w.epoch {
-					x.mark[g] = w.epoch
-					ids = append(ids, g)
-				}
-			}
-		}
-		if len(ids)*8 > ng { // dense: a scan of the marks is cheaper than a sort
-			ids = ids[:0]
-			for g, m := range x.mark[:ng] {
-				if m == w.epoch {
-					ids = append(ids, uint32(g))
-				}
-			}
-		} else {
-			slices.Sort(ids)
+			ids = w.touchedByMarks(x, sel, rows)
 		}
 		r, err := x.a.EmitGroups(ids)
 		if err != nil {
