@@ -165,13 +165,35 @@ func (c catalog) TableNames() []string {
 	return names
 }
 
-// Explain returns the logical plan of sql as EXPLAIN prints it.
+// Explain returns the logical plan of sql as EXPLAIN prints it: at more
+// than one partition followed by a line "Partitions: " and how they run it
+// (exec.PartitionPlan, e.g. "hash(symbol) (two-phase if few groups) × 4").
 func (e *Engine) Explain(sql string) (string, error) {
 	q, err := sqlfront.Plan(sql, catalog{e})
 	if err != nil {
 		return "", err
 	}
-	return q.Explain(), nil
+	return e.explain(q)
+}
+
+// explain is Explain for a planned query.
+func (e *Engine) explain(q *sqlfront.Query) (string, error) {
+	text := q.Explain()
+	n := e.partitions
+	if q.Settings.Partitions > 0 {
+		n = q.Settings.Partitions
+	}
+	if n <= 1 {
+		return text, nil
+	}
+	plan, err := exec.PlanPartitions(q, exec.Options{BatchSize: e.batchSize, Partitions: e.partitions})
+	if err != nil {
+		return "", err
+	}
+	if !strings.HasSuffix(text, "\n") {
+		text += "\n"
+	}
+	return text + "Partitions: " + plan.String() + "\n", nil
 }
 
 // Execute runs a batch query and returns its result as a lazy reader; the
@@ -192,7 +214,11 @@ func (e *Engine) Execute(ctx context.Context, sql string) (array.RecordReader, e
 		return nil, err
 	}
 	if q.ExplainOnly {
-		return explainReader(e.mem, q.Explain()), nil
+		text, err := e.explain(q)
+		if err != nil {
+			return nil, err
+		}
+		return explainReader(e.mem, text), nil
 	}
 	opts := exec.Options{BatchSize: e.batchSize, Partitions: e.partitions}
 	n := e.partitions

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"sync"
+	"strings"
 	"testing"
 
 	"github.com/apache/arrow/go/v17/arrow"
@@ -115,6 +116,37 @@ func TestEngineSources(t *testing.T) {
 	n, err = collect(t, res)
 	require.NoError(t, err)
 	require.Positive(t, n)
+	// At several partitions EXPLAIN also says how they run the query; at
+	// one it does not.
+	eng1 := velo.New(velo.WithAllocator(mem))
+	defer eng1.Close()
+	require.NoError(t, eng1.RegisterTable("market_data", recs))
+	plan1, err := eng1.Explain("SELECT price FROM market_data WHERE price > 1.0")
+	require.NoError(t, err)
+	require.NotContains(t, plan1, "Partitions:")
+	for sql, want := range map[string]string{
+		"SELECT symbol, COUNT(*) AS n FROM market_data GROUP BY symbol WINDOW TUMBLING(trade_time, INTERVAL '1' MINUTE)": "Partitions: hash(symbol) (two-phase if few groups) × 4",
+		"SELECT symbol, COUNT(*) AS n FROM market_data GROUP BY symbol WINDOW SESSION(trade_time, INTERVAL '1' MINUTE)":  "Partitions: hash(symbol) × 4",
+		"SELECT price FROM market_data WHERE price > 1.0 WITH ('partitions' = '2')":                                        "Partitions: round_robin × 2",
+	} {
+		plan, err := eng.Explain(sql)
+		require.NoError(t, err)
+		require.True(t, strings.HasSuffix(plan, want+"\n"), "%s:\n%s", sql, plan)
+		res, err := eng.Execute(ctx, "EXPLAIN "+sql)
+		require.NoError(t, err)
+		var lines []string
+		for res.Next() {
+			col := res.Record().Column(0).(*array.String)
+			for i := range col.Len() {
+				lines = append(lines, col.Value(i))
+			}
+		}
+		require.NoError(t, res.Err())
+		res.Release()
+		require.Equal(t, want, lines[len(lines)-1], sql)
+	}
+	_, err = eng.Explain("SELECT symbol, COUNT(*) AS n FROM market_data GROUP BY symbol WINDOW SESSION(trade_time, INTERVAL '1' MINUTE) WITH ('partitioning.strategy' = 'round_robin')")
+	require.ErrorContains(t, err, "only tumbling and sliding windows")
 	_, err = eng.Execute(ctx, "SELECT price FROM market_dat")
 	var se *sqlfront.Error
 	require.ErrorAs(t, err, &se)
