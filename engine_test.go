@@ -5,8 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
-	"sync"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/apache/arrow/go/v17/arrow"
@@ -127,7 +127,7 @@ func TestEngineSources(t *testing.T) {
 	for sql, want := range map[string]string{
 		"SELECT symbol, COUNT(*) AS n FROM market_data GROUP BY symbol WINDOW TUMBLING(trade_time, INTERVAL '1' MINUTE)": "Partitions: hash(symbol) (two-phase if few groups) × 4",
 		"SELECT symbol, COUNT(*) AS n FROM market_data GROUP BY symbol WINDOW SESSION(trade_time, INTERVAL '1' MINUTE)":  "Partitions: hash(symbol) × 4",
-		"SELECT price FROM market_data WHERE price > 1.0 WITH ('partitions' = '2')":                                        "Partitions: round_robin × 2",
+		"SELECT price FROM market_data WHERE price > 1.0 WITH ('partitions' = '2')":                                      "Partitions: round_robin × 2",
 	} {
 		plan, err := eng.Explain(sql)
 		require.NoError(t, err)
