@@ -85,15 +85,14 @@ var _ arrow.Record = (*record)(nil)
 
 func (r *record) Retain() { r.refs.Add(1) }
 
+// Release drops a reference; the last one releases the columns. Like
+// array.NewRecord's, a release too many does nothing.
 func (r *record) Release() {
-	switch n := r.refs.Add(-1); {
-	case n == 0:
+	if r.refs.Add(-1) == 0 {
 		for _, c := range r.cols {
 			c.Release()
 		}
 		r.cols = nil
-	case n < 0:
-		panic("columnar: record released too many times")
 	}
 }
 
@@ -103,6 +102,14 @@ func (r *record) NumCols() int64           { return int64(len(r.cols)) }
 func (r *record) Columns() []arrow.Array   { return r.cols }
 func (r *record) Column(i int) arrow.Array { return r.cols[i] }
 func (r *record) ColumnName(i int) string  { return r.schema.Field(i).Name }
+
+// String prints the record as array.NewRecord's does.
+func (r *record) String() string {
+	a := array.NewRecord(r.schema, r.cols, r.rows)
+	defer a.Release()
+	return fmt.Sprint(a)
+}
+
 func (r *record) MarshalJSON() ([]byte, error) {
 	a := array.NewRecord(r.schema, r.cols, r.rows)
 	defer a.Release()
@@ -124,10 +131,9 @@ func (r *record) SetColumn(i int, col arrow.Array) (arrow.Record, error) {
 	return MakeRecord(r.schema, cols, r.rows), nil
 }
 
+// NewSlice is array.NewRecord's NewSlice: rows i to j of the columns
+// (array.NewSlice panics beyond a column's length).
 func (r *record) NewSlice(i, j int64) arrow.Record {
-	if i < 0 || j < i || j > r.rows {
-		panic(fmt.Sprintf("columnar: record slice [%d:%d] of %d rows", i, j, r.rows))
-	}
 	cols := make([]arrow.Array, len(r.cols))
 	for k, c := range r.cols {
 		cols[k] = array.NewSlice(c, i, j)

@@ -1,6 +1,7 @@
 package columnar
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/apache/arrow/go/v17/arrow"
@@ -90,10 +91,20 @@ func TestMakeRecord(t *testing.T) {
 	_, err = got.SetColumn(3, v2)
 	require.Error(t, err)
 
+	require.Equal(t, fmt.Sprint(want), fmt.Sprint(got))
+	// A record over longer columns slices up to the columns' length, as
+	// array.NewRecord's does.
+	wl, gl := array.NewRecord(schema, cols, 2), MakeRecord(schema, cols, 2)
+	ws, gs = wl.NewSlice(1, 4), gl.NewSlice(1, 4)
+	require.True(t, array.RecordEqual(ws, gs))
+	require.EqualValues(t, 3, gs.NumRows())
+	for _, r := range []arrow.Record{wl, gl, ws, gs} {
+		r.Release()
+	}
+
 	got.Retain()
 	got.Release()
 	got.Release()
-	require.Panics(t, func() { got.Release() })
 
 	tus := &arrow.TimestampType{Unit: arrow.Microsecond}
 	ub := array.NewTimestampBuilder(mem, tus)

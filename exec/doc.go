@@ -131,17 +131,22 @@
 // window.Rows; see exec/window.go for what they support and how they are
 // partitioned. A tumbling or sliding window with EMIT FINAL and no
 // FIRST/LAST also runs two-phase: without plain GROUP BY keys (none, or
-// expressions) by default (it would otherwise run on one partition), and
-// under a sticky/round_robin setting. The query's one source deals whole records in rotation and
-// broadcasts its watermark; each partition's window operator is partial
-// (window.TimeWindow.Partial) and hands the windows it closes to a shared
-// window.Merger, and the partition that completes a window emits it
-// merged, so windows come out while the input runs, in streams too. With
-// keys, hash stays the default: for S3a (~1,000 symbols per 1-minute
-// window) two partitions ran 1.56× one partition hashed and 1.27×
-// two-phase, which kept the cores 1.59 busy against 1.92 (`VELO_SCALING_
-// VARIANTS=p2,p2-2phase VELO_SCALING_ROWS=10000000 VELO_SCALING_SCENARIOS=
-// S3a go test -run XXX -bench ScalingCPU -benchtime 1x ./partition/`).
+// expressions) by default (it would otherwise run on one partition), with
+// plain keys when a batch run finds few groups per window in its first
+// record (PartitionPlan.Adaptive: distinct (event time ÷ slide, keys) at
+// most one per 8 rows; S3a at 2 partitions 0.75 → 0.85 of the control),
+// and under a sticky/round_robin setting. The query's one source deals
+// whole records — to the partition with the shortest input queue, in
+// rotation while the queues are even — and broadcasts its watermark; each
+// partition's window operator is partial (window.TimeWindow.Partial) and
+// hands the windows it closes to a shared window.Merger, and the partition
+// that completes a window emits it merged, so windows come out while the
+// input runs, in streams too. Which partition adds which record depends on
+// timing, so a float SUM/AVG of such a window can differ in its last bits
+// from run to run (and from one partition), and an integer SUM that only a
+// partial overflows can fail in one run and not another;
+// 'partitioning.strategy' = 'hash' keeps every key in one partition and
+// the results reproducible.
 //
 // Not supported yet (errors, never panics): GROUP BY with more than four
 // keys; OVER with several ORDER BY keys, an ORDER BY that is not int64 or

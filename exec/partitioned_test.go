@@ -759,3 +759,61 @@ func TestPartitionedAdaptiveWindows(t *testing.T) {
 		releaseRecs(want)
 	}
 }
+
+// TestPartitionedAdaptiveWindowsLate: keyed windows that the adaptive plan
+// runs two-phase handle late rows (5 % of them up to 30 s late against a
+// 1 s out-of-orderness and 2 s allowed lateness) as one partition does,
+// under drop, warn and process, tumbling and sliding.
+func TestPartitionedAdaptiveWindowsLate(t *testing.T) {
+	defer goleak.VerifyNone(t)
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	schema := arrow.NewSchema([]arrow.Field{
+		{Name: "ts", Type: arrow.PrimitiveTypes.Int64},
+		{Name: "k", Type: arrow.BinaryTypes.String, Nullable: true},
+		{Name: "g", Type: arrow.PrimitiveTypes.Int64},
+		{Name: "v", Type: arrow.PrimitiveTypes.Int64, Nullable: true},
+	}, nil)
+	rng := rand.New(rand.NewPCG(7, 8))
+	var recs []arrow.Record
+	for b := range 12 {
+		rb := array.NewRecordBuilder(mem, schema)
+		for i := range 2048 {
+			row := b*2048 + i
+			ts := int64(row) * 5 // 5 ms a row: 10 s a record
+			if rng.IntN(20) == 0 {
+				ts -= rng.Int64N(30_000)
+			}
+			rb.Field(0).(*array.Int64Builder).Append(ts)
+			rb.Field(2).(*array.Int64Builder).Append(int64(row))
+			appendKV(rb, 1, 3, i, rng)
+		}
+		recs = append(recs, rb.NewRecord())
+		rb.Release()
+	}
+	tables := map[string][]arrow.Record{"m": recs}
+	defer releaseTables(tables)
+	results := map[string]string{} // late policy → one partition's tumbling result
+	for _, late := range []string{"drop", "warn", "process"} {
+		for _, win := range []string{"TUMBLING(ts, INTERVAL '5' SECOND)", "SLIDING(ts, INTERVAL '10' SECOND, INTERVAL '5' SECOND)"} {
+			sql := "SELECT k, window_start, window_end, COUNT(*) AS n, SUM(v) AS s, MIN(v) AS lo, MAX(v) AS hi FROM m GROUP BY k WINDOW " + win +
+				" WITH ('watermark.max_out_of_orderness' = '1s', 'allowed.lateness' = '2s', 'late.data.strategy' = '" + late + "')"
+			want, wantSchema, err := runSQL(context.Background(), mem, tables, sql, 2048)
+			require.NoError(t, err, sql)
+			if strings.HasPrefix(win, "TUMBLING") {
+				results[late] = asMultiset(formatResult(wantSchema, want))
+			}
+			for _, n := range []int{2, 3} {
+				got, schema, plan, err := runSQLPartitioned(context.Background(), mem, tables, sql, 2048, n)
+				require.NoError(t, err, sql)
+				require.Equal(t, fmt.Sprintf("round_robin two-phase × %d", n), plan.String(), sql)
+				require.Equal(t, asMultiset(formatResult(schema, want)), asMultiset(formatResult(schema, got)), "%s at %d", sql, n)
+				releaseRecs(got)
+			}
+			releaseRecs(want)
+		}
+	}
+	// The late rows change the result: process re-fires windows with them.
+	require.Equal(t, results["drop"], results["warn"])
+	require.NotEqual(t, results["drop"], results["process"])
+}

@@ -21,8 +21,10 @@ const (
 	// Sticky sends every batch of a source to that source's partition:
 	// stateless queries; keeps the order per source partition.
 	Sticky
-	// RoundRobin rotates whole batches over the partitions: stateless
-	// queries, or aggregation run two-phase (partial + merge).
+	// RoundRobin deals whole batches over the partitions: in rotation
+	// while their input queues are even, else to the first with the
+	// shortest queue (so a partition that falls behind gets fewer);
+	// stateless queries, or aggregation run two-phase (partial + merge).
 	RoundRobin
 	// FanIn sends everything to partition 0: global aggregates, the final
 	// stage of ORDER BY/LIMIT.
