@@ -276,6 +276,13 @@ func (a *Aggregator) EmitGroups(ids []uint32) (arrow.Record, error) {
 			return nil, fmt.Errorf("agg: emit of group %d, aggregator has %d groups", g, a.ngroups)
 		}
 	}
+	for _, s := range a.states {
+		if c, ok := s.(interface{ check(ids []uint32) error }); ok {
+			if err := c.check(ids); err != nil {
+				return nil, err
+			}
+		}
+	}
 	n := a.ngroups
 	if ids != nil {
 		n = len(ids)

@@ -3,6 +3,7 @@ package agg
 import (
 	"fmt"
 	"math"
+	mbig "math/big"
 	"math/rand/v2"
 	"sort"
 	"strings"
@@ -678,7 +679,13 @@ func TestAggregatorErrors(t *testing.T) {
 	kc.Release()
 	vc.Release()
 	defer rec.Release()
-	require.ErrorContains(t, a.Update(columnar.Batch{Rec: rec, Sel: nil}), "SUM(quantity): integer overflow")
+	require.NoError(t, a.Update(columnar.Batch{Rec: rec, Sel: nil}))
+	_, err = a.Emit()
+	require.ErrorContains(t, err, "SUM(quantity): integer overflow")
+	fine, err := a.EmitGroups([]uint32{1}) // group 2 alone fits
+	require.NoError(t, err)
+	require.EqualValues(t, 5, fine.Column(1).(*array.Int64).Value(0))
+	fine.Release()
 
 	// A batch of another schema is an error naming the column.
 	a, err = New(mem, s2, []KeySpec{{Column: 0}}, []AggSpec{{Func: CountStar}})
@@ -757,4 +764,145 @@ func TestFuncNames(t *testing.T) {
 	}
 	require.True(t, sort.StringsAreSorted([]string{"A"}))
 	require.Len(t, names, 13)
+}
+
+// TestSumIntOrderIndependent: an integer SUM fails only when its result
+// does not fit in int64, however the values are split into batches,
+// selections and merged partials — a running sum may leave the range and
+// come back. The oracle is math/big.
+func TestSumIntOrderIndependent(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	schema := arrow.NewSchema([]arrow.Field{{Name: "k", Type: arrow.PrimitiveTypes.Int64}, {Name: "v", Type: arrow.PrimitiveTypes.Int64, Nullable: true}}, nil)
+	rng := rand.New(rand.NewPCG(12, 34))
+	big := func(ks, vs []int64, valid []bool) map[int64]*bigInt {
+		want := map[int64]*bigInt{}
+		for i, k := range ks {
+			if want[k] == nil {
+				want[k] = newBig()
+			}
+			if valid[i] {
+				want[k].add(vs[i])
+			}
+		}
+		return want
+	}
+	for trial := range 300 {
+		n := 1 + rng.IntN(200)
+		ks, vs, valid := make([]int64, n), make([]int64, n), make([]bool, n)
+		for i := range n {
+			ks[i] = int64(rng.IntN(4))
+			switch rng.IntN(4) {
+			case 0:
+				vs[i] = math.MaxInt64 - rng.Int64N(100)
+			case 1:
+				vs[i] = math.MinInt64 + rng.Int64N(100)
+			default:
+				vs[i] = rng.Int64N(1000) - 500
+			}
+			valid[i] = rng.IntN(10) != 0
+		}
+		want := big(ks, vs, valid)
+		// Split the rows over 1–3 partial aggregators, each fed in
+		// batches with random selections, then merge them.
+		parts := 1 + rng.IntN(3)
+		aggs := make([]*Aggregator, parts)
+		for p := range aggs {
+			a, err := New(mem, schema, []KeySpec{{Column: 0}}, []AggSpec{{Func: Sum, Column: 1}})
+			require.NoError(t, err)
+			aggs[p] = a
+		}
+		for lo := 0; lo < n; {
+			hi := min(n, lo+1+rng.IntN(40))
+			kc := columnar.BuildInt64(mem, ks[lo:hi], nil)
+			vc := columnar.BuildInt64(mem, vs[lo:hi], valid[lo:hi])
+			rec := columnar.NewRecord(schema, []arrow.Array{kc, vc})
+			var sel []int32
+			if rng.IntN(2) == 0 {
+				sel = []int32{}
+				for r := range hi - lo {
+					sel = append(sel, int32(r))
+				}
+			}
+			require.NoError(t, aggs[rng.IntN(parts)].Update(columnar.Batch{Rec: rec, Sel: sel}))
+			rec.Release()
+			lo = hi
+		}
+		for _, o := range aggs[1:] {
+			require.NoError(t, aggs[0].Merge(o))
+		}
+		out, err := aggs[0].Emit()
+		fits := true
+		for _, b := range want {
+			fits = fits && b.fits()
+		}
+		if !fits {
+			require.ErrorContains(t, err, "integer overflow", "trial %d", trial)
+			continue
+		}
+		require.NoError(t, err, "trial %d", trial)
+		kcol, vcol := out.Column(0).(*array.Int64), out.Column(1).(*array.Int64)
+		require.Equal(t, len(want), out.Column(0).Len())
+		for i := range kcol.Len() {
+			b := want[kcol.Value(i)]
+			if b.count == 0 {
+				require.True(t, vcol.IsNull(i))
+				continue
+			}
+			require.Equal(t, b.int64(), vcol.Value(i), "trial %d key %d", trial, kcol.Value(i))
+		}
+		out.Release()
+	}
+}
+
+// bigInt is a SUM oracle: math/big's exact sum and the number of values.
+type bigInt struct {
+	sum   *mbig.Int
+	count int
+}
+
+func newBig() *bigInt          { return &bigInt{sum: new(mbig.Int)} }
+func (b *bigInt) add(v int64)  { b.sum.Add(b.sum, mbig.NewInt(v)); b.count++ }
+func (b *bigInt) fits() bool   { return b.count == 0 || b.sum.IsInt64() }
+func (b *bigInt) int64() int64 { return b.sum.Int64() }
+
+// TestSumIntMergeOutOfRange: merged partials whose sum leaves int64 on the
+// way and comes back give the exact result; one that stays out fails.
+func TestSumIntMergeOutOfRange(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	schema := arrow.NewSchema([]arrow.Field{{Name: "k", Type: arrow.PrimitiveTypes.Int64}, {Name: "v", Type: arrow.PrimitiveTypes.Int64}}, nil)
+	for _, c := range []struct {
+		parts [][]int64 // each partial's values (one group)
+		want  int64     // 0 with fail
+		fail  bool
+	}{
+		{[][]int64{{math.MaxInt64 - 5}, {-10}}, math.MaxInt64 - 15, false},
+		{[][]int64{{math.MaxInt64 - 5}, {10}, {-20}}, math.MaxInt64 - 15, false},
+		{[][]int64{{math.MinInt64 + 5}, {-10}, {20}}, math.MinInt64 + 15, false},
+		{[][]int64{{math.MaxInt64 - 5}, {math.MaxInt64 - 3}}, 0, true},
+		{[][]int64{{math.MinInt64}, {-1}}, 0, true},
+		{[][]int64{{math.MaxInt64, math.MaxInt64}, {math.MinInt64, math.MinInt64}, {-1, 2}}, -1, false},
+	} {
+		var aggs []*Aggregator
+		for _, vs := range c.parts {
+			a, err := New(mem, schema, []KeySpec{{Column: 0}}, []AggSpec{{Func: Sum, Column: 1}})
+			require.NoError(t, err)
+			rec := columnar.NewRecord(schema, []arrow.Array{columnar.BuildInt64(mem, make([]int64, len(vs)), nil), columnar.BuildInt64(mem, vs, nil)})
+			require.NoError(t, a.Update(columnar.Batch{Rec: rec}))
+			rec.Release()
+			aggs = append(aggs, a)
+		}
+		for _, o := range aggs[1:] {
+			require.NoError(t, aggs[0].Merge(o))
+		}
+		out, err := aggs[0].Emit()
+		if c.fail {
+			require.ErrorContains(t, err, "integer overflow", "%v", c.parts)
+			continue
+		}
+		require.NoError(t, err, "%v", c.parts)
+		require.Equal(t, c.want, out.Column(1).(*array.Int64).Value(0), "%v", c.parts)
+		out.Release()
+	}
 }

@@ -3,6 +3,7 @@ package agg
 import (
 	"fmt"
 	"math"
+	"math/bits"
 
 	"github.com/apache/arrow/go/v17/arrow"
 	"github.com/apache/arrow/go/v17/arrow/array"
@@ -149,12 +150,18 @@ func addInt64(a, b int64) (int64, bool) {
 // nonNull reports whether group g has at least one non-NULL value.
 func nonNull(rows *groupRows, nulls []int64, g int) bool { return rows.n[g] > nulls[g] }
 
-// sumIntState is SUM of an integer column: an exact int64, overflow an
-// error naming the aggregate.
+// sumIntState is SUM of an integer column: exact, an error naming the
+// aggregate when a result does not fit in int64. The sums are int64 words
+// until an addition leaves that range; then the state keeps 128-bit sums
+// (hi holds the upper words), so whether a result fits depends on the
+// values alone, not on the order they were added in — which two-phase
+// plans change: a partial can go out of range and the merged sum come
+// back.
 type sumIntState struct {
 	label   string
 	rows    *groupRows
-	sums    []int64
+	sums    []int64 // the sums, or their low 64 bits once hi is set
+	hi      []int64 // nil, or the high 64 bits of each 128-bit sum
 	nulls   []int64
 	scratch []int64
 }
@@ -162,31 +169,99 @@ type sumIntState struct {
 func (s *sumIntState) resize(n int) {
 	s.sums = growZero(s.sums, n)
 	s.nulls = growZero(s.nulls, n)
+	if s.hi != nil {
+		s.hi = growZero(s.hi, n)
+	}
 }
 
 func (s *sumIntState) overflow() error {
 	return fmt.Errorf("agg: %s: integer overflow (the sum does not fit in int64)", s.label)
 }
 
+// widen switches the state to 128-bit sums.
+func (s *sumIntState) widen() {
+	s.hi = make([]int64, len(s.sums), cap(s.sums))
+	for g, v := range s.sums {
+		s.hi[g] = v >> 63
+	}
+}
+
+// add128 adds the 128-bit value hi·2⁶⁴ + lo to group g's sum.
+func (s *sumIntState) add128(g uint32, lo uint64, hi int64) {
+	l, c := bits.Add64(uint64(s.sums[g]), lo, 0)
+	s.sums[g] = int64(l)
+	s.hi[g] += hi + int64(c)
+}
+
 func (s *sumIntState) update(groups []uint32, in *argInput) error {
 	vals := intValues(in.arr, &s.scratch)
 	countNulls(s.nulls, groups, in)
-	if kernels.GroupedSumInt64(s.sums, groups[:len(vals)], vals, in.valid, in.off, in.sel) {
-		return s.overflow()
+	if s.hi == nil {
+		if !kernels.GroupedSumInt64(s.sums, groups[:len(vals)], vals, in.valid, in.off, in.sel) {
+			return nil
+		}
+		// A running sum left int64. The kernel wraps, so taking the
+		// batch back out restores the sums exactly; the batch is then
+		// added again in 128 bits.
+		eachValue(in, vals, func(r int, v int64) { s.sums[groups[r]] -= v })
+		s.widen()
 	}
+	eachValue(in, vals, func(r int, v int64) { s.add128(groups[r], uint64(v), v>>63) })
 	return nil
+}
+
+// eachValue calls f for every selected non-NULL row r of in with its value.
+func eachValue(in *argInput, vals []int64, f func(r int, v int64)) {
+	visit := func(r int) {
+		if in.valid == nil || bitutil.BitIsSet(in.valid, in.off+r) {
+			f(r, vals[r])
+		}
+	}
+	if in.sel == nil {
+		for r := range vals {
+			visit(r)
+		}
+		return
+	}
+	for _, r := range in.sel {
+		visit(int(r))
+	}
 }
 
 func (s *sumIntState) merge(src state, mapping []uint32) error {
 	o := src.(*sumIntState)
 	for i, v := range o.sums {
 		g := mapping[i]
-		sum, ov := addInt64(s.sums[g], v)
-		if ov {
+		s.nulls[g] += o.nulls[i]
+		if s.hi == nil && o.hi == nil {
+			if sum, ov := addInt64(s.sums[g], v); !ov {
+				s.sums[g] = sum
+				continue
+			}
+		}
+		if s.hi == nil {
+			s.widen()
+		}
+		hi := v >> 63
+		if o.hi != nil {
+			hi = o.hi[i]
+		}
+		s.add128(g, uint64(v), hi)
+	}
+	return nil
+}
+
+// check reports an error when a non-NULL sum of groups ids (nil: all) does
+// not fit in int64.
+func (s *sumIntState) check(ids []uint32) error {
+	if s.hi == nil {
+		return nil
+	}
+	for j := range emitCount(len(s.sums), ids) {
+		g := groupAt(ids, j)
+		if nonNull(s.rows, s.nulls, g) && s.hi[g] != s.sums[g]>>63 {
 			return s.overflow()
 		}
-		s.sums[g] = sum
-		s.nulls[g] += o.nulls[i]
 	}
 	return nil
 }
@@ -199,9 +274,12 @@ func (s *sumIntState) emit(mem memory.Allocator, ids []uint32) arrow.Array {
 
 func (s *sumIntState) compact(keep []uint32) {
 	s.sums, s.nulls = compactSlice(s.sums, keep), compactSlice(s.nulls, keep)
+	if s.hi != nil {
+		s.hi = compactSlice(s.hi, keep)
+	}
 }
-func (s *sumIntState) reset()     { s.sums, s.nulls = s.sums[:0], s.nulls[:0] }
-func (s *sumIntState) bytes() int { return cap(s.sums)*8 + cap(s.nulls)*8 }
+func (s *sumIntState) reset()     { s.sums, s.nulls, s.hi = s.sums[:0], s.nulls[:0], nil }
+func (s *sumIntState) bytes() int { return cap(s.sums)*8 + cap(s.nulls)*8 + cap(s.hi)*8 }
 
 // sumFloatState is SUM of a float column (float64 result), adding in row
 // order per group; AVG shares it and divides by the non-NULL count at emit.

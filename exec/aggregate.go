@@ -112,7 +112,7 @@ func (o *aggregateOp) Push(_ context.Context, b columnar.Batch) error {
 func (o *aggregateOp) Finish(ctx context.Context) error {
 	res, err := o.a.Emit()
 	if err != nil {
-		return err
+		return fmt.Errorf("exec: aggregate: %w", err)
 	}
 	cols := res.Columns()
 	out := columnar.MakeRecord(o.node.Out, cols, res.NumRows())

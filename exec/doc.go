@@ -71,8 +71,8 @@
 //     partition keeps a partial aggregate, and the final stage merges them
 //     with agg.Aggregator.Merge (partition order) before HAVING etc. A
 //     float SUM/AVG may then differ from the one-partition result in the
-//     last bits (another addition order), and an integer SUM overflows when
-//     a partial or the merged sum does not fit.
+//     last bits (another addition order); an integer SUM is exact and fails
+//     only when its result does not fit in int64, in any order.
 //   - FIRST/LAST without hashable plain keys depend on arrival order across
 //     partitions, so they run fan_in (every row in partition 0) instead of
 //     two-phase.
@@ -143,10 +143,8 @@
 // that completes a window emits it merged, so windows come out while the
 // input runs, in streams too. Which partition adds which record depends on
 // timing, so a float SUM/AVG of such a window can differ in its last bits
-// from run to run (and from one partition), and an integer SUM that only a
-// partial overflows can fail in one run and not another;
-// 'partitioning.strategy' = 'hash' keeps every key in one partition and
-// the results reproducible.
+// from run to run (and from one partition); 'partitioning.strategy' =
+// 'hash' keeps every key in one partition and the results reproducible.
 //
 // Not supported yet (errors, never panics): GROUP BY with more than four
 // keys; OVER with several ORDER BY keys, an ORDER BY that is not int64 or
