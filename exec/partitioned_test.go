@@ -702,31 +702,8 @@ func TestPartitionedAdaptiveWindows(t *testing.T) {
 	defer goleak.VerifyNone(t)
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 	defer mem.AssertSize(t, 0)
-	schema := arrow.NewSchema([]arrow.Field{
-		{Name: "ts", Type: arrow.PrimitiveTypes.Int64},
-		{Name: "k", Type: arrow.BinaryTypes.String, Nullable: true},
-		{Name: "g", Type: arrow.PrimitiveTypes.Int64},
-		{Name: "v", Type: arrow.PrimitiveTypes.Int64, Nullable: true},
-	}, nil)
-	rng := rand.New(rand.NewPCG(5, 6))
-	var recs []arrow.Record
-	for b := range 6 {
-		rb := array.NewRecordBuilder(mem, schema)
-		for i := range 4096 {
-			row := b*4096 + i
-			// 1 ms a row, a few rows up to 50 ms late: a record spans 4 s.
-			ts := int64(row)
-			if rng.IntN(50) == 0 {
-				ts -= rng.Int64N(50)
-			}
-			rb.Field(0).(*array.Int64Builder).Append(ts)
-			rb.Field(2).(*array.Int64Builder).Append(int64(row))
-			appendKV(rb, 1, 3, i, rng)
-		}
-		recs = append(recs, rb.NewRecord())
-		rb.Release()
-	}
-	tables := map[string][]arrow.Record{"m": recs}
+	// 1 ms a row, 1 row in 50 up to 50 ms late: a record spans 4 s.
+	tables := windowTable(mem, 5, 6, 4096, 1, 50, 50)
 	defer releaseTables(tables)
 	const aggs = "COUNT(*) AS n, SUM(v) AS s, AVG(v) AS a, MIN(v) AS lo, MAX(v) AS hi"
 	const wm = " WITH ('watermark.max_out_of_orderness' = '100ms')"
@@ -760,29 +737,25 @@ func TestPartitionedAdaptiveWindows(t *testing.T) {
 	}
 }
 
-// TestPartitionedAdaptiveWindowsLate: keyed windows that the adaptive plan
-// runs two-phase handle late rows (5 % of them up to 30 s late against a
-// 1 s out-of-orderness and 2 s allowed lateness) as one partition does,
-// under drop, warn and process, tumbling and sliding.
-func TestPartitionedAdaptiveWindowsLate(t *testing.T) {
-	defer goleak.VerifyNone(t)
-	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
-	defer mem.AssertSize(t, 0)
+// windowTable is table "m" of nrec records of rows rows (seed seed): ts =
+// row × step ms, one row in lateEvery moved up to maxLate ms earlier; k and
+// v as appendKV; g = row.
+func windowTable(mem memory.Allocator, seed uint64, nrec, rows int, step int64, lateEvery int, maxLate int64) map[string][]arrow.Record {
 	schema := arrow.NewSchema([]arrow.Field{
 		{Name: "ts", Type: arrow.PrimitiveTypes.Int64},
 		{Name: "k", Type: arrow.BinaryTypes.String, Nullable: true},
 		{Name: "g", Type: arrow.PrimitiveTypes.Int64},
 		{Name: "v", Type: arrow.PrimitiveTypes.Int64, Nullable: true},
 	}, nil)
-	rng := rand.New(rand.NewPCG(7, 8))
+	rng := rand.New(rand.NewPCG(seed, seed+1))
 	var recs []arrow.Record
-	for b := range 12 {
+	for b := range nrec {
 		rb := array.NewRecordBuilder(mem, schema)
-		for i := range 2048 {
-			row := b*2048 + i
-			ts := int64(row) * 5 // 5 ms a row: 10 s a record
-			if rng.IntN(20) == 0 {
-				ts -= rng.Int64N(30_000)
+		for i := range rows {
+			row := b*rows + i
+			ts := int64(row) * step
+			if rng.IntN(lateEvery) == 0 {
+				ts -= rng.Int64N(maxLate)
 			}
 			rb.Field(0).(*array.Int64Builder).Append(ts)
 			rb.Field(2).(*array.Int64Builder).Append(int64(row))
@@ -791,7 +764,19 @@ func TestPartitionedAdaptiveWindowsLate(t *testing.T) {
 		recs = append(recs, rb.NewRecord())
 		rb.Release()
 	}
-	tables := map[string][]arrow.Record{"m": recs}
+	return map[string][]arrow.Record{"m": recs}
+}
+
+// TestPartitionedAdaptiveWindowsLate: keyed windows that the adaptive plan
+// runs two-phase handle late rows (5 % of them up to 30 s late against a
+// 1 s out-of-orderness and 2 s allowed lateness) as one partition does,
+// under drop, warn and process, tumbling and sliding.
+func TestPartitionedAdaptiveWindowsLate(t *testing.T) {
+	defer goleak.VerifyNone(t)
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	// 5 ms a row (10 s a record), 1 row in 20 up to 30 s late.
+	tables := windowTable(mem, 7, 12, 2048, 5, 20, 30_000)
 	defer releaseTables(tables)
 	results := map[string]string{} // late policy → one partition's tumbling result
 	for _, late := range []string{"drop", "warn", "process"} {
