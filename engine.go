@@ -176,13 +176,19 @@ func (e *Engine) Explain(sql string) (string, error) {
 	return e.explain(q)
 }
 
+// partitionsFor is the partition count q runs on: its 'partitions'
+// setting, else the engine's.
+func (e *Engine) partitionsFor(q *sqlfront.Query) int {
+	if q.Settings.Partitions > 0 {
+		return q.Settings.Partitions
+	}
+	return e.partitions
+}
+
 // explain is Explain for a planned query.
 func (e *Engine) explain(q *sqlfront.Query) (string, error) {
 	text := q.Explain()
-	n := e.partitions
-	if q.Settings.Partitions > 0 {
-		n = q.Settings.Partitions
-	}
+	n := e.partitionsFor(q)
 	if n <= 1 {
 		return text, nil
 	}
@@ -221,10 +227,7 @@ func (e *Engine) Execute(ctx context.Context, sql string) (array.RecordReader, e
 		return explainReader(e.mem, text), nil
 	}
 	opts := exec.Options{BatchSize: e.batchSize, Partitions: e.partitions}
-	n := e.partitions
-	if q.Settings.Partitions > 0 {
-		n = q.Settings.Partitions
-	}
+	n := e.partitionsFor(q)
 	if n > 1 {
 		p, err := exec.CompilePartitioned(e.mem, q, opts)
 		if err != nil {
