@@ -27,6 +27,32 @@ type Batch struct {
 	// Operators that keep Rec and only change Sel pass it on; any operator
 	// building a new record drops it.
 	Keys *KeyHashes
+	// Times, when its Col is not nil, is the range of the valid values of
+	// the int64 (or timestamp) array Col over every physical row of Rec,
+	// computed upstream (the partition router reads it for the event-time
+	// watermark). It holds while the record carries that very array: an
+	// operator uses it only for a column c with Rec.Column(c) == Times.Col,
+	// so operators that build new records from the same arrays may pass it
+	// on, and a slice or a copy (new arrays) never matches.
+	Times TimeRange
+}
+
+// TimeRange is a Batch's precomputed range of one time column (see
+// Batch.Times).
+type TimeRange struct {
+	// Col is the column the range was computed over (nil: no range).
+	Col arrow.Array
+	// Min and Max are the smallest and largest valid value; Min is
+	// math.MaxInt64 and Max math.MinInt64 when no value is valid.
+	Min, Max int64
+}
+
+// RangeOf returns the range of col when b.Times covers that very array.
+func (b Batch) RangeOf(col arrow.Array) (lo, hi int64, ok bool) {
+	if b.Times.Col == nil || b.Times.Col != col {
+		return 0, 0, false
+	}
+	return b.Times.Min, b.Times.Max, true
 }
 
 // KeyHashes are the group-key hashes of every physical row of a record,
@@ -129,7 +155,7 @@ func (b Batch) Slice(i, j int) Batch {
 	}
 	if b.Sel != nil {
 		b.Rec.Retain()
-		return Batch{Rec: b.Rec, Sel: b.Sel[i:j:j], Keys: b.Keys}
+		return Batch{Rec: b.Rec, Sel: b.Sel[i:j:j], Keys: b.Keys, Times: b.Times}
 	}
 	return Batch{Rec: b.Rec.NewSlice(int64(i), int64(j))}
 }

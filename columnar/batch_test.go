@@ -68,9 +68,19 @@ func TestBatchSlice(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			b := NewBatch(rec, c.sel)
+			b.Times = TimeRange{Col: rec.Column(0), Min: 10, Max: 15}
 			s := b.Slice(c.i, c.j)
 			b.Release()
 			require.Equal(t, c.want, keysOf(t, s))
+			// The record's time range holds where the rows keep the
+			// record's arrays (a selection), and never for a record slice.
+			lo, hi, ok := s.RangeOf(s.Column(0))
+			require.Equal(t, c.sel != nil, ok)
+			if ok {
+				require.Equal(t, [2]int64{10, 15}, [2]int64{lo, hi})
+			}
+			_, _, ok = s.RangeOf(s.Column(1))
+			require.False(t, ok, "a range is only for its own column")
 			require.Equal(t, len(c.want), s.Len())
 			if c.sel == nil {
 				// Zero-copy record slice: the view honours the array offset.

@@ -46,6 +46,7 @@ const denseFraction = 8
 // changes no result: their values are never read, as the operator reads
 // the selected rows only.
 //
+// b.Times passes on as it is (it holds for whichever column is its array).
 // When b carries key hashes (b.Keys) and every key column reaches the input
 // record as the very same array, the result carries them too, renumbered
 // into keys (the operator's scratch): the aggregator does not hash again.
@@ -54,6 +55,7 @@ func inputBatch(b columnar.Batch, inputs []sqlfront.BoundExpr, plain bool, inSch
 	if err == nil && b.Keys != nil {
 		in.Keys = mapKeys(keys, b, in.Rec)
 	}
+	in.Times = b.Times // it names its array: valid wherever that passes through
 	return in, err
 }
 

@@ -53,7 +53,7 @@ func (f *filterOp) Push(ctx context.Context, b columnar.Batch) error {
 	if len(sel) == 0 {
 		return nil
 	}
-	return f.next.Push(ctx, columnar.Batch{Rec: b.Rec, Sel: sel, Keys: b.Keys})
+	return f.next.Push(ctx, columnar.Batch{Rec: b.Rec, Sel: sel, Keys: b.Keys, Times: b.Times})
 }
 
 // apply returns the selection of rows of sel (nil: all) where cond is TRUE.

@@ -3,6 +3,7 @@ package partition
 import (
 	"context"
 	"fmt"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -238,4 +239,70 @@ func parseKeyValue(a arrow.Array, r int) int64 {
 		return v
 	}
 	panic(fmt.Sprintf("key type %s", a.DataType()))
+}
+
+// TestRoutedBatchesCarryTimeRange checks the event-time range every routed
+// batch carries (columnar.Batch.Times): the very event-time array of its
+// record and the min and max of its valid values over every physical row —
+// with NULL event times, late rows dropped by the router, a record going
+// whole to one partition, under hash (cutTwo and cut) and round_robin —
+// and no range without an event-time column.
+func TestRoutedBatchesCarryTimeRange(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		cfg  Config
+	}{
+		{"hash/2", Config{Partitions: 2, KeyColumns: []string{"k"}, EventTimeColumn: "ts", LatePolicy: LateDrop}},
+		{"hash/5", Config{Partitions: 5, KeyColumns: []string{"k"}, EventTimeColumn: "ts", LatePolicy: LateDrop, Routers: 2}},
+		{"round_robin", Config{Partitions: 3, Strategy: RoundRobin, EventTimeColumn: "ts", LatePolicy: LateProcess}},
+		{"no event time", Config{Partitions: 2, KeyColumns: []string{"k"}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+			defer mem.AssertSize(t, 0)
+			h := newHarness(mem)
+			var mu sync.Mutex
+			batches := 0
+			h.hook = func(p int, b columnar.Batch) error {
+				mu.Lock()
+				batches++
+				mu.Unlock()
+				ts := b.Column(1).(*array.Int64)
+				if tc.cfg.EventTimeColumn == "" {
+					if b.Times.Col != nil {
+						return fmt.Errorf("partition %d: a time range without an event-time column", p)
+					}
+					return nil
+				}
+				lo, hi, ok := b.RangeOf(ts)
+				if !ok {
+					return fmt.Errorf("partition %d: batch without the range of its event-time column", p)
+				}
+				wantLo, wantHi := int64(math.MaxInt64), int64(math.MinInt64)
+				for r := range ts.Len() {
+					if ts.IsValid(r) {
+						wantLo, wantHi = min(wantLo, ts.Value(r)), max(wantHi, ts.Value(r))
+					}
+				}
+				if lo != wantLo || hi != wantHi {
+					return fmt.Errorf("partition %d: range [%d, %d], the record's is [%d, %d]", p, lo, hi, wantLo, wantHi)
+				}
+				return nil
+			}
+			q, err := Start(context.Background(), tc.cfg, h.factory, h.sink)
+			require.NoError(t, err)
+			for _, rows := range [][]row{
+				{{key: 1, ts: 100}, {key: 2, ts: 50}, {key: 3, ts: nullTS}, {key: 4, ts: 70}},
+				{{key: 3, ts: 3}, {key: 3, ts: 4000}}, // one key: the whole record to one partition; ts 3 is late
+				{{key: 5, ts: nullTS}, {key: 6, ts: nullTS}},
+				{{key: 7, ts: 5000}, {key: -1, ts: 4990}, {key: 8, ts: 10}, {key: 9, ts: 6000}},
+			} {
+				rec := makeRecord(t, mem, keyInt64, rows)
+				require.NoError(t, q.Push(rec))
+				rec.Release()
+			}
+			require.NoError(t, q.Close())
+			require.GreaterOrEqual(t, batches, 4)
+		})
+	}
 }

@@ -209,6 +209,16 @@ type routed struct {
 	maxEv  int64    // largest valid event time (math.MinInt64: none)
 }
 
+// times is the event-time range of r's record that its partition batches
+// carry (columnar.Batch.Times), so the partitions' windows need not scan
+// the column again; none without an event-time column.
+func (r *routed) times(b *binding) columnar.TimeRange {
+	if b.etIdx < 0 {
+		return columnar.TimeRange{}
+	}
+	return columnar.TimeRange{Col: r.rec.Column(b.etIdx), Min: r.minEv, Max: r.maxEv}
+}
+
 // Push routes rec to the partitions. rec is borrowed: every partition batch
 // holds its own reference, so the caller releases rec as usual. Rows of one
 // partition travel as one columnar.Batch sharing rec's columns with a
@@ -444,6 +454,7 @@ func (s *Source) deliver(scr *routeScratch, b *binding, r *routed) error {
 	t := now()
 	sb := r.sb
 	r.sb = nil
+	times := r.times(b)
 	switch {
 	case r.target >= 0 && sb != nil:
 		// Hash routing sent every row to one partition: the whole record,
@@ -451,17 +462,20 @@ func (s *Source) deliver(scr *routeScratch, b *binding, r *routed) error {
 		sb.refs.Store(1)
 		b := columnar.NewBatch(r.rec, nil)
 		b.Keys = sb.batchKeys()
+		b.Times = times
 		if err := s.sendBatch(r.target, b, sb, t); err != nil {
 			return err
 		}
 	case r.target >= 0:
-		if err := s.sendBatch(r.target, columnar.NewBatch(r.rec, nil), nil, t); err != nil {
+		b := columnar.NewBatch(r.rec, nil)
+		b.Times = times
+		if err := s.sendBatch(r.target, b, nil, t); err != nil {
 			return err
 		}
 	case sb != nil && int(scr.counts[np]) == int(r.rec.NumRows()):
 		q.putSel(sb) // every row was dropped
 	case sb != nil:
-		if err := s.sendCut(scr, r.rec, sb, t); err != nil {
+		if err := s.sendCut(scr, r.rec, sb, times, t); err != nil {
 			return err
 		}
 	}
@@ -480,7 +494,7 @@ func (s *Source) deliver(scr *routeScratch, b *binding, r *routed) error {
 
 // sendCut sends each partition its rows of rec: a sub-slice of sb, whose
 // per-partition counts and starts cut left in scr.
-func (s *Source) sendCut(scr *routeScratch, rec arrow.Record, sb *selBuf, t int64) error {
+func (s *Source) sendCut(scr *routeScratch, rec arrow.Record, sb *selBuf, times columnar.TimeRange, t int64) error {
 	np := len(s.q.parts)
 	counts := scr.counts[:np]
 	var targets int32
@@ -503,6 +517,7 @@ func (s *Source) sendCut(scr *routeScratch, rec arrow.Record, sb *selBuf, t int6
 		targets--
 		b := columnar.NewBatch(rec, sel[st:st+c:st+c])
 		b.Keys = sb.batchKeys()
+		b.Times = times
 		if err := s.sendBatch(p, b, sb, t); err != nil {
 			// The failed send released its reference; drop the ones of
 			// the batches never sent.

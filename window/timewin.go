@@ -720,9 +720,16 @@ func (w *TimeWindow) pushOneWindow(b columnar.Batch, times []int64) ([]arrow.Rec
 	if n == 0 {
 		return nil, false, nil
 	}
+	// The record's range, when the router computed it (the batch has no
+	// NULL event times here, so it is the range of every row).
+	recLo, recHi, known := b.RangeOf(b.Rec.Column(w.spec.TimeCol))
 	var lo, hi int64
 	if b.Sel == nil {
-		lo, hi = minMax(times[:n])
+		if known {
+			lo, hi = recLo, recHi
+		} else {
+			lo, hi = minMax(times[:n])
+		}
 	} else {
 		times = times[:b.Rec.NumRows()]
 		one := false
@@ -730,7 +737,11 @@ func (w *TimeWindow) pushOneWindow(b columnar.Batch, times []int64) ([]arrow.Rec
 			// When the whole record lies in one window, so does the
 			// selection: one contiguous pass instead of gathers (hi then
 			// only picks the window, as the watermark is external).
-			lo, hi = minMax(times)
+			if known {
+				lo, hi = recLo, recHi
+			} else {
+				lo, hi = minMax(times)
+			}
 			one = floorDiv(lo, w.slide) == floorDiv(hi, w.slide)
 		}
 		if !one {

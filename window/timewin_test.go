@@ -437,14 +437,29 @@ func TestOneWindowBatchesMatchRowByRow(t *testing.T) {
 		sels = append(sels, sel)
 	}
 	defer releaseRecords(batches)
-	run := func(spec Spec, on bool) ([][]string, Stats) {
+	// times: the batches carry no event-time range (0), their record's
+	// (1), or one of another column that does not hold for the event times
+	// (2), which the window must ignore.
+	run := func(spec Spec, on bool, times int) ([][]string, Stats) {
 		defer SetOneWindowBatches(on)()
 		w, err := NewTimeWindow(mem, testSchema, spec)
 		require.NoError(t, err)
 		defer w.Release()
 		var outs [][]string
 		for i, b := range batches {
-			out, err := w.Push(columnar.Batch{Rec: b, Sel: sels[i]})
+			batch := columnar.Batch{Rec: b, Sel: sels[i]}
+			switch ts := b.Column(spec.TimeCol).(*array.Int64); times {
+			case 1:
+				batch.Times = columnar.TimeRange{Col: ts, Min: math.MaxInt64, Max: math.MinInt64}
+				for r := range ts.Len() {
+					if ts.IsValid(r) {
+						batch.Times.Min, batch.Times.Max = min(batch.Times.Min, ts.Value(r)), max(batch.Times.Max, ts.Value(r))
+					}
+				}
+			case 2:
+				batch.Times = columnar.TimeRange{Col: b.Column(2), Min: 7, Max: 7}
+			}
+			out, err := w.Push(batch)
 			require.NoError(t, err)
 			outs = append(outs, rowsOf(out))
 			releaseRecords(out)
@@ -466,10 +481,12 @@ func TestOneWindowBatchesMatchRowByRow(t *testing.T) {
 			for _, external := range []bool{false, true} {
 				spec := Spec{Kind: Tumbling, SizeMs: 50, MaxOutOfOrdernessMs: 10, Late: late, Emit: emit, ExternalWatermark: external,
 					Keys: []agg.KeySpec{{Column: 1, Name: "k"}}, Aggs: countSum, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
-				fast, fastSt := run(spec, true)
-				slow, slowSt := run(spec, false)
-				require.Equal(t, slow, fast, "emit %d, late %s, external %v", emit, late, external)
-				require.Equal(t, slowSt, fastSt)
+				slow, slowSt := run(spec, false, 0)
+				for times := range 3 {
+					fast, fastSt := run(spec, true, times)
+					require.Equal(t, slow, fast, "emit %d, late %s, external %v, times %d", emit, late, external, times)
+					require.Equal(t, slowSt, fastSt)
+				}
 				require.Positive(t, slowSt.OutputRows)
 				if !external {
 					require.Positive(t, slowSt.LateRows)
