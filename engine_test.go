@@ -125,7 +125,7 @@ func TestEngineSources(t *testing.T) {
 	require.NoError(t, err)
 	require.NotContains(t, plan1, "Partitions:")
 	for sql, want := range map[string]string{
-		"SELECT symbol, COUNT(*) AS n FROM market_data GROUP BY symbol WINDOW TUMBLING(trade_time, INTERVAL '1' MINUTE)": "Partitions: hash(symbol) (two-phase if few groups) × 4",
+		"SELECT symbol, COUNT(*) AS n FROM market_data GROUP BY symbol WINDOW TUMBLING(trade_time, INTERVAL '1' MINUTE)": "Partitions: hash(symbol) (by window if windows span few records, else two-phase if few groups) × 4",
 		"SELECT symbol, COUNT(*) AS n FROM market_data GROUP BY symbol WINDOW SESSION(trade_time, INTERVAL '1' MINUTE)":  "Partitions: hash(symbol) × 4",
 		"SELECT price FROM market_data WHERE price > 1.0 WITH ('partitions' = '2')":                                      "Partitions: round_robin × 2",
 	} {

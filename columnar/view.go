@@ -214,3 +214,14 @@ func nameErr(name string, err error) error {
 	}
 	return fmt.Errorf("column %q: %w", name, err)
 }
+
+// FloorDiv is ⌊a ÷ b⌋ for b > 0 (Go's / truncates towards zero): the
+// index of the length-b window holding event time a, negative times
+// included.
+func FloorDiv(a, b int64) int64 {
+	q := a / b
+	if a%b < 0 {
+		q--
+	}
+	return q
+}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/velo-engine/velo/agg"
 	"github.com/velo-engine/velo/columnar"
+	"github.com/velo-engine/velo/kernels"
 	"github.com/velo-engine/velo/partition"
 	"github.com/velo-engine/velo/sqlfront"
 	"github.com/velo-engine/velo/window"
@@ -44,6 +45,14 @@ type PartitionPlan struct {
 	// would cost more than merging small tables. Continuous runs keep hash
 	// routing.
 	Adaptive bool
+	// ByWindow is set for a hash-routed keyed tumbling window (EMIT FINAL
+	// or CHANGES): a batch run reads its first record and, when that lies
+	// within a window or two and a window spans at most
+	// maxRecordsPerWindow records, routes rows by event-time window
+	// instead (partition.Window; each partition then owns whole windows,
+	// does per row what one partition does, and merges nothing). It takes
+	// precedence over Adaptive.
+	ByWindow bool
 	// Ordered is set for stateless partitioned stages: batches are dealt
 	// to the partitions in rotation and the final stage restores the input
 	// order, so results equal the single-partition run's.
@@ -59,7 +68,12 @@ func (p PartitionPlan) String() string {
 	if p.TwoPhase {
 		s += " two-phase"
 	}
-	if p.Adaptive {
+	switch {
+	case p.ByWindow && p.Adaptive:
+		s += " (by window if windows span few records, else two-phase if few groups)"
+	case p.ByWindow:
+		s += " (by window if windows span few records)"
+	case p.Adaptive:
 		s += " (two-phase if few groups)"
 	}
 	return fmt.Sprintf("%s × %d", s, p.Partitions)
@@ -90,8 +104,10 @@ type Partitioned struct {
 // arrival order (FIRST, LAST) or emits changes (EMIT CHANGES); stateless: round_robin with the input order
 // restored — unless the query sets 'partitioning.strategy', which is
 // honoured when valid and an error that says why otherwise. A time window
-// runs hash on its plain GROUP BY keys (without keys: two-phase for a
-// tumbling or sliding EMIT FINAL window, else fan_in): the router
+// runs hash on its plain GROUP BY keys (a batch Run of a tumbling window
+// routes by event-time window instead when its first record shows windows
+// spanning few records, PartitionPlan.ByWindow; without keys: two-phase
+// for a tumbling or sliding EMIT FINAL window, else fan_in): the router
 // generates the event-time watermark from every routed row and broadcasts
 // it, so every partition closes windows and judges late rows exactly as
 // the one-partition run does (see timeWindowOp). Plans Compile cannot run
@@ -325,6 +341,7 @@ func choosePlan(q *sqlfront.Query, scan *sqlfront.Scan, aggNode *sqlfront.Aggreg
 		case keyErr == nil:
 			plan.Strategy, plan.KeyColumns = partition.Hash, keys
 			plan.Adaptive = (adaptive || partialWindows) && n > 1
+			plan.ByWindow = windowed && aggNode.Window.Kind == sqlfront.Tumbling && n > 1
 		case partialWindows:
 			plan.Strategy, plan.TwoPhase = partition.RoundRobin, true
 		case orderDependent:
@@ -773,7 +790,7 @@ func (r *partReader) run() error {
 	// An adaptive plan reads the first non-empty record to choose between
 	// hash routing and two-phase; it is pushed first below.
 	var first arrow.Record
-	if p.plan.Adaptive {
+	if p.plan.Adaptive || p.plan.ByWindow {
 		for first == nil && r.src.Next() {
 			if in := r.src.Record(); in.NumRows() > 0 {
 				var err error
@@ -786,7 +803,10 @@ func (r *partReader) run() error {
 		if p.windowed() {
 			slide = p.pipes[0].win.w.Slide()
 		}
-		if first != nil && fewGroups(p.mem, first, p.cfg.KeyColumns, p.cfg.EventTimeColumn, slide) {
+		switch {
+		case first == nil:
+		case p.plan.ByWindow && p.routeByWindow(first, slide):
+		case p.plan.Adaptive && fewGroups(p.mem, first, p.cfg.KeyColumns, p.cfg.EventTimeColumn, slide):
 			if err := p.twoPhase(); err != nil {
 				first.Release()
 				return err
@@ -1018,7 +1038,7 @@ func slideBuckets(mem memory.Allocator, col arrow.Array, slide int64) (arrow.Arr
 // is the one every partition follows) to partial windows a
 // window.Merger completes.
 func (p *Partitioned) twoPhase() error {
-	p.plan.Strategy, p.plan.TwoPhase, p.plan.Adaptive, p.plan.KeyColumns = partition.RoundRobin, true, false, nil
+	p.plan.Strategy, p.plan.TwoPhase, p.plan.Adaptive, p.plan.ByWindow, p.plan.KeyColumns = partition.RoundRobin, true, false, false, nil
 	p.cfg.TwoPhase, p.cfg.KeyColumns = true, nil
 	if p.windowed() {
 		p.cfg.Strategy = partition.RoundRobin
@@ -1030,6 +1050,49 @@ func (p *Partitioned) twoPhase() error {
 		pp.twoPhase = true
 	}
 	return nil
+}
+
+// maxRecordsPerWindow bounds the records a window may span for routing by
+// window (PartitionPlan.ByWindow): the router queues a window's records on
+// its partition and moves on to the next window's partition, so the
+// partitions work at once only while a window's records fit in a
+// partition's input queue (whose capacity routeByWindow raises to that).
+// market_data's 1-minute windows span about 7 records of 8,192 rows.
+const maxRecordsPerWindow = 32
+
+// routeByWindow switches a ByWindow plan to routing by event-time window
+// when the first record rec, of a tumbling window of length size, lies
+// within two windows and a window spans at most maxRecordsPerWindow
+// records like it (size ÷ its time span), and reports whether it did.
+func (p *Partitioned) routeByWindow(rec arrow.Record, size int64) bool {
+	idx := rec.Schema().FieldIndices(p.cfg.EventTimeColumn)
+	if size <= 0 || len(idx) != 1 || rec.NumRows() < adaptiveMinRows {
+		return false
+	}
+	col := rec.Column(idx[0])
+	ev, err := columnar.TimeValues(col)
+	if err != nil {
+		return false
+	}
+	valid, off := columnar.Validity(col)
+	lo, _ := kernels.MinInt64(ev[:rec.NumRows()], valid, off, nil)
+	hi, _ := kernels.MaxInt64(ev[:rec.NumRows()], valid, off, nil)
+	if lo > hi || columnar.FloorDiv(hi, size)-columnar.FloorDiv(lo, size) > 1 {
+		return false // no event times, or the record spans many windows
+	}
+	span := hi - lo + 1
+	records := (size + span - 1) / span // a window spans about this many records like rec
+	if span <= 0 || records > maxRecordsPerWindow {
+		return false
+	}
+	p.plan.Strategy, p.plan.ByWindow, p.plan.Adaptive, p.plan.KeyColumns = partition.Window, false, false, nil
+	p.cfg.Strategy, p.cfg.WindowSize = partition.Window, size
+	// A partition's queue holds its own window's records and, for every
+	// record routed anywhere, a watermark message: room for two windows'
+	// worth keeps the router from waiting on one partition while the other
+	// runs dry.
+	p.cfg.ChannelCapacity = max(p.cfg.ChannelCapacity, 4*int(records)+8, partition.DefaultChannelCapacity)
+	return true
 }
 
 // windowed reports whether the partitioned stage ends in a time window

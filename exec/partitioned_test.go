@@ -691,13 +691,16 @@ func TestPartitionedAdaptive(t *testing.T) {
 	}
 }
 
-// TestPartitionedAdaptiveWindows: a keyed tumbling or sliding EMIT FINAL
-// window whose first record has few groups per window (distinct (event
-// time ÷ slide, keys) — at most one per 8 rows) runs two-phase, partial
-// windows dealt by queue length and merged; many keys, or windows so short
-// that a record spans hundreds of them, keep hash routing, as do EMIT
-// CHANGES and sessions (no partial form). Every plan gives the
-// single-partition result.
+// TestPartitionedAdaptiveWindows: a keyed tumbling window (EMIT FINAL or
+// CHANGES) whose first record lies within two windows, each spanning at
+// most 32 records, is routed by window (records inside a window whole,
+// boundary records cut per row); otherwise a keyed tumbling or sliding
+// EMIT FINAL window whose first record has few groups per window
+// (distinct (event time ÷ slide, keys) — at most one per 8 rows) runs
+// two-phase, partial windows dealt by queue length and merged; many keys,
+// or windows so short that a record spans hundreds of them, keep hash
+// routing, as do sessions. Every plan gives the single-partition result,
+// at 2, 3, 4 and 7 partitions.
 func TestPartitionedAdaptiveWindows(t *testing.T) {
 	defer goleak.VerifyNone(t)
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
@@ -707,27 +710,39 @@ func TestPartitionedAdaptiveWindows(t *testing.T) {
 	defer releaseTables(tables)
 	const aggs = "COUNT(*) AS n, SUM(v) AS s, AVG(v) AS a, MIN(v) AS lo, MAX(v) AS hi"
 	const wm = " WITH ('watermark.max_out_of_orderness' = '100ms')"
+	// plan: how a batch run routes the query at 2 and 3 partitions, from
+	// its first record (4 s of rows).
 	cases := []struct {
-		sql      string
-		twoPhase bool
+		sql  string
+		plan string
 	}{
-		{"SELECT k, window_start, " + aggs + " FROM m GROUP BY k WINDOW TUMBLING(ts, INTERVAL '1' MINUTE)" + wm, true},
-		{"SELECT k, window_start, window_end, " + aggs + " FROM m GROUP BY k WINDOW SLIDING(ts, INTERVAL '2' SECOND, INTERVAL '1' SECOND)" + wm, true},
-		{"SELECT g, " + aggs + " FROM m GROUP BY g WINDOW TUMBLING(ts, INTERVAL '1' MINUTE)" + wm, false},
+		// 15 records a window: each partition takes whole windows.
+		{"SELECT k, window_start, " + aggs + " FROM m GROUP BY k WINDOW TUMBLING(ts, INTERVAL '1' MINUTE)" + wm, "window"},
+		{"SELECT k, window_start, " + aggs + " FROM m GROUP BY k WINDOW TUMBLING(ts, INTERVAL '1' MINUTE) EMIT CHANGES" + wm, "window"},
+		{"SELECT g, " + aggs + " FROM m GROUP BY g WINDOW TUMBLING(ts, INTERVAL '1' MINUTE)" + wm, "window"},
+		// 8 s windows: 2 records each, and records cut by their boundaries.
+		{"SELECT k, window_start, " + aggs + " FROM m GROUP BY k WINDOW TUMBLING(ts, INTERVAL '8' SECOND)" + wm, "window"},
+		{"SELECT k, window_start, " + aggs + " FROM m GROUP BY k WINDOW TUMBLING(ts, INTERVAL '8' SECOND) EMIT CHANGES" + wm, "window"},
+		// 10-minute windows span 147 records: few groups, two-phase.
+		{"SELECT k, window_start, " + aggs + " FROM m GROUP BY k WINDOW TUMBLING(ts, INTERVAL '10' MINUTE)" + wm, "two-phase"},
+		{"SELECT k, window_start, window_end, " + aggs + " FROM m GROUP BY k WINDOW SLIDING(ts, INTERVAL '2' SECOND, INTERVAL '1' SECOND)" + wm, "two-phase"},
 		// 10 ms windows: 410 a record, 20 keys in each.
-		{"SELECT k, window_start, " + aggs + " FROM m GROUP BY k WINDOW TUMBLING(ts, INTERVAL '10' MILLISECOND)" + wm, false},
-		{"SELECT k, window_start, " + aggs + " FROM m GROUP BY k WINDOW TUMBLING(ts, INTERVAL '1' MINUTE) EMIT CHANGES" + wm, false},
-		{"SELECT k, " + aggs + " FROM m GROUP BY k WINDOW SESSION(ts, INTERVAL '1' SECOND)" + wm, false},
+		{"SELECT k, window_start, " + aggs + " FROM m GROUP BY k WINDOW TUMBLING(ts, INTERVAL '10' MILLISECOND)" + wm, "hash"},
+		{"SELECT g, " + aggs + " FROM m GROUP BY g WINDOW TUMBLING(ts, INTERVAL '10' MINUTE)" + wm, "hash"},
+		{"SELECT k, " + aggs + " FROM m GROUP BY k WINDOW SESSION(ts, INTERVAL '1' SECOND)" + wm, "hash"},
 	}
 	for _, c := range cases {
 		want, _, err := runSQL(context.Background(), mem, tables, c.sql, 4096)
 		require.NoError(t, err, c.sql)
-		for _, n := range []int{2, 3} {
+		for _, n := range []int{2, 3, 4, 7} {
 			got, schema, plan, err := runSQLPartitioned(context.Background(), mem, tables, c.sql, 4096, n)
 			require.NoError(t, err, c.sql)
-			if c.twoPhase {
+			switch c.plan {
+			case "two-phase":
 				require.Equal(t, fmt.Sprintf("round_robin two-phase × %d", n), plan.String(), c.sql)
-			} else {
+			case "window":
+				require.Equal(t, fmt.Sprintf("window × %d", n), plan.String(), c.sql)
+			default:
 				require.Equal(t, partition.Hash, plan.Strategy, "%s: %s", c.sql, plan)
 			}
 			require.Equal(t, asMultiset(formatResult(schema, want)), asMultiset(formatResult(schema, got)), "%s at %d", c.sql, n)
@@ -768,7 +783,7 @@ func windowTable(mem memory.Allocator, seed uint64, nrec, rows int, step int64, 
 }
 
 // TestPartitionedAdaptiveWindowsLate: keyed windows that the adaptive plan
-// runs two-phase handle late rows (5 % of them up to 30 s late against a
+// runs two-phase or routes by window handle late rows (5 % of them up to 30 s late against a
 // 1 s out-of-orderness and 2 s allowed lateness) as one partition does,
 // under drop, warn and process, tumbling and sliding.
 func TestPartitionedAdaptiveWindowsLate(t *testing.T) {
@@ -780,18 +795,24 @@ func TestPartitionedAdaptiveWindowsLate(t *testing.T) {
 	defer releaseTables(tables)
 	results := map[string]string{} // late policy → one partition's tumbling result
 	for _, late := range []string{"drop", "warn", "process"} {
-		for _, win := range []string{"TUMBLING(ts, INTERVAL '5' SECOND)", "SLIDING(ts, INTERVAL '10' SECOND, INTERVAL '5' SECOND)"} {
+		for _, win := range []string{"TUMBLING(ts, INTERVAL '5' SECOND)", "SLIDING(ts, INTERVAL '10' SECOND, INTERVAL '5' SECOND)", "TUMBLING(ts, INTERVAL '1' MINUTE)"} {
 			sql := "SELECT k, window_start, window_end, COUNT(*) AS n, SUM(v) AS s, MIN(v) AS lo, MAX(v) AS hi FROM m GROUP BY k WINDOW " + win +
 				" WITH ('watermark.max_out_of_orderness' = '1s', 'allowed.lateness' = '2s', 'late.data.strategy' = '" + late + "')"
 			want, wantSchema, err := runSQL(context.Background(), mem, tables, sql, 2048)
 			require.NoError(t, err, sql)
-			if strings.HasPrefix(win, "TUMBLING") {
+			if strings.HasPrefix(win, "TUMBLING(ts, INTERVAL '5'") {
 				results[late] = asMultiset(formatResult(wantSchema, want))
 			}
 			for _, n := range []int{2, 3} {
 				got, schema, plan, err := runSQLPartitioned(context.Background(), mem, tables, sql, 2048, n)
 				require.NoError(t, err, sql)
-				require.Equal(t, fmt.Sprintf("round_robin two-phase × %d", n), plan.String(), sql)
+				if strings.Contains(win, "MINUTE") {
+					// 6 records a window, 2 windows in the first record
+					// (its late rows): routed by window.
+					require.Equal(t, fmt.Sprintf("window × %d", n), plan.String(), sql)
+				} else {
+					require.Equal(t, fmt.Sprintf("round_robin two-phase × %d", n), plan.String(), sql)
+				}
 				require.Equal(t, asMultiset(formatResult(schema, want)), asMultiset(formatResult(schema, got)), "%s at %d", sql, n)
 				releaseRecs(got)
 			}

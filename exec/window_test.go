@@ -347,13 +347,15 @@ func TestWindowPartitionPlan(t *testing.T) {
 	tables := testTables(mem)
 	defer releaseTables(tables)
 	for _, c := range []struct{ sql, want string }{
-		// Keyed tumbling and sliding EMIT FINAL windows: hash, or two-phase
-		// when a batch run finds few groups per window in the first record
-		// (TestPartitionedAdaptiveWindows); sessions and EMIT CHANGES: hash.
-		{"SELECT symbol, COUNT(*) AS n FROM trades GROUP BY symbol WINDOW TUMBLING(trade_time, INTERVAL '1' MINUTE)", "hash(symbol) (two-phase if few groups) × 4"},
+		// Keyed tumbling windows: hash, or in a batch run by window when the
+		// first record shows windows spanning few records, else (EMIT
+		// FINAL) two-phase when it has few groups per window; sliding EMIT
+		// FINAL: hash or two-phase; sessions: hash
+		// (TestPartitionedAdaptiveWindows).
+		{"SELECT symbol, COUNT(*) AS n FROM trades GROUP BY symbol WINDOW TUMBLING(trade_time, INTERVAL '1' MINUTE)", "hash(symbol) (by window if windows span few records, else two-phase if few groups) × 4"},
 		{"SELECT symbol, COUNT(*) AS n FROM trades GROUP BY symbol WINDOW SLIDING(trade_time, INTERVAL '60' SECOND, INTERVAL '30' SECOND)", "hash(symbol) (two-phase if few groups) × 4"},
 		{"SELECT symbol, COUNT(*) AS n FROM trades GROUP BY symbol WINDOW SESSION(trade_time, INTERVAL '1' MINUTE)", "hash(symbol) × 4"},
-		{"SELECT symbol, COUNT(*) AS n FROM trades GROUP BY symbol WINDOW TUMBLING(trade_time, INTERVAL '1' MINUTE) EMIT CHANGES", "hash(symbol) × 4"},
+		{"SELECT symbol, COUNT(*) AS n FROM trades GROUP BY symbol WINDOW TUMBLING(trade_time, INTERVAL '1' MINUTE) EMIT CHANGES", "hash(symbol) (by window if windows span few records) × 4"},
 		// Without keys a tumbling or sliding EMIT FINAL window runs two-phase
 		// (partial windows merged); sessions, EMIT CHANGES and FIRST/LAST have
 		// no partial form and run on one partition.

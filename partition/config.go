@@ -51,6 +51,9 @@ type Config struct {
 	// Stateful and TwoPhase describe the query for ValidateStrategy: Start
 	// rejects a strategy that would split one key's state over partitions.
 	Stateful, TwoPhase bool
+	// WindowSize is the Window strategy's window length, in the
+	// event-time column's unit (milliseconds for int64 columns).
+	WindowSize int64
 	// EventTimeColumn names the event-time column (int64 milliseconds or a
 	// timestamp, whose unit is then the watermark's unit). Empty: no
 	// watermarks are generated from the data (explicit ones still work).
@@ -127,6 +130,9 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if (c.Strategy == Hash || c.Strategy == Smart) && len(c.KeyColumns) == 0 {
 		return c, fmt.Errorf("partition: strategy %s needs key columns", c.Strategy)
+	}
+	if c.Strategy == Window && (c.EventTimeColumn == "" || c.WindowSize <= 0) {
+		return c, fmt.Errorf("partition: strategy window needs an event-time column and a positive window size (have %q, %d)", c.EventTimeColumn, c.WindowSize)
 	}
 	if c.LatePolicy > LateDrop {
 		return c, fmt.Errorf("partition: unknown late policy %s", c.LatePolicy)

@@ -306,3 +306,69 @@ func TestRoutedBatchesCarryTimeRange(t *testing.T) {
 		})
 	}
 }
+
+// TestWindowRouting checks the Window strategy: every row reaches the
+// partition of its event-time window (⌊ts ÷ size⌋ mod N, negative times
+// included; NULL times partition 0) exactly once, a record inside one
+// window goes whole (no selection), with one and with several late rows
+// dropped by the router; and the strategy needs an event-time column and
+// a window size.
+func TestWindowRouting(t *testing.T) {
+	for _, n := range []int{2, 3} {
+		for _, late := range []LatePolicy{LateProcess, LateDrop} {
+			t.Run(fmt.Sprintf("partitions=%d/%s", n, late), func(t *testing.T) {
+				mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+				defer mem.AssertSize(t, 0)
+				h := newHarness(mem)
+				var mu sync.Mutex
+				whole := 0
+				h.hook = func(p int, b columnar.Batch) error {
+					ts := b.Column(1).(*array.Int64)
+					for i := range b.Len() {
+						r := b.Row(i)
+						want := 0
+						if ts.IsValid(r) {
+							want = int(floorMod(columnar.FloorDiv(ts.Value(r), 100), int64(n)))
+						}
+						if p != want {
+							return fmt.Errorf("row %d (ts %d) reached partition %d, its window's is %d", r, ts.Value(r), p, want)
+						}
+					}
+					if b.Sel == nil {
+						mu.Lock()
+						whole++
+						mu.Unlock()
+					}
+					return nil
+				}
+				q, err := Start(context.Background(), Config{Partitions: n, Strategy: Window, WindowSize: 100, EventTimeColumn: "ts", MaxOutOfOrderness: -1, LatePolicy: late}, h.factory, h.sink)
+				require.NoError(t, err)
+				pushed := 0
+				for _, rows := range [][]row{
+					{{key: 1, ts: -250}, {key: 2, ts: -1}, {key: 3, ts: 0}, {key: 4, ts: 99}, {key: 5, ts: 100}, {key: 6, ts: nullTS}},
+					{{key: 1, ts: 410}, {key: 2, ts: 499}, {key: 3, ts: 400}}, // one window: whole
+					{{key: 1, ts: nullTS}, {key: 2, ts: nullTS}},
+					{{key: 1, ts: 1000}, {key: 3, ts: 1100}, {key: 4, ts: 1250}, {key: 2, ts: 20}}, // ts 20 is late (the last row)
+				} {
+					for j := range rows {
+						rows[j].v = int64(pushed + j) // the row's identity for requireExactlyOnce
+					}
+					rec := makeRecord(t, mem, keyInt64, rows)
+					require.NoError(t, q.Push(rec))
+					rec.Release()
+					pushed += len(rows)
+				}
+				require.NoError(t, q.Close())
+				if late == LateDrop {
+					pushed--
+				}
+				h.requireExactlyOnce(t, pushed)
+				require.GreaterOrEqual(t, whole, 2, "a one-window record and the all-NULL one go whole")
+			})
+		}
+	}
+	for _, cfg := range []Config{{Partitions: 2, Strategy: Window, WindowSize: 100}, {Partitions: 2, Strategy: Window, EventTimeColumn: "ts"}} {
+		_, err := Start(context.Background(), cfg, newHarness(memory.DefaultAllocator).factory, newHarness(memory.DefaultAllocator).sink)
+		require.ErrorContains(t, err, "strategy window needs an event-time column and a positive window size")
+	}
+}

@@ -120,12 +120,17 @@ func BenchmarkScalingCPU(b *testing.B) {
 				p       int
 				sql     string
 				routers int
-				copies  int // queries run at once (0: one)
+				copies  int // queries run at once (0: one); -2: two, over halves of the records
 			}
 			vs := []variant{{"p1", 1, sc.SQL, 1, 0}, {"p2", 2, sc.SQL, 1, 0}, {"p2-routers2", 2, sc.SQL, 2, 0},
 				// The ideal two-way run: two whole one-partition queries
 				// at once, sharing nothing but the machine.
-				{"2xp1", 1, sc.SQL, 1, 2}}
+				{"2xp1", 1, sc.SQL, 1, 2},
+				// Two one-partition queries at once over the even and the
+				// odd records: the two-phase split without its merge (and
+				// without the second reader of each record that 2xp1
+				// finds in the shared L3).
+				{"2xhalf", 1, sc.SQL, 1, -2}}
 			if !strings.Contains(sc.SQL, "EMIT CHANGES") {
 				// GROUP BY and EMIT FINAL windows also run two-phase.
 				vs = append(vs, variant{"p2-2phase", 2, sc.SQL + " WITH ('partitioning.strategy' = 'round_robin')", 1, 0})
@@ -141,19 +146,26 @@ func BenchmarkScalingCPU(b *testing.B) {
 				for i := range reps + 1 {
 					for _, v := range vs {
 						partition.DefaultRouters = v.routers
-						copies := max(v.copies, 1)
+						copies, rowsRun := max(v.copies, 1), max(v.copies, 1)
+						if v.copies < 0 {
+							copies, rowsRun = -v.copies, 1
+						}
 						c0, t0 := cpuTime(), time.Now()
 						errs := make([]error, copies)
 						var wg sync.WaitGroup
 						for c := range copies {
-							wg.Go(func() { _, errs[c] = bench.RunQuery(context.Background(), engs[v.p], v.sql) })
+							eng := engs[v.p]
+							if v.copies < 0 {
+								eng = engs[halfEngine+c]
+							}
+							wg.Go(func() { _, errs[c] = bench.RunQuery(context.Background(), eng, v.sql) })
 						}
 						wg.Wait()
 						for _, err := range errs {
 							require.NoError(b, err)
 						}
 						if i > 0 {
-							rows := float64(n) * float64(copies)
+							rows := float64(n) * float64(rowsRun)
 							cpu[v.name] = append(cpu[v.name], float64(cpuTime()-c0)/rows)
 							wall[v.name] = append(wall[v.name], float64(time.Since(t0))/rows)
 						}
@@ -337,11 +349,23 @@ func BenchmarkKeylessWindow(b *testing.B) {
 // with recs registered as market_data, closed when b ends.
 func benchEngines(b *testing.B, recs []arrow.Record) map[int]*velo.Engine {
 	engs := map[int]*velo.Engine{}
-	for _, p := range []int{1, 2} {
+	var halves [2][]arrow.Record
+	for i, r := range recs {
+		halves[i%2] = append(halves[i%2], r)
+	}
+	for _, key := range []int{1, 2, halfEngine, halfEngine + 1} {
+		p, data := key, recs
+		if key >= halfEngine {
+			p, data = 1, halves[key-halfEngine]
+		}
 		eng := velo.New(velo.WithPartitions(p), velo.WithBatchSize(8192))
 		b.Cleanup(eng.Close)
-		require.NoError(b, eng.RegisterTable(bench.MarketDataTable, recs))
-		engs[p] = eng
+		require.NoError(b, eng.RegisterTable(bench.MarketDataTable, data))
+		engs[key] = eng
 	}
 	return engs
 }
+
+// halfEngine keys benchEngines' one-partition engines over the even
+// (halfEngine) and the odd (halfEngine+1) records.
+const halfEngine = 100

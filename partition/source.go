@@ -313,6 +313,10 @@ func (s *Source) prepare(scr *routeScratch, b *binding, r *routed) error {
 	if r.target >= 0 {
 		return nil
 	}
+	if q.cfg.Strategy == Window {
+		s.windowCut(scr, b, r)
+		return nil
+	}
 	np := len(q.parts)
 	idx := n
 	if np == 2 {
@@ -331,6 +335,49 @@ func (s *Source) prepare(scr *routeScratch, b *binding, r *routed) error {
 	r.ids = s.partitionIDs(scr, r)
 	s.cut(scr, r)
 	return nil
+}
+
+// windowCut routes r.rec under the Window strategy: a record whose event
+// times all lie in one window goes whole to that window's partition (the
+// common case: prepare's range tells); otherwise each row goes to its
+// window's, rows without an event time to partition 0.
+func (s *Source) windowCut(scr *routeScratch, b *binding, r *routed) {
+	q := s.q
+	np := int64(len(q.parts))
+	size := q.cfg.WindowSize
+	col := r.rec.Column(b.etIdx)
+	lo, hi := columnar.FloorDiv(r.minEv, size), columnar.FloorDiv(r.maxEv, size)
+	switch {
+	case r.minEv > r.maxEv: // no event time at all
+		r.target = 0
+		return
+	case col.NullN() == 0 && lo == hi:
+		r.target = int(floorMod(lo, np))
+		return
+	}
+	ev, _ := columnar.TimeValues(col) // checked by prepare
+	valid, off := columnar.Validity(col)
+	n := int(r.rec.NumRows())
+	scr.ids = grow(scr.ids, n)
+	ids := scr.ids[:n]
+	for i, t := range ev[:n] {
+		ids[i] = 0
+		if columnar.IsValid(valid, off, i) {
+			ids[i] = uint32(floorMod(columnar.FloorDiv(t, size), np))
+		}
+	}
+	r.ids = ids
+	r.sb = q.getSel(n)
+	s.cut(scr, r)
+}
+
+// floorMod is a mod b in [0, b) for b > 0.
+func floorMod(a, b int64) int64 {
+	m := a % b
+	if m < 0 {
+		m += b
+	}
+	return m
 }
 
 // partitionIDs computes each row's partition from the record's key hashes

@@ -29,9 +29,19 @@ const (
 	// FanIn sends everything to partition 0: global aggregates, the final
 	// stage of ORDER BY/LIMIT.
 	FanIn
+	// Window routes each row by the event-time window it falls into:
+	// partition ⌊t ÷ Config.WindowSize⌋ mod N (Config.EventTimeColumn;
+	// rows without an event time go to partition 0). A tumbling window's
+	// groups are (window, keys), so each group lives in one partition, as
+	// under Hash, while a record inside one window goes whole to one
+	// partition: no key hashing, no selection vectors, and each partition
+	// does per row what one partition would. The planner picks it for
+	// keyed tumbling windows whose windows hold a few records each (exec);
+	// it is not a query setting.
+	Window
 )
 
-var strategyNames = [...]string{Hash: "hash", Smart: "smart", Sticky: "sticky", RoundRobin: "round_robin", FanIn: "fan_in"}
+var strategyNames = [...]string{Hash: "hash", Smart: "smart", Sticky: "sticky", RoundRobin: "round_robin", FanIn: "fan_in", Window: "window"}
 
 // String returns the strategy's name as written in a query setting
 // ('partitioning.strategy' = 'hash').
@@ -68,7 +78,7 @@ func ParseStrategy(name string) (Strategy, error) {
 // The error says why a choice is invalid.
 func ValidateStrategy(s Strategy, stateful, twoPhase bool) error {
 	switch s {
-	case Hash, Smart, FanIn:
+	case Hash, Smart, FanIn, Window:
 		return nil
 	case Sticky, RoundRobin:
 		if stateful && !twoPhase {

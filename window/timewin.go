@@ -417,13 +417,7 @@ func satAdd(a, b int64) int64 {
 	return s
 }
 
-func floorDiv(a, b int64) int64 {
-	q := a / b
-	if (a%b != 0) && (a < 0) {
-		q--
-	}
-	return q
-}
+func floorDiv(a, b int64) int64 { return columnar.FloorDiv(a, b) }
 
 // closedAt reports whether a window ending at end is closed at watermark wm.
 func (w *TimeWindow) closedAt(end, wm int64) bool {
