@@ -42,14 +42,17 @@ type Batch struct {
 type TimeRange struct {
 	// Col is the column the range was computed over (nil: no range).
 	Col arrow.Array
+	// Rows is the record's row count the range covers.
+	Rows int64
 	// Min and Max are the smallest and largest valid value; Min is
 	// math.MaxInt64 and Max math.MinInt64 when no value is valid.
 	Min, Max int64
 }
 
-// RangeOf returns the range of col when b.Times covers that very array.
+// RangeOf returns the range of col when b.Times covers that very array
+// over as many rows as b's record has.
 func (b Batch) RangeOf(col arrow.Array) (lo, hi int64, ok bool) {
-	if b.Times.Col == nil || b.Times.Col != col {
+	if b.Times.Col == nil || b.Times.Col != col || b.Rec == nil || b.Times.Rows != b.Rec.NumRows() {
 		return 0, 0, false
 	}
 	return b.Times.Min, b.Times.Max, true

@@ -68,7 +68,7 @@ func TestBatchSlice(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			b := NewBatch(rec, c.sel)
-			b.Times = TimeRange{Col: rec.Column(0), Min: 10, Max: 15}
+			b.Times = TimeRange{Col: rec.Column(0), Rows: rec.NumRows(), Min: 10, Max: 15}
 			s := b.Slice(c.i, c.j)
 			b.Release()
 			require.Equal(t, c.want, keysOf(t, s))
@@ -78,6 +78,10 @@ func TestBatchSlice(t *testing.T) {
 			require.Equal(t, c.sel != nil, ok)
 			if ok {
 				require.Equal(t, [2]int64{10, 15}, [2]int64{lo, hi})
+				short := Batch{Rec: MakeRecord(rec.Schema(), rec.Columns(), 3), Times: s.Times}
+				_, _, shortOK := short.RangeOf(short.Column(0))
+				require.False(t, shortOK, "a record of fewer rows over the same array")
+				short.Release()
 			}
 			_, _, ok = s.RangeOf(s.Column(1))
 			require.False(t, ok, "a range is only for its own column")

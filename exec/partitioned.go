@@ -93,6 +93,9 @@ type Partitioned struct {
 	final Operator // head of the final stage, ending in out
 	out   *streamSink
 	used  atomic.Bool
+	// capacitySet: the query or the options chose the channel capacity,
+	// which routeByWindow then keeps.
+	capacitySet bool
 }
 
 // CompilePartitioned compiles q for partitioned execution on
@@ -127,7 +130,7 @@ func CompilePartitioned(mem memory.Allocator, q *sqlfront.Query, opts Options) (
 	if q.Settings.ChannelCapacity > 0 {
 		capacity = q.Settings.ChannelCapacity
 	}
-	p := &Partitioned{mem: mem, scan: scan, plan: plan}
+	p := &Partitioned{mem: mem, scan: scan, plan: plan, capacitySet: capacity > 0}
 	p.cfg = partition.Config{
 		Partitions:      n,
 		Strategy:        plan.Strategy,
@@ -1080,18 +1083,29 @@ func (p *Partitioned) routeByWindow(rec arrow.Record, size int64) bool {
 	if lo > hi || columnar.FloorDiv(hi, size)-columnar.FloorDiv(lo, size) > 1 {
 		return false // no event times, or the record spans many windows
 	}
-	span := hi - lo + 1
-	records := (size + span - 1) / span // a window spans about this many records like rec
-	if span <= 0 || records > maxRecordsPerWindow {
+	span := hi - lo + 1    // ≥ 1, at most two windows
+	records := size / span // a window spans about this many records like rec
+	if size%span != 0 {
+		records++
+	}
+	if records > maxRecordsPerWindow {
 		return false
 	}
 	p.plan.Strategy, p.plan.ByWindow, p.plan.Adaptive, p.plan.KeyColumns = partition.Window, false, false, nil
-	p.cfg.Strategy, p.cfg.WindowSize = partition.Window, size
-	// A partition's queue holds its own window's records and, for every
-	// record routed anywhere, a watermark message: room for two windows'
-	// worth keeps the router from waiting on one partition while the other
-	// runs dry.
-	p.cfg.ChannelCapacity = max(p.cfg.ChannelCapacity, 4*int(records)+8, partition.DefaultChannelCapacity)
+	p.cfg.Strategy, p.cfg.WindowSize, p.cfg.KeyColumns = partition.Window, size, nil
+	if !p.capacitySet {
+		// A partition's queue holds its own window's records and, for
+		// every record routed anywhere, a watermark message: room for two
+		// windows' worth keeps the router from waiting on one partition
+		// while the other runs dry. The queued records are references to
+		// the input's (up to 4 × maxRecordsPerWindow + 8 per partition,
+		// against DefaultChannelCapacity under hash routing); the output
+		// channel keeps the default.
+		if p.cfg.OutputCapacity == 0 {
+			p.cfg.OutputCapacity = partition.DefaultChannelCapacity
+		}
+		p.cfg.ChannelCapacity = max(4*int(records)+8, partition.DefaultChannelCapacity)
+	}
 	return true
 }
 

@@ -24,6 +24,7 @@ import (
 	"github.com/velo-engine/velo/exec"
 	"github.com/velo-engine/velo/partition"
 	"github.com/velo-engine/velo/sqlfront"
+	"github.com/velo-engine/velo/window"
 )
 
 // runSQLPartitioned is runSQL on n partitions through CompilePartitioned.
@@ -710,8 +711,8 @@ func TestPartitionedAdaptiveWindows(t *testing.T) {
 	defer releaseTables(tables)
 	const aggs = "COUNT(*) AS n, SUM(v) AS s, AVG(v) AS a, MIN(v) AS lo, MAX(v) AS hi"
 	const wm = " WITH ('watermark.max_out_of_orderness' = '100ms')"
-	// plan: how a batch run routes the query at 2 and 3 partitions, from
-	// its first record (4 s of rows).
+	// plan: how a batch run routes the query, from its first record (4 s
+	// of rows).
 	cases := []struct {
 		sql  string
 		plan string
@@ -728,6 +729,7 @@ func TestPartitionedAdaptiveWindows(t *testing.T) {
 		{"SELECT k, window_start, window_end, " + aggs + " FROM m GROUP BY k WINDOW SLIDING(ts, INTERVAL '2' SECOND, INTERVAL '1' SECOND)" + wm, "two-phase"},
 		// 10 ms windows: 410 a record, 20 keys in each.
 		{"SELECT k, window_start, " + aggs + " FROM m GROUP BY k WINDOW TUMBLING(ts, INTERVAL '10' MILLISECOND)" + wm, "hash"},
+		{"SELECT k, window_start, " + aggs + " FROM m GROUP BY k WINDOW TUMBLING(ts, INTERVAL '10' MILLISECOND) EMIT CHANGES" + wm, "hash"},
 		{"SELECT g, " + aggs + " FROM m GROUP BY g WINDOW TUMBLING(ts, INTERVAL '10' MINUTE)" + wm, "hash"},
 		{"SELECT k, " + aggs + " FROM m GROUP BY k WINDOW SESSION(ts, INTERVAL '1' SECOND)" + wm, "hash"},
 	}
@@ -822,4 +824,156 @@ func TestPartitionedAdaptiveWindowsLate(t *testing.T) {
 	// The late rows change the result: process re-fires windows with them.
 	require.Equal(t, results["drop"], results["warn"])
 	require.NotEqual(t, results["drop"], results["process"])
+}
+
+// unitTable is table "m" of nrec records of rows rows with event time ts of
+// type timestamp[unit] (int64 milliseconds when intMs): about 1 ms a row
+// (1/256 s at second resolution), starting 30 minutes before the epoch
+// (negative times), one row in 40 up to 20 s late, one in 97 with a NULL
+// event time; k a string key (NULL every 101st row), g = row mod 5, v an
+// int64 (NULL every 7th row).
+func unitTable(mem memory.Allocator, unit arrow.TimeUnit, intMs bool, nrec, rows int) map[string][]arrow.Record {
+	var tt arrow.DataType = &arrow.TimestampType{Unit: unit}
+	if intMs {
+		tt = arrow.PrimitiveTypes.Int64
+	}
+	schema := arrow.NewSchema([]arrow.Field{
+		{Name: "ts", Type: tt, Nullable: true},
+		{Name: "k", Type: arrow.BinaryTypes.String, Nullable: true},
+		{Name: "g", Type: arrow.PrimitiveTypes.Int64},
+		{Name: "v", Type: arrow.PrimitiveTypes.Int64, Nullable: true},
+	}, nil)
+	rng := rand.New(rand.NewPCG(11, 12))
+	scale := map[arrow.TimeUnit]int64{arrow.Millisecond: 1, arrow.Microsecond: 1000, arrow.Nanosecond: 1_000_000}
+	var recs []arrow.Record
+	for b := range nrec {
+		rb := array.NewRecordBuilder(mem, schema)
+		for i := range rows {
+			row := int64(b*rows + i)
+			ms := -30*60_000 + row
+			if unit == arrow.Second && !intMs {
+				ms = -30*60_000 + row*1000/256
+			}
+			if rng.IntN(40) == 0 {
+				ms -= rng.Int64N(20_000)
+			}
+			v := ms
+			switch {
+			case intMs:
+			case unit == arrow.Second:
+				v = columnar.FloorDiv(ms, 1000)
+			default:
+				v = ms * scale[unit]
+			}
+			switch {
+			case rng.IntN(97) == 0:
+				rb.Field(0).AppendNull()
+			case intMs:
+				rb.Field(0).(*array.Int64Builder).Append(v)
+			default:
+				rb.Field(0).(*array.TimestampBuilder).Append(arrow.Timestamp(v))
+			}
+			if i%101 == 0 {
+				rb.Field(1).AppendNull()
+			} else {
+				rb.Field(1).(*array.StringBuilder).Append(fmt.Sprintf("key%d", rng.IntN(20)))
+			}
+			rb.Field(2).(*array.Int64Builder).Append(row % 5)
+			if i%7 == 0 {
+				rb.Field(3).AppendNull()
+			} else {
+				rb.Field(3).(*array.Int64Builder).Append(rng.Int64N(1000))
+			}
+		}
+		recs = append(recs, rb.NewRecord())
+		rb.Release()
+	}
+	return map[string][]arrow.Record{"m": recs}
+}
+
+// runCompiled runs a compiled plan over table m and returns its records,
+// schema and window counters.
+func runCompiled(t *testing.T, run func(context.Context, array.RecordReader) array.RecordReader, stats func() (window.Stats, bool), tables map[string][]arrow.Record) ([]arrow.Record, *arrow.Schema, window.Stats) {
+	src, err := array.NewRecordReader(tables["m"][0].Schema(), tables["m"])
+	require.NoError(t, err)
+	rdr := run(context.Background(), src)
+	var out []arrow.Record
+	for rdr.Next() {
+		rdr.Record().Retain()
+		out = append(out, rdr.Record())
+	}
+	require.NoError(t, rdr.Err())
+	schema := rdr.Schema()
+	rdr.Release()
+	st, _ := stats()
+	st.Open, st.Watermark = 0, 0 // the state at the end, not a result
+	return out, schema, st
+}
+
+// TestWindowRoutingMatchesOnePartition: keyed tumbling windows routed by
+// event-time window give the one-partition result and window counters
+// (windows, late and dropped rows, re-fired windows) at 2, 3 and 5
+// partitions, for int64 milliseconds and timestamps in seconds and
+// microseconds, with negative and NULL event times, late rows dropped or
+// processed, a WHERE, EMIT FINAL and CHANGES, FIRST/LAST, and keys with
+// NULLs — and keep a 'channel.capacity' setting, while by default the
+// partitions' queues grow to hold two windows of records.
+func TestWindowRoutingMatchesOnePartition(t *testing.T) {
+	defer goleak.VerifyNone(t)
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	for _, c := range []struct {
+		name  string
+		unit  arrow.TimeUnit
+		intMs bool
+	}{{"int64 ms", 0, true}, {"timestamp[s]", arrow.Second, false}, {"timestamp[us]", arrow.Microsecond, false}} {
+		tables := unitTable(mem, c.unit, c.intMs, 24, 4096)
+		for _, tail := range []string{
+			"SELECT k, window_start, COUNT(*) AS n, SUM(v) AS s, MIN(v) AS lo FROM m WHERE v IS NULL OR v > 100 GROUP BY k WINDOW TUMBLING(ts, INTERVAL '1' MINUTE)",
+			"SELECT k, window_start, COUNT(*) AS n, SUM(v) AS s FROM m GROUP BY k WINDOW TUMBLING(ts, INTERVAL '1' MINUTE) EMIT CHANGES",
+			"SELECT k, g, window_start, FIRST(v) AS f, LAST(v) AS l, COUNT(*) AS n FROM m GROUP BY k, g WINDOW TUMBLING(ts, INTERVAL '1' MINUTE)",
+		} {
+			for _, late := range []string{"drop", "process"} {
+				sql := tail + " WITH ('watermark.max_out_of_orderness' = '1s', 'allowed.lateness' = '3s', 'late.data.strategy' = '" + late + "')"
+				q, err := sqlfront.Plan(sql, catalogOf(tables))
+				require.NoError(t, err, sql)
+				one, err := exec.Compile(mem, q, exec.Options{BatchSize: 4096})
+				require.NoError(t, err, sql)
+				want, schema, wantSt := runCompiled(t, one.Run, one.WindowStats, tables)
+				require.Positive(t, wantSt.LateRows, "%s: the data has late rows", c.name)
+				for _, n := range []int{2, 3, 5} {
+					p, err := exec.CompilePartitioned(mem, q, exec.Options{BatchSize: 4096, Partitions: n})
+					require.NoError(t, err, sql)
+					got, _, st := runCompiled(t, p.Run, p.WindowStats, tables)
+					require.Equal(t, fmt.Sprintf("window × %d", n), p.Plan().String(), "%s: %s", c.name, sql)
+					require.Equal(t, asMultiset(formatResult(schema, want)), asMultiset(formatResult(schema, got)), "%s: %s at %d", c.name, sql, n)
+					require.Equal(t, wantSt, st, "%s: %s at %d", c.name, sql, n)
+					releaseRecs(got)
+				}
+				releaseRecs(want)
+			}
+		}
+		releaseTables(tables)
+	}
+
+	tables := unitTable(mem, 0, true, 8, 4096)
+	defer releaseTables(tables)
+	// The first record spans 24 s (its late rows): 3 records a window.
+	for setting, want := range map[string]int{"": 4*3 + 8, " WITH ('channel.capacity' = '2')": 2} {
+		sql := "SELECT k, window_start, COUNT(*) AS n FROM m GROUP BY k WINDOW TUMBLING(ts, INTERVAL '1' MINUTE)" + setting
+		q, err := sqlfront.Plan(sql, catalogOf(tables))
+		require.NoError(t, err)
+		p, err := exec.CompilePartitioned(mem, q, exec.Options{BatchSize: 4096, Partitions: 2})
+		require.NoError(t, err)
+		src, err := array.NewRecordReader(tables["m"][0].Schema(), tables["m"])
+		require.NoError(t, err)
+		rdr := p.Run(context.Background(), src)
+		for rdr.Next() {
+		}
+		require.NoError(t, rdr.Err())
+		m := rdr.(interface{ Metrics() partition.Metrics }).Metrics()
+		rdr.Release()
+		require.Equal(t, "window × 2", p.Plan().String(), sql)
+		require.Equal(t, want, m.Partitions[0].QueueCapacity, sql)
+	}
 }

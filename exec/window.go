@@ -725,7 +725,9 @@ func (s *Stream) WindowStats() (window.Stats, bool) { return s.p.WindowStats() }
 // sums; the watermark is the lowest. Windows, Reopened and Open count
 // each partition's windows, so under hash routing a window holding rows of
 // several partitions counts once per partition (two-phase windows count
-// each merged window once, in the partition that emits it); the row counters (Rows, NullTime,
+// each merged window once, in the partition that emits it, and windows
+// routed by event-time window live in one partition, so these equal the
+// one-partition run's too); the row counters (Rows, NullTime,
 // LateRows, LateDropped, LateProcessed, OutputRows of EMIT FINAL) equal
 // the one-partition run's.
 func sumStats(st *window.Stats, o window.Stats, first bool) {

@@ -28,7 +28,9 @@ type Pipeline interface {
 	// call: a pipeline that keeps the record beyond the call must Retain
 	// it, must copy Sel, and must drop (or copy) b.Keys — the router
 	// recycles the selection buffers that hold them once the call returns.
-	// Neither the record, Sel nor Keys may be modified.
+	// b.Times, when set, is the range of the record's event-time column
+	// (it holds no reference of its own). Neither the record, Sel nor Keys
+	// may be modified.
 	Push(ctx context.Context, b columnar.Batch, out Emitter) error
 	// Watermark reports that the partition's watermark advanced to wm (in
 	// the event-time column's unit, milliseconds for int64 columns): no

@@ -216,7 +216,7 @@ func (r *routed) times(b *binding) columnar.TimeRange {
 	if b.etIdx < 0 {
 		return columnar.TimeRange{}
 	}
-	return columnar.TimeRange{Col: r.rec.Column(b.etIdx), Min: r.minEv, Max: r.maxEv}
+	return columnar.TimeRange{Col: r.rec.Column(b.etIdx), Rows: r.rec.NumRows(), Min: r.minEv, Max: r.maxEv}
 }
 
 // Push routes rec to the partitions. rec is borrowed: every partition batch
@@ -339,8 +339,9 @@ func (s *Source) prepare(scr *routeScratch, b *binding, r *routed) error {
 
 // windowCut routes r.rec under the Window strategy: a record whose event
 // times all lie in one window goes whole to that window's partition (the
-// common case: prepare's range tells); otherwise each row goes to its
-// window's, rows without an event time to partition 0.
+// common case: prepare's range tells; rows without an event time go
+// along); otherwise each row goes to its window's, rows without an event
+// time to partition 0.
 func (s *Source) windowCut(scr *routeScratch, b *binding, r *routed) {
 	q := s.q
 	np := int64(len(q.parts))
@@ -351,7 +352,8 @@ func (s *Source) windowCut(scr *routeScratch, b *binding, r *routed) {
 	case r.minEv > r.maxEv: // no event time at all
 		r.target = 0
 		return
-	case col.NullN() == 0 && lo == hi:
+	case lo == hi:
+		// Rows without an event time go along: no window takes them.
 		r.target = int(floorMod(lo, np))
 		return
 	}
@@ -369,6 +371,10 @@ func (s *Source) windowCut(scr *routeScratch, b *binding, r *routed) {
 	r.ids = ids
 	r.sb = q.getSel(n)
 	s.cut(scr, r)
+	if r.target >= 0 {
+		q.putSel(r.sb) // one partition after all: the whole record, no selection
+		r.sb = nil
+	}
 }
 
 // floorMod is a mod b in [0, b) for b > 0.
@@ -504,8 +510,8 @@ func (s *Source) deliver(scr *routeScratch, b *binding, r *routed) error {
 	times := r.times(b)
 	switch {
 	case r.target >= 0 && sb != nil:
-		// Hash routing sent every row to one partition: the whole record,
-		// with its key hashes.
+		// Hash routing sent every row to one partition (or LateDrop's
+		// re-cut did): the whole record, with its key hashes if any.
 		sb.refs.Store(1)
 		b := columnar.NewBatch(r.rec, nil)
 		b.Keys = sb.batchKeys()

@@ -37,14 +37,17 @@ const (
 	// partition: no key hashing, no selection vectors, and each partition
 	// does per row what one partition would. The planner picks it for
 	// keyed tumbling windows whose windows hold a few records each (exec);
-	// it is not a query setting.
+	// it is not a query setting (ParseStrategy rejects it). It is correct
+	// only for a tumbling window of length WindowSize over
+	// EventTimeColumn, which ValidateStrategy cannot check.
 	Window
 )
 
 var strategyNames = [...]string{Hash: "hash", Smart: "smart", Sticky: "sticky", RoundRobin: "round_robin", FanIn: "fan_in", Window: "window"}
 
 // String returns the strategy's name as written in a query setting
-// ('partitioning.strategy' = 'hash').
+// ('partitioning.strategy' = 'hash'); "window" names the planner's
+// internal Window strategy, which is no setting.
 func (s Strategy) String() string {
 	if int(s) < len(strategyNames) {
 		return strategyNames[s]

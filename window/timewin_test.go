@@ -450,14 +450,14 @@ func TestOneWindowBatchesMatchRowByRow(t *testing.T) {
 			batch := columnar.Batch{Rec: b, Sel: sels[i]}
 			switch ts := b.Column(spec.TimeCol).(*array.Int64); times {
 			case 1:
-				batch.Times = columnar.TimeRange{Col: ts, Min: math.MaxInt64, Max: math.MinInt64}
+				batch.Times = columnar.TimeRange{Col: ts, Rows: b.NumRows(), Min: math.MaxInt64, Max: math.MinInt64}
 				for r := range ts.Len() {
 					if ts.IsValid(r) {
 						batch.Times.Min, batch.Times.Max = min(batch.Times.Min, ts.Value(r)), max(batch.Times.Max, ts.Value(r))
 					}
 				}
 			case 2:
-				batch.Times = columnar.TimeRange{Col: b.Column(2), Min: 7, Max: 7}
+				batch.Times = columnar.TimeRange{Col: b.Column(2), Rows: b.NumRows(), Min: 7, Max: 7}
 			}
 			out, err := w.Push(batch)
 			require.NoError(t, err)
