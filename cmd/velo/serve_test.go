@@ -316,12 +316,15 @@ func TestServeMetricsPartitions(t *testing.T) {
 		return v, n
 	}
 	// Both queries have read the whole table (the stream reads the table's
-	// rows first).
+	// rows first), and their routers have handed every row to a partition
+	// (a partition counts a batch once it is sent, after the query counted
+	// its rows).
 	var fams map[string]*dto.MetricFamily
 	require.Eventually(t, func() bool {
 		fams = scrape()
 		v, n := sum(fams, "velo_query_records_in_total", map[string]string{"kind": "continuous"})
-		return n == 2 && v == 2*rows
+		pv, _ := sum(fams, "velo_partition_records_in_total", nil)
+		return n == 2 && v == 2*rows && pv == 2*rows
 	}, 30*time.Second, 10*time.Millisecond)
 	v, _ := sum(fams, "velo_queries_running", nil)
 	require.Equal(t, 2.0, v)
