@@ -45,8 +45,9 @@ type PartitionPlan struct {
 	// would cost more than merging small tables. Continuous runs keep hash
 	// routing.
 	Adaptive bool
-	// ByWindow is set for a hash-routed keyed tumbling window (EMIT FINAL
-	// or CHANGES): a batch run reads its first record and, when that lies
+	// ByWindow is set for a tumbling window routed by its keys (EMIT FINAL
+	// or CHANGES) or, without plain keys, fan_in (EMIT CHANGES, FIRST/LAST):
+	// a batch run reads its first record and, when that lies
 	// within a window or two and a window spans at most
 	// maxRecordsPerWindow records, routes rows by event-time window
 	// instead (partition.Window; each partition then owns whole windows,
@@ -107,10 +108,11 @@ type Partitioned struct {
 // arrival order (FIRST, LAST) or emits changes (EMIT CHANGES); stateless: round_robin with the input order
 // restored — unless the query sets 'partitioning.strategy', which is
 // honoured when valid and an error that says why otherwise. A time window
-// runs hash on its plain GROUP BY keys (a batch Run of a tumbling window
-// routes by event-time window instead when its first record shows windows
-// spanning few records, PartitionPlan.ByWindow; without keys: two-phase
-// for a tumbling or sliding EMIT FINAL window, else fan_in): the router
+// runs hash on its plain GROUP BY keys (without keys: two-phase for a
+// tumbling or sliding EMIT FINAL window, else fan_in; in both hash and
+// fan_in, a batch Run of a tumbling window routes by event-time window
+// instead when its first record shows windows spanning few records,
+// PartitionPlan.ByWindow): the router
 // generates the event-time watermark from every routed row and broadcasts
 // it, so every partition closes windows and judges late rows exactly as
 // the one-partition run does (see timeWindowOp). Plans Compile cannot run
@@ -349,6 +351,11 @@ func choosePlan(q *sqlfront.Query, scan *sqlfront.Scan, aggNode *sqlfront.Aggreg
 			plan.Strategy, plan.TwoPhase = partition.RoundRobin, true
 		case orderDependent:
 			plan.Strategy = partition.FanIn
+			// A tumbling window that would run on one partition (without
+			// plain keys: EMIT CHANGES or FIRST/LAST) may still run routed
+			// by window: each window is whole in one partition, in
+			// arrival order.
+			plan.ByWindow = windowed && aggNode.Window.Kind == sqlfront.Tumbling && n > 1
 		default:
 			plan.Strategy, plan.TwoPhase = partition.RoundRobin, true
 		}
@@ -1093,6 +1100,9 @@ func (p *Partitioned) routeByWindow(rec arrow.Record, size int64) bool {
 	}
 	p.plan.Strategy, p.plan.ByWindow, p.plan.Adaptive, p.plan.KeyColumns = partition.Window, false, false, nil
 	p.cfg.Strategy, p.cfg.WindowSize, p.cfg.KeyColumns = partition.Window, size, nil
+	for _, pp := range p.pipes {
+		pp.idle = false // a fan_in plan's other partitions take windows now
+	}
 	if !p.capacitySet {
 		// A partition's queue holds its own window's records and, for
 		// every record routed anywhere, a watermark message: room for two

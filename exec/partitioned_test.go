@@ -915,9 +915,10 @@ func runCompiled(t *testing.T, run func(context.Context, array.RecordReader) arr
 // (windows, late and dropped rows, re-fired windows) at 2, 3 and 5
 // partitions, for int64 milliseconds and timestamps in seconds and
 // microseconds, with negative and NULL event times, late rows dropped or
-// processed, a WHERE, EMIT FINAL and CHANGES, FIRST/LAST, and keys with
-// NULLs — and keep a 'channel.capacity' setting, while by default the
-// partitions' queues grow to hold two windows of records.
+// processed, a WHERE, EMIT FINAL and CHANGES, FIRST/LAST, keys with NULLs,
+// no keys and expression keys (plans that would otherwise run on one
+// partition) — and keep a 'channel.capacity' setting, while by default
+// the partitions' queues grow to hold two windows of records.
 func TestWindowRoutingMatchesOnePartition(t *testing.T) {
 	defer goleak.VerifyNone(t)
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
@@ -932,6 +933,10 @@ func TestWindowRoutingMatchesOnePartition(t *testing.T) {
 			"SELECT k, window_start, COUNT(*) AS n, SUM(v) AS s, MIN(v) AS lo FROM m WHERE v IS NULL OR v > 100 GROUP BY k WINDOW TUMBLING(ts, INTERVAL '1' MINUTE)",
 			"SELECT k, window_start, COUNT(*) AS n, SUM(v) AS s FROM m GROUP BY k WINDOW TUMBLING(ts, INTERVAL '1' MINUTE) EMIT CHANGES",
 			"SELECT k, g, window_start, FIRST(v) AS f, LAST(v) AS l, COUNT(*) AS n FROM m GROUP BY k, g WINDOW TUMBLING(ts, INTERVAL '1' MINUTE)",
+			// Plans that would run on one partition (fan_in) without it.
+			"SELECT COUNT(*) AS n, SUM(v) AS s FROM m GROUP BY TUMBLE(ts, INTERVAL '1' MINUTE) EMIT CHANGES",
+			"SELECT FIRST(v) AS f, LAST(v) AS l, COUNT(*) AS n FROM m GROUP BY TUMBLE(ts, INTERVAL '1' MINUTE)",
+			"SELECT g % 2 AS r, COUNT(*) AS n, MAX(v) AS hi FROM m GROUP BY g % 2 WINDOW TUMBLING(ts, INTERVAL '1' MINUTE) EMIT CHANGES",
 		} {
 			for _, late := range []string{"drop", "process"} {
 				sql := tail + " WITH ('watermark.max_out_of_orderness' = '1s', 'allowed.lateness' = '3s', 'late.data.strategy' = '" + late + "')"

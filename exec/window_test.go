@@ -358,10 +358,13 @@ func TestWindowPartitionPlan(t *testing.T) {
 		{"SELECT symbol, COUNT(*) AS n FROM trades GROUP BY symbol WINDOW TUMBLING(trade_time, INTERVAL '1' MINUTE) EMIT CHANGES", "hash(symbol) (by window if windows span few records) × 4"},
 		// Without keys a tumbling or sliding EMIT FINAL window runs two-phase
 		// (partial windows merged); sessions, EMIT CHANGES and FIRST/LAST have
-		// no partial form and run on one partition.
+		// no partial form and run on one partition — a tumbling one routed by
+		// window when a batch run's windows span few records.
 		{"SELECT COUNT(*) AS n FROM trades GROUP BY TUMBLE(trade_time, INTERVAL '1' MINUTE)", "round_robin two-phase × 4"},
-		{"SELECT COUNT(*) AS n FROM trades GROUP BY TUMBLE(trade_time, INTERVAL '1' MINUTE) EMIT CHANGES", "fan_in × 4"},
-		{"SELECT FIRST(price) AS p FROM trades GROUP BY TUMBLE(trade_time, INTERVAL '1' MINUTE)", "fan_in × 4"},
+		{"SELECT COUNT(*) AS n FROM trades GROUP BY TUMBLE(trade_time, INTERVAL '1' MINUTE) EMIT CHANGES", "fan_in (by window if windows span few records) × 4"},
+		{"SELECT FIRST(price) AS p FROM trades GROUP BY TUMBLE(trade_time, INTERVAL '1' MINUTE)", "fan_in (by window if windows span few records) × 4"},
+		{"SELECT COUNT(*) AS n FROM trades GROUP BY HOP(trade_time, INTERVAL '1' MINUTE, INTERVAL '30' SECOND) EMIT CHANGES", "fan_in × 4"},
+		{"SELECT COUNT(*) AS n FROM trades GROUP BY TUMBLE(trade_time, INTERVAL '1' MINUTE) EMIT CHANGES WITH ('partitioning.strategy' = 'fan_in')", "fan_in × 4"},
 		{"SELECT symbol, COUNT(*) AS n FROM trades GROUP BY symbol WINDOW TUMBLING(trade_time, INTERVAL '1' MINUTE) WITH ('partitioning.strategy' = 'round_robin')", "round_robin two-phase × 4"},
 		{"SELECT symbol, COUNT(*) AS n FROM trades GROUP BY symbol WINDOW SESSION(trade_time, INTERVAL '1' MINUTE) WITH ('partitioning.strategy' = 'round_robin')", "error: only tumbling and sliding windows with EMIT FINAL"},
 		{"SELECT symbol, LAG(price) OVER (PARTITION BY symbol ORDER BY trade_time) AS p FROM trades WHERE quantity > 1", "hash(symbol) × 4"},

@@ -314,8 +314,9 @@ func (pipeFunc) Close()                                                    {}
 // over market_data (1-minute bars of the whole market) at one partition and
 // at two, where it runs two-phase (partial windows completed by a merger)
 // and, for comparison, fan_in (every row in one partition, as before
-// windows had a partial form): median input rows/s of VELO_SCALING_REPS
-// runs each, alternating. Run it with -benchtime 1x.
+// windows had a partial form); and the same with EMIT CHANGES, which at two
+// partitions is routed by window (fan_in before): median input rows/s of
+// VELO_SCALING_REPS runs each, alternating. Run it with -benchtime 1x.
 func BenchmarkKeylessWindow(b *testing.B) {
 	rows := envInt("VELO_SCALING_ROWS", 2_000_000)
 	reps := envInt("VELO_SCALING_REPS", 5)
@@ -327,7 +328,10 @@ func BenchmarkKeylessWindow(b *testing.B) {
 		name string
 		p    int
 		sql  string
-	}{{"p1", 1, sql}, {"p2", 2, sql}, {"p2-fan_in", 2, sql + " WITH ('partitioning.strategy' = 'fan_in')"}}
+	}{{"p1", 1, sql}, {"p2", 2, sql}, {"p2-fan_in", 2, sql + " WITH ('partitioning.strategy' = 'fan_in')"},
+		// EMIT CHANGES has no two-phase form: routed by window, or fan_in.
+		{"changes-p1", 1, sql + " EMIT CHANGES"}, {"changes-p2", 2, sql + " EMIT CHANGES"},
+		{"changes-p2-fan_in", 2, sql + " EMIT CHANGES WITH ('partitioning.strategy' = 'fan_in')"}}
 	engs := benchEngines(b, recs)
 	rate := map[string][]float64{}
 	for b.Loop() {
