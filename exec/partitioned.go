@@ -337,6 +337,9 @@ func choosePlan(q *sqlfront.Query, scan *sqlfront.Scan, aggNode *sqlfront.Aggreg
 	partialWindows := windowed && !orderDependent && aggNode.Emit != sqlfront.EmitChanges &&
 		(aggNode.Window.Kind == sqlfront.Tumbling || aggNode.Window.Kind == sqlfront.Sliding)
 	adaptive := !orderDependent && !windowed && !changes
+	// Any tumbling window may run routed by event-time window (see
+	// PartitionPlan.ByWindow), unless a setting chose the strategy.
+	byWindow := windowed && aggNode.Window.Kind == sqlfront.Tumbling && n > 1
 	orderDependent = orderDependent || windowed || changes
 	name := q.Settings.PartitioningStrategy
 	if name == "" {
@@ -346,16 +349,14 @@ func choosePlan(q *sqlfront.Query, scan *sqlfront.Scan, aggNode *sqlfront.Aggreg
 		case keyErr == nil:
 			plan.Strategy, plan.KeyColumns = partition.Hash, keys
 			plan.Adaptive = (adaptive || partialWindows) && n > 1
-			plan.ByWindow = windowed && aggNode.Window.Kind == sqlfront.Tumbling && n > 1
+			plan.ByWindow = byWindow
 		case partialWindows:
 			plan.Strategy, plan.TwoPhase = partition.RoundRobin, true
 		case orderDependent:
-			plan.Strategy = partition.FanIn
-			// A tumbling window that would run on one partition (without
-			// plain keys: EMIT CHANGES or FIRST/LAST) may still run routed
-			// by window: each window is whole in one partition, in
+			// Without plain keys, EMIT CHANGES or FIRST/LAST: routed by
+			// window each window is still whole in one partition, in
 			// arrival order.
-			plan.ByWindow = windowed && aggNode.Window.Kind == sqlfront.Tumbling && n > 1
+			plan.Strategy, plan.ByWindow = partition.FanIn, byWindow
 		default:
 			plan.Strategy, plan.TwoPhase = partition.RoundRobin, true
 		}

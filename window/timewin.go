@@ -417,8 +417,6 @@ func satAdd(a, b int64) int64 {
 	return s
 }
 
-func floorDiv(a, b int64) int64 { return columnar.FloorDiv(a, b) }
-
 // closedAt reports whether a window ending at end is closed at watermark wm.
 func (w *TimeWindow) closedAt(end, wm int64) bool {
 	return wm == math.MaxInt64 || satAdd(end, w.lateness) <= wm
@@ -482,7 +480,7 @@ func (w *TimeWindow) late(processed bool) {
 
 // assign routes row r at time t to its tumbling or sliding windows.
 func (w *TimeWindow) assign(t int64, r int32) {
-	last := floorDiv(t, w.slide) * w.slide
+	last := columnar.FloorDiv(t, w.slide) * w.slide
 	first := last
 	if w.slide != w.size {
 		k := (last - (t - w.size) - 1) / w.slide
@@ -736,7 +734,7 @@ func (w *TimeWindow) pushOneWindow(b columnar.Batch, times []int64) ([]arrow.Rec
 			} else {
 				lo, hi = minMax(times)
 			}
-			one = floorDiv(lo, w.slide) == floorDiv(hi, w.slide)
+			one = columnar.FloorDiv(lo, w.slide) == columnar.FloorDiv(hi, w.slide)
 		}
 		if !one {
 			// The reduce kernels over the selection (vectorised gathers).
@@ -744,8 +742,8 @@ func (w *TimeWindow) pushOneWindow(b columnar.Batch, times []int64) ([]arrow.Rec
 			hi, _ = kernels.MaxInt64(times, nil, 0, b.Sel)
 		}
 	}
-	start := floorDiv(lo, w.slide) * w.slide
-	if floorDiv(hi, w.slide)*w.slide != start || w.closedAt(satAdd(start, w.size), w.wm) {
+	start := columnar.FloorDiv(lo, w.slide) * w.slide
+	if columnar.FloorDiv(hi, w.slide)*w.slide != start || w.closedAt(satAdd(start, w.size), w.wm) {
 		return nil, false, nil
 	}
 	x := w.windowAt(start)
