@@ -98,9 +98,13 @@ func envInt(name string, def int) int {
 // completed by a merger), reported as "-2phase",
 // and every scenario also with two router goroutines ("-routers2").
 // "2xp1" runs two whole one-partition queries at once: what two cores
-// give when nothing is split or shared but the machine (its work is the
-// ceiling a partitioned run can reach on this host, memory and caches
-// included, which the pure-CPU control does not see).
+// give when nothing is split or shared but the machine (memory and caches
+// included, which the pure-CPU control does not see). For GROUP BY
+// trader_id (S2h), "2xsplit"/"seqsplit" and "2xsel"/"seqsel" run the hash
+// plan's two halves of the groups as two one-partition queries, over
+// records split before timing or over the shared records with a WHERE, at
+// once and one after the other: they separate what the split of the input
+// costs from what two cores beside each other cost.
 // VELO_SCALING_VARIANTS (e.g. "p2") keeps p1 and the variants listed, so a
 // CPU profile (-cpuprofile, one core with -cpu 1) splits into the p1 runs
 // and the partitioned ones by their stacks.
@@ -115,57 +119,86 @@ func BenchmarkScalingCPU(b *testing.B) {
 		sc, err := bench.LookupScenario(id)
 		require.NoError(b, err)
 		b.Run(id, func(b *testing.B) {
+			// A variant runs its queries at once (or, seq, one after
+			// another) over rows × the table's rows in all.
+			type query struct {
+				eng int // benchEngines key
+				sql string
+			}
 			type variant struct {
 				name    string
-				p       int
-				sql     string
 				routers int
-				copies  int // queries run at once (0: one); -2: two, over halves of the records
+				queries []query
+				seq     bool
+				rows    float64
 			}
-			vs := []variant{{"p1", 1, sc.SQL, 1, 0}, {"p2", 2, sc.SQL, 1, 0}, {"p2-routers2", 2, sc.SQL, 2, 0},
+			one := func(name string, eng, routers int, sql string) variant {
+				return variant{name, routers, []query{{eng, sql}}, false, 1}
+			}
+			vs := []variant{one("p1", 1, 1, sc.SQL), one("p2", 2, 1, sc.SQL), one("p2-routers2", 2, 2, sc.SQL),
 				// The ideal two-way run: two whole one-partition queries
 				// at once, sharing nothing but the machine.
-				{"2xp1", 1, sc.SQL, 1, 2},
+				{"2xp1", 1, []query{{1, sc.SQL}, {1, sc.SQL}}, false, 2},
 				// Two one-partition queries at once over the even and the
 				// odd records: the two-phase split without its merge (and
 				// without the second reader of each record that 2xp1
 				// finds in the shared L3).
-				{"2xhalf", 1, sc.SQL, 1, -2}}
+				{"2xhalf", 1, []query{{halfEngine, sc.SQL}, {halfEngine + 1, sc.SQL}}, false, 1}}
+			engs := benchEngines(b, recs)
+			if strings.Contains(sc.SQL, "GROUP BY trader_id") {
+				// The hash plan's two halves of the groups, without its
+				// router: "2xsplit" runs one-partition queries at once
+				// over the rows of the lower and of the upper half of the
+				// trader_ids, split before timing (private records of ~4,096 rows, as dense
+				// as a partition's selections are sparse), "2xsel" over
+				// the shared records, each query selecting its half of the
+				// traders with a WHERE (half-density selections over every
+				// cache line of the records, as in a hash partition).
+				// "seqsplit" and "seqsel" run the same two queries one
+				// after the other: what the halves cost without a second
+				// core beside them.
+				// (Both halves' predicates are single comparisons, which
+				// run as one compare kernel each.)
+				halves := [2]string{fmt.Sprintf("trader_id < %d", bench.NumTraders/2), fmt.Sprintf("trader_id >= %d", bench.NumTraders/2)}
+				addSplitEngines(b, engs, halves)
+				split := []query{{splitEngine, sc.SQL}, {splitEngine + 1, sc.SQL}}
+				sel := []query{
+					{1, strings.Replace(sc.SQL, "GROUP BY", "WHERE "+halves[0]+" GROUP BY", 1)},
+					{1, strings.Replace(sc.SQL, "GROUP BY", "WHERE "+halves[1]+" GROUP BY", 1)}}
+				vs = append(vs, variant{"2xsplit", 1, split, false, 1}, variant{"seqsplit", 1, split, true, 1},
+					variant{"2xsel", 1, sel, false, 1}, variant{"seqsel", 1, sel, true, 1})
+			}
 			if !strings.Contains(sc.SQL, "EMIT CHANGES") {
 				// GROUP BY and EMIT FINAL windows also run two-phase.
-				vs = append(vs, variant{"p2-2phase", 2, sc.SQL + " WITH ('partitioning.strategy' = 'round_robin')", 1, 0})
+				vs = append(vs, one("p2-2phase", 2, 1, sc.SQL+" WITH ('partitioning.strategy' = 'round_robin')"))
 			}
 			if only := os.Getenv("VELO_SCALING_VARIANTS"); only != "" {
 				vs = slices.DeleteFunc(vs, func(v variant) bool { return v.name != "p1" && !slices.Contains(strings.Split(only, ","), v.name) })
 			}
 			defer func(old int) { partition.DefaultRouters = old }(partition.DefaultRouters)
-			engs := benchEngines(b, recs)
 			cpu := map[string][]float64{}
 			wall := map[string][]float64{}
 			for b.Loop() {
 				for i := range reps + 1 {
 					for _, v := range vs {
 						partition.DefaultRouters = v.routers
-						copies, rowsRun := max(v.copies, 1), max(v.copies, 1)
-						if v.copies < 0 {
-							copies, rowsRun = -v.copies, 1
-						}
 						c0, t0 := cpuTime(), time.Now()
-						errs := make([]error, copies)
+						errs := make([]error, len(v.queries))
 						var wg sync.WaitGroup
-						for c := range copies {
-							eng := engs[v.p]
-							if v.copies < 0 {
-								eng = engs[halfEngine+c]
+						for c, q := range v.queries {
+							run := func() { _, errs[c] = bench.RunQuery(context.Background(), engs[q.eng], q.sql) }
+							if v.seq {
+								run()
+							} else {
+								wg.Go(run)
 							}
-							wg.Go(func() { _, errs[c] = bench.RunQuery(context.Background(), eng, v.sql) })
 						}
 						wg.Wait()
 						for _, err := range errs {
 							require.NoError(b, err)
 						}
 						if i > 0 {
-							rows := float64(n) * float64(rowsRun)
+							rows := float64(n) * v.rows
 							cpu[v.name] = append(cpu[v.name], float64(cpuTime()-c0)/rows)
 							wall[v.name] = append(wall[v.name], float64(time.Since(t0))/rows)
 						}
@@ -369,6 +402,32 @@ func benchEngines(b *testing.B, recs []arrow.Record) map[int]*velo.Engine {
 	}
 	return engs
 }
+
+// addSplitEngines adds to engs one-partition engines over the rows that
+// match where[0] (splitEngine) and where[1] (splitEngine+1), as the
+// filter of engs[1] materialises them.
+func addSplitEngines(b *testing.B, engs map[int]*velo.Engine, where [2]string) {
+	for k, w := range where {
+		r, err := engs[1].Execute(context.Background(), "SELECT * FROM "+bench.MarketDataTable+" WHERE "+w)
+		require.NoError(b, err)
+		var data []arrow.Record
+		for r.Next() {
+			rec := r.Record()
+			rec.Retain()
+			data = append(data, rec)
+		}
+		require.NoError(b, r.Err())
+		r.Release()
+		b.Cleanup(func() { bench.ReleaseAll(data) })
+		eng := velo.New(velo.WithPartitions(1), velo.WithBatchSize(8192))
+		b.Cleanup(eng.Close)
+		require.NoError(b, eng.RegisterTable(bench.MarketDataTable, data))
+		engs[splitEngine+k] = eng
+	}
+}
+
+// splitEngine keys addSplitEngines' engines.
+const splitEngine = 102
 
 // halfEngine keys benchEngines' one-partition engines over the even
 // (halfEngine) and the odd (halfEngine+1) records.
