@@ -149,16 +149,15 @@ func BenchmarkScalingCPU(b *testing.B) {
 				// The hash plan's two halves of the groups, without its
 				// router: "2xsplit" runs one-partition queries at once
 				// over the rows of the lower and of the upper half of the
-				// trader_ids, split before timing (private records of ~4,096 rows, as dense
-				// as a partition's selections are sparse), "2xsel" over
-				// the shared records, each query selecting its half of the
-				// traders with a WHERE (half-density selections over every
-				// cache line of the records, as in a hash partition).
-				// "seqsplit" and "seqsel" run the same two queries one
-				// after the other: what the halves cost without a second
-				// core beside them.
-				// (Both halves' predicates are single comparisons, which
-				// run as one compare kernel each.)
+				// trader_ids, split before timing (private records, as
+				// dense as a partition's selections are sparse); "2xsel"
+				// runs them over the shared records, each query selecting
+				// its half of the traders with a WHERE (half-density
+				// selections over every cache line of the records, as in
+				// a hash partition). "seqsplit" and "seqsel" run the same
+				// two queries one after the other: what the halves cost
+				// without a second core beside them. Each half's predicate
+				// is one comparison, which runs as one compare kernel.
 				halves := [2]string{fmt.Sprintf("trader_id < %d", bench.NumTraders/2), fmt.Sprintf("trader_id >= %d", bench.NumTraders/2)}
 				addSplitEngines(b, engs, halves)
 				split := []query{{splitEngine, sc.SQL}, {splitEngine + 1, sc.SQL}}
