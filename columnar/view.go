@@ -8,6 +8,8 @@ import (
 	"github.com/apache/arrow/go/v17/arrow"
 	"github.com/apache/arrow/go/v17/arrow/array"
 	"github.com/apache/arrow/go/v17/arrow/bitutil"
+
+	"github.com/velo-engine/velo/kernels"
 )
 
 // The typed views below share the column's memory: they copy nothing, and the
@@ -89,6 +91,21 @@ func BoolBits(a arrow.Array) (bits []byte, offset int, err error) {
 		return nil, 0, nil
 	}
 	return buf.Bytes(), arr.Data().Offset(), nil
+}
+
+// TimeBounds returns the smallest and the largest valid value of an int64
+// or timestamp column (TimeValues), with the reduce kernels; lo is
+// math.MaxInt64 and hi math.MinInt64 when no value is valid.
+func TimeBounds(a arrow.Array) (lo, hi int64, err error) {
+	ev, err := TimeValues(a)
+	if err != nil {
+		return 0, 0, err
+	}
+	valid, off := Validity(a)
+	ev = ev[:a.Len()]
+	lo, _ = kernels.MinInt64(ev, valid, off, nil)
+	hi, _ = kernels.MaxInt64(ev, valid, off, nil)
+	return lo, hi, nil
 }
 
 // Validity returns the validity bitmap of a column and the bit offset of row

@@ -2,6 +2,7 @@ package columnar
 
 import (
 	"math"
+	"math/rand/v2"
 	"testing"
 
 	"github.com/apache/arrow/go/v17/arrow"
@@ -175,4 +176,47 @@ func TestBuilders(t *testing.T) {
 	empty := NewRecord(NewSchema(nil, nil), nil)
 	require.Zero(t, empty.NumRows())
 	empty.Release()
+}
+
+// TestTimeBounds checks TimeBounds against a scalar scan over random int64
+// and timestamp columns with NULLs, sliced at odd offsets, every length
+// 0..300 (empty and all-NULL give MaxInt64 / MinInt64), and its error for
+// other types.
+func TestTimeBounds(t *testing.T) {
+	mem := newMem(t)
+	rng := rand.New(rand.NewPCG(7, 11))
+	for n := range 301 {
+		vals := make([]int64, n+3)
+		valid := make([]bool, n+3)
+		nullRate := rng.IntN(3) // 0: none, 1: some, 2: most
+		for i := range vals {
+			vals[i] = rng.Int64N(2_000_000) - 1_000_000
+			valid[i] = nullRate == 0 || rng.IntN(4) >= nullRate+1
+		}
+		for _, ts := range []bool{false, true} {
+			var full arrow.Array
+			if ts {
+				full = BuildTimestamp(mem, arrow.Millisecond, vals, valid)
+			} else {
+				full = BuildInt64(mem, vals, valid)
+			}
+			off := rng.IntN(4)
+			a := array.NewSlice(full, int64(off), int64(off+n))
+			wantLo, wantHi := int64(math.MaxInt64), int64(math.MinInt64)
+			for i := off; i < off+n; i++ {
+				if valid[i] {
+					wantLo, wantHi = min(wantLo, vals[i]), max(wantHi, vals[i])
+				}
+			}
+			lo, hi, err := TimeBounds(a)
+			require.NoError(t, err)
+			require.Equal(t, [2]int64{wantLo, wantHi}, [2]int64{lo, hi}, "n=%d off=%d timestamp=%v", n, off, ts)
+			a.Release()
+			full.Release()
+		}
+	}
+	f := BuildFloat64(mem, []float64{1}, nil)
+	defer f.Release()
+	_, _, err := TimeBounds(f)
+	require.Error(t, err)
 }

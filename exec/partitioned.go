@@ -13,7 +13,6 @@ import (
 
 	"github.com/velo-engine/velo/agg"
 	"github.com/velo-engine/velo/columnar"
-	"github.com/velo-engine/velo/kernels"
 	"github.com/velo-engine/velo/partition"
 	"github.com/velo-engine/velo/sqlfront"
 	"github.com/velo-engine/velo/window"
@@ -1080,16 +1079,9 @@ func (p *Partitioned) routeByWindow(rec arrow.Record, size int64) bool {
 	if size <= 0 || len(idx) != 1 || rec.NumRows() < adaptiveMinRows {
 		return false
 	}
-	col := rec.Column(idx[0])
-	ev, err := columnar.TimeValues(col)
-	if err != nil {
-		return false
-	}
-	valid, off := columnar.Validity(col)
-	lo, _ := kernels.MinInt64(ev[:rec.NumRows()], valid, off, nil)
-	hi, _ := kernels.MaxInt64(ev[:rec.NumRows()], valid, off, nil)
-	if lo > hi || columnar.FloorDiv(hi, size)-columnar.FloorDiv(lo, size) > 1 {
-		return false // no event times, or the record spans many windows
+	lo, hi, err := columnar.TimeBounds(rec.Column(idx[0]))
+	if err != nil || lo > hi || columnar.FloorDiv(hi, size)-columnar.FloorDiv(lo, size) > 1 {
+		return false // not a time column, no event times, or the record spans many windows
 	}
 	span := hi - lo + 1    // ≥ 1, at most two windows
 	records := size / span // a window spans about this many records like rec

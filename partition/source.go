@@ -299,16 +299,12 @@ func (s *Source) prepare(scr *routeScratch, b *binding, r *routed) error {
 	n := int(r.rec.NumRows())
 	r.minEv, r.maxEv = math.MaxInt64, math.MinInt64
 	if b.etIdx >= 0 {
-		col := r.rec.Column(b.etIdx)
-		ev, err := columnar.TimeValues(col)
-		if err != nil {
+		// MaxInt64 / MinInt64 without a valid value, as minEv and maxEv
+		// want.
+		var err error
+		if r.minEv, r.maxEv, err = columnar.TimeBounds(r.rec.Column(b.etIdx)); err != nil {
 			return fmt.Errorf("partition: event-time column %q: %w", q.cfg.EventTimeColumn, err)
 		}
-		valid, off := columnar.Validity(col)
-		// The reduce kernels give MaxInt64 / MinInt64 (none) without a
-		// valid value, as minEv and maxEv want.
-		r.minEv, _ = kernels.MinInt64(ev[:n], valid, off, nil)
-		r.maxEv, _ = kernels.MaxInt64(ev[:n], valid, off, nil)
 	}
 	if r.target >= 0 {
 		return nil
